@@ -1,0 +1,40 @@
+"""What every step receives: folders, the run log, the quiet flag."""
+
+from __future__ import annotations
+
+import dataclasses
+from importlib import resources
+from pathlib import Path
+
+from .progress import Progress
+from .runlog import RunLog
+
+
+def default_spec_dir() -> Path:
+    """The reference study's spec folder shipped with the package (``specs/``)."""
+    return Path(str(resources.files("adamforge.specs")))
+
+
+@dataclasses.dataclass
+class RunContext:
+    """Folders and services of one run.
+
+    Attributes
+    ----------
+    out : the output tree (``out/`` by default): ``sdtm/``, ``adam/``, ``validation/``,
+        ``tlf/``, ``qc/`` and the run log.
+    sdtm : the SDTM input folder (default ``<out>/sdtm``).
+    spec : the spec folder (default: the reference study's).
+    log : the run log.
+    quiet : suppress notes and progress on the terminal.
+    """
+
+    out: Path
+    sdtm: Path
+    spec: Path
+    log: RunLog
+    quiet: bool = False
+
+    def progress(self, step: str, total: int) -> Progress:
+        """A progress display for ``step`` with ``total`` units of work."""
+        return Progress(step, total, quiet=self.quiet)

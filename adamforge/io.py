@@ -1,0 +1,122 @@
+"""Atomic output: nothing half-written ever looks valid.
+
+Files are written to a temporary name in the destination folder and moved into place with
+``os.replace`` only when complete. A step that writes several files writes them into a staging
+folder and swaps the whole folder in at the end (:func:`staged_dir`); if the step fails, the
+staging folder is removed and any previous output of that step is left untouched.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Iterator
+
+from .errors import UsageError
+
+
+def sha256_file(path: str | os.PathLike, chunk: int = 1 << 20) -> str:
+    """SHA-256 hex digest of a file, read in chunks."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while True:
+            block = fh.read(chunk)
+            if not block:
+                break
+            h.update(block)
+    return h.hexdigest()
+
+
+def ensure_writable_dir(path: str | os.PathLike) -> Path:
+    """Create ``path`` if needed and check that files can be created in it.
+
+    Raises :class:`UsageError` with one clear line when it cannot.
+    """
+    p = Path(path)
+    try:
+        p.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=p, prefix=".adamforge-probe-", delete=True):
+            pass
+    except OSError as exc:
+        raise UsageError(f"output folder {str(p)!r} is not writable: {exc.strerror or exc}") from None
+    return p
+
+
+@contextlib.contextmanager
+def atomic_path(dest: str | os.PathLike) -> Iterator[Path]:
+    """Yield a temporary path next to ``dest``; move it onto ``dest`` only if the block succeeds.
+
+    >>> with atomic_path("out/x.txt") as tmp:       # doctest: +SKIP
+    ...     tmp.write_text("complete")
+    """
+    dest = Path(dest)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".part")
+    os.close(fd)
+    tmp = Path(name)
+    try:
+        yield tmp
+        if not tmp.exists() or (tmp.stat().st_size == 0 and not _allow_empty(dest)):
+            raise OSError(f"nothing was written for {dest}")
+        os.replace(tmp, dest)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def _allow_empty(dest: Path) -> bool:
+    return dest.suffix in {".log", ".txt", ".csv"}
+
+
+def write_bytes_atomic(dest: str | os.PathLike, data: bytes) -> Path:
+    """Write ``data`` to ``dest`` atomically."""
+    with atomic_path(dest) as tmp:
+        tmp.write_bytes(data)
+    return Path(dest)
+
+
+def write_text_atomic(dest: str | os.PathLike, text: str) -> Path:
+    """Write UTF-8 ``text`` to ``dest`` atomically (LF line ends, whatever the platform)."""
+    return write_bytes_atomic(dest, text.encode("utf-8"))
+
+
+@contextlib.contextmanager
+def staged_dir(dest: str | os.PathLike) -> Iterator[Path]:
+    """Yield an empty staging folder; on success it replaces ``dest`` as a whole.
+
+    On failure the staging folder is deleted and ``dest`` (a previous complete output) is kept.
+    Files in ``dest`` that the new run does not write are not carried over: the folder after a
+    successful run holds exactly what that run wrote.
+    """
+    dest = Path(dest)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    stage = Path(tempfile.mkdtemp(dir=dest.parent, prefix=f".{dest.name}.staging-"))
+    old = None
+    try:
+        yield stage
+        if dest.exists():
+            old = Path(tempfile.mkdtemp(dir=dest.parent, prefix=f".{dest.name}.old-"))
+            old.rmdir()
+            os.replace(dest, old)
+        os.replace(stage, dest)
+    finally:
+        if stage.exists():
+            shutil.rmtree(stage, ignore_errors=True)
+        if old is not None and old.exists():
+            shutil.rmtree(old, ignore_errors=True)
+
+
+def remove_stale(path: str | os.PathLike) -> bool:
+    """Remove a previous output (file or folder) that a failed run made stale. True if removed."""
+    p = Path(path)
+    if p.is_dir():
+        shutil.rmtree(p)
+        return True
+    if p.exists():
+        p.unlink()
+        return True
+    return False
