@@ -1,0 +1,214 @@
+"""CDISC Dataset-JSON v1.1: the successor of XPT being piloted by the FDA and PMDA.
+
+One JSON object per dataset: file-level attributes (``datasetJSONCreationDateTime``,
+``datasetJSONVersion`` "1.1.0", ``fileOID``, ``originator``, ``sourceSystem``, ``studyOID``,
+``metaDataVersionOID``, ``metaDataRef``, ``itemGroupOID``, ``isReferenceData``, ``records``,
+``name``, ``label``), the ``columns`` (``itemOID``, ``name``, ``label``, ``dataType``,
+``targetDataType``, ``length``, ``displayFormat``, ``keySequence``) and the ``rows`` (one array
+of values per record).
+
+Types follow the specification: text is ``"string"``; integers ``"integer"``; other numbers
+``"double"``; dates are ISO 8601 strings with ``dataType`` ``"date"`` and ``targetDataType``
+``"integer"`` (SAS stores them as day numbers) and the spec's display format (``DATE9.``);
+date-times likewise with ``"datetime"``. Missing values are ``null``. OIDs are those of the
+define.xml written from the same :class:`~adamforge.export.metadata.DatasetMeta`.
+
+The creation stamp comes from :func:`adamforge.clock.run_timestamp_iso`, so the same input
+gives a byte-identical file. The JSON schema used in tests ships as package data
+(``schemas/dataset-json-1-1.schema.json``, source noted inside).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from importlib import resources
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .. import __version__
+from ..clock import run_timestamp_iso
+from ..errors import DataError
+from ..io import atomic_path
+from .metadata import DatasetMeta, check_frame_against_meta, conform_frame
+
+__all__ = ["DATASET_JSON_VERSION", "to_dataset_json", "dumps_dataset_json", "write_dataset_json",
+           "read_dataset_json", "load_schema", "validate_dataset_json"]
+
+DATASET_JSON_VERSION = "1.1.0"
+_DATA_TYPES = {"text": "string", "integer": "integer", "float": "double", "date": "date", "datetime": "datetime"}
+
+
+def _column(meta: DatasetMeta, c) -> dict[str, Any]:
+    col: dict[str, Any] = {"itemOID": meta.item_oid(c.name), "name": c.name, "label": c.label,
+                           "dataType": _DATA_TYPES[c.type]}
+    if c.type in ("date", "datetime"):
+        col["targetDataType"] = "integer"
+    if c.type == "text" and c.length:
+        col["length"] = int(c.length)
+    fmt = c.display_format or {"date": "DATE9.", "datetime": "DATETIME20."}.get(c.type, "")
+    if fmt:
+        col["displayFormat"] = fmt
+    if c.key_sequence:
+        col["keySequence"] = int(c.key_sequence)
+    return col
+
+
+def _values(s: pd.Series, typ: str) -> list:
+    """A column as JSON-ready Python values (None for missing)."""
+    if typ == "text":
+        return [None if v is None or (isinstance(v, float) and math.isnan(v)) else str(v) for v in s.astype(object)]
+    if typ == "integer":
+        arr = pd.to_numeric(s).astype("Float64")
+        return [None if pd.isna(v) else int(v) for v in arr]
+    if typ == "float":
+        arr = pd.to_numeric(s).astype("float64").to_numpy()
+        return [None if np.isnan(v) else float(v) for v in arr]
+    ts = pd.to_datetime(s)
+    fmt = "%Y-%m-%d" if typ == "date" else "%Y-%m-%dT%H:%M:%S"
+    return [None if pd.isna(v) else v.strftime(fmt) for v in ts]
+
+
+def to_dataset_json(
+    df: pd.DataFrame,
+    meta: DatasetMeta,
+    *,
+    study_oid: str,
+    metadata_version_oid: str,
+    file_oid: str | None = None,
+    originator: str = "adamforge",
+    metadata_ref: str = "define.xml",
+    is_reference_data: bool = False,
+) -> dict[str, Any]:
+    """Build the Dataset-JSON v1.1 object for ``df`` described by ``meta``.
+
+    Parameters
+    ----------
+    df : the dataset; must hold exactly ``meta``'s variables with compatible types.
+    meta : the dataset's metadata (from the spec).
+    study_oid, metadata_version_oid : the define.xml ``Study/@OID`` and ``MetaDataVersion/@OID``.
+    file_oid : unique file identifier (default ``<study_oid>.<DATASET>``).
+    originator : the organisation that generated the file.
+    metadata_ref : the define.xml the file refers to (relative path).
+    is_reference_data : true for non-subject data (e.g. trial design domains).
+
+    Raises
+    ------
+    adamforge.errors.DataError
+        listing every mismatch between data and metadata.
+    """
+    problems = check_frame_against_meta(df, meta)
+    if problems:
+        raise DataError(f"{meta.name}: the data do not match the spec; no Dataset-JSON written",
+                        [p.line() for p in problems])
+    data = conform_frame(df, meta)
+    cols = [_values(data[c.name], c.type) for c in meta.columns]
+    rows = [list(r) for r in zip(*cols)] if cols else []
+    return {
+        "datasetJSONCreationDateTime": run_timestamp_iso(),
+        "datasetJSONVersion": DATASET_JSON_VERSION,
+        "fileOID": file_oid or f"{study_oid}.{meta.name}",
+        "originator": originator,
+        "sourceSystem": {"name": "adamforge", "version": __version__},
+        "studyOID": study_oid,
+        "metaDataVersionOID": metadata_version_oid,
+        "metaDataRef": metadata_ref,
+        "itemGroupOID": meta.item_group_oid,
+        "isReferenceData": bool(is_reference_data),
+        "records": len(rows),
+        "name": meta.name,
+        "label": meta.label,
+        "columns": [_column(meta, c) for c in meta.columns],
+        "rows": rows,
+    }
+
+
+def dumps_dataset_json(obj: dict[str, Any]) -> str:
+    """Serialise deterministically: attributes and columns indented, one line per row."""
+    head = {k: v for k, v in obj.items() if k not in ("columns", "rows")}
+    lines = ["{"]
+    for k, v in head.items():
+        lines.append(f"  {json.dumps(k)}: {json.dumps(v, ensure_ascii=False, allow_nan=False)},")
+    lines.append('  "columns": [')
+    cols = obj.get("columns", [])
+    for i, c in enumerate(cols):
+        lines.append("    " + json.dumps(c, ensure_ascii=False, allow_nan=False) + ("," if i < len(cols) - 1 else ""))
+    lines.append("  ],")
+    rows = obj.get("rows", [])
+    lines.append('  "rows": [')
+    for i, r in enumerate(rows):
+        lines.append("    " + json.dumps(r, ensure_ascii=False, allow_nan=False) + ("," if i < len(rows) - 1 else ""))
+    lines.append("  ]")
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def write_dataset_json(df: pd.DataFrame, path: str | os.PathLike, meta: DatasetMeta, **kwargs) -> dict[str, Any]:
+    """Write ``df`` as Dataset-JSON v1.1 to ``path`` (atomically); returns the object written.
+
+    Keyword arguments are those of :func:`to_dataset_json`. On a data/spec mismatch nothing is
+    written (:class:`~adamforge.errors.DataError` lists every problem).
+    """
+    obj = to_dataset_json(df, meta, **kwargs)
+    text = dumps_dataset_json(obj)
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(text.encode("utf-8"))
+    return obj
+
+
+def read_dataset_json(path: str | os.PathLike) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Read a Dataset-JSON file: (DataFrame, the object without ``rows``).
+
+    Dates (``dataType`` date/datetime) come back as ``datetime64[s]``, integers as ``Int64``,
+    other numbers as ``float64``, text as ``object`` with ``None`` for missing.
+    """
+    with open(path, encoding="utf-8") as fh:
+        obj = json.load(fh)
+    names = [c["name"] for c in obj["columns"]]
+    df = pd.DataFrame(obj.get("rows", []), columns=names)
+    for c in obj["columns"]:
+        s = df[c["name"]]
+        t = c["dataType"]
+        if t in ("date", "datetime"):
+            df[c["name"]] = pd.to_datetime(s.astype(object).where(s.notna(), None)).astype("datetime64[s]")
+        elif t == "integer":
+            df[c["name"]] = pd.to_numeric(s).astype("Int64")
+        elif t in ("double", "float", "decimal"):
+            df[c["name"]] = pd.to_numeric(s).astype("float64")
+        else:
+            df[c["name"]] = s.astype(object).where(s.notna(), None)
+    meta = {k: v for k, v in obj.items() if k != "rows"}
+    return df, meta
+
+
+def load_schema() -> dict[str, Any]:
+    """The Dataset-JSON v1.1 JSON schema shipped with the package."""
+    text = resources.files("adamforge.export").joinpath("schemas/dataset-json-1-1.schema.json").read_text("utf-8")
+    return json.loads(text)
+
+
+def validate_dataset_json(obj: dict[str, Any]) -> list[str]:
+    """Schema errors of a Dataset-JSON object (empty list: valid). Needs ``jsonschema``.
+
+    Besides the JSON schema, checks that ``records`` equals the number of rows, that every row
+    has one value per column and that variable names are unique.
+    """
+    import jsonschema
+
+    validator = jsonschema.Draft201909Validator(load_schema())
+    errs = [f"{'/'.join(map(str, e.absolute_path)) or '(root)'}: {e.message}"
+            for e in sorted(validator.iter_errors(obj), key=lambda e: list(map(str, e.absolute_path)))]
+    # rules of the specification that a JSON schema cannot express
+    rows, cols = obj.get("rows", []), obj.get("columns", [])
+    if isinstance(rows, list) and isinstance(obj.get("records"), int) and obj["records"] != len(rows):
+        errs.append(f"records: {obj['records']} but {len(rows)} rows")
+    for i, r in enumerate(rows if isinstance(rows, list) else []):
+        if isinstance(r, list) and len(r) != len(cols):
+            errs.append(f"rows/{i}: {len(r)} values for {len(cols)} columns")
+    names = [c.get("name") for c in cols if isinstance(c, dict)]
+    if len(set(names)) != len(names):
+        errs.append("columns: duplicate variable names")
+    return errs
