@@ -1,0 +1,256 @@
+"""ADSL derivations: treatment variables, groupings, population flags, disposition, merged values.
+
+Every function: dataset first, keyword-only options (the spec's method arguments), a new
+frame returned (the input is not modified or re-sorted), required variables checked on entry.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from .checks import assert_vars
+
+__all__ = [
+    "derive_vars_trtp", "derive_var_efffl", "derive_var_region", "derive_var_racegr", "derive_var_agegr",
+    "derive_var_disdur", "derive_var_disposition", "derive_var_from_findings", "derive_var_from_param",
+    "derive_var_obsfl", "derive_var_nachfl",
+]
+
+
+def derive_vars_trtp(
+    dataset: pd.DataFrame,
+    *,
+    source_var: str,
+    segment: int,
+    arms: Mapping[str, Sequence],
+    new_var: str,
+    new_var_n: str,
+    sep: str = "-",
+) -> pd.DataFrame:
+    """Treatment text and number from one segment of an arm code.
+
+    ``"VEH-RUX075"`` has segments ``VEH`` (1) and ``RUX075`` (2); a code with fewer segments
+    keeps its last one (active arms continue into the long-term period).
+
+    Parameters
+    ----------
+    dataset : with ``source_var`` (e.g. ARMCD).
+    segment : 1-based segment.
+    arms : ``{code: [number, text]}``, e.g. ``{"VEH": [1, "Vehicle"]}``.
+    new_var, new_var_n : the text and number variables to add (e.g. TRT01P, TRT01PN).
+    """
+    assert_vars(dataset, [source_var], dataset="ADSL", fn="derive_vars_trtp")
+    out = dataset.copy()
+    parts = out[source_var].astype("string").str.split(sep)
+    n = parts.str.len()
+    seg = parts.str.get(segment - 1).where(n >= segment, parts.str.get(-1))
+    num = {k: v[0] for k, v in arms.items()}
+    txt = {k: v[1] for k, v in arms.items()}
+    out[new_var] = seg.map(txt).astype(object).where(seg.isin(list(arms)), "")
+    out[new_var_n] = seg.map(num).astype("Int64")
+    return out
+
+
+def derive_var_efffl(
+    dataset: pd.DataFrame,
+    *,
+    excluded_sites: Sequence[str],
+    pop_var: str = "SAFFL",
+    site_var: str = "SITEID",
+    new_var: str = "EFFFL",
+) -> pd.DataFrame:
+    """EFFFL = Y when ``pop_var`` is Y and the site is not excluded from efficacy, else N."""
+    assert_vars(dataset, [pop_var, site_var], dataset="ADSL", fn="derive_var_efffl")
+    out = dataset.copy()
+    excluded = out[site_var].astype("string").isin([str(s) for s in excluded_sites]).to_numpy()
+    ok = (out[pop_var] == "Y").to_numpy() & ~excluded
+    out[new_var] = np.where(ok, "Y", "N").astype(object)
+    return out
+
+
+def derive_var_region(
+    dataset: pd.DataFrame,
+    *,
+    regions: Mapping[str, Sequence[str]],
+    default: str,
+    country_var: str = "COUNTRY",
+    new_var: str = "REGION1",
+) -> pd.DataFrame:
+    """Region from the ISO alpha-3 country: ``regions`` maps region -> countries; others ``default``."""
+    assert_vars(dataset, [country_var], dataset="ADSL", fn="derive_var_region")
+    out = dataset.copy()
+    lookup = {c: r for r, cs in regions.items() for c in cs}
+    c = out[country_var].astype("string")
+    out[new_var] = c.map(lookup).astype(object).where(c.isin(list(lookup)), default).where(c.notna() & (c != ""), "")
+    return out
+
+
+def derive_var_racegr(
+    dataset: pd.DataFrame,
+    *,
+    groups: Mapping[str, str],
+    default: str,
+    race_var: str = "RACE",
+    new_var: str = "RACEGR1",
+) -> pd.DataFrame:
+    """Pooled race group: ``groups`` maps RACE -> group; any other non-blank race ``default``."""
+    assert_vars(dataset, [race_var], dataset="ADSL", fn="derive_var_racegr")
+    out = dataset.copy()
+    r = out[race_var].astype("string")
+    out[new_var] = r.map(dict(groups)).astype(object).where(r.isin(list(groups)), default).where(r.notna() & (r != ""), "")
+    return out
+
+
+def derive_var_agegr(
+    dataset: pd.DataFrame,
+    *,
+    groups: Sequence[Sequence[Any]],
+    age_var: str = "AGE",
+    new_var: str = "AGEGR1",
+) -> pd.DataFrame:
+    """A category by age ranges: ``groups`` is ``[[low, high or None, label], ...]`` (inclusive).
+
+    Used for AGEGR1 and for the QoL instrument by age (``[[12, 15, "CDLQI"], [16, None, "DLQI"]]``);
+    an age in no range (or missing) gets a blank.
+    """
+    assert_vars(dataset, [age_var], dataset="ADSL", fn="derive_var_agegr")
+    out = dataset.copy()
+    age = pd.to_numeric(out[age_var], errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+    res = np.full(len(out), "", dtype=object)
+    for lo, hi, label in groups:
+        m = (age >= lo) & (age <= (np.inf if hi is None else hi))
+        res[m & (res == "")] = label
+    out[new_var] = res
+    return out
+
+
+def derive_var_disdur(
+    dataset: pd.DataFrame,
+    *,
+    start_var: str,
+    end_var: str,
+    days_per_year: float = 365.25,
+    new_var: str = "DISDURY",
+) -> pd.DataFrame:
+    """Duration in years: ``(end_var - start_var) / days_per_year`` (missing if a date is)."""
+    assert_vars(dataset, [start_var, end_var], dataset="ADSL", fn="derive_var_disdur")
+    out = dataset.copy()
+    days = (pd.to_datetime(out[end_var]) - pd.to_datetime(out[start_var])).dt.days
+    out[new_var] = days.astype("float64") / days_per_year
+    return out
+
+
+def derive_var_disposition(
+    dataset: pd.DataFrame,
+    ds: pd.DataFrame,
+    *,
+    epochs: Sequence[str],
+    completed: str = "COMPLETED",
+    status_var: str = "EOSSTT",
+    reason_var: str = "DCSREAS",
+) -> pd.DataFrame:
+    """End-of-study status and reason from the disposition events (DSCAT DISPOSITION EVENT).
+
+    The latest event in ``epochs`` order decides: not ``completed`` -> DISCONTINUED with the
+    reason; ``completed`` at the last epoch -> COMPLETED; ``completed`` at an earlier epoch with
+    no later event -> COMPLETED (the subject left after completing that period); no event ->
+    ONGOING.
+    """
+    assert_vars(dataset, ["USUBJID"], dataset="ADSL", fn="derive_var_disposition")
+    assert_vars(ds, ["USUBJID", "DSCAT", "EPOCH", "DSDECOD"], dataset="DS", fn="derive_var_disposition")
+    out = dataset.copy()
+    ev = ds[(ds["DSCAT"] == "DISPOSITION EVENT") & ds["EPOCH"].isin(list(epochs))].copy()
+    ev["_o"] = ev["EPOCH"].map({e: i for i, e in enumerate(epochs)})
+    ev = ev.sort_values(["USUBJID", "_o"], kind="stable").drop_duplicates("USUBJID", keep="last")
+    m = out[["USUBJID"]].merge(ev[["USUBJID", "DSDECOD"]], on="USUBJID", how="left")
+    dec = m["DSDECOD"]
+    status = np.where(dec.isna(), "ONGOING", np.where(dec == completed, "COMPLETED", "DISCONTINUED"))
+    out[status_var] = status.astype(object)
+    out[reason_var] = np.where(status == "DISCONTINUED", dec.fillna("").astype(object), "").astype(object)
+    return out
+
+
+def derive_var_from_findings(
+    dataset: pd.DataFrame,
+    findings: pd.DataFrame,
+    *,
+    testcd: str,
+    source_var: str,
+    new_var: str,
+    testcd_var: str = "SCTESTCD",
+) -> pd.DataFrame:
+    """Merge one finding per subject (``testcd_var == testcd``) as ``new_var`` (the last if several)."""
+    assert_vars(dataset, ["USUBJID"], dataset="ADSL", fn="derive_var_from_findings")
+    assert_vars(findings, ["USUBJID", testcd_var, source_var], dataset="findings", fn="derive_var_from_findings")
+    out = dataset.copy()
+    f = findings.loc[findings[testcd_var] == testcd, ["USUBJID", source_var]].drop_duplicates("USUBJID", keep="last")
+    m = out[["USUBJID"]].merge(f, on="USUBJID", how="left")
+    out[new_var] = m[source_var].to_numpy()
+    return out
+
+
+def derive_var_from_param(
+    dataset: pd.DataFrame,
+    bds: pd.DataFrame,
+    *,
+    new_var: str,
+    paramcd: str = "",
+    paramcd_var: str = "",
+    source_var: str = "AVAL",
+    flag_var: str = "ABLFL",
+) -> pd.DataFrame:
+    """Merge a BDS value per subject: ``source_var`` of the record with ``flag_var = Y``.
+
+    The parameter is ``paramcd``, or per subject the value of ADSL ``paramcd_var`` (e.g. the
+    QoL instrument QOLINST picks DLQI or CDLQI).
+    """
+    if bool(paramcd) == bool(paramcd_var):
+        raise ValueError("give exactly one of paramcd and paramcd_var")
+    assert_vars(dataset, ["USUBJID", *([paramcd_var] if paramcd_var else [])], dataset="ADSL", fn="derive_var_from_param")
+    assert_vars(bds, ["USUBJID", "PARAMCD", source_var, flag_var], dataset="BDS", fn="derive_var_from_param")
+    out = dataset.copy()
+    b = bds.loc[bds[flag_var] == "Y", ["USUBJID", "PARAMCD", source_var]].drop_duplicates(["USUBJID", "PARAMCD"], keep="last")
+    left = out[["USUBJID"]].copy()
+    left["PARAMCD"] = out[paramcd_var].to_numpy() if paramcd_var else paramcd
+    m = left.merge(b, on=["USUBJID", "PARAMCD"], how="left")
+    out[new_var] = m[source_var].to_numpy()
+    return out
+
+
+def derive_var_obsfl(
+    dataset: pd.DataFrame,
+    bds: pd.DataFrame,
+    *,
+    paramcd: str,
+    avisit: str,
+    new_var: str,
+) -> pd.DataFrame:
+    """Y when the subject has a non-missing analysis record (ANL01FL = Y) of ``paramcd`` at ``avisit``, else N."""
+    assert_vars(dataset, ["USUBJID"], dataset="ADSL", fn="derive_var_obsfl")
+    assert_vars(bds, ["USUBJID", "PARAMCD", "AVISIT", "ANL01FL", "AVAL"], dataset="BDS", fn="derive_var_obsfl")
+    out = dataset.copy()
+    hit = bds.loc[(bds["PARAMCD"] == paramcd) & (bds["AVISIT"] == avisit) & (bds["ANL01FL"] == "Y") & bds["AVAL"].notna(), "USUBJID"]
+    out[new_var] = np.where(out["USUBJID"].isin(hit.unique()), "Y", "N").astype(object)
+    return out
+
+
+def derive_var_nachfl(
+    dataset: pd.DataFrame,
+    bds: pd.DataFrame,
+    *,
+    success_paramcd: str,
+    observed_var: str = "W8IGAFL",
+    pop_var: str = "EFFFL",
+    new_var: str = "NACHFL",
+) -> pd.DataFrame:
+    """Non-achiever flag: Y when ``pop_var`` = Y, ``observed_var`` = Y and the success parameter's AVAL is not 1."""
+    assert_vars(dataset, ["USUBJID", observed_var, pop_var], dataset="ADSL", fn="derive_var_nachfl")
+    assert_vars(bds, ["USUBJID", "PARAMCD", "AVAL"], dataset="BDS", fn="derive_var_nachfl")
+    out = dataset.copy()
+    success = bds.loc[(bds["PARAMCD"] == success_paramcd) & (bds["AVAL"] == 1), "USUBJID"].unique()
+    ok = (out[pop_var] == "Y") & (out[observed_var] == "Y") & ~out["USUBJID"].isin(success)
+    out[new_var] = np.where(ok.to_numpy(), "Y", "N").astype(object)
+    return out
