@@ -1,0 +1,171 @@
+"""Calibrate one numeric characteristic to published summary statistics, by local search.
+
+The published Table 1 gives, per group, a mean and SD (to one decimal), a median and range, or
+counts above a threshold. :func:`calibrate` takes values on a discrete grid for every subject
+(integer ages, EASI to 0.1, diary sums, day counts), starting from a plausible random draw, and
+moves one subject at a time (a small step or a jump) whenever the move does not increase the
+distance to the targets, until every target rounds to its published figure. Subjects can be
+pinned (a group's minimum and maximum) and have their own value map (a partial onset date only
+takes values that fall on the 1st of a month).
+
+This is only the *generator's* tool: the pipeline derives every statistic again from the raw
+SDTM records, so a wrong derivation gives a wrong number.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Callable, Sequence
+
+import numpy as np
+
+
+def round_half_up(x: float, decimals: int) -> float:
+    """Round half away from zero (as SAS does and as the publication's tables do)."""
+    q = 10.0**decimals
+    return float(np.sign(x) * np.floor(abs(x) * q + 0.5 + 1e-9) / q)
+
+
+@dataclasses.dataclass(frozen=True)
+class Target:
+    """One published statistic of one group.
+
+    ``stat`` is ``mean``, ``sd``, ``median``, ``min``, ``max`` (value must round to ``value`` at
+    ``decimals``) or ``count_ge`` (exact number of values >= ``threshold``).
+    """
+
+    group: str
+    stat: str
+    value: float
+    decimals: int = 1
+    threshold: float | None = None
+
+
+def _stat(values: np.ndarray, stat: str, threshold: float | None) -> float:
+    if stat == "mean":
+        return float(values.mean())
+    if stat == "sd":
+        return float(values.std(ddof=1))
+    if stat == "median":
+        return float(np.median(values))
+    if stat == "min":
+        return float(values.min())
+    if stat == "max":
+        return float(values.max())
+    if stat == "count_ge":
+        return float((values >= threshold - 1e-12).sum())
+    raise ValueError(f"unknown statistic {stat!r}")
+
+
+def _distance(t: Target, got: float) -> float:
+    """0 when ``got`` is safely inside the rounding interval of ``t.value``; else how far off."""
+    if t.stat == "count_ge":
+        return abs(got - t.value)
+    half = 0.5 * 10.0 ** (-t.decimals)
+    margin = 0.8 * half  # stay clear of the rounding boundary
+    lo = t.value - margin
+    hi = t.value + margin
+    if t.value == 0:
+        lo = 0.0
+    if got < lo:
+        return (lo - got) / half
+    if got > hi:
+        return (got - hi) / half
+    return 0.0
+
+
+def check(values: np.ndarray, groups: dict[str, np.ndarray], targets: Sequence[Target]) -> list[str]:
+    """The targets not met by ``values`` (empty list when all are met)."""
+    bad = []
+    for t in targets:
+        got = _stat(values[groups[t.group]], t.stat, t.threshold)
+        if _distance(t, got) > 0:
+            bad.append(f"{t.group} {t.stat}{'>=' + str(t.threshold) if t.threshold is not None else ''}: "
+                       f"target {t.value}, got {got:.4f}")
+    return bad
+
+
+def calibrate(
+    index: np.ndarray,
+    *,
+    value_of: Callable[[np.ndarray, np.ndarray], np.ndarray],
+    lo: np.ndarray,
+    hi: np.ndarray,
+    groups: dict[str, np.ndarray],
+    targets: Sequence[Target],
+    rng: np.random.Generator,
+    pinned: np.ndarray | None = None,
+    max_step: int = 5,
+    max_iter: int = 400_000,
+    name: str = "",
+) -> np.ndarray:
+    """Move integer grid positions ``index`` until the values meet every target.
+
+    Parameters
+    ----------
+    index : integer grid position per subject (the starting draw); a copy is returned.
+    value_of : ``value_of(positions, subjects) -> values``, vectorised.
+    lo, hi : allowed grid positions per subject (inclusive).
+    groups : boolean masks (or index arrays) per group name.
+    targets : what must hold at the end.
+    rng : the random generator (the result depends only on it and the inputs).
+    pinned : subjects whose value must not move.
+
+    Returns
+    -------
+    numpy.ndarray
+        The calibrated grid positions. Raises ``RuntimeError`` if the search fails.
+    """
+    idx = np.asarray(index, dtype=np.int64).copy()
+    n = idx.size
+    subjects = np.arange(n)
+    vals = value_of(idx, subjects).astype(float)
+    gidx = {g: np.flatnonzero(m) if np.asarray(m).dtype == bool else np.asarray(m) for g, m in groups.items()}
+    member = {g: np.zeros(n, dtype=bool) for g in gidx}
+    for g, ix in gidx.items():
+        member[g][ix] = True
+    by_group: dict[str, list[Target]] = {}
+    for t in targets:
+        by_group.setdefault(t.group, []).append(t)
+
+    def group_loss(g: str, v: np.ndarray) -> float:
+        sub = v[gidx[g]]
+        return sum(_distance(t, _stat(sub, t.stat, t.threshold)) for t in by_group.get(g, ()))
+
+    losses = {g: group_loss(g, vals) for g in by_group}
+    total = sum(losses.values())
+    movable = np.ones(n, dtype=bool) if pinned is None else ~np.asarray(pinned, dtype=bool)
+    movable &= lo < hi
+    cand = np.flatnonzero(movable)
+    if total > 0 and cand.size == 0:
+        raise RuntimeError(f"calibration of {name}: nothing can move")
+    it = 0
+    batch = 4096
+    while total > 0 and it < max_iter:
+        picks = cand[rng.integers(0, cand.size, size=batch)]
+        steps = rng.integers(1, max_step + 1, size=batch) * rng.choice((-1, 1), size=batch)
+        jumps = rng.random(batch) < 0.05
+        jump_to = lo[picks] + (rng.random(batch) * (hi[picks] - lo[picks] + 1)).astype(np.int64)
+        for k in range(batch):
+            it += 1
+            i = picks[k]
+            new = jump_to[k] if jumps[k] else idx[i] + steps[k]
+            if new < lo[i] or new > hi[i] or new == idx[i]:
+                continue
+            old_pos, old_val = idx[i], vals[i]
+            idx[i] = new
+            vals[i] = float(value_of(np.array([new]), np.array([i]))[0])
+            affected = [g for g in by_group if member[g][i]]
+            new_losses = {g: group_loss(g, vals) for g in affected}
+            delta = sum(new_losses[g] - losses[g] for g in affected)
+            if delta <= 0:
+                losses.update(new_losses)
+                total = sum(losses.values())
+                if total <= 0:
+                    break
+            else:
+                idx[i], vals[i] = old_pos, old_val
+    bad = check(vals, gidx, targets)
+    if bad:
+        raise RuntimeError(f"calibration of {name} did not converge after {it} moves: " + "; ".join(bad))
+    return idx
