@@ -15,6 +15,7 @@ readable report: the cap adds one summary finding with the number of records lef
 from __future__ import annotations
 
 import dataclasses
+import datetime as _dt
 import math
 import string
 import time
@@ -130,6 +131,10 @@ def plain(v: Any) -> Any:
             return int(v)
     if v is pd.NA or v is pd.NaT:
         return None
+    if isinstance(v, (pd.Timestamp, _dt.datetime)):
+        return v.date().isoformat() if (v.hour, v.minute, v.second, v.microsecond) == (0, 0, 0, 0) else v.isoformat()
+    if isinstance(v, _dt.date):
+        return v.isoformat()
     return v
 
 
