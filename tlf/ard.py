@@ -1,0 +1,279 @@
+"""Analysis results data (ARD): every number any output shows, unformatted, in one tidy table.
+
+Computed from ADSL and ADEFF only (contract names), driven by the TLF spec. Rendering reads the
+ARD, never the ADaM data, so QC can compare the numbers and not only the text.
+
+Columns (:data:`ARD_COLUMNS`): ``output_id``, ``population`` (population id of the spec),
+``group`` (arm label or column id), ``parameter`` (row id or PARAMCD), ``label`` (its text),
+``statistic`` and ``value`` (a float, unformatted) or ``value_char`` (text: a significance mark,
+the estimation method, the reason for a fallback).
+
+Statistics: baseline tables ``N``, ``n``, ``pct``, ``mean``, ``sd``, ``median``, ``min``, ``max``,
+``nobs``; response tables per arm ``n``, ``N``, ``pct`` and, for each active arm vs the reference,
+``or``, ``or_lcl``, ``or_ucl``, ``p_value``, ``sig_mark``, ``method`` (``logistic``/``firth``),
+``separation`` (1/0), ``fallback_reason``, ``cmh_stat``, ``cmh_p``, ``mh_or`` and, for separated
+comparisons, ``fisher_p``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from adamforge.errors import DataError
+
+from . import fmt
+from .spec import Endpoint, Output, TlfSpec
+
+__all__ = ["ARD_COLUMNS", "compute_ard", "check_inputs", "select_population", "response_frame",
+           "ard_to_json", "ard_value", "ard_char"]
+
+ARD_COLUMNS = ["output_id", "population", "group", "parameter", "label", "statistic", "value", "value_char"]
+RESPONDER_VISIT = "Week 8"
+
+
+def _eq(s: pd.Series, value: Any) -> pd.Series:
+    """Equality that does not care whether a code is stored as number or text (2 == "2")."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and pd.api.types.is_numeric_dtype(s):
+        return s == value
+    return s.astype("string").fillna("\x00") == str(value)
+
+
+def select_population(adsl: pd.DataFrame, where: dict[str, Any]) -> pd.DataFrame:
+    """The ADSL records meeting every ``VAR: value`` condition of ``where``."""
+    mask = pd.Series(True, index=adsl.index)
+    for var, val in where.items():
+        mask &= _eq(adsl[var], val).fillna(False).astype(bool)
+    return adsl[mask]
+
+
+def _required_adsl_vars(spec: TlfSpec) -> set[str]:
+    need = {"USUBJID", spec.arm_var, *spec.covariates, spec.cmh_strata}
+    for p in spec.populations.values():
+        need |= set(p.where)
+    for o in spec.outputs:
+        need |= {r.var for r in o.rows if r.var}
+    return need
+
+
+def check_inputs(adsl: pd.DataFrame, adeff: pd.DataFrame, spec: TlfSpec) -> None:
+    """Check ADSL/ADEFF against what the spec needs; raise one DataError listing every problem.
+
+    Checked: variables present; every endpoint PARAMCD present in ADEFF at Week 8; no arm of an
+    output's population (or of a column) empty; AVAL of responder parameters 0/1/missing.
+    """
+    problems: list[str] = []
+    for var in sorted(_required_adsl_vars(spec) - set(adsl.columns)):
+        problems.append(f"ADSL.{var}: variable required by the TLF spec is missing")
+    for var in sorted({"USUBJID", "PARAMCD", "AVISIT", "AVAL"} - set(adeff.columns)):
+        problems.append(f"ADEFF.{var}: variable required by the TLF spec is missing")
+    if problems:
+        raise DataError(f"TLF input: {len(problems)} problem(s)", problems)
+    if adsl["USUBJID"].duplicated().any():
+        dups = adsl.loc[adsl["USUBJID"].duplicated(), "USUBJID"].unique()[:5]
+        problems.append(f"ADSL.USUBJID: not one record per subject (e.g. USUBJID={', '.join(map(str, dups))})")
+    wk8 = adeff[adeff["AVISIT"] == RESPONDER_VISIT]
+    present = set(wk8["PARAMCD"].dropna().astype(str))
+    for o in spec.outputs:
+        if o.kind in ("response", "listing"):
+            missing = [e.paramcd for e in o.endpoints if e.paramcd not in present]
+            if missing:
+                problems.append(f"ADEFF.PARAMCD: {', '.join(missing)} not found at AVISIT={RESPONDER_VISIT!r} "
+                                f"(needed by {o.id})")
+        pops = {o.population} if o.population else set()
+        pops |= {e.population for e in o.endpoints if e.population}
+        for pid in sorted(pops):
+            sub = select_population(adsl, spec.populations[pid].where)
+            for val, lab in spec.arms:
+                if not _eq(sub[spec.arm_var], val).any():
+                    problems.append(f"ADSL.{spec.arm_var}={val} ({lab}): no subject in population {pid} "
+                                    f"({spec.populations[pid].label}) of {o.id}: an empty arm cannot be summarised")
+    for pc in sorted(present & {e.paramcd for o in spec.outputs for e in o.endpoints}):
+        aval = wk8.loc[wk8["PARAMCD"] == pc, "AVAL"]
+        bad = aval.dropna()[~aval.dropna().isin([0, 1])]
+        if len(bad):
+            problems.append(f"ADEFF.AVAL [PARAMCD={pc}]: responder values must be 0, 1 or missing "
+                            f"(found {sorted(set(bad.tolist()))[:5]})")
+        dup = wk8.loc[wk8["PARAMCD"] == pc, "USUBJID"]
+        if dup.duplicated().any():
+            problems.append(f"ADEFF [PARAMCD={pc}, AVISIT={RESPONDER_VISIT}]: more than one record for "
+                            f"USUBJID={dup[dup.duplicated()].iloc[0]}")
+    if problems:
+        raise DataError(f"TLF input: {len(problems)} problem(s)", problems)
+
+
+def response_frame(adsl_pop: pd.DataFrame, adeff: pd.DataFrame, endpoint: Endpoint) -> pd.DataFrame:
+    """One record per subject of ``adsl_pop`` with ``AVAL`` of ``endpoint`` at Week 8 (plus ``DTYPE``).
+
+    ``denominator: evaluable`` keeps subjects with a non-missing AVAL; ``all`` keeps every
+    subject and counts a missing AVAL as 0 (not achieved).
+    """
+    rec = adeff[(adeff["PARAMCD"] == endpoint.paramcd) & (adeff["AVISIT"] == RESPONDER_VISIT)]
+    cols = ["USUBJID", "AVAL"] + (["DTYPE"] if "DTYPE" in rec.columns else [])
+    df = adsl_pop.merge(rec[cols], on="USUBJID", how="left", validate="one_to_one")
+    if endpoint.denominator == "all":
+        df["AVAL"] = df["AVAL"].fillna(0)
+    else:
+        df = df[df["AVAL"].notna()]
+    df["AVAL"] = df["AVAL"].astype(float)
+    return df
+
+
+class _Rows:
+    def __init__(self):
+        self.rows: list[dict] = []
+
+    def add(self, output_id, population, group, parameter, label, statistic, value=None, value_char=""):
+        if value is not None:
+            value = float(value)
+            if not math.isfinite(value):
+                value = None
+        self.rows.append(dict(output_id=output_id, population=population, group=group, parameter=parameter,
+                              label=label, statistic=statistic, value=value, value_char=value_char))
+
+
+def _baseline(out: _Rows, o: Output, adsl: pd.DataFrame, spec: TlfSpec) -> None:
+    for c in o.columns:
+        sub = select_population(adsl, spec.populations[c.population].where)
+        if c.arm is not None:
+            sub = sub[_eq(sub[spec.arm_var], c.arm)]
+        n_col = len(sub)
+        out.add(o.id, c.population, c.id, "BIGN", c.label, "N", n_col)
+        for r in o.rows:
+            if r.stat == "header":
+                continue
+            s = sub[r.var]
+            if r.stat == "n_pct":
+                n = int(_eq(s, r.level).fillna(False).sum())
+            elif r.stat == "n_pct_ge":
+                n = int((pd.to_numeric(s, errors="coerce") >= r.threshold).sum())
+            if r.stat in ("n_pct", "n_pct_ge"):
+                out.add(o.id, c.population, c.id, r.id, r.label, "n", n)
+                out.add(o.id, c.population, c.id, r.id, r.label, "N", n_col)
+                out.add(o.id, c.population, c.id, r.id, r.label, "pct", float(fmt.percent(n, n_col)) if n_col else None)
+                continue
+            x = pd.to_numeric(s, errors="coerce").dropna().astype(float)
+            out.add(o.id, c.population, c.id, r.id, r.label, "nobs", len(x))
+            if r.stat == "mean_sd":
+                out.add(o.id, c.population, c.id, r.id, r.label, "mean", x.mean() if len(x) else None)
+                out.add(o.id, c.population, c.id, r.id, r.label, "sd", x.std(ddof=1) if len(x) > 1 else None)
+            elif r.stat == "median_range":
+                out.add(o.id, c.population, c.id, r.id, r.label, "median", x.median() if len(x) else None)
+                out.add(o.id, c.population, c.id, r.id, r.label, "min", x.min() if len(x) else None)
+                out.add(o.id, c.population, c.id, r.id, r.label, "max", x.max() if len(x) else None)
+
+
+def _response(out: _Rows, o: Output, adsl: pd.DataFrame, adeff: pd.DataFrame, spec: TlfSpec) -> None:
+    from . import stats
+
+    ref_val, ref_label = spec.arms[0]
+    opop = select_population(adsl, spec.populations[o.population].where)
+    for val, lab in spec.arms:
+        out.add(o.id, o.population, lab, "BIGN", lab, "N", int(_eq(opop[spec.arm_var], val).sum()))
+    for e in o.endpoints:
+        pid = e.population or o.population
+        pop = select_population(adsl, spec.populations[pid].where)
+        df = response_frame(pop, adeff, e)
+        for val, lab in spec.arms:
+            y = df.loc[_eq(df[spec.arm_var], val), "AVAL"]
+            n, n_den = int(y.sum()), len(y)
+            out.add(o.id, pid, lab, e.paramcd, e.label, "n", n)
+            out.add(o.id, pid, lab, e.paramcd, e.label, "N", n_den)
+            out.add(o.id, pid, lab, e.paramcd, e.label, "pct", float(fmt.percent(n, n_den)) if n_den else None)
+        for val, lab in spec.arms[1:]:
+            two = df[_eq(df[spec.arm_var], val) | _eq(df[spec.arm_var], ref_val)].copy()
+            two["_ARM"] = np.where(_eq(two[spec.arm_var], val), 1, 0)
+            if two.loc[two["_ARM"] == 1].empty or two.loc[two["_ARM"] == 0].empty:
+                raise DataError(f"{o.id}, {e.paramcd}: no evaluable subject in {lab if two['_ARM'].eq(0).all() else ref_label} "
+                                f"(population {pid}): the comparison cannot be made")
+            res = stats.compare_logistic(two, response="AVAL", arm_var="_ARM", reference=0, active=1,
+                                         covariates=list(spec.covariates), ci_level=spec.ci_level)
+            out.add(o.id, pid, lab, e.paramcd, e.label, "or", res.odds_ratio)
+            out.add(o.id, pid, lab, e.paramcd, e.label, "or_lcl", res.lcl)
+            out.add(o.id, pid, lab, e.paramcd, e.label, "or_ucl", res.ucl)
+            out.add(o.id, pid, lab, e.paramcd, e.label, "p_value", res.p_value)
+            out.add(o.id, pid, lab, e.paramcd, e.label, "sig_mark", None, fmt.sig_mark(res.p_value, spec.significance))
+            out.add(o.id, pid, lab, e.paramcd, e.label, "method", None, res.method)
+            out.add(o.id, pid, lab, e.paramcd, e.label, "separation", int(res.separation))
+            if res.separation:
+                out.add(o.id, pid, lab, e.paramcd, e.label, "fallback_reason", None, res.reason)
+                out.add(o.id, pid, lab, e.paramcd, e.label, "fisher_p",
+                        stats.compare_fisher(two, response="AVAL", arm_var="_ARM", reference=0, active=1))
+            cmh = stats.compare_cmh(two, response="AVAL", arm_var="_ARM", reference=0, active=1, strata=spec.cmh_strata)
+            out.add(o.id, pid, lab, e.paramcd, e.label, "cmh_stat", cmh.statistic)
+            out.add(o.id, pid, lab, e.paramcd, e.label, "cmh_p", cmh.p_value)
+            out.add(o.id, pid, lab, e.paramcd, e.label, "mh_or", cmh.odds_ratio)
+
+
+def compute_ard(adsl: pd.DataFrame, adeff: pd.DataFrame, spec: TlfSpec) -> pd.DataFrame:
+    """Compute the analysis results data of every output of ``spec``.
+
+    Parameters
+    ----------
+    adsl : ADSL (one record per subject).
+    adeff : ADEFF (BDS; the Week 8 responder parameters are used).
+    spec : the TLF spec.
+
+    Returns
+    -------
+    DataFrame with :data:`ARD_COLUMNS`, in output, group and parameter order of the spec.
+
+    Raises
+    ------
+    DataError listing every input problem (missing variable or endpoint, empty arm, ...).
+    """
+    check_inputs(adsl, adeff, spec)
+    out = _Rows()
+    for o in spec.outputs:
+        if o.kind == "baseline":
+            _baseline(out, o, adsl, spec)
+        elif o.kind == "response":
+            _response(out, o, adsl, adeff, spec)
+    ard = pd.DataFrame(out.rows, columns=ARD_COLUMNS)
+    # figures show numbers of their source table: the same numbers, under the figure's id
+    figs = []
+    for o in spec.outputs:
+        if o.kind == "figure":
+            src = ard[(ard["output_id"] == o.source) & (ard["parameter"] == o.paramcd)
+                      & ard["statistic"].isin(["n", "N", "pct", "p_value", "sig_mark", "method", "separation",
+                                                 "fallback_reason"])]
+            figs.append(src.assign(output_id=o.id))
+    if figs:
+        ard = pd.concat([ard, *figs], ignore_index=True)
+    ard["value"] = ard["value"].astype(float)
+    ard["value_char"] = ard["value_char"].astype(str)
+    return ard
+
+
+def ard_to_json(ard: pd.DataFrame) -> str:
+    """The ARD as a JSON array of records (NaN as null), stable text for the same numbers."""
+    recs = []
+    for r in ard.itertuples(index=False):
+        d = r._asdict()
+        v = d["value"]
+        d["value"] = None if v is None or (isinstance(v, float) and math.isnan(v)) else float(v)
+        recs.append(d)
+    return json.dumps(recs, indent=1, ensure_ascii=False, allow_nan=False) + "\n"
+
+
+def _pick(ard: pd.DataFrame, output_id: str, group: str, parameter: str, statistic: str) -> pd.Series:
+    sel = ard[(ard["output_id"] == output_id) & (ard["group"] == group) & (ard["parameter"] == parameter)
+              & (ard["statistic"] == statistic)]
+    if len(sel) != 1:
+        raise KeyError(f"ARD has {len(sel)} records for {output_id} / {group} / {parameter} / {statistic}")
+    return sel.iloc[0]
+
+
+def ard_value(ard: pd.DataFrame, output_id: str, group: str, parameter: str, statistic: str) -> float | None:
+    """The one numeric value of the ARD at these keys (None when missing); KeyError if absent."""
+    v = _pick(ard, output_id, group, parameter, statistic)["value"]
+    return None if pd.isna(v) else float(v)
+
+
+def ard_char(ard: pd.DataFrame, output_id: str, group: str, parameter: str, statistic: str) -> str:
+    """The one text value of the ARD at these keys."""
+    return str(_pick(ard, output_id, group, parameter, statistic)["value_char"])

@@ -1,0 +1,70 @@
+"""Subject listing of the non-achiever subgroup with each component's response status."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from .ard import RESPONDER_VISIT, _eq, select_population
+from .spec import Output, TlfSpec
+from .tables import DisplayRow, DisplayTable
+
+__all__ = ["create_listing_frame", "listing_table", "status_text"]
+
+
+def status_text(aval, dtype) -> str:
+    """``Y`` (1), ``N`` (0), ``N (NRI)`` (0 imputed for a missing Week 8), ``NE`` (not evaluable)."""
+    if aval is None or pd.isna(aval):
+        return "NE"
+    if float(aval) == 1:
+        return "Y"
+    return "N (NRI)" if isinstance(dtype, str) and dtype == "NRI" else "N"
+
+
+def _arm_of(value, spec: TlfSpec) -> tuple[int, str]:
+    for i, (v, lab) in enumerate(spec.arms):
+        if _eq(pd.Series([value]), v).iloc[0]:
+            return i, lab
+    return len(spec.arms), str(value)
+
+
+def create_listing_frame(adsl: pd.DataFrame, adeff: pd.DataFrame, o: Output, spec: TlfSpec) -> pd.DataFrame:
+    """One record per subject of the listing's population, sorted by arm and USUBJID.
+
+    Columns: USUBJID, ARM (label), BLIGA, W8IGA (observed Week 8 IGA) and one status column per
+    component PARAMCD (see :func:`status_text`).
+    """
+    pop = select_population(adsl, spec.populations[o.population].where)
+    df = pop[["USUBJID", spec.arm_var] + (["BLIGA"] if "BLIGA" in pop.columns else [])].copy()
+    found = [_arm_of(a, spec) for a in df[spec.arm_var]]
+    df["_ORD"] = [i for i, _lab in found]
+    df["ARM"] = [lab for _i, lab in found]
+    iga = adeff[(adeff["PARAMCD"] == "IGA") & (adeff["AVISIT"] == RESPONDER_VISIT)]
+    if "ANL01FL" in iga.columns and iga["ANL01FL"].eq("Y").any():
+        iga = iga[iga["ANL01FL"] == "Y"]
+    iga = iga.drop_duplicates("USUBJID")[["USUBJID", "AVAL"]].rename(columns={"AVAL": "W8IGA"})
+    df = df.merge(iga, on="USUBJID", how="left")
+    for e in o.endpoints:
+        rec = adeff[(adeff["PARAMCD"] == e.paramcd) & (adeff["AVISIT"] == RESPONDER_VISIT)]
+        cols = ["USUBJID", "AVAL"] + (["DTYPE"] if "DTYPE" in rec.columns else [])
+        m = df[["USUBJID"]].merge(rec[cols], on="USUBJID", how="left")
+        dty = m["DTYPE"] if "DTYPE" in m.columns else pd.Series([None] * len(m))
+        df[e.paramcd] = [status_text(a, d) for a, d in zip(m["AVAL"], dty)]
+    df = df.sort_values(["_ORD", "USUBJID"], kind="stable").drop(columns=["_ORD", spec.arm_var])
+    return df.reset_index(drop=True)
+
+
+def _num(x) -> str:
+    if x is None or pd.isna(x):
+        return ""
+    return str(int(x)) if float(x).is_integer() else str(x)
+
+
+def listing_table(o: Output, frame: pd.DataFrame) -> DisplayTable:
+    """The listing frame as a display table (subject id in the stub column)."""
+    header = ("Treatment", "Baseline IGA", "Week 8 IGA") + tuple(e.label for e in o.endpoints)
+    rows = tuple(
+        DisplayRow(str(r["USUBJID"]), (str(r["ARM"]), _num(r.get("BLIGA")), _num(r["W8IGA"]))
+                   + tuple(str(r[e.paramcd]) for e in o.endpoints))
+        for _i, r in frame.iterrows()
+    )
+    return DisplayTable("Subject", header, rows, o.widths)

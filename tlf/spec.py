@@ -1,0 +1,252 @@
+"""The TLF spec (``specs/tlf.yaml``): outputs, populations, arms, model, layout.
+
+Loaded into frozen dataclasses and checked as a whole: every problem is reported at once
+(unknown output kind or row statistic, a population or arm that is not defined, a title too long
+for the page, characters that cannot be written into a Word document).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from adamforge.errors import DataError
+
+__all__ = ["TlfSpec", "Output", "Column", "Row", "Endpoint", "Population", "load_tlf_spec",
+           "parse_tlf_spec", "ROW_STATS", "OUTPUT_KINDS"]
+
+OUTPUT_KINDS = ("baseline", "response", "figure", "listing")
+ROW_STATS = ("header", "n_pct", "n_pct_ge", "mean_sd", "median_range")
+DENOMINATORS = ("evaluable", "all")
+# Characters XML 1.0 (hence Word) cannot hold: a clear error, not a corrupt document.
+_XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+@dataclasses.dataclass(frozen=True)
+class Population:
+    id: str
+    label: str
+    where: dict[str, Any]
+
+
+@dataclasses.dataclass(frozen=True)
+class Column:
+    id: str
+    label: str
+    population: str
+    arm: Any = None  # None: all arms together
+
+
+@dataclasses.dataclass(frozen=True)
+class Row:
+    id: str
+    label: str
+    stat: str
+    var: str = ""
+    level: Any = None
+    threshold: float | None = None
+    digits: int = 1
+    range_digits: int = 1
+    indent: int = 0
+
+
+@dataclasses.dataclass(frozen=True)
+class Endpoint:
+    paramcd: str
+    label: str
+    denominator: str = "evaluable"
+    population: str = ""  # overrides the output's population
+
+
+@dataclasses.dataclass(frozen=True)
+class Output:
+    id: str
+    kind: str
+    title: str
+    subtitles: tuple[str, ...] = ()
+    footnotes: tuple[str, ...] = ()
+    population: str = ""
+    columns: tuple[Column, ...] = ()
+    rows: tuple[Row, ...] = ()
+    endpoints: tuple[Endpoint, ...] = ()
+    widths: tuple[float, ...] = ()
+    source: str = ""     # figures: the response table whose results they draw
+    paramcd: str = ""    # figures: the endpoint
+
+    @property
+    def file_stem(self) -> str:
+        """File name of the output: ``"Table 1"`` -> ``"table_1"``."""
+        return re.sub(r"[^a-z0-9]+", "_", self.id.lower()).strip("_")
+
+
+@dataclasses.dataclass(frozen=True)
+class TlfSpec:
+    study: str
+    program: str
+    data_cut: str
+    arm_var: str
+    arms: tuple[tuple[Any, str], ...]  # (value, label); the first is the reference
+    covariates: tuple[str, ...]
+    ci_level: float
+    cmh_strata: str
+    significance: tuple[tuple[float, str], ...]
+    populations: dict[str, Population]
+    outputs: tuple[Output, ...]
+    font_size: float = 9
+    max_title_chars: int = 150
+    max_footnote_chars: int = 400
+
+    @property
+    def reference(self):
+        """The reference arm's value (vehicle)."""
+        return self.arms[0][0]
+
+    def arm_label(self, value) -> str:
+        return dict(self.arms)[value]
+
+    def output(self, output_id: str) -> Output:
+        for o in self.outputs:
+            if o.id == output_id:
+                return o
+        raise KeyError(output_id)
+
+
+def load_tlf_spec(path: str | Path) -> TlfSpec:
+    """Read and check a TLF spec YAML file (or the ``tlf.yaml`` of a spec folder).
+
+    Raises
+    ------
+    DataError listing every problem found.
+    """
+    p = Path(path)
+    if p.is_dir():
+        p = p / "tlf.yaml"
+    if not p.is_file():
+        raise DataError(f"TLF spec {str(p)!r} not found")
+    try:
+        raw = yaml.safe_load(p.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise DataError(f"TLF spec {p.name}: not valid YAML: {exc}") from None
+    return parse_tlf_spec(raw, source=p.name)
+
+
+def _tuple(x) -> tuple:
+    if x is None:
+        return ()
+    return tuple(x) if isinstance(x, (list, tuple)) else (x,)
+
+
+def parse_tlf_spec(raw: dict, *, source: str = "tlf.yaml") -> TlfSpec:
+    """Build a :class:`TlfSpec` from the parsed YAML mapping, checking it as a whole."""
+    problems: list[str] = []
+    if not isinstance(raw, dict):
+        raise DataError(f"TLF spec {source}: expected a mapping at the top level")
+    arms_raw = raw.get("arms") or {}
+    arms = tuple((lv["value"], str(lv["label"])) for lv in arms_raw.get("levels", []))
+    if len(arms) < 2:
+        problems.append("arms: at least two levels are needed (the first is the reference)")
+    model = raw.get("model") or {}
+    layout = raw.get("layout") or {}
+    pops = {}
+    for pid, pr in (raw.get("populations") or {}).items():
+        pops[pid] = Population(pid, str(pr.get("label", pid)), dict(pr.get("where") or {}))
+    arm_values = {a for a, _ in arms}
+    outputs = []
+    seen = set()
+    for i, o in enumerate(raw.get("outputs") or []):
+        oid = str(o.get("id", f"#{i + 1}"))
+        where = f"output {oid!r}"
+        if oid in seen:
+            problems.append(f"{where}: duplicate output id")
+        seen.add(oid)
+        kind = o.get("kind")
+        if kind not in OUTPUT_KINDS:
+            problems.append(f"{where}: kind {kind!r} is not one of {', '.join(OUTPUT_KINDS)}")
+        cols = tuple(Column(str(c["id"]), str(c["label"]), str(c.get("population", o.get("population", ""))),
+                            c.get("arm")) for c in o.get("columns") or [])
+        rows = []
+        for r in o.get("rows") or []:
+            rows.append(Row(str(r["id"]), str(r["label"]), str(r.get("stat", "")), str(r.get("var", "")),
+                            r.get("level"), r.get("threshold"), int(r.get("digits", 1)),
+                            int(r.get("range_digits", 1)), int(r.get("indent", 0))))
+            if rows[-1].stat not in ROW_STATS:
+                problems.append(f"{where} row {r['id']!r}: stat {rows[-1].stat!r} is not one of {', '.join(ROW_STATS)}")
+            elif rows[-1].stat != "header" and not rows[-1].var:
+                problems.append(f"{where} row {r['id']!r}: stat {rows[-1].stat} needs var")
+        eps = []
+        for e in o.get("endpoints") or o.get("components") or []:
+            eps.append(Endpoint(str(e["paramcd"]), str(e.get("label", e["paramcd"])),
+                                str(e.get("denominator", "evaluable")), str(e.get("population", ""))))
+            if eps[-1].denominator not in DENOMINATORS:
+                problems.append(f"{where} endpoint {e['paramcd']}: denominator {eps[-1].denominator!r} is not one of {DENOMINATORS}")
+            if eps[-1].population and eps[-1].population not in pops:
+                problems.append(f"{where} endpoint {e['paramcd']}: population {eps[-1].population!r} is not defined")
+        out = Output(oid, str(kind), str(o.get("title", "")), tuple(map(str, _tuple(o.get("subtitles")))),
+                     tuple(map(str, _tuple(o.get("footnotes")))), str(o.get("population", "")), cols, tuple(rows),
+                     tuple(eps), tuple(float(w) for w in _tuple(o.get("widths"))), str(o.get("source", "")),
+                     str(o.get("paramcd", "")))
+        if kind in ("baseline", "response", "listing") and out.population not in pops:
+            problems.append(f"{where}: population {out.population!r} is not defined under populations")
+        for c in cols:
+            if c.population not in pops:
+                problems.append(f"{where} column {c.id!r}: population {c.population!r} is not defined")
+            if c.arm is not None and c.arm not in arm_values:
+                problems.append(f"{where} column {c.id!r}: arm {c.arm!r} is not one of the arms {sorted(arm_values)}")
+        if kind == "baseline" and not cols:
+            problems.append(f"{where}: a baseline table needs columns")
+        outputs.append(out)
+    for out in outputs:
+        if out.kind == "figure":
+            src = next((x for x in outputs if x.id == out.source), None)
+            if src is None or src.kind != "response":
+                problems.append(f"output {out.id!r}: source {out.source!r} is not a response table of this spec")
+            elif out.paramcd not in {e.paramcd for e in src.endpoints}:
+                problems.append(f"output {out.id!r}: endpoint {out.paramcd!r} is not in {out.source!r}")
+    spec = TlfSpec(
+        study=str(raw.get("study", "")), program=str(raw.get("program", "adamforge tlf")),
+        data_cut=str(raw.get("data_cut", "")), arm_var=str(arms_raw.get("variable", "TRT01PN")),
+        arms=arms, covariates=tuple(model.get("covariates") or ()), ci_level=float(model.get("ci_level", 0.95)),
+        cmh_strata=str(model.get("cmh_strata", "STUDYID")),
+        significance=tuple((float(t), str(m)) for t, m in (model.get("significance") or
+                           [[0.0001, "****"], [0.001, "***"], [0.01, "**"], [0.05, "*"]])),
+        populations=pops, outputs=tuple(outputs), font_size=float(layout.get("font_size", 9)),
+        max_title_chars=int(layout.get("max_title_chars", 150)),
+        max_footnote_chars=int(layout.get("max_footnote_chars", 400)),
+    )
+    problems.extend(check_texts(spec))
+    if problems:
+        raise DataError(f"TLF spec {source}: {len(problems)} problem(s)", problems)
+    return spec
+
+
+def check_texts(spec: TlfSpec) -> list[str]:
+    """Problems with the texts that go into the documents (length, characters Word cannot hold)."""
+    problems = []
+    for o in spec.outputs:
+        if not o.title.strip():
+            problems.append(f"output {o.id!r}: title is empty")
+        full = f"{o.id}: {o.title}"
+        if len(full) > spec.max_title_chars:
+            problems.append(f"output {o.id!r}: title is {len(full)} characters with its id, longer than the "
+                            f"{spec.max_title_chars} that fit on one landscape line (layout.max_title_chars); shorten it")
+        texts = [("title", o.title)] + [("subtitle", s) for s in o.subtitles] + [("footnote", f) for f in o.footnotes]
+        texts += [("column label", c.label) for c in o.columns] + [("row label", r.label) for r in o.rows]
+        texts += [("endpoint label", e.label) for e in o.endpoints]
+        for what, t in texts:
+            m = _XML_ILLEGAL.search(t)
+            if m:
+                problems.append(f"output {o.id!r}: {what} {t[:40]!r} contains the control character "
+                                f"U+{ord(m.group()):04X}, which a Word document cannot hold")
+        for f in o.footnotes:
+            if len(f) > spec.max_footnote_chars:
+                problems.append(f"output {o.id!r}: footnote {f[:40]!r}... is {len(f)} characters, over "
+                                f"layout.max_footnote_chars = {spec.max_footnote_chars}")
+    for t in (spec.study, spec.program, spec.data_cut):
+        m = _XML_ILLEGAL.search(t)
+        if m:
+            problems.append(f"study/program/data_cut text {t[:40]!r} contains the control character U+{ord(m.group()):04X}")
+    return problems

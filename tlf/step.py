@@ -1,0 +1,166 @@
+"""The ``adamforge tlf`` step: ADSL + ADEFF -> ARD -> Word tables, figures, listing.
+
+Reads ``<out>/adam/adsl.parquet`` and ``adeff.parquet``, computes the analysis results data,
+renders every output of the TLF spec to its own .docx (figures also as PNG) plus one combined
+document with a table of contents, and swaps the whole ``<out>/tlf/`` folder in only when
+everything succeeded.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import time
+from pathlib import Path
+
+import pandas as pd
+
+from adamforge.errors import DataError, UsageError
+
+HELP = "compute analysis results data and render tables, listings, figures to Word"
+COMBINED_NAME = "tlf_all.docx"
+
+
+def add_arguments(parser) -> None:
+    """Options of the tlf step (prefixed ``--tlf-`` so that they never clash in ``adamforge run``)."""
+    g = parser.add_argument_group("tlf options")
+    g.add_argument("--tlf-spec", default=None, metavar="FILE",
+                   help="TLF spec YAML (default: tlf.yaml of the spec folder)")
+    g.add_argument("--tlf-template", default=None, metavar="DOCX",
+                   help="Word template (docxtpl) to render with (default: the packaged tlf.docx)")
+    g.add_argument("--tlf-adam", default=None, metavar="DIR",
+                   help="folder with adsl.parquet and adeff.parquet (default: <out>/adam)")
+    g.add_argument("--tlf-data-cut", default=None, metavar="TEXT",
+                   help="data cut text for the footers (default: the spec's data_cut)")
+
+
+@dataclasses.dataclass
+class TlfResult:
+    """Files of one tlf run (name -> bytes), the ARD, and seconds spent per phase."""
+
+    files: dict[str, bytes]
+    ard: pd.DataFrame
+    timings: dict[str, float]
+
+
+def build_outputs(adsl: pd.DataFrame, adeff: pd.DataFrame, spec, *, meta, template=None, created=None) -> TlfResult:
+    """Compute the ARD and render every output of ``spec``; nothing is written to disk.
+
+    Parameters
+    ----------
+    adsl, adeff : the ADaM datasets.
+    spec : :class:`adamforge.tlf.spec.TlfSpec`.
+    meta : :class:`adamforge.tlf.render.DocMeta` (footer texts).
+    template : a docxtpl template path (default: the packaged one).
+    created : datetime for the documents' core properties.
+
+    Returns
+    -------
+    TlfResult with ``files`` (``ard.json``, ``ard.csv``, ``<output>.docx``, ``<figure>.png``,
+    ``tlf_all.docx``).
+    """
+    from . import ard as ard_mod
+    from .figures import figure_png
+    from .listing import create_listing_frame, listing_table
+    from .render import OutputView, render_docx
+    from .tables import ArdIndex, baseline_table, fallback_footnotes, response_table
+
+    t = {}
+    t0 = time.perf_counter()
+    ard = ard_mod.compute_ard(adsl, adeff, spec)
+    t["ard (statistics)"] = time.perf_counter() - t0
+    files: dict[str, bytes] = {
+        "ard.json": ard_mod.ard_to_json(ard).encode("utf-8"),
+        "ard.csv": ard.to_csv(index=False, lineterminator="\n").encode("utf-8"),
+    }
+    ix = ArdIndex(ard)
+    views = []
+    t0 = time.perf_counter()
+    tfig = 0.0
+    for o in spec.outputs:
+        if o.kind == "baseline":
+            dt = baseline_table(o, ix)
+            views.append(OutputView(o, table=dt, footnotes=o.footnotes))
+        elif o.kind == "response":
+            dt = response_table(o, ix, spec)
+            views.append(OutputView(o, table=dt, footnotes=o.footnotes + dt.extra_footnotes))
+        elif o.kind == "figure":
+            f0 = time.perf_counter()
+            src = spec.output(o.source)
+            label = next(e.label for e in src.endpoints if e.paramcd == o.paramcd)
+            png = figure_png(o, ix, spec, label=label)
+            tfig += time.perf_counter() - f0
+            files[f"{o.file_stem}.png"] = png
+            extra = fallback_footnotes(o.id, [(o.paramcd, label)], ix, spec)
+            views.append(OutputView(o, png=png, footnotes=o.footnotes + extra))
+        elif o.kind == "listing":
+            frame = create_listing_frame(adsl, adeff, o, spec)
+            views.append(OutputView(o, table=listing_table(o, frame), footnotes=o.footnotes))
+    t["figures (matplotlib)"] = tfig
+    t["display tables and listing"] = time.perf_counter() - t0 - tfig
+    t0 = time.perf_counter()
+    for v in views:
+        files[f"{v.output.file_stem}.docx"] = render_docx([v], meta, header_right=v.output.id,
+                                                         template=template, created=created)
+    t["word, one per output"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    files[COMBINED_NAME] = render_docx(views, meta, toc=True, header_right="Tables, figures and listings",
+                                       template=template, created=created)
+    t["word, combined"] = time.perf_counter() - t0
+    return TlfResult(files, ard, t)
+
+
+def _read_adam(folder: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+    problems = []
+    for name in ("adsl", "adeff"):
+        if not (folder / f"{name}.parquet").is_file():
+            problems.append(f"{folder / (name + '.parquet')} not found (run `adamforge derive` first)")
+    if problems:
+        raise DataError("TLF input missing", problems)
+    return pd.read_parquet(folder / "adsl.parquet"), pd.read_parquet(folder / "adeff.parquet")
+
+
+def run(args, ctx) -> int:
+    """Run the step: read ADaM, build all outputs, write ``<out>/tlf/`` atomically."""
+    import adamforge
+    from adamforge.clock import run_timestamp, run_timestamp_iso
+    from adamforge.io import staged_dir
+
+    from .render import DocMeta
+    from .spec import load_tlf_spec
+
+    spec_path = Path(args.tlf_spec) if getattr(args, "tlf_spec", None) else ctx.spec / "tlf.yaml"
+    if not spec_path.is_file():
+        if getattr(args, "tlf_spec", None):
+            raise UsageError(f"TLF spec {str(spec_path)!r} does not exist")
+        from adamforge.context import default_spec_dir
+
+        ctx.log.note(f"No tlf.yaml in {ctx.spec}; using the reference study's TLF spec.")
+        spec_path = default_spec_dir() / "tlf.yaml"
+    template = getattr(args, "tlf_template", None)
+    if template and not Path(template).is_file():
+        raise UsageError(f"Word template {template!r} does not exist")
+    ctx.log.input_file(spec_path, "TLF spec")
+    spec = load_tlf_spec(spec_path)
+    adam_dir = Path(args.tlf_adam) if getattr(args, "tlf_adam", None) else ctx.out / "adam"
+    for name in ("adsl", "adeff"):
+        if (adam_dir / f"{name}.parquet").is_file():
+            ctx.log.input_file(adam_dir / f"{name}.parquet")
+    adsl, adeff = _read_adam(adam_dir)
+    meta = DocMeta(study=spec.study, program=f"{spec.program} ({adamforge.__name__} {adamforge.__version__})",
+                   data_cut=getattr(args, "tlf_data_cut", None) or spec.data_cut,
+                   run_timestamp=run_timestamp_iso() + " UTC", notice=adamforge.SYNTHETIC_DATA_NOTICE)
+    t0 = time.perf_counter()
+    result = build_outputs(adsl, adeff, spec, meta=meta, template=template, created=run_timestamp())
+    with staged_dir(ctx.out / "tlf") as stage:
+        for name, data in sorted(result.files.items()):
+            (stage / name).write_bytes(data)
+    ctx.log.note(f"ARD: {len(result.ard)} results for {result.ard['output_id'].nunique()} outputs.")
+    n_sep = int((result.ard["statistic"].eq("separation") & result.ard["value"].eq(1)
+                 & ~result.ard["output_id"].str.startswith("Figure")).sum())
+    if n_sep:
+        ctx.log.warning(f"{n_sep} comparison(s) with separation: Firth estimates shown, with a footnote.")
+    for phase, secs in result.timings.items():
+        ctx.log.note(f"tlf {phase}: {secs:.2f} s")
+    ctx.log.note(f"Wrote {len(result.files)} files to {ctx.out / 'tlf'} in {time.perf_counter() - t0:.1f} s.")
+    return 0
