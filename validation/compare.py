@@ -494,38 +494,69 @@ def _as_ns(s: pd.Series) -> np.ndarray:
     return s.astype("datetime64[ns]").to_numpy().view("int64")
 
 
-def _char_norm(a: np.ndarray) -> pd.Series:
-    s = pd.Series(a, dtype=object)
-    return s.where(s.notna(), "").astype(str).str.rstrip()
+def _arrow_text(s: pd.Series):
+    """A character column as a pyarrow string array (zero-copy for pandas' Arrow-backed ``str``)."""
+    import pyarrow as pa
+
+    try:
+        a = pa.array(s, from_pandas=True)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        a = pa.array(s.astype(str).where(s.notna()), from_pandas=True)
+    if not (pa.types.is_string(a.type) or pa.types.is_large_string(a.type)):
+        a = a.cast(pa.large_string())
+    return a
+
+
+def _text_norm(a):
+    """SAS semantics: missing is blank, trailing blanks do not count."""
+    import pyarrow.compute as pac
+
+    return pac.utf8_rtrim(pac.fill_null(a, ""), characters=" ")
 
 
 # --------------------------------------------------------------------------------------------
 # Comparison
 # --------------------------------------------------------------------------------------------
-def _key_frame(df: pd.DataFrame, ids: Sequence[str], kinds: Mapping[str, str]) -> pd.DataFrame:
-    out = {}
+def _key_codes(base: pd.DataFrame, compare: pd.DataFrame, ids: Sequence[str],
+               kinds: Mapping[str, str]) -> tuple[np.ndarray, np.ndarray, int]:
+    """Integer codes of the ID values, shared by both sides and increasing in ID sort order."""
+    import pyarrow as pa
+
+    nb = len(base)
+    code = None
     for v in ids:
         if kinds[v] == "character":
-            out[v] = _char_norm(df[v].to_numpy(dtype=object)).to_numpy()
+            both = pd.Series(pd.arrays.ArrowExtensionArray(pa.chunked_array(
+                [_text_norm(_arrow_text(base[v])), _text_norm(_arrow_text(compare[v]))])))
         elif kinds[v] == "datetime":
-            out[v] = _as_ns(df[v])
+            both = np.concatenate([_as_ns(base[v]), _as_ns(compare[v])])
         else:
-            out[v] = _as_float(df[v])
-    return pd.DataFrame(out)
+            both = np.concatenate([_as_float(base[v]), _as_float(compare[v])])
+        c, u = pd.factorize(both, sort=True, use_na_sentinel=False)
+        c = c.astype("int64")
+        if code is None:
+            code, k = c, len(u)
+        else:
+            code, uniq = pd.factorize(code * len(u) + c, sort=True)
+            code, k = code.astype("int64"), len(uniq)
+    return code[:nb], code[nb:], k
 
 
-def _duplicate_problems(keys: pd.DataFrame, ids: Sequence[str], role: str, limit: int = 20) -> list[str]:
-    dup = keys.duplicated(list(ids), keep=False)
-    if not dup.any():
+def _duplicate_problems(frame: pd.DataFrame, codes: np.ndarray, k: int, ids: Sequence[str], role: str,
+                        limit: int = 20) -> list[str]:
+    counts = np.bincount(codes, minlength=k)
+    dup_codes = np.flatnonzero(counts > 1)
+    if not len(dup_codes):
         return []
-    counts = keys[dup].value_counts(subset=list(ids), sort=False).sort_index()
+    first = np.full(k, -1, dtype="int64")
+    first[codes[::-1]] = np.arange(len(codes))[::-1]
     problems = []
-    for key, n in counts.items():
-        key = key if isinstance(key, tuple) else (key,)
-        problems.append(f"{role}: duplicate ID " + ", ".join(f"{v}={_fmt_key(k)}" for v, k in zip(ids, key))
-                        + f" ({n} observations)")
-    if len(problems) > limit:
-        problems = problems[:limit] + [f"{role}: ... and {len(problems) - limit} more duplicated ID values"]
+    for code in dup_codes[:limit]:
+        rec = frame.iloc[int(first[code])]
+        problems.append(f"{role}: duplicate ID " + ", ".join(f"{v}={_fmt_key(rec[v])}" for v in ids)
+                        + f" ({counts[code]} observations)")
+    if len(dup_codes) > limit:
+        problems.append(f"{role}: ... and {len(dup_codes) - limit} more duplicated ID values")
     return problems
 
 
@@ -595,6 +626,8 @@ def compare_frames(base: pd.DataFrame, compare: pd.DataFrame, *, id_vars: Sequen
     DataError : ID variables missing, of conflicting types, or duplicated (every duplicated ID
         value of both sides is named).
     """
+    import pyarrow.compute as pac
+
     method, criterion = _resolve_method(method, criterion)
     base = _normalise_frame(base)
     compare = _normalise_frame(compare)
@@ -664,22 +697,20 @@ def compare_frames(base: pd.DataFrame, compare: pd.DataFrame, *, id_vars: Sequen
 
     # -- observation matching ------------------------------------------------------------
     if ids:
-        kb = _key_frame(base, ids, kinds)
-        kc = _key_frame(compare, ids, kinds)
-        dups = _duplicate_problems(kb, ids, "BASE") + _duplicate_problems(kc, ids, "COMPARE")
+        cb, cc, k = _key_codes(base, compare, ids, kinds)
+        dups = _duplicate_problems(base, cb, k, ids, "BASE") + _duplicate_problems(compare, cc, k, ids, "COMPARE")
         if dups:
             raise DataError(f"duplicate ID values for ID variables {', '.join(ids)}: PROC COMPARE requires unique IDs",
                             dups)
-        kb["__b"] = np.arange(len(kb))
-        kc["__c"] = np.arange(len(kc))
-        m = kb.merge(kc, on=list(ids), how="outer", sort=True)
-        has_b = m["__b"].notna().to_numpy()
-        has_c = m["__c"].notna().to_numpy()
-        both = has_b & has_c
-        pb = m.loc[both, "__b"].to_numpy(dtype="int64")
-        pc = m.loc[both, "__c"].to_numpy(dtype="int64")
-        b_only_pos = m.loc[has_b & ~has_c, "__b"].to_numpy(dtype="int64")
-        c_only_pos = m.loc[has_c & ~has_b, "__c"].to_numpy(dtype="int64")
+        pos_b = np.full(k, -1, dtype="int64")
+        pos_b[cb] = np.arange(len(cb))
+        pos_c = np.full(k, -1, dtype="int64")
+        pos_c[cc] = np.arange(len(cc))
+        has_b, has_c = pos_b >= 0, pos_c >= 0
+        pb = pos_b[has_b & has_c]  # in ID order: codes increase with the ID values
+        pc = pos_c[has_b & has_c]
+        b_only_pos = pos_b[has_b & ~has_c]
+        c_only_pos = pos_c[has_c & ~has_b]
         base_only_obs = base.iloc[b_only_pos][list(ids)].reset_index(drop=True)
         compare_only_obs = compare.iloc[c_only_pos][list(ids)].reset_index(drop=True)
         key_out = base.iloc[pb][list(ids)].reset_index(drop=True)
@@ -712,19 +743,20 @@ def compare_frames(base: pd.DataFrame, compare: pd.DataFrame, *, id_vars: Sequen
             x, y = _as_ns(bs)[pb], _as_ns(cs)[pc]
             eq = x == y  # NaT == NaT here (same int64 sentinel): both missing is equal
         else:
-            x = bs.to_numpy(dtype=object)[pb]
-            y = cs.to_numpy(dtype=object)[pc]
-            eq = np.array(pd.Series(x, dtype=object) == pd.Series(y, dtype=object), dtype=bool)
-            if not eq.all():  # slow path only for candidates: missing vs blank, trailing blanks
-                idx = np.flatnonzero(~eq)
-                eq[idx] = (_char_norm(x[idx]).to_numpy() == _char_norm(y[idx]).to_numpy())
+            xa = _arrow_text(bs).take(pb)
+            ya = _arrow_text(cs).take(pc)
+            eq = np.asarray(pac.equal(_text_norm(xa), _text_norm(ya)), dtype=bool)
         uneq = ~eq
         n_uneq = int(uneq.sum())
         maxdiff = None
         if n_uneq:
             any_uneq |= uneq
             idx = np.flatnonzero(uneq)
-            xs, ys = x[idx], y[idx]
+            if kind == "character":
+                xs = np.array(xa.take(idx).to_pylist(), dtype=object)
+                ys = np.array(ya.take(idx).to_pylist(), dtype=object)
+            else:
+                xs, ys = x[idx], y[idx]
             if kind == "numeric":
                 with np.errstate(invalid="ignore", divide="ignore"):
                     diff = ys - xs
