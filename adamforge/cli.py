@@ -37,7 +37,7 @@ STEPS: tuple[StepDef, ...] = (
     StepDef("simulate", "write the simulated reference study's SDTM (XPT v5 + Parquet)", None, issue="the foundation issue"),
     StepDef("derive", "derive ADaM datasets (ADSL, ADEFF) from SDTM, driven by the spec", None, issue="the ADaM engine issue"),
     StepDef("validate", "check SDTM input and ADaM output against the spec; findings report", None, issue="the validation issue"),
-    StepDef("export", "write submission files: XPT v5, define.xml 2.1, Dataset-JSON", None, issue="the submission package issue"),
+    StepDef("export", "write submission files: XPT v5, define.xml 2.1, Dataset-JSON", "adamforge.export.step", issue="the submission package issue"),
     StepDef("tlf", "compute analysis results data and render tables, listings, figures to Word", "adamforge.tlf.step", issue="the TLF issue"),
     StepDef("compare", "compare two datasets, PROC COMPARE style", "adamforge.validation.compare_step", in_run=False, issue="the QC issue"),
     StepDef("qc", "run the study's double-programming QC and write the evidence pack", None, issue="the QC issue"),
