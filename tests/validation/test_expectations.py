@@ -1,0 +1,136 @@
+"""Expectations generated from the spec, run with great-expectations, mapped back to findings."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from adamforge.adam.spec import build_spec, load_spec
+from adamforge.context import default_spec_dir
+from adamforge.validation.expectations import DEFAULT_VALUE_RANGES, build_checks, run_expectations, value_ranges
+
+S1, S2, S3 = "X-101-001", "X-101-002", "X-102-003"
+
+
+def tiny_spec(**parameters):
+    v = lambda name, type_="text", core="Perm", codelist="": {  # noqa: E731
+        "name": name, "label": name.title(), "type": type_, "core": core, "origin": "Assigned", "codelist": codelist}
+    return build_spec({
+        "parameters": parameters,
+        "datasets": {
+            "ADSL": {"label": "Subject level", "keys": ["USUBJID"],
+                     "variables": [v("USUBJID", core="Req"), v("SEX", core="Req", codelist="SEX"), v("AGE", "integer"),
+                                   v("EFFFL", codelist="NY")]},
+            "ADEFF": {"label": "Efficacy", "keys": ["USUBJID", "PARAMCD", "AVISIT"],
+                      "variables": [v("USUBJID", core="Req"), v("PARAMCD", core="Req", codelist="PARAMCD"),
+                                    v("AVISIT"), v("AVAL", "float"), v("AVALC", codelist="NY"), v("BASE", "float")]},
+        },
+        "codelists": {"SEX": {"terms": ["F", "M"]}, "NY": {"terms": ["Y", "N"]},
+                      "PARAMCD": {"terms": ["IGA", "EASI", "IGATS"]}},
+    })
+
+
+def tiny_adam():
+    adsl = pd.DataFrame({"USUBJID": [S1, S2, S3], "SEX": ["F", "M", "F"], "AGE": [30, 15, 61], "EFFFL": ["Y", "Y", "N"]})
+    adeff = pd.DataFrame(
+        [(S1, "IGA", "Baseline", 3, "", 3), (S1, "IGA", "Week 8", 1, "", 3), (S1, "EASI", "Baseline", 72, "", 72),
+         (S2, "IGA", "Baseline", 2, "", 2), (S2, "IGA", "Week 8", 4, "", 2), (S2, "EASI", "Week 8", 0, "", np.nan),
+         (S1, "IGATS", "Week 8", 1, "Y", np.nan), (S2, "IGATS", "Week 8", np.nan, "", np.nan)],
+        columns=["USUBJID", "PARAMCD", "AVISIT", "AVAL", "AVALC", "BASE"])
+    return {"ADSL": adsl, "ADEFF": adeff}
+
+
+def _run(adam, spec=None):
+    spec = spec or tiny_spec()
+    checks = build_checks(spec)
+    keys = {n: d.keys for n, d in spec.datasets.items()}
+    return [(f.rule_id, f.dataset, f.variable, dict(f.keys), f.value) for f in run_expectations(adam, checks, keys=keys).findings]
+
+
+def test_checks_are_generated_per_rule_kind_from_the_spec():
+    checks = build_checks(tiny_spec())
+    got = sorted({(c.rule_id, c.dataset, c.kind, c.columns, c.paramcd) for c in checks})
+    assert ("ADAM-VAR-001", "ADSL", "exists", ("SEX",), "") in got
+    assert ("ADAM-VAR-002", "ADSL", "exists", ("AGE",), "") in got
+    assert ("ADAM-NULL-001", "ADEFF", "not_null", ("PARAMCD",), "") in got
+    assert ("ADAM-KEY-001", "ADEFF", "unique", ("USUBJID", "PARAMCD", "AVISIT"), "") in got
+    assert [c.value_set for c in checks if c.kind == "in_set" and c.columns == ("SEX",)] == [("F", "M")]
+    ranges = {(c.paramcd, c.columns[0]): (c.low, c.high) for c in checks if c.kind == "between"}
+    assert ranges[("IGA", "AVAL")] == (0, 4) and ranges[("EASI", "BASE")] == (0, 72) and ranges[("DLQI", "AVAL")] == (0, 30)
+    assert not any(c.kind == "between" for c in checks if c.dataset == "ADSL")  # no PARAMCD in ADSL
+
+
+def test_value_ranges_come_from_the_spec_when_given():
+    r = value_ranges(tiny_spec(value_ranges={"EASI": [0, 50], "NEW": [1, 2]}))
+    assert r["EASI"] == (0, 50) and r["NEW"] == (1, 2) and r["IGA"] == DEFAULT_VALUE_RANGES["IGA"]
+
+
+def test_reference_spec_generates_checks_for_every_codelist_variable():
+    spec = load_spec(default_spec_dir())
+    checks = build_checks(spec)
+    with_cl = {(d.name, v.name) for d in spec.datasets.values() for v in d.variables.values() if v.codelist}
+    assert {(c.dataset, c.columns[0]) for c in checks if c.kind == "in_set" and not c.paramcd} == with_cl
+    resp = {c.paramcd: (c.low, c.high) for c in checks if c.kind == "between" and c.columns == ("AVAL",)}
+    assert resp["IGATS"] == (0, 1) and resp["TSCPRIGA"] == (0, 1) and resp["ITCHNRS"] == (0, 10)
+
+
+def test_clean_tiny_adam_passes_every_expectation():
+    assert _run(tiny_adam()) == []
+
+
+def test_iga_7_fires_range_on_that_record_only():
+    adam = tiny_adam()
+    adam["ADEFF"].loc[4, "AVAL"] = 7.0
+    assert _run(adam) == [("ADAM-RANGE-001", "ADEFF", "AVAL", {"USUBJID": S2, "PARAMCD": "IGA", "AVISIT": "Week 8"}, "7")]
+
+
+def test_value_outside_codelist():
+    adam = tiny_adam()
+    adam["ADSL"].loc[2, "SEX"] = "U"
+    assert _run(adam) == [("ADAM-CT-001", "ADSL", "SEX", {"USUBJID": S3}, "U")]
+
+
+def test_duplicate_key_fires_on_both_records():
+    adam = tiny_adam()
+    adam["ADEFF"].loc[1, "AVISIT"] = "Baseline"  # S1 IGA now has two "Baseline" records
+    got = _run(adam)
+    assert [(r[0], r[3]) for r in got] == [("ADAM-KEY-001", {"USUBJID": S1, "PARAMCD": "IGA", "AVISIT": "Baseline"})] * 2
+
+
+def test_missing_required_variable_and_blank_required_value():
+    adam = tiny_adam()
+    adam["ADSL"] = adam["ADSL"].drop(columns=["SEX"])
+    adam["ADEFF"].loc[3, "PARAMCD"] = ""
+    got = _run(adam)
+    assert ("ADAM-VAR-001", "ADSL", "SEX", {}, "") in got
+    assert ("ADAM-NULL-001", "ADEFF", "PARAMCD", {"USUBJID": S2, "PARAMCD": None, "AVISIT": "Baseline"}, "") in got
+    assert len(got) == 2
+
+
+def test_findings_are_capped_with_a_summary():
+    adam = tiny_adam()
+    big = pd.concat([adam["ADEFF"]] * 50, ignore_index=True)
+    big["AVAL"] = 99.0
+    big = big.loc[big.PARAMCD == "EASI"].assign(AVISIT=[f"V{i}" for i in range((big.PARAMCD == "EASI").sum())])
+    spec = tiny_spec()
+    res = run_expectations({"ADEFF": big}, [c for c in build_checks(spec) if c.kind == "between" and c.paramcd == "EASI"
+                                             and c.columns == ("AVAL",)], max_findings=7)
+    assert len(res.findings) == 8 and res.findings[-1].value == str(len(big) - 7)
+
+
+def test_no_progress_bar_and_no_deprecation_warning(capsys):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DeprecationWarning)
+        _run(tiny_adam())
+    out = capsys.readouterr()
+    assert "Calculating Metrics" not in out.err + out.out and "%|" not in out.err
+
+
+def test_same_input_same_findings_order():
+    adam = tiny_adam()
+    adam["ADEFF"].loc[4, "AVAL"] = 7.0
+    adam["ADSL"].loc[2, "SEX"] = "U"
+    assert _run(adam) == _run(adam)

@@ -1,0 +1,323 @@
+"""Data expectations generated from the spec and run with great-expectations (GX Core 1.x).
+
+Two halves, so that the generation can be read and tested without GX:
+
+* :func:`build_checks` turns the spec model (:func:`adamforge.adam.spec.load_spec`) into a list
+  of :class:`Check` records, written once per *rule kind* and applied to every dataset,
+  variable, codelist and parameter the spec names; nothing is written by hand per variable.
+* :func:`run_expectations` turns the checks into GX expectations (one suite per dataset and rule
+  kind, each expectation tagged with ``meta`` because GX does not return results in suite
+  order), validates the in-memory DataFrames in an ephemeral context (nothing written to disk,
+  progress bars off, GX imported only here) and maps the results back to
+  :class:`~adamforge.findings.Finding` records carrying the failing records' keys.
+
+=============== ======== ==================================================================
+rule            severity generated from
+=============== ======== ==================================================================
+ADAM-VAR-001    ERROR    each ``core: Req`` variable of a dataset exists
+ADAM-VAR-002    WARNING  each other spec variable exists
+ADAM-NULL-001   ERROR    each ``core: Req`` variable is populated (blank text counts as missing)
+ADAM-KEY-001    ERROR    the dataset's ``keys`` are unique together
+ADAM-CT-001     ERROR    values of a variable with a codelist are coded values of it; value-level
+                         codelists (``value_level``) apply where PARAMCD is the entry's
+ADAM-RANGE-001  ERROR    AVAL and BASE of each parameter within its range: responder endpoints
+                         0-1; observed parameters from ``parameters.value_ranges`` of the spec,
+                         else :data:`DEFAULT_VALUE_RANGES`
+=============== ======== ==================================================================
+
+Types, lengths and labels are checked in plain pandas by :mod:`.conformance` (ADAM-ATTR-*):
+GX 1.24's type expectations do not recognise pandas 3's ``str`` and nullable dtypes.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import re
+import time
+import warnings
+from typing import Any, Iterable, Mapping, Sequence
+
+import pandas as pd
+
+from adamforge.findings import Finding
+
+from .rules import MAX_PER_RULE, RuleRun, plain, text
+
+#: Ranges of observed parameters (plan section 1: IGA 0-4, EASI 0-72, % BSA, itch NRS 0-10,
+#: DLQI/CDLQI 0-30), used when the spec's ``parameters`` has no ``value_ranges`` entry.
+DEFAULT_VALUE_RANGES: dict[str, tuple[float, float]] = {
+    "IGA": (0, 4), "EASI": (0, 72), "BSA": (0, 100), "ITCHNRS": (0, 10), "DLQI": (0, 30), "CDLQI": (0, 30),
+}
+#: Variables whose range is the parameter's range.
+RANGE_VARIABLES = ("AVAL", "BASE")
+
+KINDS = ("exists", "not_null", "unique", "in_set", "between")
+_SAFE_CODE = re.compile(r"^[A-Za-z0-9_.\- ]+$")
+
+
+@dataclasses.dataclass(frozen=True)
+class Check:
+    """One expectation to run, independent of GX.
+
+    ``kind`` is one of :data:`KINDS`; ``columns`` the column(s) it reads; ``paramcd`` restricts a
+    check to the records of one parameter; ``value_set`` / ``low`` / ``high`` its arguments.
+    """
+
+    rule_id: str
+    severity: str
+    dataset: str
+    kind: str
+    columns: tuple[str, ...]
+    message: str
+    value_set: tuple = ()
+    low: float | None = None
+    high: float | None = None
+    paramcd: str = ""
+
+    @property
+    def variable(self) -> str:
+        """The variable(s) the check is about, as the findings show it."""
+        return ", ".join(self.columns)
+
+
+def value_ranges(spec: Any) -> dict[str, tuple[float, float]]:
+    """PARAMCD -> (low, high): responder endpoints 0-1, observed parameters from the spec or defaults.
+
+    ``spec.parameters["value_ranges"]`` (``{PARAMCD: [low, high]}``) overrides
+    :data:`DEFAULT_VALUE_RANGES` entry by entry.
+    """
+    out = dict(DEFAULT_VALUE_RANGES)
+    given = (getattr(spec, "parameters", None) or {}).get("value_ranges") or {}
+    for code, rng in given.items():
+        lo, hi = rng
+        out[str(code)] = (float(lo), float(hi))
+    for ep in getattr(spec, "endpoints", ()) or ():
+        out[ep.paramcd] = (0, 1)
+    return out
+
+
+def build_checks(spec: Any, *, datasets: Iterable[str] | None = None) -> list[Check]:
+    """Generate the checks of every dataset of ``spec`` (or of ``datasets``).
+
+    Parameters
+    ----------
+    spec : the spec model: ``spec.datasets[name].keys`` / ``.variables[name]`` (``name``,
+        ``core``, ``codelist``), ``spec.codelists[id].coded_values``, ``spec.value_level``,
+        ``spec.endpoints``, ``spec.parameters``.
+    datasets : dataset names to generate for (default: all of the spec's).
+
+    Returns
+    -------
+    list of Check
+        In a stable order: dataset, then rule kind, then spec order.
+    """
+    names = list(spec.datasets) if datasets is None else [d for d in datasets if d in spec.datasets]
+    ranges = value_ranges(spec)
+    checks: list[Check] = []
+    for name in names:
+        ds = spec.datasets[name]
+        variables = list(ds.variables.values())
+        for v in variables:
+            req = v.core == "Req"
+            checks.append(Check(
+                "ADAM-VAR-001" if req else "ADAM-VAR-002", "ERROR" if req else "WARNING", name, "exists", (v.name,),
+                f"{'Required' if req else 'Spec'} variable {name}.{v.name} is missing from the dataset.",
+            ))
+        for v in variables:
+            if v.core == "Req":
+                checks.append(Check("ADAM-NULL-001", "ERROR", name, "not_null", (v.name,),
+                                    f"Required variable {v.name} is missing on this record."))
+        if ds.keys:
+            checks.append(Check("ADAM-KEY-001", "ERROR", name, "unique", tuple(ds.keys),
+                                f"Key ({', '.join(ds.keys)}) is not unique: another record has the same key values."))
+        for v in variables:
+            if v.codelist and v.codelist in spec.codelists:
+                cl = spec.codelists[v.codelist]
+                checks.append(Check("ADAM-CT-001", "ERROR", name, "in_set", (v.name,),
+                                    f"{v.name} value '{{value}}' is not in codelist {cl.id} ({_terms(cl)}).",
+                                    value_set=tuple(cl.coded_values)))
+        for vl in getattr(spec, "value_level", ()):
+            if vl.dataset == name and vl.codelist and vl.codelist in spec.codelists:
+                cl = spec.codelists[vl.codelist]
+                checks.append(Check("ADAM-CT-001", "ERROR", name, "in_set", (vl.variable,),
+                                    f"{vl.variable} value '{{value}}' of PARAMCD {vl.paramcd} is not in codelist "
+                                    f"{cl.id} ({_terms(cl)}).", value_set=tuple(cl.coded_values), paramcd=vl.paramcd))
+        if "PARAMCD" in ds.variables:
+            for code, (lo, hi) in ranges.items():
+                for var in RANGE_VARIABLES:
+                    if var in ds.variables:
+                        checks.append(Check("ADAM-RANGE-001", "ERROR", name, "between", (var,),
+                                            f"{var} = {{value}} of PARAMCD {code} is outside its range {lo:g} to {hi:g}.",
+                                            low=lo, high=hi, paramcd=code))
+    return checks
+
+
+def _terms(cl) -> str:
+    vals = [str(v) for v in cl.coded_values]
+    return ", ".join(vals[:8]) + (", ..." if len(vals) > 8 else "")
+
+
+def adam_record_keys(df: pd.DataFrame, keys: Sequence[str] = ()) -> list[str]:
+    """Columns that identify an ADaM record in findings: USUBJID, PARAMCD, AVISIT, ADT (those present).
+
+    ``keys`` (the spec's) are used where they add something: STUDYID is left out (it is in
+    USUBJID), PARAMN and AVISITN are shown as PARAMCD and AVISIT when those exist.
+    """
+    swap = {"PARAMN": "PARAMCD", "AVISITN": "AVISIT"}
+    cols = ["USUBJID"]
+    for k in keys:
+        if k == "STUDYID":
+            continue
+        k = swap[k] if k in swap and swap[k] in df.columns else k
+        cols.append(k)
+    if not keys:
+        cols += ["PARAMCD", "AVISIT"]
+    return [c for c in dict.fromkeys(cols) if c in df.columns]
+
+
+# ---------------------------------------------------------------------------------------
+# running with GX
+# ---------------------------------------------------------------------------------------
+
+def _import_gx():
+    """Import great_expectations quietly: no analytics, no sre_constants deprecation warning."""
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", category=DeprecationWarning)
+        import great_expectations as gx
+        import great_expectations.expectations as gxe
+        from great_expectations.data_context.types.base import ProgressBarsConfig
+    return gx, gxe, ProgressBarsConfig
+
+
+def _blank_to_na(df: pd.DataFrame, columns: Iterable[str]) -> pd.DataFrame:
+    """A shallow copy where blank strings of the text ``columns`` are missing values."""
+    out = df.copy(deep=False)
+    for c in columns:
+        s = out[c]
+        if s.dtype == object or pd.api.types.is_string_dtype(s):
+            blank = s.astype("str").str.strip() == ""
+            if blank.any():
+                out[c] = s.mask(blank)
+    return out
+
+
+def _expectation(gxe, check: Check, idx: int):
+    meta = {"adamforge_check": idx}
+    cond: dict[str, Any] = {}
+    if check.paramcd:
+        if not _SAFE_CODE.match(check.paramcd):
+            raise ValueError(f"PARAMCD {check.paramcd!r} cannot be used in a row condition")
+        cond = {"row_condition": f"PARAMCD=={json.dumps(check.paramcd)}", "condition_parser": "pandas"}
+    col = check.columns[0]
+    if check.kind == "exists":
+        return gxe.ExpectColumnToExist(column=col, meta=meta)
+    if check.kind == "not_null":
+        return gxe.ExpectColumnValuesToNotBeNull(column=col, meta=meta, **cond)
+    if check.kind == "unique":
+        if len(check.columns) == 1:
+            return gxe.ExpectColumnValuesToBeUnique(column=col, meta=meta, **cond)
+        return gxe.ExpectCompoundColumnsToBeUnique(column_list=list(check.columns), meta=meta, **cond)
+    if check.kind == "in_set":
+        values = list(check.value_set)
+        if any(isinstance(x, str) for x in values):
+            values.append("")  # a blank text value is a missing value, not a coded one
+        return gxe.ExpectColumnValuesToBeInSet(column=col, value_set=values, meta=meta, **cond)
+    if check.kind == "between":
+        return gxe.ExpectColumnValuesToBeBetween(column=col, min_value=check.low, max_value=check.high, meta=meta, **cond)
+    raise ValueError(f"unknown check kind {check.kind!r}")
+
+
+def run_expectations(
+    data: Mapping[str, pd.DataFrame],
+    checks: Sequence[Check],
+    *,
+    keys: Mapping[str, Sequence[str]] | None = None,
+    max_findings: int = MAX_PER_RULE,
+) -> RuleRun:
+    """Validate ``data`` against ``checks`` with great-expectations; findings and seconds per rule kind.
+
+    Parameters
+    ----------
+    data : dataset name -> DataFrame (datasets without checks are ignored; checks of datasets
+        not in ``data`` are skipped: a missing dataset is reported by :mod:`.conformance`).
+    checks : from :func:`build_checks`.
+    keys : dataset -> the spec's key variables (to choose the record keys shown in findings).
+    max_findings : record-level findings per check before one summary finding.
+
+    Returns
+    -------
+    RuleRun
+        ``seconds`` keyed ``"<rule_id> <dataset>"``.
+    """
+    gx, gxe, ProgressBarsConfig = _import_gx()
+    keys = keys or {}
+    findings: list[Finding] = []
+    seconds: dict[str, float] = {}
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", category=DeprecationWarning)
+        warnings.filterwarnings("ignore", category=FutureWarning)
+        ctx = gx.get_context(mode="ephemeral")
+        ctx.variables.progress_bars = ProgressBarsConfig(globally=False)
+        source = ctx.data_sources.add_pandas("adamforge")
+        groups: dict[tuple[str, str], list[tuple[int, Check]]] = {}
+        for i, c in enumerate(checks):
+            df = data.get(c.dataset)
+            if df is None:
+                continue
+            if c.kind != "exists" and (any(col not in df.columns for col in c.columns) or
+                                       (c.paramcd and "PARAMCD" not in df.columns)):
+                continue  # the exists check reports the column
+            groups.setdefault((c.dataset, c.rule_id), []).append((i, c))
+        for (name, rule_id), items in groups.items():
+            t0 = time.perf_counter()
+            frame = data[name]
+            if rule_id == "ADAM-NULL-001":
+                frame = _blank_to_na(frame, {c.columns[0] for _, c in items})
+            idx_cols = adam_record_keys(frame, keys.get(name, ()))
+            asset = source.add_dataframe_asset(f"{name}-{rule_id}")
+            batch_def = asset.add_batch_definition_whole_dataframe("whole")
+            suite = ctx.suites.add(gx.ExpectationSuite(name=f"{name}-{rule_id}"))
+            by_id = {}
+            for i, c in items:
+                suite.add_expectation(_expectation(gxe, c, i))
+                by_id[i] = c
+            batch = batch_def.get_batch(batch_parameters={"dataframe": frame})
+            fmt: dict[str, Any] = {"result_format": "SUMMARY", "partial_unexpected_count": max_findings}
+            if idx_cols:
+                fmt["unexpected_index_column_names"] = idx_cols
+            result = batch.validate(suite, result_format=fmt)
+            for r in sorted(result.results, key=lambda r: r.expectation_config.meta["adamforge_check"]):
+                c = by_id[r.expectation_config.meta["adamforge_check"]]
+                findings.extend(_to_findings(r, c, idx_cols, max_findings))
+            seconds[f"{rule_id} {name}"] = time.perf_counter() - t0
+    findings.sort(key=lambda f: (f.dataset, f.rule_id))  # stable: within a rule, GX's record order
+    return RuleRun(findings, seconds)
+
+
+def _to_findings(r, check: Check, idx_cols: Sequence[str], max_findings: int) -> list[Finding]:
+    if r.success:
+        return []
+    info = r.exception_info or {}
+    if info.get("raised_exception"):
+        return [Finding("ADAM-GX-000", "ERROR", check.dataset, check.variable,
+                        f"Expectation {check.kind} could not run: {info.get('exception_message')}")]
+    res = r.result or {}
+    rows = res.get("partial_unexpected_index_list")
+    if check.kind == "exists" or rows is None:
+        return [Finding(check.rule_id, check.severity, check.dataset, check.variable, check.message)]
+    out = []
+    col = check.columns[0] if len(check.columns) == 1 else None
+    for row in rows[:max_findings]:
+        value = text(row.get(col)) if col else ", ".join(text(row.get(c)) for c in check.columns)
+        out.append(Finding(check.rule_id, check.severity, check.dataset, check.variable,
+                           check.message.format(value=value),
+                           {k: plain(row.get(k)) for k in idx_cols}, value))
+    total = int(res.get("unexpected_count") or len(rows))
+    if total > len(out):
+        out.append(Finding(check.rule_id, check.severity, check.dataset, check.variable,
+                           f"{total - len(out)} more record(s) fail this check (report capped at {max_findings}).",
+                           {}, str(total - len(out))))
+    return out
