@@ -54,7 +54,7 @@ def _criterion_values(bds: pd.DataFrame, subjects: pd.DataFrame, ep, avisitn: fl
         frame = subjects[["USUBJID"]].merge(base, on="USUBJID", how="left").merge(visit, on="USUBJID", how="left")
         frame["CHG"] = frame["AVAL"] - frame["BASE"]
         frame["PCHG"] = frame["CHG"] / frame["BASE"].where(frame["BASE"] != 0) * 100.0
-        eligible = frame["BASE"].notna().to_numpy()
+        eligible = frame["BASE"].notna().to_numpy().copy()
         for el in case.eligible:
             eligible &= (evaluate_criterion(frame, el).to_numpy() == 1)
         present = frame["AVAL"].notna().to_numpy()
