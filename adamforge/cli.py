@@ -35,7 +35,7 @@ class StepDef:
 
 STEPS: tuple[StepDef, ...] = (
     StepDef("simulate", "write the simulated reference study's SDTM (XPT v5 + Parquet)", None, issue="the foundation issue"),
-    StepDef("derive", "derive ADaM datasets (ADSL, ADEFF) from SDTM, driven by the spec", None, issue="the ADaM engine issue"),
+    StepDef("derive", "derive ADaM datasets (ADSL, ADEFF) from SDTM, driven by the spec", "adamforge.adam.step"),
     StepDef("validate", "check SDTM input and ADaM output against the spec; findings report", None, issue="the validation issue"),
     StepDef("export", "write submission files: XPT v5, define.xml 2.1, Dataset-JSON", "adamforge.export.step", issue="the submission package issue"),
     StepDef("tlf", "compute analysis results data and render tables, listings, figures to Word", "adamforge.tlf.step", issue="the TLF issue"),
