@@ -34,7 +34,7 @@ class StepDef:
 
 
 STEPS: tuple[StepDef, ...] = (
-    StepDef("simulate", "write the simulated reference study's SDTM (XPT v5 + Parquet)", None, issue="the foundation issue"),
+    StepDef("simulate", "write the simulated reference study's SDTM (XPT v5 + Parquet)", "adamforge.sdtm_sample.step"),
     StepDef("derive", "derive ADaM datasets (ADSL, ADEFF) from SDTM, driven by the spec", "adamforge.adam.step"),
     StepDef("validate", "check SDTM input and ADaM output against the spec; findings report", None, issue="the validation issue"),
     StepDef("export", "write submission files: XPT v5, define.xml 2.1, Dataset-JSON", "adamforge.export.step", issue="the submission package issue"),

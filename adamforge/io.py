@@ -62,10 +62,17 @@ def atomic_path(dest: str | os.PathLike) -> Iterator[Path]:
         yield tmp
         if not tmp.exists() or (tmp.stat().st_size == 0 and not _allow_empty(dest)):
             raise OSError(f"nothing was written for {dest}")
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the file ordinary permissions
         os.replace(tmp, dest)
     finally:
         if tmp.exists():
             tmp.unlink()
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def _allow_empty(dest: Path) -> bool:
@@ -95,6 +102,7 @@ def staged_dir(dest: str | os.PathLike) -> Iterator[Path]:
     dest = Path(dest)
     dest.parent.mkdir(parents=True, exist_ok=True)
     stage = Path(tempfile.mkdtemp(dir=dest.parent, prefix=f".{dest.name}.staging-"))
+    os.chmod(stage, 0o777 & ~_umask())
     old = None
     try:
         yield stage
