@@ -1,0 +1,49 @@
+"""Excel (P21-style) spec workbook: round trip and malformed workbooks."""
+
+from __future__ import annotations
+
+import pytest
+from openpyxl import load_workbook
+
+from adamforge.adam.excel import SHEETS, read_spec_xlsx, write_spec_xlsx
+from adamforge.adam.spec import load_spec
+from adamforge.context import default_spec_dir
+from adamforge.errors import DataError
+
+
+def test_yaml_to_xlsx_to_model_round_trip_is_equal(tmp_path):
+    spec = load_spec(default_spec_dir(), policy="submission")
+    path = write_spec_xlsx(spec, tmp_path / "spec.xlsx")
+    wb = load_workbook(path)
+    assert wb.sheetnames == list(SHEETS)
+    assert [c.value for c in wb["Variables"][1]][:4] == ["Order", "Dataset", "Variable", "Label"]
+    back = read_spec_xlsx(path, policy="submission")
+    assert back == spec
+    assert back.datasets["ADEFF"].variables["AVISITN"] == spec.datasets["ADEFF"].variables["AVISITN"]
+    assert back.endpoint("QOLR") == spec.endpoint("QOLR") or back._content() == spec._content()
+    assert back.method_args("MT.AGEGR1") == {"groups": [[12, 17, "12-17"], [18, 64, "18-64"], [65, None, ">=65"]],
+                                             "new_var": "AGEGR1"}
+
+
+def test_edited_workbook_is_cross_checked(tmp_path):
+    spec = load_spec(default_spec_dir())
+    path = write_spec_xlsx(spec, tmp_path / "spec.xlsx")
+    wb = load_workbook(path)
+    ws = wb["Variables"]
+    ws.cell(row=2, column=4, value="A label that is far too long for SAS XPT v5 files")
+    wb.save(path)
+    with pytest.raises(DataError) as ei:
+        read_spec_xlsx(path, policy="submission")
+    assert ei.value.problems == ["ADSL.STUDYID: label longer than 40 characters (49): "
+                                 "'A label that is far too long for SAS XPT v5 files'"]
+
+
+def test_missing_sheet_is_a_clear_error(tmp_path):
+    spec = load_spec(default_spec_dir())
+    path = write_spec_xlsx(spec, tmp_path / "spec.xlsx")
+    wb = load_workbook(path)
+    del wb["Windows"]
+    wb.save(path)
+    with pytest.raises(DataError) as ei:
+        read_spec_xlsx(path)
+    assert ei.value.problems == ["sheet 'Windows' is missing"]
