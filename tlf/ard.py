@@ -227,6 +227,11 @@ def compute_ard(adsl: pd.DataFrame, adeff: pd.DataFrame, spec: TlfSpec) -> pd.Da
     DataError listing every input problem (missing variable or endpoint, empty arm, ...).
     """
     check_inputs(adsl, adeff, spec)
+    # only what the outputs use: every later subset copies fewer columns
+    adsl = adsl[sorted(_required_adsl_vars(spec))]
+    keep = [c for c in ("USUBJID", "PARAMCD", "AVISIT", "AVAL", "DTYPE") if c in adeff.columns]
+    adeff = adeff.loc[(adeff["AVISIT"] == RESPONDER_VISIT)
+                      & adeff["PARAMCD"].isin({e.paramcd for o in spec.outputs for e in o.endpoints}), keep]
     out = _Rows()
     for o in spec.outputs:
         if o.kind == "baseline":

@@ -1,0 +1,133 @@
+"""Word rendering: cell texts read back with python-docx, autoescaping, layout, reproducible bytes."""
+
+import datetime as dt
+import io
+import zipfile
+
+import pytest
+from docx import Document
+from docx.enum.section import WD_ORIENT
+
+from adamforge.errors import DataError
+from adamforge.tlf.render import DocMeta
+from adamforge.tlf.spec import parse_tlf_spec
+from adamforge.tlf.step import build_outputs
+
+META = DocMeta("Tiny study", "test program", "cut <1> & final", "2026-01-02T03:04:05 UTC", "Synthetic data.")
+CREATED = dt.datetime(2026, 1, 2, 3, 4, 5)
+
+
+@pytest.fixture(scope="module")
+def result(tiny_inputs):
+    adsl, adeff, spec = tiny_inputs
+    return build_outputs(adsl, adeff, spec, meta=META, created=CREATED)
+
+
+def _doc(result, name):
+    return Document(io.BytesIO(result.files[name]))
+
+
+def _cells(table):
+    return [[c.text for c in row.cells] for row in table.rows]
+
+
+def test_files_written(result):
+    assert set(result.files) == {"ard.json", "ard.csv", "table_1.docx", "table_2.docx", "table_3.docx",
+                                 "figure_2.docx", "figure_2.png", "listing_1.docx", "tlf_all.docx"}
+
+
+def test_table_1_cells(result):
+    rows = _cells(_doc(result, "table_1.docx").tables[0])
+    assert rows[0] == ["Characteristic", "Vehicle\n(N=2)", "RUX 0.75%\n(N=3)", "RUX 1.5%\n(N=2)", "Total\n(N=7)",
+                       "Overall\n(N=11)"]
+    body = {r[0]: r[1:] for r in rows[1:]}
+    assert body["Age, median (range)"] == ["35.0 (30-40)", "33.0 (19-47)", "49.0 (28-70)", "33.0 (19-70)",
+                                           "35.0 (19-70)"]
+    assert body["Female, n (%)"] == ["1 (50.0)", "2 (66.7)", "1 (50.0)", "4 (57.1)", "7 (63.6)"]
+    assert body["Race"] == ["", "", "", "", ""]
+    # mean 3.25 -> 3.3 (SAS; Python's round gives 3.2); SD 2.4749 -> 2.5
+    assert body["Itch, mean (SD)"][:3] == ["3.3 (2.5)", "3.7 (2.1)", "4.8 (6.0)"]
+    assert body["Itch >= 2"][:3] == ["1 (50.0)", "3 (100.0)", "1 (50.0)"]
+
+
+def test_response_table_cells_and_separation_footnote(result):
+    doc = _doc(result, "table_2.docx")
+    rows = _cells(doc.tables[0])
+    assert rows[0] == ["Endpoint", "Vehicle\n(N=2)", "RUX 0.75%\n(N=3)", "RUX 1.5%\n(N=2)"]
+    assert rows[1][0] == "EASI-50"
+    assert rows[2] == ["n/N (%)", "1/2 (50.0)", "2/2 (100.0)", "1/2 (50.0)"]
+    assert rows[3][0] == "OR (95% CI) vs Vehicle"
+    assert rows[3][2].startswith("5.00 (") and rows[3][2].endswith(")\u2020")   # Firth, flagged
+    assert rows[3][3] == "1.00 (0.02, 50.40)"     # 1/2 vs 1/2: OR 1, CI exp(+-1.959964*sqrt(1+1+1+1))
+    assert rows[4][3] == "1.0000"
+    cpr = rows[6:]
+    assert cpr[1] == ["n/N (%)", "1/2 (50.0)", "1/3 (33.3)", "2/2 (100.0)"]
+    text = [p.text for p in doc.paragraphs]
+    assert any(t.startswith("\u2020 EASI-50, RUX 0.75% vs Vehicle: separation (active arm has 100% responders)")
+               for t in text)
+    assert any(t.startswith("\u2020 CPR, RUX 1.5% vs Vehicle: separation") for t in text)
+    assert "Firth & co." in text
+
+
+def test_special_characters_survive_autoescape(result):
+    doc = _doc(result, "table_1.docx")
+    assert "p<0.05 & n>=2: kept as typed" in [p.text for p in doc.paragraphs]
+    footer = "\n".join(p.text for p in doc.sections[0].footer.paragraphs)
+    assert "Data cut: cut <1> & final" in footer
+
+
+def test_layout_landscape_repeated_header_page_fields_footer(result):
+    doc = _doc(result, "listing_1.docx")
+    sec = doc.sections[0]
+    assert sec.orientation == WD_ORIENT.LANDSCAPE and sec.page_width > sec.page_height
+    tbl = doc.tables[0]
+    assert tbl.rows[0]._tr.trPr.xml.count("tblHeader") == 1
+    footer_xml = sec.footer._element.xml
+    assert " PAGE " in footer_xml and " NUMPAGES " in footer_xml
+    footer = "\n".join(p.text for p in sec.footer.paragraphs)
+    assert "Program: test program" in footer and "Run: 2026-01-02T03:04:05 UTC" in footer
+    assert "Synthetic data." in footer
+    assert "Tiny study" in sec.header.paragraphs[0].text
+    assert doc.core_properties.created == dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=dt.timezone.utc) or \
+        doc.core_properties.created.replace(tzinfo=None) == CREATED
+    # widths set on every cell, from the spec (equal here)
+    assert all(c.width is not None for row in tbl.rows for c in row.cells)
+
+
+def test_listing_statuses(result):
+    rows = _cells(_doc(result, "listing_1.docx").tables[0])
+    assert rows[0] == ["Subject", "Treatment", "Baseline IGA", "Week 8 IGA", "EASI-50", "CPR"]
+    body = {r[0]: r[1:] for r in rows[1:]}
+    assert list(body) == ["S01", "S02", "S05", "S06", "S08", "S09", "S10"]
+    assert body["S08"] == ["RUX 0.75%", "2", "1", "NE", "NE"]
+    assert body["S01"] == ["Vehicle", "3", "2", "Y", "Y"]
+
+
+def test_combined_document_has_toc_and_every_output(result):
+    doc = _doc(result, "tlf_all.docx")
+    body = doc.element.body.xml
+    assert 'TOC \\o "1-1"' in body
+    heads = [p.text for p in doc.paragraphs if p.style.name == "Heading 1"]
+    assert heads == ["Table 1: Baseline", "Table 2: Response, non-achievers", "Table 3: IGA-TS",
+                     "Figure 2: EASI-50 bars", "Listing 1: Listing"]
+    assert len(doc.tables) == 4 and len(doc.inline_shapes) == 1
+    assert "updateFields" in doc.settings.element.xml
+
+
+def test_same_inputs_same_bytes(adsl, adeff, tiny_spec, result):
+    again = build_outputs(adsl, adeff, tiny_spec, meta=META, created=CREATED)
+    for name, data in result.files.items():
+        assert again.files[name] == data, name
+    with zipfile.ZipFile(io.BytesIO(result.files["table_1.docx"])) as z:
+        assert {i.date_time for i in z.infolist()} == {(1980, 1, 1, 0, 0, 0)}
+
+
+def test_title_too_long_and_control_characters_are_refused(tiny_spec_raw):
+    tiny_spec_raw["outputs"][0]["title"] = "x" * 200
+    tiny_spec_raw["outputs"][1]["footnotes"] = ["bad \x07 bell"]
+    with pytest.raises(DataError) as exc:
+        parse_tlf_spec(tiny_spec_raw)
+    problems = exc.value.problems
+    assert any("output 'Table 1': title is 209 characters" in p and "max_title_chars" in p for p in problems)
+    assert any("output 'Table 2': footnote 'bad \\x07 bell' contains the control character U+0007" in p
+               for p in problems)

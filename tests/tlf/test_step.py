@@ -1,0 +1,62 @@
+"""The `adamforge tlf` step: reads out/adam, writes out/tlf as a whole or not at all."""
+
+import yaml
+
+from adamforge import cli
+from adamforge.errors import EXIT_FAILED, EXIT_OK
+
+
+def _setup(tmp_path, adsl, adeff, spec_raw):
+    adam = tmp_path / "out" / "adam"
+    adam.mkdir(parents=True)
+    adsl.to_parquet(adam / "adsl.parquet")
+    adeff.to_parquet(adam / "adeff.parquet")
+    spec = tmp_path / "tlf.yaml"
+    spec.write_text(yaml.safe_dump(spec_raw, sort_keys=False))
+    return tmp_path / "out", spec
+
+
+def test_step_writes_every_output(tmp_path, adsl, adeff, tiny_spec_raw, monkeypatch):
+    monkeypatch.setenv("ADAMFORGE_TIMESTAMP", "2026-02-03T04:05:06")
+    out, spec = _setup(tmp_path, adsl, adeff, tiny_spec_raw)
+    code = cli.main(["tlf", "--out", str(out), "--tlf-spec", str(spec), "--quiet"])
+    assert code == EXIT_OK
+    names = sorted(p.name for p in (out / "tlf").iterdir())
+    assert names == ["ard.csv", "ard.json", "figure_2.docx", "figure_2.png", "listing_1.docx", "table_1.docx",
+                     "table_2.docx", "table_3.docx", "tlf_all.docx"]
+    log = (out / "adamforge.log").read_text()
+    assert "comparison(s) with separation: Firth estimates shown" in log
+    assert "NOTE: Step TLF ended" in log
+
+
+def test_bad_input_fails_cleanly_and_keeps_previous_output(tmp_path, adsl, adeff, tiny_spec_raw):
+    out, spec = _setup(tmp_path, adsl, adeff, tiny_spec_raw)
+    prev = out / "tlf"
+    prev.mkdir()
+    (prev / "table_1.docx").write_bytes(b"previous complete output")
+    adeff[adeff["PARAMCD"] != "EASI50"].to_parquet(out / "adam" / "adeff.parquet")
+    code = cli.main(["tlf", "--out", str(out), "--tlf-spec", str(spec), "--quiet"])
+    assert code == EXIT_FAILED
+    log = (out / "adamforge.log").read_text()
+    assert "ADEFF.PARAMCD: EASI50 not found at AVISIT='Week 8' (needed by Table 2)" in log
+    assert sorted(p.name for p in prev.iterdir()) == ["table_1.docx"]
+    assert (prev / "table_1.docx").read_bytes() == b"previous complete output"
+    assert not [p for p in out.iterdir() if "staging" in p.name]
+
+
+def test_missing_adam_is_a_clear_error(tmp_path, tiny_spec_raw):
+    spec = tmp_path / "tlf.yaml"
+    spec.write_text(yaml.safe_dump(tiny_spec_raw))
+    code = cli.main(["tlf", "--out", str(tmp_path / "o"), "--tlf-spec", str(spec), "--quiet"])
+    assert code == EXIT_FAILED
+    assert "adsl.parquet not found (run `adamforge derive` first)" in (tmp_path / "o" / "adamforge.log").read_text()
+
+
+def test_reference_spec_loads():
+    from adamforge.context import default_spec_dir
+    from adamforge.tlf.spec import load_tlf_spec
+
+    spec = load_tlf_spec(default_spec_dir() / "tlf.yaml")
+    assert [o.id for o in spec.outputs] == ["Table 1", "Table 2", "Table 3", "Figure 2", "Figure 3", "Figure 4",
+                                            "Figure 5", "Figure 6", "Figure 7", "Listing 1"]
+    assert spec.covariates == ("STUDYID",) and spec.reference == 1
