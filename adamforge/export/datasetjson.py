@@ -58,18 +58,20 @@ def _column(meta: DatasetMeta, c) -> dict[str, Any]:
 
 
 def _values(s: pd.Series, typ: str) -> list:
-    """A column as JSON-ready Python values (None for missing)."""
+    """A column (already conformed to its spec type) as JSON-ready values, None for missing."""
+    missing = s.isna().to_numpy(dtype=bool)
     if typ == "text":
-        return [None if v is None or (isinstance(v, float) and math.isnan(v)) else str(v) for v in s.astype(object)]
-    if typ == "integer":
-        arr = pd.to_numeric(s).astype("Float64")
-        return [None if pd.isna(v) else int(v) for v in arr]
-    if typ == "float":
-        arr = pd.to_numeric(s).astype("float64").to_numpy()
-        return [None if np.isnan(v) else float(v) for v in arr]
-    ts = pd.to_datetime(s)
-    fmt = "%Y-%m-%d" if typ == "date" else "%Y-%m-%dT%H:%M:%S"
-    return [None if pd.isna(v) else v.strftime(fmt) for v in ts]
+        out = s.astype(object).to_numpy(copy=True)
+    elif typ == "integer":
+        arr = pd.to_numeric(s).astype("float64").to_numpy(na_value=np.nan)
+        out = np.where(missing, 0, arr).astype("int64").astype(object)  # Python ints
+    elif typ == "float":
+        out = pd.to_numeric(s).astype("float64").to_numpy(na_value=np.nan).astype(object)
+    else:
+        fmt = "%Y-%m-%d" if typ == "date" else "%Y-%m-%dT%H:%M:%S"
+        out = pd.to_datetime(s).dt.strftime(fmt).astype(object).to_numpy(copy=True)
+    out[missing] = None
+    return out.tolist()
 
 
 def to_dataset_json(

@@ -216,7 +216,8 @@ def _round_trip_problems(name, df, back, meta_x, meta) -> list[str]:
             p.append(f"{name}.{c.name}: XPT length {meta_x.variable_storage_width.get(c.name)} differs from spec length {c.length}")
         a, b = df[c.name], back[c.name]
         if c.type == "text":
-            same = a.astype(object).where(a.notna(), "").map(lambda v: str(v).rstrip()).tolist() == b.astype(object).tolist()
+            expected = a.astype(object).where(a.notna(), "").astype(str).str.rstrip()
+            same = expected.tolist() == b.astype(object).tolist()
         elif c.type in ("integer", "float"):
             av = pd.to_numeric(a).astype("float64")
             bv = pd.to_numeric(b).astype("float64")

@@ -105,9 +105,10 @@ def xpt_column_kinds(df: pd.DataFrame) -> dict[str, str]:
             out[col] = "num"
         elif pd.api.types.is_string_dtype(dt) or dt == object:
             vals = s.dropna()
-            if vals.empty or vals.map(lambda v: isinstance(v, str)).all():
+            inferred = pd.api.types.infer_dtype(vals, skipna=True) if not vals.empty else "empty"
+            if inferred in ("string", "empty"):
                 out[col] = "char"
-            elif _is_date_object_column(s):
+            elif inferred in ("date", "datetime") and _is_date_object_column(s):
                 has_time = vals.map(lambda v: isinstance(v, (_dt.datetime, pd.Timestamp))
                                     and (v.hour, v.minute, v.second, v.microsecond) != (0, 0, 0, 0)).any()
                 out[col] = "datetime" if has_time else "date"
@@ -140,8 +141,19 @@ def _char_values(s: pd.Series) -> pd.Series:
     return s.astype(object).where(s.notna(), None)
 
 
-def _byte_lengths(vals: pd.Series) -> pd.Series:
-    return vals.map(lambda v: 0 if v is None else len(v.encode("utf-8"))).astype("int64")
+def _non_ascii(vals: pd.Series) -> np.ndarray:
+    """Boolean mask of values with a non-ASCII character (vectorised)."""
+    return (~vals.str.isascii().astype("boolean").fillna(True)).to_numpy(dtype=bool)
+
+
+def _byte_lengths(vals: pd.Series, non_ascii: np.ndarray | None = None) -> pd.Series:
+    """UTF-8 byte length of each value (0 for missing); only non-ASCII values are encoded."""
+    lens = vals.str.len().astype("Float64").fillna(0).astype("int64")
+    mask = _non_ascii(vals) if non_ascii is None else non_ascii
+    if mask.any():
+        idx = np.flatnonzero(mask)
+        lens.iloc[idx] = [len(v.encode("utf-8")) for v in vals.iloc[idx]]
+    return lens
 
 
 def estimate_xpt_size(df: pd.DataFrame, widths: Mapping[str, int]) -> int:
@@ -315,12 +327,13 @@ def check_xpt(
 
         if kind == "char":
             vals = _char_values(s)
-            blen = _byte_lengths(vals)
+            nonascii_mask = _non_ascii(vals)
+            blen = _byte_lengths(vals, nonascii_mask)
             longest = int(blen.max()) if len(blen) else 0
             over = np.flatnonzero((blen > MAX_CHAR_BYTES).to_numpy())
             for k, i in zip(_record_keys(df, over, keys), over):
                 err("XPT-LEN200", name, f"value is {int(blen.iat[int(i)])} bytes; XPT v5 allows at most {MAX_CHAR_BYTES}", k, _clip(vals.iat[int(i)]))
-            nonascii = np.flatnonzero(vals.map(lambda v: v is not None and not v.isascii()).to_numpy(dtype=bool))
+            nonascii = np.flatnonzero(nonascii_mask)
             for k, i in zip(_record_keys(df, nonascii, keys), nonascii):
                 v = vals.iat[int(i)]
                 chars = "".join(sorted({c for c in v if not c.isascii()}))
@@ -448,7 +461,7 @@ def _prepare(df: pd.DataFrame, *, lengths: dict, formats: dict) -> tuple[pd.Data
             vals = _char_values(s).reset_index(drop=True)
             width = lengths.get(col)
             if width is None:
-                width = max([1] + [len(v.encode("utf-8")) for v in vals if v is not None])
+                width = max(1, int(_byte_lengths(vals).max()) if len(vals) else 1)
             if len(vals):
                 # pyreadstat sets a character variable's length to its longest value: pad the
                 # first value with trailing blanks (insignificant in SAS) to the declared length.
