@@ -36,11 +36,11 @@ class StepDef:
 STEPS: tuple[StepDef, ...] = (
     StepDef("simulate", "write the simulated reference study's SDTM (XPT v5 + Parquet)", "adamforge.sdtm_sample.step"),
     StepDef("derive", "derive ADaM datasets (ADSL, ADEFF) from SDTM, driven by the spec", "adamforge.adam.step"),
-    StepDef("validate", "check SDTM input and ADaM output against the spec; findings report", None, issue="the validation issue"),
+    StepDef("validate", "check SDTM input and ADaM output against the spec; findings report", "adamforge.validation.step", issue="the validation issue"),
     StepDef("export", "write submission files: XPT v5, define.xml 2.1, Dataset-JSON", "adamforge.export.step", issue="the submission package issue"),
     StepDef("tlf", "compute analysis results data and render tables, listings, figures to Word", "adamforge.tlf.step", issue="the TLF issue"),
     StepDef("compare", "compare two datasets, PROC COMPARE style", "adamforge.validation.compare_step", in_run=False, issue="the QC issue"),
-    StepDef("qc", "run the study's double-programming QC and write the evidence pack", None, issue="the QC issue"),
+    StepDef("qc", "run the study's double-programming QC and write the evidence pack", "adamforge.validation.qc_step", issue="the QC issue"),
 )
 
 
@@ -113,6 +113,12 @@ def _run_step(step: StepDef, args, ctx) -> int:
     except AdamforgeError as exc:
         ctx.log.error(f"{step.name}: {exc}")
         return exc.exit_code
+    except Exception as exc:  # an unexpected failure: one line on the terminal, traceback in the log
+        import traceback
+
+        ctx.log.error(f"{step.name}: unexpected {type(exc).__name__}: {exc} (traceback in {ctx.log.path})")
+        ctx.log.lines.extend("       " + ln for ln in traceback.format_exc().splitlines())
+        return EXIT_FAILED
     finally:
         ctx.log.step_end(step.name, ok=ok)
 

@@ -45,6 +45,8 @@ class ToleranceRule:
         return re.fullmatch(self.pattern, statistic, flags=re.IGNORECASE) is not None
 
 
+STANDARD_KEYS = ("output_id", "population", "group", "parameter", "statistic")
+
 DEFAULT_RULES: tuple[ToleranceRule, ...] = (
     ToleranceRule("count", r"n|big_n|count|freq|nobs|nmiss|n_\w+|\w+_n|denom\w*|numer\w*|events?|responders?", "exact", 0.0),
     ToleranceRule("percent", r"\w*(pct|percent|prop|proportion|rate)\w*|%", "absolute", 1e-6),
@@ -137,7 +139,8 @@ def compare_ard(base: pd.DataFrame, compare: pd.DataFrame, *, keys: Sequence[str
     Parameters
     ----------
     base, compare : production and QC ARDs.
-    keys : columns identifying a statistic; default every column common to both except ``value``.
+    keys : columns identifying a statistic; default the standard ARD keys (:data:`STANDARD_KEYS`)
+        present in both, or, without them, every column common to both except ``value``.
     value : the column holding the numbers.
     statistic : the column naming the statistic, used to choose its tolerance rule.
     rules : tolerance rules, first match wins (:data:`DEFAULT_RULES`).
@@ -152,7 +155,8 @@ def compare_ard(base: pd.DataFrame, compare: pd.DataFrame, *, keys: Sequence[str
             if col not in df.columns:
                 problems.append(f"{role}: column {col!r} not found")
     if keys is None:
-        keys = [c for c in base.columns if c in set(compare.columns) and c != value]
+        std = [c for c in STANDARD_KEYS if c in base.columns and c in compare.columns]
+        keys = std if statistic in std else [c for c in base.columns if c in set(compare.columns) and c != value]
     keys = list(keys)
     for role, df in (("BASE", base), ("COMPARE", compare)):
         missing = [k for k in keys if k not in df.columns]

@@ -29,7 +29,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-__all__ = ["EXCLUDED_SITES", "RESPONDER_PARAMS", "study_day", "qc_adsl", "qc_responders", "qc_datasets"]
+__all__ = ["EXCLUDED_SITES", "RESPONDER_PARAMS", "study_day", "qc_adsl", "qc_responders", "qc_datasets",
+           "qc_response_ard"]
 
 EXCLUDED_SITES = ("114", "139", "226")  # plan section 1a
 W8_LO, W8_HI, W8_TARGET = 43, 71, 57  # Week 8 window (study days) and target day
@@ -223,3 +224,52 @@ def qc_datasets(sdtm: dict[str, pd.DataFrame], *, excluded_sites=EXCLUDED_SITES)
     """Both QC datasets: ``{"ADSL": qc_adsl(...), "ADEFF": qc_responders(...)}``."""
     adsl = qc_adsl(sdtm, excluded_sites=excluded_sites)
     return {"ADSL": adsl, "ADEFF": qc_responders(sdtm, adsl)}
+
+
+def qc_response_ard(adsl: pd.DataFrame, responders: pd.DataFrame, tlf: dict) -> pd.DataFrame:
+    """QC counts of the response tables: BIGN and, per endpoint and arm, n, N and pct.
+
+    Parameters
+    ----------
+    adsl, responders : from :func:`qc_adsl` and :func:`qc_responders`.
+    tlf : the TLF spec as plain data (``specs/tlf.yaml`` read with ``yaml.safe_load``): its arms,
+        populations (equality filters on ADSL) and response outputs with their endpoints
+        (``denominator: evaluable`` keeps non-missing AVAL; ``all`` counts missing as 0).
+
+    Returns
+    -------
+    DataFrame with output_id population group parameter statistic value (pct = 100 n / N, unrounded).
+    """
+    arm_var = tlf["arms"]["variable"]
+    arms = [(float(lv["value"]), lv["label"]) for lv in tlf["arms"]["levels"]]
+    pops = {k: v.get("where", {}) for k, v in tlf["populations"].items()}
+
+    def subset(pid):
+        sel = np.ones(len(adsl), dtype=bool)
+        for var, val in pops[pid].items():
+            sel &= (adsl[var] == val).to_numpy()
+        return adsl[sel]
+
+    rows = []
+    for o in tlf["outputs"]:
+        if o.get("kind") != "response":
+            continue
+        opop = subset(o["population"])
+        for val, lab in arms:
+            rows.append((o["id"], o["population"], lab, "BIGN", "N", float((opop[arm_var] == val).sum())))
+        for e in o["endpoints"]:
+            pid = e.get("population", o["population"])
+            pop = subset(pid)[["USUBJID", arm_var]]
+            rec = responders.loc[responders["PARAMCD"] == e["paramcd"], ["USUBJID", "AVAL"]]
+            df = pop.merge(rec, on="USUBJID", how="left")
+            if e.get("denominator", "evaluable") == "all":
+                df["AVAL"] = df["AVAL"].fillna(0.0)
+            else:
+                df = df[df["AVAL"].notna()]
+            for val, lab in arms:
+                y = df.loc[df[arm_var] == val, "AVAL"]
+                n, big_n = float(y.sum()), float(len(y))
+                rows.append((o["id"], pid, lab, e["paramcd"], "n", n))
+                rows.append((o["id"], pid, lab, e["paramcd"], "N", big_n))
+                rows.append((o["id"], pid, lab, e["paramcd"], "pct", 100.0 * n / big_n if big_n else np.nan))
+    return pd.DataFrame(rows, columns=["output_id", "population", "group", "parameter", "statistic", "value"])
