@@ -183,14 +183,16 @@ def check_frame_against_meta(df: pd.DataFrame, meta: DatasetMeta) -> list[Findin
             continue
         kind = kinds[c.name]
         s = df[c.name]
-        if kind == "char" and s.isna().all() and c.type != "text":
-            continue  # an all-missing column read as text: conform_frame makes it the spec's type
+        if s.isna().all():
+            continue  # an all-missing column of any dtype: conform_frame gives it the spec's type
         if kind not in _KIND_OK[c.type]:
-            sample = s.dropna()
+            first = int(np.flatnonzero(s.notna().to_numpy(dtype=bool))[0])
+            k = {"OBS": first + 1, **{kk: _plain(df[kk].iat[first]) for kk in keys}}
             f.append(Finding("EXP-TYPE", "ERROR", ds, c.name,
                              f"spec type is {c.type} but the data holds {_kind_words(kind)}"
-                             + (f" (dtype {s.dtype})" if kind == "other" else ""),
-                             value="" if sample.empty else str(sample.iloc[0])))
+                             + (f" (dtype {s.dtype})" if kind == "other" else "")
+                             + f" ({int(s.notna().sum())} non-missing value(s); first shown)",
+                             k, str(s.iat[first])))
             continue
         if c.type == "integer":
             num = pd.to_numeric(s, errors="coerce").astype("float64")

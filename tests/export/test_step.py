@@ -142,3 +142,43 @@ def test_select_datasets_and_no_json(study):
     assert run_export(out, spec_dir, "--export-datasets", "adsl", "--export-no-json") == EXIT_OK
     assert adam_files(out) == ["adsl.xpt", "define.xml"]
     assert list(define_variables(out / "adam" / "define.xml")) == ["ADSL"]
+
+
+def test_text_date_error_names_record(study, tiny_adsl):
+    out, spec_dir = study
+    tiny_adsl.assign(TRTSDT=["2024-01-05", "2024-02-29"]).to_parquet(out / "adam" / "adsl.parquet")
+    assert run_export(out, spec_dir) == EXIT_FAILED
+    log = (out / "adamforge.log").read_text()
+    assert "[EXP-TYPE] ADSL.TRTSDT [OBS=1, STUDYID=TINY-001, USUBJID=TINY-001-101]" in log
+
+
+def test_bad_spec_name_label_and_long_value_all_reported(tmp_path, tiny_raw, tiny_adsl, tiny_adeff):
+    """The issue's bad spec: a 9-character name, a 45-character label, a 250-byte value."""
+    adsl_vars = tiny_raw["datasets"]["ADSL"]["variables"]
+    adsl_vars[2]["name"] = "AGEINYEARS"          # 10 characters
+    adsl_vars[3]["label"] = "S" * 45
+    adsl_vars[1]["length"] = 200
+    spec_dir = tmp_path / "spec"
+    spec_dir.mkdir()
+    (spec_dir / "adam_tiny.yaml").write_text(yaml.safe_dump(tiny_raw, sort_keys=False))
+    out = tmp_path / "out"
+    (out / "adam").mkdir(parents=True)
+    bad = tiny_adsl.rename(columns={"AGE": "AGEINYEARS"})
+    bad.loc[1, "USUBJID"] = "U" * 250
+    bad.to_parquet(out / "adam" / "adsl.parquet")
+    tiny_adeff.to_parquet(out / "adam" / "adeff.parquet")
+    assert run_export(out, spec_dir) == EXIT_FAILED
+    log = (out / "adamforge.log").read_text()
+    assert "[XPT-VARNAME] ADSL.AGEINYEARS" in log and "10 characters" in log
+    assert "[XPT-LABEL] ADSL.SEX" in log and "45 characters" in log
+    assert "[XPT-LEN200] ADSL.USUBJID [OBS=2, STUDYID=TINY-001, USUBJID=UUUU" in log
+    assert "[XPT-LENGTH] ADSL.USUBJID [OBS=2" in log
+    assert adam_files(out) == []
+
+
+def test_all_missing_column_takes_spec_type(study, tiny_adsl):
+    out, spec_dir = study
+    tiny_adsl.assign(TRTSDT=[None, None]).to_parquet(out / "adam" / "adsl.parquet")
+    assert run_export(out, spec_dir) == EXIT_OK
+    df, meta = read_xpt(out / "adam" / "adsl.xpt")
+    assert meta.original_variable_types["TRTSDT"] == "DATE9" and df["TRTSDT"].isna().all()
