@@ -13,7 +13,7 @@ ADAM-SUBJ-001   ERROR    every subject of a BDS dataset is in ADSL
 ADAM-BASE-001   ERROR    at most one baseline record (ABLFL = Y) per subject and parameter
 ADAM-BASE-002   ERROR    BASE equals AVAL on the baseline record
 ADAM-BASE-003   ERROR    BASE on the other records equals the baseline record's AVAL
-ADAM-CHG-001    ERROR    CHG = AVAL - BASE (missing when either is; 0 or missing at baseline)
+ADAM-CHG-001    ERROR    CHG = AVAL - BASE (missing when either is; may be missing up to baseline)
 ADAM-PCHG-001   ERROR    PCHG = 100 * (AVAL - BASE) / BASE (missing when BASE is 0 or missing)
 ADAM-CRIT-001   ERROR    each CRITy is constant within PARAMCD
 ADAM-CRIT-002   ERROR    CRITyFL is Y, N or blank, and blank where CRITy is blank
@@ -196,6 +196,24 @@ def _baseline_mask(df: pd.DataFrame) -> pd.Series:
     return _txt(df["ABLFL"]) == "Y" if "ABLFL" in df.columns else pd.Series(False, index=df.index)
 
 
+def _up_to_baseline(df: pd.DataFrame) -> pd.Series:
+    """True on the baseline record and on records dated on or before it (same subject and parameter).
+
+    CHG and PCHG may be left missing there (ADaMIG: change from baseline is for post-baseline
+    records); where populated they must still be right. Dates: ADT, else ADY.
+    """
+    bl = _baseline_mask(df)
+    date = next((c for c in ("ADT", "ADY") if c in df.columns), None)
+    if date is None or not bl.any():
+        return bl
+    t = pd.to_datetime(df[date]) if date == "ADT" else pd.to_numeric(df[date], errors="coerce")
+    ref = pd.DataFrame({"USUBJID": df["USUBJID"], "PARAMCD": df["PARAMCD"], "_t": t})[bl]
+    ref = ref.loc[~ref.duplicated(["USUBJID", "PARAMCD"], keep=False)]
+    m = df[["USUBJID", "PARAMCD"]].merge(ref, on=["USUBJID", "PARAMCD"], how="left", validate="many_to_one")
+    before = pd.Series((t.to_numpy() <= m["_t"].to_numpy()), index=df.index).fillna(False).astype(bool)
+    return bl | before
+
+
 @register(RULES, "ADAM-BASE-001", "ERROR", "At most one baseline record per subject and parameter")
 def _one_baseline(adam, opt: ConformanceOptions) -> list[Finding]:
     out = []
@@ -251,7 +269,7 @@ def _chg(adam, opt: ConformanceOptions) -> list[Finding]:
         if not {"CHG", "AVAL", "BASE"} <= set(df.columns):
             continue
         chg, expected = _num(df, "CHG"), _num(df, "AVAL") - _num(df, "BASE")
-        bl_ok = _baseline_mask(df) & (chg.isna() | ((chg - expected).abs() <= opt.tolerance))
+        bl_ok = _up_to_baseline(df) & (chg.isna() | ((chg - expected).abs() <= opt.tolerance))
         bad = _differs(chg, expected, opt.tolerance) & ~bl_ok
         rows = df.loc[bad].assign(_exp=expected[bad])
         out += _rows("ADAM-CHG-001", rows, name, "CHG", df, opt,
@@ -269,7 +287,7 @@ def _pchg(adam, opt: ConformanceOptions) -> list[Finding]:
         pchg = _num(df, "PCHG")
         with np.errstate(divide="ignore", invalid="ignore"):
             expected = ((_num(df, "AVAL") - base) / base * 100).where(base != 0)
-        bl_ok = _baseline_mask(df) & (pchg.isna() | ((pchg - expected).abs() <= opt.tolerance))
+        bl_ok = _up_to_baseline(df) & (pchg.isna() | ((pchg - expected).abs() <= opt.tolerance))
         tol = opt.tolerance * np.maximum(1.0, expected.abs().fillna(0))
         am, bm = pchg.isna(), expected.isna()
         bad = ((am != bm) | (~am & ~bm & ((pchg - expected).abs() > tol))) & ~bl_ok

@@ -61,8 +61,8 @@ _SAFE_CODE = re.compile(r"^[A-Za-z0-9_.\- ]+$")
 class Check:
     """One expectation to run, independent of GX.
 
-    ``kind`` is one of :data:`KINDS`; ``columns`` the column(s) it reads; ``paramcd`` restricts a
-    check to the records of one parameter; ``value_set`` / ``low`` / ``high`` its arguments.
+    ``kind`` is one of :data:`KINDS`; ``columns`` the column(s) it reads; ``paramcds`` restricts a
+    check to the records of those parameters; ``value_set`` / ``low`` / ``high`` its arguments.
     """
 
     rule_id: str
@@ -74,7 +74,7 @@ class Check:
     value_set: tuple = ()
     low: float | None = None
     high: float | None = None
-    paramcd: str = ""
+    paramcds: tuple[str, ...] = ()
 
     @property
     def variable(self) -> str:
@@ -138,19 +138,25 @@ def build_checks(spec: Any, *, datasets: Iterable[str] | None = None) -> list[Ch
                 checks.append(Check("ADAM-CT-001", "ERROR", name, "in_set", (v.name,),
                                     f"{v.name} value '{{value}}' is not in codelist {cl.id} ({_terms(cl)}).",
                                     value_set=tuple(cl.coded_values)))
+        vl_groups: dict[tuple[str, str], list[str]] = {}
         for vl in getattr(spec, "value_level", ()):
             if vl.dataset == name and vl.codelist and vl.codelist in spec.codelists:
-                cl = spec.codelists[vl.codelist]
-                checks.append(Check("ADAM-CT-001", "ERROR", name, "in_set", (vl.variable,),
-                                    f"{vl.variable} value '{{value}}' of PARAMCD {vl.paramcd} is not in codelist "
-                                    f"{cl.id} ({_terms(cl)}).", value_set=tuple(cl.coded_values), paramcd=vl.paramcd))
+                vl_groups.setdefault((vl.variable, vl.codelist), []).append(vl.paramcd)
+        for (var, cid), codes in vl_groups.items():
+            cl = spec.codelists[cid]
+            checks.append(Check("ADAM-CT-001", "ERROR", name, "in_set", (var,),
+                                f"{var} value '{{value}}' of PARAMCD {{PARAMCD}} is not in codelist {cl.id} ({_terms(cl)}).",
+                                value_set=tuple(cl.coded_values), paramcds=tuple(codes)))
         if "PARAMCD" in ds.variables:
-            for code, (lo, hi) in ranges.items():
+            by_range: dict[tuple[float, float], list[str]] = {}
+            for code, rng in ranges.items():
+                by_range.setdefault(rng, []).append(code)
+            for (lo, hi), codes in by_range.items():
                 for var in RANGE_VARIABLES:
                     if var in ds.variables:
                         checks.append(Check("ADAM-RANGE-001", "ERROR", name, "between", (var,),
-                                            f"{var} = {{value}} of PARAMCD {code} is outside its range {lo:g} to {hi:g}.",
-                                            low=lo, high=hi, paramcd=code))
+                                            f"{var} = {{value}} of PARAMCD {{PARAMCD}} is outside its range {lo:g} to {hi:g}.",
+                                            low=lo, high=hi, paramcds=tuple(codes)))
     return checks
 
 
@@ -207,10 +213,11 @@ def _blank_to_na(df: pd.DataFrame, columns: Iterable[str]) -> pd.DataFrame:
 def _expectation(gxe, check: Check, idx: int):
     meta = {"adamforge_check": idx}
     cond: dict[str, Any] = {}
-    if check.paramcd:
-        if not _SAFE_CODE.match(check.paramcd):
-            raise ValueError(f"PARAMCD {check.paramcd!r} cannot be used in a row condition")
-        cond = {"row_condition": f"PARAMCD=={json.dumps(check.paramcd)}", "condition_parser": "pandas"}
+    if check.paramcds:
+        bad = [c for c in check.paramcds if not _SAFE_CODE.match(c)]
+        if bad:
+            raise ValueError(f"PARAMCD {bad[0]!r} cannot be used in a row condition")
+        cond = {"row_condition": f"PARAMCD in {json.dumps(list(check.paramcds))}", "condition_parser": "pandas"}
     col = check.columns[0]
     if check.kind == "exists":
         return gxe.ExpectColumnToExist(column=col, meta=meta)
@@ -268,7 +275,7 @@ def run_expectations(
             if df is None:
                 continue
             if c.kind != "exists" and (any(col not in df.columns for col in c.columns) or
-                                       (c.paramcd and "PARAMCD" not in df.columns)):
+                                       (c.paramcds and "PARAMCD" not in df.columns)):
                 continue  # the exists check reports the column
             groups.setdefault((c.dataset, c.rule_id), []).append((i, c))
         for (name, rule_id), items in groups.items():
@@ -277,6 +284,9 @@ def run_expectations(
             if rule_id == "ADAM-NULL-001":
                 frame = _blank_to_na(frame, {c.columns[0] for _, c in items})
             idx_cols = adam_record_keys(frame, keys.get(name, ()))
+            if rule_id not in ("ADAM-VAR-001", "ADAM-VAR-002"):  # GX filters whole frames: keep what is read
+                need = [*idx_cols, *(col for _, c in items for col in c.columns), *(["PARAMCD"] if any(c.paramcds for _, c in items) else [])]
+                frame = frame[list(dict.fromkeys(need))]
             asset = source.add_dataframe_asset(f"{name}-{rule_id}")
             batch_def = asset.add_batch_definition_whole_dataframe("whole")
             suite = ctx.suites.add(gx.ExpectationSuite(name=f"{name}-{rule_id}"))
@@ -297,6 +307,16 @@ def run_expectations(
     return RuleRun(findings, seconds)
 
 
+class _Fields(dict):
+    """Message fields: the record's shown values, ``?`` for a field the record does not carry."""
+
+    def __init__(self, row: Mapping[str, Any], value: str):
+        super().__init__({k: text(v) for k, v in row.items()}, value=value)
+
+    def __missing__(self, key: str) -> str:
+        return "?"
+
+
 def _to_findings(r, check: Check, idx_cols: Sequence[str], max_findings: int) -> list[Finding]:
     if r.success:
         return []
@@ -313,7 +333,7 @@ def _to_findings(r, check: Check, idx_cols: Sequence[str], max_findings: int) ->
     for row in rows[:max_findings]:
         value = text(row.get(col)) if col else ", ".join(text(row.get(c)) for c in check.columns)
         out.append(Finding(check.rule_id, check.severity, check.dataset, check.variable,
-                           check.message.format(value=value),
+                           check.message.format_map(_Fields(row, value)),
                            {k: plain(row.get(k)) for k in idx_cols}, value))
     total = int(res.get("unexpected_count") or len(rows))
     if total > len(out):

@@ -144,6 +144,16 @@ def text(v: Any) -> str:
     return "" if p is None else str(p)
 
 
+def _shown(v: Any) -> str:
+    """A value as a message shows it: missing as ``missing``, floats without binary noise."""
+    p = plain(v)
+    if p is None:
+        return "missing"
+    if isinstance(p, float):
+        return f"{p:.10g}"
+    return str(p)
+
+
 def record_keys(df: pd.DataFrame, dataset: str, *, extra: Sequence[str] = ()) -> list[str]:
     """The record key variables of an SDTM or ADaM dataset present in ``df``.
 
@@ -190,7 +200,7 @@ def findings_from_rows(
     out: list[Finding] = []
     for rec in records:
         value = text(rec.get(value_col)) if value_col else ""
-        fields = {k: text(v) for k, v in rec.items()}
+        fields = {k: _shown(v) for k, v in rec.items()}
         out.append(
             Finding(
                 rule_id=rule.rule_id,

@@ -187,3 +187,16 @@ def test_responders_default_to_spec_endpoints_then_contract():
 
 def test_every_rule_is_timed():
     assert set(check_conformance(tiny_adam()).seconds) == set(conformance.RULES)
+
+
+def test_chg_may_be_missing_before_baseline_but_not_after():
+    adam = tiny_adam()
+    df = adam["ADEFF"]
+    df["ADT"] = pd.to_datetime("2020-01-10")
+    screening = pd.DataFrame([{**df.loc[0].to_dict(), "AVISIT": "", "ABLFL": "", "AVAL": 2.0, "CHG": np.nan,
+                               "ADT": pd.Timestamp("2020-01-02")}])
+    adam["ADEFF"] = pd.concat([df, screening], ignore_index=True)
+    assert _fired(adam) == []
+    late = adam["ADEFF"].index[-1]
+    adam["ADEFF"].loc[late, "ADT"] = pd.Timestamp("2020-02-02")
+    assert [r[0] for r in _fired(adam)] == ["ADAM-CHG-001", "ADAM-PCHG-001"]

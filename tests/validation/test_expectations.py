@@ -52,13 +52,13 @@ def _run(adam, spec=None):
 
 def test_checks_are_generated_per_rule_kind_from_the_spec():
     checks = build_checks(tiny_spec())
-    got = sorted({(c.rule_id, c.dataset, c.kind, c.columns, c.paramcd) for c in checks})
-    assert ("ADAM-VAR-001", "ADSL", "exists", ("SEX",), "") in got
-    assert ("ADAM-VAR-002", "ADSL", "exists", ("AGE",), "") in got
-    assert ("ADAM-NULL-001", "ADEFF", "not_null", ("PARAMCD",), "") in got
-    assert ("ADAM-KEY-001", "ADEFF", "unique", ("USUBJID", "PARAMCD", "AVISIT"), "") in got
+    got = sorted({(c.rule_id, c.dataset, c.kind, c.columns, c.paramcds) for c in checks})
+    assert ("ADAM-VAR-001", "ADSL", "exists", ("SEX",), ()) in got
+    assert ("ADAM-VAR-002", "ADSL", "exists", ("AGE",), ()) in got
+    assert ("ADAM-NULL-001", "ADEFF", "not_null", ("PARAMCD",), ()) in got
+    assert ("ADAM-KEY-001", "ADEFF", "unique", ("USUBJID", "PARAMCD", "AVISIT"), ()) in got
     assert [c.value_set for c in checks if c.kind == "in_set" and c.columns == ("SEX",)] == [("F", "M")]
-    ranges = {(c.paramcd, c.columns[0]): (c.low, c.high) for c in checks if c.kind == "between"}
+    ranges = {(p, c.columns[0]): (c.low, c.high) for c in checks if c.kind == "between" for p in c.paramcds}
     assert ranges[("IGA", "AVAL")] == (0, 4) and ranges[("EASI", "BASE")] == (0, 72) and ranges[("DLQI", "AVAL")] == (0, 30)
     assert not any(c.kind == "between" for c in checks if c.dataset == "ADSL")  # no PARAMCD in ADSL
 
@@ -72,8 +72,10 @@ def test_reference_spec_generates_checks_for_every_codelist_variable():
     spec = load_spec(default_spec_dir())
     checks = build_checks(spec)
     with_cl = {(d.name, v.name) for d in spec.datasets.values() for v in d.variables.values() if v.codelist}
-    assert {(c.dataset, c.columns[0]) for c in checks if c.kind == "in_set" and not c.paramcd} == with_cl
-    resp = {c.paramcd: (c.low, c.high) for c in checks if c.kind == "between" and c.columns == ("AVAL",)}
+    assert {(c.dataset, c.columns[0]) for c in checks if c.kind == "in_set" and not c.paramcds} == with_cl
+    resp = {p: (c.low, c.high) for c in checks if c.kind == "between" and c.columns == ("AVAL",) for p in c.paramcds}
+    # one expectation per distinct range, not per parameter
+    assert len([c for c in checks if c.kind == "between" and c.columns == ("AVAL",)]) == len(set(resp.values()))
     assert resp["IGATS"] == (0, 1) and resp["TSCPRIGA"] == (0, 1) and resp["ITCHNRS"] == (0, 10)
 
 
@@ -84,7 +86,10 @@ def test_clean_tiny_adam_passes_every_expectation():
 def test_iga_7_fires_range_on_that_record_only():
     adam = tiny_adam()
     adam["ADEFF"].loc[4, "AVAL"] = 7.0
-    assert _run(adam) == [("ADAM-RANGE-001", "ADEFF", "AVAL", {"USUBJID": S2, "PARAMCD": "IGA", "AVISIT": "Week 8"}, "7")]
+    [f] = run_expectations(adam, build_checks(tiny_spec()), keys={"ADEFF": ("USUBJID", "PARAMCD", "AVISIT")}).findings
+    assert (f.rule_id, f.dataset, f.variable, dict(f.keys), f.value) == (
+        "ADAM-RANGE-001", "ADEFF", "AVAL", {"USUBJID": S2, "PARAMCD": "IGA", "AVISIT": "Week 8"}, "7")
+    assert f.message == "AVAL = 7 of PARAMCD IGA is outside its range 0 to 4."
 
 
 def test_value_outside_codelist():
@@ -116,7 +121,7 @@ def test_findings_are_capped_with_a_summary():
     big["AVAL"] = 99.0
     big = big.loc[big.PARAMCD == "EASI"].assign(AVISIT=[f"V{i}" for i in range((big.PARAMCD == "EASI").sum())])
     spec = tiny_spec()
-    res = run_expectations({"ADEFF": big}, [c for c in build_checks(spec) if c.kind == "between" and c.paramcd == "EASI"
+    res = run_expectations({"ADEFF": big}, [c for c in build_checks(spec) if c.kind == "between" and "EASI" in c.paramcds
                                              and c.columns == ("AVAL",)], max_findings=7)
     assert len(res.findings) == 8 and res.findings[-1].value == str(len(big) - 7)
 

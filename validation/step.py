@@ -1,0 +1,174 @@
+"""The ``adamforge validate`` step: SDTM input checks, ADaM expectations and conformance, one report.
+
+Validates the SDTM input (``ctx.sdtm``) and, when ``<out>/adam/*.parquet`` exist, the ADaM
+datasets against the spec; writes ``<out>/validation/findings.json`` and ``report.html``
+(atomically, both or neither) and prints a summary. Exit code 1 when an ERROR-level finding
+exists under ``--policy submission`` (the default); under ``--policy dev`` errors are reported
+and the step succeeds.
+
+For ``adamforge run``, :func:`validate_sdtm_gate` and :func:`validate_adam_gate` are the two
+gates (SDTM before derive, ADaM before the deliverables); each writes the report and returns the
+exit code the policy gives.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Mapping
+
+import pandas as pd
+
+from adamforge.errors import EXIT_FAILED, EXIT_OK, UsageError
+from adamforge.findings import Finding, count_by_severity
+
+HELP = "check SDTM input and ADaM output against the spec; findings report"
+POLICIES = ("submission", "dev")
+SCOPES = ("all", "sdtm", "adam")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--policy`` (shared with other steps if they define it) and ``--validate-scope``."""
+    g = parser.add_argument_group("validate options")
+    if "--policy" not in parser._option_string_actions:  # another step may define the shared policy
+        g.add_argument("--policy", choices=POLICIES, default="submission",
+                       help="submission (default): any ERROR-level finding fails the step; "
+                            "dev: errors are reported but do not fail")
+    g.add_argument("--validate-scope", choices=SCOPES, default="all",
+                   help="what to validate: all (default: SDTM, and the ADaM when out/adam/*.parquet exist), sdtm, adam")
+
+
+# -- reading -----------------------------------------------------------------------------
+
+def read_adam(folder: Path) -> tuple[dict[str, pd.DataFrame], dict[str, dict[str, str]]]:
+    """The ADaM Parquet files of ``folder`` (``adsl.parquet`` -> ``ADSL``) and their variable labels.
+
+    Labels come from the Parquet schema's field metadata (``label``), as the derive step writes them.
+    """
+    import pyarrow.parquet as pq
+
+    data: dict[str, pd.DataFrame] = {}
+    labels: dict[str, dict[str, str]] = {}
+    for path in sorted(Path(folder).glob("*.parquet")):
+        name = path.stem.upper()
+        table = pq.read_table(path)
+        data[name] = table.to_pandas()
+        labs = {f.name: f.metadata[b"label"].decode("utf-8") for f in table.schema
+                if f.metadata and b"label" in f.metadata}
+        if labs:
+            labels[name] = labs
+    return data, labels
+
+
+# -- validating --------------------------------------------------------------------------
+
+def validate_sdtm(sdtm: Mapping[str, pd.DataFrame]):
+    """SDTM input checks; returns ``(findings, seconds per rule)``."""
+    from .sdtm_checks import check_sdtm
+
+    run = check_sdtm(sdtm)
+    return run.findings, run.seconds
+
+
+def validate_adam(adam: Mapping[str, pd.DataFrame], spec, *, labels=None):
+    """Spec-generated expectations (GX) and conformance rules; returns ``(findings, seconds)``."""
+    from .conformance import ConformanceOptions, check_conformance
+    from .expectations import build_checks, run_expectations
+
+    checks = build_checks(spec, datasets=list(adam))
+    gx_run = run_expectations(adam, checks, keys={n: d.keys for n, d in spec.datasets.items()})
+    conf = check_conformance(adam, options=ConformanceOptions(spec=spec, labels=labels, require_all_datasets=True))
+    return gx_run.findings + conf.findings, {**gx_run.seconds, **conf.seconds}
+
+
+def all_rules():
+    """Every registered rule (SDTM and conformance) plus the generated expectation kinds, by id."""
+    from .conformance import RULES as CONF
+    from .rules import Rule
+    from .sdtm_checks import RULES as SDTM
+
+    gx = {
+        "ADAM-VAR-001": ("ERROR", "Required spec variables exist (GX)"),
+        "ADAM-VAR-002": ("WARNING", "Other spec variables exist (GX)"),
+        "ADAM-NULL-001": ("ERROR", "Required variables are populated (GX)"),
+        "ADAM-KEY-001": ("ERROR", "Dataset keys of the spec are unique (GX)"),
+        "ADAM-CT-001": ("ERROR", "Values are in their codelist (GX)"),
+        "ADAM-RANGE-001": ("ERROR", "AVAL/BASE within the parameter's range (GX)"),
+        "ADAM-GX-000": ("ERROR", "An expectation could not run"),
+    }
+    out = {**SDTM, **CONF}
+    out.update({rid: Rule(rid, sev, desc, lambda *a: []) for rid, (sev, desc) in gx.items()})
+    return out
+
+
+def _policy_exit(findings: list[Finding], policy: str, ctx) -> int:
+    from .report import sort_findings, terminal_summary
+
+    counts = count_by_severity(findings)
+    errors = [f for f in sort_findings(findings) if f.severity == "ERROR"]
+    for f in errors[:20]:
+        (ctx.log.error if policy == "submission" else ctx.log.warning)(f.line().split(": ", 1)[1])
+    if len(errors) > 20:
+        ctx.log.note(f"{len(errors) - 20} more ERROR-level findings in {ctx.out / 'validation' / 'report.html'}.")
+    for line in terminal_summary(findings, rules=all_rules(), max_lines=0).splitlines():
+        ctx.log.info(line)
+    if counts["ERROR"] and policy == "submission":
+        ctx.log.error(f"Validation failed: {counts['ERROR']} ERROR-level finding(s) (policy submission); "
+                      f"see {ctx.out / 'validation' / 'report.html'}.")
+        return EXIT_FAILED
+    if counts["ERROR"]:
+        ctx.log.warning(f"{counts['ERROR']} ERROR-level finding(s) reported, not failing (policy dev).")
+    return EXIT_OK
+
+
+def _validate(ctx, *, scope: str, policy: str) -> int:
+    from adamforge.sdtm_io import read_sdtm
+
+    from .report import write_report
+
+    if policy not in POLICIES:
+        raise UsageError(f"--policy must be one of {', '.join(POLICIES)}, not {policy!r}")
+    findings: list[Finding] = []
+    inputs: list[tuple[str, int, int]] = []
+    adam_dir = ctx.out / "adam"
+    adam_files = sorted(adam_dir.glob("*.parquet")) if adam_dir.is_dir() else []
+    did = []
+    if scope in ("all", "sdtm"):
+        if not ctx.sdtm.is_dir():
+            raise UsageError(f"SDTM folder {str(ctx.sdtm)!r} does not exist (run 'adamforge simulate' or pass --sdtm)")
+        sdtm = read_sdtm(ctx.sdtm)
+        f, _ = validate_sdtm(sdtm)
+        findings += f
+        inputs += [(f"SDTM.{n}", len(df), df.shape[1]) for n, df in sorted(sdtm.items())]
+        did.append(f"SDTM ({len(sdtm)} domains)")
+    if scope == "adam" or (scope == "all" and adam_files):
+        if not adam_files:
+            raise UsageError(f"no ADaM datasets (*.parquet) in {str(adam_dir)!r} (run 'adamforge derive' first)")
+        from adamforge.adam.spec import load_spec
+
+        spec = load_spec(ctx.spec)
+        adam, labels = read_adam(adam_dir)
+        f, _ = validate_adam(adam, spec, labels=labels)
+        findings += f
+        inputs += [(f"ADAM.{n}", len(df), df.shape[1]) for n, df in sorted(adam.items())]
+        did.append(f"ADaM ({', '.join(sorted(adam))})")
+    elif scope == "all":
+        ctx.log.note(f"No ADaM datasets in {adam_dir}: only the SDTM input was validated.")
+    paths = write_report(findings, ctx.out / "validation", rules=all_rules(), inputs=inputs, policy=policy)
+    ctx.log.note(f"Validated {' and '.join(did)}; report {paths['report']}, findings {paths['findings']}.")
+    return _policy_exit(findings, policy, ctx)
+
+
+def run(args, ctx) -> int:
+    """Run the step: validate, write the report, return 1 on ERROR findings under the submission policy."""
+    return _validate(ctx, scope=getattr(args, "validate_scope", "all"), policy=getattr(args, "policy", "submission"))
+
+
+def validate_sdtm_gate(ctx, *, policy: str = "submission") -> int:
+    """For ``adamforge run`` before derive: validate the SDTM input only; the exit code the policy gives."""
+    return _validate(ctx, scope="sdtm", policy=policy)
+
+
+def validate_adam_gate(ctx, *, policy: str = "submission") -> int:
+    """For ``adamforge run`` before the deliverables: validate SDTM and ADaM; the exit code the policy gives."""
+    return _validate(ctx, scope="all", policy=policy)
