@@ -64,8 +64,9 @@ def apply_types(df: pd.DataFrame, ds: DatasetSpec) -> pd.DataFrame:
 
 def _examples(df: pd.DataFrame, mask: np.ndarray, ds: DatasetSpec, var: str) -> str:
     keys = [k for k in ("USUBJID", "PARAMCD", "AVISIT") if k in df.columns]
-    rows = df.loc[mask, keys + [var]].head(_MAX_EXAMPLES)
-    txt = "; ".join(", ".join(f"{k}={r[k]}" for k in keys + [var]) for _, r in rows.iterrows())
+    cols = keys + ([var] if var not in keys else [])
+    rows = df.loc[mask, cols].head(_MAX_EXAMPLES)
+    txt = "; ".join(", ".join(f"{k}={r[k]}" for k in cols) for _, r in rows.iterrows())
     n = int(mask.sum())
     return f"{n} record(s), e.g. {txt}" + (" ..." if n > _MAX_EXAMPLES else "")
 

@@ -143,12 +143,12 @@ def check_sdtm(sdtm: Mapping[str, pd.DataFrame], spec: Spec) -> list[str]:
         v = pd.to_numeric(rs["RSSTRESN"], errors="coerce")
         bad = (iga & v.notna() & ~v.isin(allowed)).to_numpy()
         if bad.any():
-            p.append(f"RS.RSSTRESN: IGA score outside codelist IGA (rule: codelist): values {sorted(v[bad].unique())[:_N_EX]}; {_subjects(rs, bad)}")
+            p.append(f"RS.RSSTRESN: IGA score outside codelist IGA (rule: codelist): values {[float(x) for x in sorted(v[bad].unique())[:_N_EX]]}; {_subjects(rs, bad)}")
     if "QS" in ok:
         qs = sdtm["QS"]
         v = pd.to_numeric(qs["QSSTRESN"], errors="coerce")
         for cats, hi, label in ((("DLQI", "CDLQI"), 3, "items 0-3"), (("ITCH NRS",), 10, "itch NRS 0-10")):
             m = qs["QSCAT"].isin(cats) & v.notna() & ((v < 0) | (v > hi))
             if m.any():
-                p.append(f"QS.QSSTRESN: value outside range (rule: {label}): values {sorted(v[m].unique())[:_N_EX]}; {_subjects(qs, m.to_numpy())}")
+                p.append(f"QS.QSSTRESN: value outside range (rule: {label}): values {[float(x) for x in sorted(v[m].unique())[:_N_EX]]}; {_subjects(qs, m.to_numpy())}")
     return p

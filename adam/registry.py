@@ -154,7 +154,6 @@ _DERIVATIONS: dict[str, str] = {
     "derive_var_region": "adamforge.adam.derive_adsl:derive_var_region",
     "derive_var_racegr": "adamforge.adam.derive_adsl:derive_var_racegr",
     "derive_var_agegr": "adamforge.adam.derive_adsl:derive_var_agegr",
-    "derive_var_qolinst": "adamforge.adam.derive_adsl:derive_var_qolinst",
     "derive_var_disdur": "adamforge.adam.derive_adsl:derive_var_disdur",
     "derive_var_disposition": "adamforge.adam.derive_adsl:derive_var_disposition",
     "derive_var_from_findings": "adamforge.adam.derive_adsl:derive_var_from_findings",
@@ -217,7 +216,7 @@ def check_arguments(fn: Callable, args: Mapping[str, Any], *, complete: bool = F
     msgs = []
     for k in args:
         if k not in kwonly:
-            msgs.append(f"argument {k!r} is not a keyword argument of {fn.__name__}{sig}")
+            msgs.append(f"argument {k!r} is not a keyword argument of {fn.__name__} (accepted: {', '.join(kwonly)})")
     if complete:
         for n, p in kwonly.items():
             if p.default is p.empty and n not in args:
