@@ -78,7 +78,7 @@ def render_html(
         autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
     )
     rows = [{"severity": f.severity, "rule_id": f.rule_id, "dataset": f.dataset, "variable": f.variable,
-             "keys": ", ".join(f"{k}={plain(v)}" for k, v in f.keys.items()), "value": f.value, "message": f.message}
+             "record_keys": ", ".join(f"{k}={plain(v)}" for k, v in f.keys.items()), "value": f.value, "message": f.message}
             for f in sort_findings(findings)]
     return env.get_template(TEMPLATE).render(
         title=title, timestamp=run_timestamp_iso(), version=__version__, notice=SYNTHETIC_DATA_NOTICE,
