@@ -208,7 +208,7 @@ def _up_to_baseline(df: pd.DataFrame) -> pd.Series:
         return bl
     t = pd.to_datetime(df[date]) if date == "ADT" else pd.to_numeric(df[date], errors="coerce")
     ref = pd.DataFrame({"USUBJID": df["USUBJID"], "PARAMCD": df["PARAMCD"], "_t": t})[bl]
-    ref = ref.loc[~ref.duplicated(["USUBJID", "PARAMCD"], keep=False)]
+    ref = ref.groupby(["USUBJID", "PARAMCD"], sort=False, as_index=False)["_t"].max()  # several: ADAM-BASE-001
     m = df[["USUBJID", "PARAMCD"]].merge(ref, on=["USUBJID", "PARAMCD"], how="left", validate="many_to_one")
     before = pd.Series((t.to_numpy() <= m["_t"].to_numpy()), index=df.index).fillna(False).astype(bool)
     return bl | before
