@@ -130,3 +130,12 @@ def test_policy_decides_the_exit_code(study, tmp_path):
     assert [(f["rule_id"], f["keys"]) for f in data if f["severity"] == "ERROR"] == [
         ("SDTM-KEY-001", {"USUBJID": dm["USUBJID"].iloc[0]})]
     assert not (out / "adam").exists()  # SDTM only: no ADaM in this output folder
+
+
+def test_adam_scope_without_adam_is_a_usage_error(tmp_path):
+    from adamforge.errors import EXIT_USAGE
+
+    (tmp_path / "sdtm").mkdir()
+    assert cli.main(["validate", "--out", str(tmp_path), "--validate-scope", "adam", "--quiet"]) == EXIT_USAGE
+    assert "no ADaM datasets" in (tmp_path / "adamforge.log").read_text()
+    assert not (tmp_path / "validation").exists()
