@@ -51,7 +51,7 @@ def apply_types(df: pd.DataFrame, ds: DatasetSpec) -> pd.DataFrame:
             continue
         col = out[name]
         if v.type == "text":
-            out[name] = col.astype(object).where(col.notna(), "").astype(str).astype(object)
+            out[name] = col.where(col.notna(), "").astype("str")
         elif v.type == "integer":
             num = pd.to_numeric(col, errors="coerce")
             out[name] = num.round().astype("Int64")
@@ -77,8 +77,9 @@ def check_lengths(df: pd.DataFrame, ds: DatasetSpec) -> list[str]:
     for name, v in ds.variables.items():
         if v.type != "text" or v.length is None or name not in df.columns:
             continue
-        lens = df[name].astype(str).str.encode("utf-8").str.len().to_numpy()
-        bad = lens > v.length
+        codes, uniques = pd.factorize(df[name].astype("str"), use_na_sentinel=False)
+        ulens = np.fromiter((len(str(u).encode("utf-8")) for u in uniques), dtype=np.int64, count=len(uniques))
+        bad = ulens[codes] > v.length
         if bad.any():
             p.append(f"{ds.name}.{name}: value longer than spec length {v.length} (rule: length): {_examples(df, bad, ds, name)}")
     return p
@@ -92,9 +93,9 @@ def check_codelists(df: pd.DataFrame, ds: DatasetSpec, spec: Spec) -> list[str]:
             continue
         cl = spec.codelists[v.codelist]
         allowed = {str(t.coded) for t in cl.terms} | {str(float(t.coded)) for t in cl.terms if isinstance(t.coded, (int, float))}
-        col = df[name]
-        present = col.notna().to_numpy() & (col.astype(str) != "").to_numpy()
-        bad = present & ~col.astype(str).isin(allowed).to_numpy()
+        codes, uniques = pd.factorize(df[name], use_na_sentinel=True)
+        ok_u = np.fromiter((str(u) in allowed or str(u) == "" for u in uniques), dtype=bool, count=len(uniques))
+        bad = (codes >= 0) & ~ok_u[np.clip(codes, 0, None)]
         if bad.any():
             p.append(f"{ds.name}.{name}: value outside codelist {cl.id} (rule: codelist): {_examples(df, bad, ds, name)}")
     return p
