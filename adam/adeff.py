@@ -54,9 +54,12 @@ def create_observed(sdtm: Mapping[str, pd.DataFrame], adsl: pd.DataFrame, spec: 
 
     # ---- QS: weekly itch NRS mean ------------------------------------------------------------
     itch = qs.loc[qs["QSTESTCD"] == "ITCHNRS", ["USUBJID", "QSSTRESN", "QSDTC"]]
-    daily = pd.DataFrame({"USUBJID": itch["USUBJID"].to_numpy(), "AVAL": pd.to_numeric(itch["QSSTRESN"], errors="coerce").to_numpy(),
-                          "ADT": compute_dt(itch["QSDTC"])[0].to_numpy()})
-    daily = daily.merge(trtsdt, on="USUBJID", how="inner")
+    codes, subjects = pd.factorize(itch["USUBJID"])
+    ref = trtsdt.drop_duplicates("USUBJID").set_index("USUBJID")["TRTSDT"].reindex(subjects).to_numpy(dtype="datetime64[s]")
+    known = ~np.isnat(ref[codes])  # subjects not in ADSL are dropped (the input check reports them)
+    daily = pd.DataFrame({"USUBJID": itch["USUBJID"].to_numpy()[known],
+                          "AVAL": pd.to_numeric(itch["QSSTRESN"], errors="coerce").to_numpy()[known],
+                          "ADT": compute_dt(itch["QSDTC"])[0].to_numpy()[known], "TRTSDT": ref[codes][known]})
     targets = [1, *(w.target for w in spec.windows)]
     obs_itch = apply_method(daily, spec, "MT.ITCHWK", targets=targets, paramcd="ITCHNRS").drop(columns=["NDAYS"])
 

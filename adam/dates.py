@@ -24,6 +24,18 @@ def _classify(dtc: pd.Series) -> tuple[pd.Series, np.ndarray, np.ndarray, np.nda
     return s, full, month, year
 
 
+def _on_uniques(dtc: pd.Series, fn):
+    """Apply ``fn`` (Series -> Series or tuple of Series) to the distinct values, then expand.
+
+    Diary dates repeat heavily (millions of records, a few thousand distinct days), so parsing
+    the distinct values only is many times faster.
+    """
+    codes, uniques = pd.factorize(dtc.astype("string").fillna(""), use_na_sentinel=False)
+    res = fn(pd.Series(uniques, dtype="string"))
+    expand = lambda r: pd.Series(r.to_numpy()[codes], index=dtc.index, dtype=r.dtype)  # noqa: E731
+    return tuple(expand(r) for r in res) if isinstance(res, tuple) else expand(res)
+
+
 def compute_dt(dtc: pd.Series, *, highest_imputation: str = "n", date_imputation: str = "first") -> tuple[pd.Series, pd.Series]:
     """Dates from ISO 8601 text, imputing partial dates.
 
@@ -49,6 +61,10 @@ def compute_dt(dtc: pd.Series, *, highest_imputation: str = "n", date_imputation
         raise ValueError("highest_imputation must be 'n', 'D' or 'M'")
     if date_imputation not in ("first", "last"):
         raise ValueError("date_imputation must be 'first' or 'last'")
+    return _on_uniques(dtc, lambda u: _compute_dt(u, highest_imputation, date_imputation))
+
+
+def _compute_dt(dtc: pd.Series, highest_imputation: str, date_imputation: str) -> tuple[pd.Series, pd.Series]:
     s, full, month, year = _classify(dtc)
     out = pd.Series(pd.NaT, index=dtc.index, dtype=DATE_DTYPE)
     flag = np.full(len(s), "", dtype=object)
@@ -69,6 +85,10 @@ def compute_dt(dtc: pd.Series, *, highest_imputation: str = "n", date_imputation
 
 def invalid_dtc(dtc: pd.Series, *, allow_partial: bool = False) -> pd.Series:
     """True where a non-blank value is not a valid ISO 8601 date (partial allowed if asked)."""
+    return _on_uniques(dtc, lambda u: _invalid_dtc(u, allow_partial)).astype(bool)
+
+
+def _invalid_dtc(dtc: pd.Series, allow_partial: bool) -> pd.Series:
     s, full, month, year = _classify(dtc)
     blank = s.isna().to_numpy() | (s.fillna("") == "").to_numpy()
     ok = np.zeros(len(s), dtype=bool)

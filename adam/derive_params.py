@@ -49,13 +49,15 @@ def derive_param_window_mean(
     assert_vars(dataset, [by_var, date_var, ref_var, value_var], dataset="daily", fn="derive_param_window_mean")
     if min_days > days_before:
         raise ValueError("min_days cannot exceed days_before")
-    subj = dataset[by_var].astype("category")
-    codes = subj.cat.codes.to_numpy().astype(np.int64)
-    offset = ((dataset[date_var] - dataset[ref_var]).dt.days).to_numpy(dtype="float64", na_value=np.nan)
+    codes, categories = pd.factorize(dataset[by_var])
+    codes = codes.astype(np.int64)
+    ref_dates = dataset[ref_var].to_numpy(dtype="datetime64[s]")
+    offset = (dataset[date_var].to_numpy(dtype="datetime64[s]") - ref_dates).astype("timedelta64[D]").astype("float64")
+    offset[np.isnat(ref_dates) | np.isnat(dataset[date_var].to_numpy(dtype="datetime64[s]"))] = np.nan
     value = pd.to_numeric(dataset[value_var], errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
     targets = sorted(int(t) for t in targets)
     nt = len(targets)
-    ncat = len(subj.cat.categories)
+    ncat = len(categories)
     sums = np.zeros(ncat * nt)
     cnts = np.zeros(ncat * nt)
     present = np.zeros(ncat * nt)
@@ -72,11 +74,12 @@ def derive_param_window_mean(
     subj_idx, t_idx = np.divmod(idx, nt)
     with np.errstate(invalid="ignore", divide="ignore"):
         mean = np.where(cnts[idx] >= min_days, sums[idx] / np.where(cnts[idx] > 0, cnts[idx], 1), np.nan)
-    ref = dataset[[by_var, ref_var]].drop_duplicates(by_var).set_index(by_var)[ref_var]
-    subjects = subj.cat.categories.to_numpy()[subj_idx]
+    ref_u = np.empty(ncat, dtype="datetime64[s]")
+    ref_u[codes] = ref_dates
+    subjects = np.asarray(categories, dtype=object)[subj_idx]
     tarr = np.asarray(targets)[t_idx]
     t_off = np.where(tarr >= 1, tarr - 1, tarr)
-    adt = ref.reindex(subjects).to_numpy() + pd.to_timedelta(t_off - 1, unit="D").to_numpy()
+    adt = ref_u[subj_idx] + (t_off - 1).astype("timedelta64[D]")
     return pd.DataFrame({
         by_var: subjects,
         "PARAMCD": paramcd,
