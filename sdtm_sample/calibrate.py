@@ -141,21 +141,36 @@ def calibrate(
         raise RuntimeError(f"calibration of {name}: nothing can move")
     it = 0
     batch = 4096
+
+    def propose(i: int, step: int, jump: bool, target: int) -> int | None:
+        new = target if jump else idx[i] + step
+        if new < lo[i] or new > hi[i] or new == idx[i]:
+            return None
+        return int(new)
+
     while total > 0 and it < max_iter:
-        picks = cand[rng.integers(0, cand.size, size=batch)]
-        steps = rng.integers(1, max_step + 1, size=batch) * rng.choice((-1, 1), size=batch)
-        jumps = rng.random(batch) < 0.05
-        jump_to = lo[picks] + (rng.random(batch) * (hi[picks] - lo[picks] + 1)).astype(np.int64)
+        picks = cand[rng.integers(0, cand.size, size=(batch, 2))]
+        steps = rng.integers(1, max_step + 1, size=(batch, 2)) * rng.choice((-1, 1), size=(batch, 2))
+        jumps = rng.random((batch, 2)) < 0.05
+        jump_to = lo[picks] + (rng.random((batch, 2)) * (hi[picks] - lo[picks] + 1)).astype(np.int64)
+        paired = rng.random(batch) < 0.5  # half the moves shift two subjects at once (swaps across groups)
         for k in range(batch):
             it += 1
-            i = picks[k]
-            new = jump_to[k] if jumps[k] else idx[i] + steps[k]
-            if new < lo[i] or new > hi[i] or new == idx[i]:
+            moves = []
+            for j in range(2 if paired[k] else 1):
+                i = int(picks[k, j])
+                new = propose(i, steps[k, j], jumps[k, j], jump_to[k, j])
+                if new is None or any(i == m[0] for m in moves):
+                    moves = []
+                    break
+                moves.append((i, new))
+            if not moves:
                 continue
-            old_pos, old_val = idx[i], vals[i]
-            idx[i] = new
-            vals[i] = float(value_of(np.array([new]), np.array([i]))[0])
-            affected = [g for g in by_group if member[g][i]]
+            saved = [(i, idx[i], vals[i]) for i, _ in moves]
+            for i, new in moves:
+                idx[i] = new
+                vals[i] = float(value_of(np.array([new]), np.array([i]))[0])
+            affected = [g for g in by_group if any(member[g][i] for i, _ in moves)]
             new_losses = {g: group_loss(g, vals) for g in affected}
             delta = sum(new_losses[g] - losses[g] for g in affected)
             if delta <= 0:
@@ -164,7 +179,8 @@ def calibrate(
                 if total <= 0:
                     break
             else:
-                idx[i], vals[i] = old_pos, old_val
+                for i, p, v in saved:
+                    idx[i], vals[i] = p, v
     bad = check(vals, gidx, targets)
     if bad:
         raise RuntimeError(f"calibration of {name} did not converge after {it} moves: " + "; ".join(bad))
