@@ -128,11 +128,38 @@ def calibrate(
     for t in targets:
         by_group.setdefault(t.group, []).append(t)
 
-    def group_loss(g: str, v: np.ndarray) -> float:
-        sub = v[gidx[g]]
-        return sum(_distance(t, _stat(sub, t.stat, t.threshold)) for t in by_group.get(g, ()))
+    # running sums per group, so a move costs O(1) for means, SDs and counts (medians re-sort)
+    thresholds = sorted({t.threshold for t in targets if t.stat == "count_ge"})
+    state = {}
+    for g in by_group:
+        sub = vals[gidx[g]]
+        state[g] = [sub.size, float(sub.sum()), float((sub * sub).sum()),
+                    {th: int((sub >= th - 1e-12).sum()) for th in thresholds}]
 
-    losses = {g: group_loss(g, vals) for g in by_group}
+    def stat_of(g: str, t: Target, st) -> float:
+        n_, s_, ss_, cnt = st
+        if t.stat == "mean":
+            return s_ / n_
+        if t.stat == "sd":
+            return float(np.sqrt(max(ss_ - s_ * s_ / n_, 0.0) / (n_ - 1)))
+        if t.stat == "count_ge":
+            return float(cnt[t.threshold])
+        return _stat(vals[gidx[g]], t.stat, t.threshold)
+
+    def group_loss(g: str, st) -> float:
+        return sum(_distance(t, stat_of(g, t, st)) for t in by_group[g])
+
+    def moved_state(g: str, changes) -> list:
+        n_, s_, ss_, cnt = state[g]
+        cnt = dict(cnt)
+        for old, new in changes:
+            s_ += new - old
+            ss_ += new * new - old * old
+            for th in thresholds:
+                cnt[th] += int(new >= th - 1e-12) - int(old >= th - 1e-12)
+        return [n_, s_, ss_, cnt]
+
+    losses = {g: group_loss(g, state[g]) for g in by_group}
     total = sum(losses.values())
     movable = np.ones(n, dtype=bool) if pinned is None else ~np.asarray(pinned, dtype=bool)
     movable &= lo < hi
@@ -171,10 +198,12 @@ def calibrate(
                 idx[i] = new
                 vals[i] = float(value_of(np.array([new]), np.array([i]))[0])
             affected = [g for g in by_group if any(member[g][i] for i, _ in moves)]
-            new_losses = {g: group_loss(g, vals) for g in affected}
+            new_states = {g: moved_state(g, [(v, vals[i]) for i, _, v in saved if member[g][i]]) for g in affected}
+            new_losses = {g: group_loss(g, new_states[g]) for g in affected}
             delta = sum(new_losses[g] - losses[g] for g in affected)
             if delta <= 0:
                 losses.update(new_losses)
+                state.update(new_states)
                 total = sum(losses.values())
                 if total <= 0:
                     break

@@ -131,6 +131,16 @@ def _mean_sd_targets(table: dict[str, tuple[float, float]]) -> list[Target]:
     return out
 
 
+def _centre(x: np.ndarray, masks, medians: dict[str, float], lo, hi) -> np.ndarray:
+    """Shift each non-achiever group, then the rest, so each starts near its target median."""
+    x = x.astype(np.int64).copy()
+    for a in T.ARMS:
+        x[masks[a]] += int(round(medians[a] - np.median(x[masks[a]])))
+    rest = ~masks["NA"]
+    x[rest] += int(round(medians["ALL"] - np.median(x)))
+    return np.clip(x, lo, hi)
+
+
 def _pin(rng, mask: np.ndarray, taken: np.ndarray, prefer: np.ndarray | None = None) -> int:
     cand = np.flatnonzero(mask & ~taken & (prefer if prefer is not None else True))
     i = int(rng.choice(cand))
@@ -142,6 +152,7 @@ def _calibrate_age(ev: pd.DataFrame, masks, rng) -> np.ndarray:
     n = len(ev)
     teen = rng.random(n) < 0.09
     age = np.where(teen, rng.integers(12, 18, n), 18 + rng.gamma(2.0, 8.5, n)).round().astype(np.int64)
+    age = _centre(age, masks, {g: v[0] for g, v in T.T1_AGE.items()}, 12, 85)
     lo = np.full(n, 12)
     hi = np.full(n, 85)
     pinned = np.zeros(n, dtype=bool)
@@ -217,6 +228,7 @@ def _calibrate_duration(ev, masks, rng, age: np.ndarray, day1: np.ndarray) -> tu
     hi_d = np.minimum(hi_d, round(79.1 * 365.25))
     frac = rng.beta(2.0, 2.2, n)
     d = np.round(frac * age * 365.25).astype(np.int64)
+    d = _centre(d, masks, {g: v[0] * 365.25 for g, v in T.T1_DURATION.items()}, 0, None)
 
     def pin_days(v: float) -> int:
         x = int(round(v * 365.25))
