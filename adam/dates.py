@@ -30,8 +30,9 @@ def _on_uniques(dtc: pd.Series, fn):
     Diary dates repeat heavily (millions of records, a few thousand distinct days), so parsing
     the distinct values only is many times faster.
     """
-    codes, uniques = pd.factorize(dtc.astype("string").fillna(""), use_na_sentinel=False)
-    res = fn(pd.Series(uniques, dtype="string"))
+    codes, uniques = pd.factorize(dtc, use_na_sentinel=False)
+    u = pd.Series(np.asarray(uniques, dtype=object)).astype("string").fillna("")
+    res = fn(u)
     expand = lambda r: pd.Series(r.to_numpy()[codes], index=dtc.index, dtype=r.dtype)  # noqa: E731
     return tuple(expand(r) for r in res) if isinstance(res, tuple) else expand(res)
 
@@ -126,7 +127,7 @@ def derive_vars_dt(
     """
     assert_vars(dataset, [dtc], dataset="input", fn="derive_vars_dt")
     d, f = compute_dt(dataset[dtc], highest_imputation=highest_imputation, date_imputation=date_imputation)
-    out = dataset.copy()
+    out = dataset.copy(deep=False)  # copy-on-write: the input is never modified
     out[new_var] = d
     if flag_var:
         out[flag_var] = f

@@ -43,7 +43,7 @@ def derive_vars_trtp(
     new_var, new_var_n : the text and number variables to add (e.g. TRT01P, TRT01PN).
     """
     assert_vars(dataset, [source_var], dataset="ADSL", fn="derive_vars_trtp")
-    out = dataset.copy()
+    out = dataset.copy(deep=False)  # copy-on-write: the input is never modified
     parts = out[source_var].astype("string").str.split(sep)
     n = parts.str.len()
     seg = parts.str.get(segment - 1).where(n >= segment, parts.str.get(-1))
@@ -64,7 +64,7 @@ def derive_var_efffl(
 ) -> pd.DataFrame:
     """EFFFL = Y when ``pop_var`` is Y and the site is not excluded from efficacy, else N."""
     assert_vars(dataset, [pop_var, site_var], dataset="ADSL", fn="derive_var_efffl")
-    out = dataset.copy()
+    out = dataset.copy(deep=False)  # copy-on-write: the input is never modified
     excluded = out[site_var].astype("string").isin([str(s) for s in excluded_sites]).to_numpy()
     ok = (out[pop_var] == "Y").to_numpy() & ~excluded
     out[new_var] = np.where(ok, "Y", "N").astype(object)
@@ -81,7 +81,7 @@ def derive_var_region(
 ) -> pd.DataFrame:
     """Region from the ISO alpha-3 country: ``regions`` maps region -> countries; others ``default``."""
     assert_vars(dataset, [country_var], dataset="ADSL", fn="derive_var_region")
-    out = dataset.copy()
+    out = dataset.copy(deep=False)  # copy-on-write: the input is never modified
     lookup = {c: r for r, cs in regions.items() for c in cs}
     c = out[country_var].astype("string")
     out[new_var] = c.map(lookup).astype(object).where(c.isin(list(lookup)), default).where(c.notna() & (c != ""), "")
@@ -98,7 +98,7 @@ def derive_var_racegr(
 ) -> pd.DataFrame:
     """Pooled race group: ``groups`` maps RACE -> group; any other non-blank race ``default``."""
     assert_vars(dataset, [race_var], dataset="ADSL", fn="derive_var_racegr")
-    out = dataset.copy()
+    out = dataset.copy(deep=False)  # copy-on-write: the input is never modified
     r = out[race_var].astype("string")
     out[new_var] = r.map(dict(groups)).astype(object).where(r.isin(list(groups)), default).where(r.notna() & (r != ""), "")
     return out
@@ -117,7 +117,7 @@ def derive_var_agegr(
     an age in no range (or missing) gets a blank.
     """
     assert_vars(dataset, [age_var], dataset="ADSL", fn="derive_var_agegr")
-    out = dataset.copy()
+    out = dataset.copy(deep=False)  # copy-on-write: the input is never modified
     age = pd.to_numeric(out[age_var], errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
     res = np.full(len(out), "", dtype=object)
     for lo, hi, label in groups:
@@ -137,7 +137,7 @@ def derive_var_disdur(
 ) -> pd.DataFrame:
     """Duration in years: ``(end_var - start_var) / days_per_year`` (missing if a date is)."""
     assert_vars(dataset, [start_var, end_var], dataset="ADSL", fn="derive_var_disdur")
-    out = dataset.copy()
+    out = dataset.copy(deep=False)  # copy-on-write: the input is never modified
     days = (pd.to_datetime(out[end_var]) - pd.to_datetime(out[start_var])).dt.days
     out[new_var] = days.astype("float64") / days_per_year
     return out
@@ -161,7 +161,7 @@ def derive_var_disposition(
     """
     assert_vars(dataset, ["USUBJID"], dataset="ADSL", fn="derive_var_disposition")
     assert_vars(ds, ["USUBJID", "DSCAT", "EPOCH", "DSDECOD"], dataset="DS", fn="derive_var_disposition")
-    out = dataset.copy()
+    out = dataset.copy(deep=False)  # copy-on-write: the input is never modified
     ev = ds[(ds["DSCAT"] == "DISPOSITION EVENT") & ds["EPOCH"].isin(list(epochs))].copy()
     ev["_o"] = ev["EPOCH"].map({e: i for i, e in enumerate(epochs)})
     ev = ev.sort_values(["USUBJID", "_o"], kind="stable").drop_duplicates("USUBJID", keep="last")
@@ -185,7 +185,7 @@ def derive_var_from_findings(
     """Merge one finding per subject (``testcd_var == testcd``) as ``new_var`` (the last if several)."""
     assert_vars(dataset, ["USUBJID"], dataset="ADSL", fn="derive_var_from_findings")
     assert_vars(findings, ["USUBJID", testcd_var, source_var], dataset="findings", fn="derive_var_from_findings")
-    out = dataset.copy()
+    out = dataset.copy(deep=False)  # copy-on-write: the input is never modified
     f = findings.loc[findings[testcd_var] == testcd, ["USUBJID", source_var]].drop_duplicates("USUBJID", keep="last")
     m = out[["USUBJID"]].merge(f, on="USUBJID", how="left")
     out[new_var] = m[source_var].to_numpy()
@@ -211,7 +211,7 @@ def derive_var_from_param(
         raise ValueError("give exactly one of paramcd and paramcd_var")
     assert_vars(dataset, ["USUBJID", *([paramcd_var] if paramcd_var else [])], dataset="ADSL", fn="derive_var_from_param")
     assert_vars(bds, ["USUBJID", "PARAMCD", source_var, flag_var], dataset="BDS", fn="derive_var_from_param")
-    out = dataset.copy()
+    out = dataset.copy(deep=False)  # copy-on-write: the input is never modified
     b = bds.loc[bds[flag_var] == "Y", ["USUBJID", "PARAMCD", source_var]].drop_duplicates(["USUBJID", "PARAMCD"], keep="last")
     left = out[["USUBJID"]].copy()
     left["PARAMCD"] = out[paramcd_var].to_numpy() if paramcd_var else paramcd
@@ -231,7 +231,7 @@ def derive_var_obsfl(
     """Y when the subject has a non-missing analysis record (ANL01FL = Y) of ``paramcd`` at ``avisit``, else N."""
     assert_vars(dataset, ["USUBJID"], dataset="ADSL", fn="derive_var_obsfl")
     assert_vars(bds, ["USUBJID", "PARAMCD", "AVISIT", "ANL01FL", "AVAL"], dataset="BDS", fn="derive_var_obsfl")
-    out = dataset.copy()
+    out = dataset.copy(deep=False)  # copy-on-write: the input is never modified
     hit = bds.loc[(bds["PARAMCD"] == paramcd) & (bds["AVISIT"] == avisit) & (bds["ANL01FL"] == "Y") & bds["AVAL"].notna(), "USUBJID"]
     out[new_var] = np.where(out["USUBJID"].isin(hit.unique()), "Y", "N").astype(object)
     return out
@@ -249,7 +249,7 @@ def derive_var_nachfl(
     """Non-achiever flag: Y when ``pop_var`` = Y, ``observed_var`` = Y and the success parameter's AVAL is not 1."""
     assert_vars(dataset, ["USUBJID", observed_var, pop_var], dataset="ADSL", fn="derive_var_nachfl")
     assert_vars(bds, ["USUBJID", "PARAMCD", "AVAL"], dataset="BDS", fn="derive_var_nachfl")
-    out = dataset.copy()
+    out = dataset.copy(deep=False)  # copy-on-write: the input is never modified
     success = bds.loc[(bds["PARAMCD"] == success_paramcd) & (bds["AVAL"] == 1), "USUBJID"].unique()
     ok = (out[pop_var] == "Y") & (out[observed_var] == "Y") & ~out["USUBJID"].isin(success)
     out[new_var] = np.where(ok.to_numpy(), "Y", "N").astype(object)

@@ -44,7 +44,7 @@ def derive_var_ablfl(
     new_var : the flag to add (``"Y"`` or blank).
     """
     assert_vars(dataset, [*by_vars, *order, day_var, "AVAL"], dataset="BDS", fn="derive_var_ablfl")
-    out = dataset.copy()
+    out = dataset.copy(deep=False)  # copy-on-write: the input is never modified
     work = out.reset_index(drop=True)
     cand = work[(work[day_var] <= ref_day).fillna(False) & work["AVAL"].notna()]
     cand = cand.sort_values([*by_vars, *order], kind="stable")
@@ -77,7 +77,7 @@ def derive_vars_avisit(
     DataFrame : a copy with AVISIT (blank outside every window) and AVISITN (missing there).
     """
     assert_vars(dataset, [day_var], dataset="BDS", fn="derive_vars_avisit")
-    out = dataset.copy()
+    out = dataset.copy(deep=False)  # copy-on-write: the input is never modified
     w = _windows_table(windows)
     day = out[day_var].astype("Float64").to_numpy(dtype="float64", na_value=np.nan)
     pos = np.searchsorted(w["LO"].to_numpy(), day, side="right") - 1
@@ -118,7 +118,7 @@ def derive_var_anl01fl(
     if tie not in ("later", "earlier"):
         raise ValueError("tie must be 'later' or 'earlier'")
     assert_vars(dataset, [*by_vars, day_var, "AVAL", "AVISITN"], dataset="BDS", fn="derive_var_anl01fl")
-    out = dataset.copy()
+    out = dataset.copy(deep=False)  # copy-on-write: the input is never modified
     work = out.reset_index(drop=True)
     w = _windows_table(windows)
     target = work["AVISITN"].map(dict(zip(w["AVISITN"], w["TARGET"])))
@@ -144,7 +144,7 @@ def derive_var_base(
 ) -> pd.DataFrame:
     """Add BASE: ``source_var`` of the group's baseline record (``flag_var == "Y"``) on every record."""
     assert_vars(dataset, [*by_vars, source_var, flag_var], dataset="BDS", fn="derive_var_base")
-    out = dataset.copy()
+    out = dataset.copy(deep=False)  # copy-on-write: the input is never modified
     bl = out.loc[out[flag_var] == "Y", [*by_vars, source_var]].drop_duplicates(list(by_vars), keep="last")
     bl = bl.rename(columns={source_var: "_base"})
     merged = out[list(by_vars)].merge(bl, on=list(by_vars), how="left", sort=False)
@@ -155,7 +155,7 @@ def derive_var_base(
 def derive_var_chg(dataset: pd.DataFrame, *, post_baseline_var: str = "AVISITN") -> pd.DataFrame:
     """Add CHG = AVAL - BASE on post-baseline records (``post_baseline_var > 0``)."""
     assert_vars(dataset, ["AVAL", "BASE", post_baseline_var], dataset="BDS", fn="derive_var_chg")
-    out = dataset.copy()
+    out = dataset.copy(deep=False)  # copy-on-write: the input is never modified
     post = (out[post_baseline_var] > 0).fillna(False).to_numpy()
     chg = out["AVAL"].astype("float64") - out["BASE"].astype("float64")
     out["CHG"] = chg.where(post, np.nan)
@@ -165,7 +165,7 @@ def derive_var_chg(dataset: pd.DataFrame, *, post_baseline_var: str = "AVISITN")
 def derive_var_pchg(dataset: pd.DataFrame) -> pd.DataFrame:
     """Add PCHG = CHG / BASE * 100; missing when CHG is missing or BASE is 0."""
     assert_vars(dataset, ["CHG", "BASE"], dataset="BDS", fn="derive_var_pchg")
-    out = dataset.copy()
+    out = dataset.copy(deep=False)  # copy-on-write: the input is never modified
     base = out["BASE"].astype("float64")
     out["PCHG"] = (out["CHG"].astype("float64") / base.where(base != 0) * 100.0)
     return out

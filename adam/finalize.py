@@ -36,7 +36,7 @@ def check_variables(df: pd.DataFrame, ds: DatasetSpec) -> list[str]:
 
 def apply_keep_order(df: pd.DataFrame, ds: DatasetSpec) -> pd.DataFrame:
     """Keep the spec's variables, in spec order (variables missing from the data are skipped)."""
-    return df[[v for v in ds.variables if v in df.columns]].copy()
+    return df[[v for v in ds.variables if v in df.columns]]
 
 
 def apply_types(df: pd.DataFrame, ds: DatasetSpec) -> pd.DataFrame:
@@ -45,12 +45,14 @@ def apply_types(df: pd.DataFrame, ds: DatasetSpec) -> pd.DataFrame:
     text -> object strings with "" for missing; integer -> nullable ``Int64``; float ->
     ``float64``; date -> ``datetime64[s]``.
     """
-    out = df.copy()
+    out = df.copy(deep=False)  # copy-on-write: the input is never modified
     for name, v in ds.variables.items():
         if name not in out.columns:
             continue
         col = out[name]
         if v.type == "text":
+            if col.dtype == "str" and not col.isna().any():
+                continue
             out[name] = col.where(col.notna(), "").astype("str")
         elif v.type == "integer":
             num = pd.to_numeric(col, errors="coerce")

@@ -15,7 +15,7 @@ import pandas as pd
 from .dates import invalid_dtc
 from .spec import Spec
 
-__all__ = ["REQUIRED", "check_sdtm"]
+__all__ = ["REQUIRED", "check_sdtm", "slim_sdtm"]
 
 #: Domains and variables the ADSL and ADEFF programs read.
 REQUIRED: dict[str, tuple[str, ...]] = {
@@ -47,6 +47,11 @@ DATES: dict[str, tuple[tuple[str, bool], ...]] = {  # domain -> (variable, parti
 }
 
 _N_EX = 3
+
+
+def slim_sdtm(sdtm: Mapping[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    """Only the domains and variables of :data:`REQUIRED` (those present): less memory at scale."""
+    return {d: df[[c for c in REQUIRED[d] if c in df.columns]] for d, df in sdtm.items() if d in REQUIRED}
 
 
 def _subjects(df: pd.DataFrame, mask) -> str:
@@ -88,7 +93,9 @@ def check_sdtm(sdtm: Mapping[str, pd.DataFrame], spec: Spec) -> list[str]:
             continue
         df = sdtm[dom]
         if flt is not None:
-            df = df[df[flt[0]].isin(flt[1])]
+            df = df.loc[df[flt[0]].isin(flt[1]).to_numpy(), list(keys)]
+        else:
+            df = df[list(keys)]
         dup = df.duplicated(list(keys), keep=False).to_numpy()
         if dup.any():
             p.append(f"{dom} ({', '.join(keys)}): duplicate keys (rule: unique keys): {_subjects(df, dup)}")

@@ -19,7 +19,7 @@ from adamforge.errors import EXIT_OK, DataError
 from . import adeff as _adeff
 from . import adsl as _adsl
 from .finalize import finalize_dataset, write_parquet
-from .inputs import check_sdtm
+from .inputs import REQUIRED, check_sdtm, slim_sdtm
 from .spec import Spec, load_spec
 
 HELP = "derive ADaM datasets (ADSL, ADEFF) from SDTM, driven by the spec"
@@ -70,6 +70,24 @@ def derive_adam(sdtm: Mapping[str, pd.DataFrame], spec: Spec, *, policy: str = "
     return AdamResult(datasets=out, problems=tuple(found))
 
 
+def _read_slim(folder, log) -> dict[str, pd.DataFrame]:
+    """Read the domains the programs need one at a time, keeping only the needed variables.
+
+    A required domain that is absent is left out here and reported by the input check with
+    every other problem.
+    """
+    from pathlib import Path
+
+    from adamforge.sdtm_io import read_sdtm
+
+    present = {p.stem.upper() for p in Path(folder).iterdir() if p.suffix.lower() == ".xpt"} if Path(folder).is_dir() else set()
+    out: dict[str, pd.DataFrame] = {}
+    for dom in REQUIRED:
+        if dom in present:
+            out.update(slim_sdtm(read_sdtm(folder, [dom], log=log)))
+    return out
+
+
 def add_arguments(parser) -> None:
     """Options of ``adamforge derive``."""
     parser.add_argument("--spec-policy", choices=("dev", "submission"), default="dev",
@@ -79,7 +97,6 @@ def add_arguments(parser) -> None:
 def run(args, ctx) -> int:
     """Run the derive step (see the module docstring)."""
     from adamforge.io import atomic_path, remove_stale
-    from adamforge.sdtm_io import read_sdtm
 
     policy = getattr(args, "spec_policy", "dev")
     adam_dir = ctx.out / "adam"
@@ -94,7 +111,7 @@ def run(args, ctx) -> int:
         for p in spec.problems:
             ctx.log.warning(f"spec: {p}")
         del caught
-        sdtm = read_sdtm(ctx.sdtm)
+        sdtm = _read_slim(ctx.sdtm, ctx.log)
         result = derive_adam(sdtm, spec, policy=policy)
     except DataError:
         for name in OUTPUTS.values():

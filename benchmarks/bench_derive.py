@@ -35,7 +35,7 @@ def _derive(folder: Path) -> dict:
     from adamforge.adam import adeff as A
     from adamforge.adam import adsl as S
     from adamforge.adam.finalize import finalize_dataset, write_parquet
-    from adamforge.adam.inputs import check_sdtm
+    from adamforge.adam.inputs import check_sdtm, slim_sdtm
     from adamforge.adam.spec import load_spec
     from adamforge.context import default_spec_dir
 
@@ -48,7 +48,9 @@ def _derive(folder: Path) -> dict:
         phases.append((name, time.perf_counter() - t, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024))
 
     def read():
-        state["sdtm"] = {p.stem.upper(): pd.read_parquet(p) for p in sorted(folder.glob("*.parquet"))}
+        state["sdtm"] = {}
+        for p in sorted(folder.glob("*.parquet")):  # one domain at a time, slimmed, as the step does
+            state["sdtm"].update(slim_sdtm({p.stem.upper(): pd.read_parquet(p)}))
         state["spec"] = load_spec(default_spec_dir())
 
     def checks():

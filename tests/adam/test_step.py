@@ -16,15 +16,21 @@ _spec.loader.exec_module(_tiny)
 
 
 
+def _fake_reader(monkeypatch, sdtm, folder):
+    folder.mkdir(parents=True, exist_ok=True)
+    for d in sdtm:
+        (folder / f"{d.lower()}.xpt").write_bytes(b"")
+    monkeypatch.setattr("adamforge.sdtm_io.read_sdtm", lambda f, domains=None, *, log=None: {d: sdtm[d] for d in domains})
+
+
 def test_failed_run_removes_stale_outputs_and_names_every_problem(tmp_path, monkeypatch):
     sdtm = _tiny._sdtm()
     sdtm["DM"].loc[1, "SEX"] = "U"
     sdtm["QS"].loc[0, "USUBJID"] = "S-999-9"
-    monkeypatch.setattr("adamforge.sdtm_io.read_sdtm", lambda folder: sdtm)
     out = tmp_path / "out"
+    _fake_reader(monkeypatch, sdtm, out / "sdtm")
     (out / "adam").mkdir(parents=True)
     (out / "adam" / "adsl.parquet").write_bytes(b"stale")
-    (out / "sdtm").mkdir()
     code = cli.main(["derive", "--out", str(out), "--quiet"])
     assert code == EXIT_FAILED
     assert not (out / "adam" / "adsl.parquet").exists() and not (out / "adam" / "adeff.parquet").exists()
@@ -33,10 +39,20 @@ def test_failed_run_removes_stale_outputs_and_names_every_problem(tmp_path, monk
     assert "Removed stale" in log
 
 
-def test_successful_run_writes_both_datasets(tmp_path, monkeypatch):
-    monkeypatch.setattr("adamforge.sdtm_io.read_sdtm", lambda folder: _tiny._sdtm())
+def test_missing_domain_is_reported_with_the_other_problems(tmp_path, monkeypatch):
+    sdtm = _tiny._sdtm()
+    del sdtm["MH"]
+    sdtm["DM"].loc[1, "SEX"] = "U"
     out = tmp_path / "out"
-    (out / "sdtm").mkdir(parents=True)
+    _fake_reader(monkeypatch, sdtm, out / "sdtm")
+    assert cli.main(["derive", "--out", str(out), "--quiet"]) == EXIT_FAILED
+    log = (out / "adamforge.log").read_text()
+    assert "MH: domain missing (rule: required domain)" in log and "DM.SEX: value outside codelist SEX" in log
+
+
+def test_successful_run_writes_both_datasets(tmp_path, monkeypatch):
+    out = tmp_path / "out"
+    _fake_reader(monkeypatch, _tiny._sdtm(), out / "sdtm")
     assert cli.main(["derive", "--out", str(out), "--quiet"]) == EXIT_OK
     adsl = pd.read_parquet(out / "adam" / "adsl.parquet")
     assert adsl["USUBJID"].tolist() == ["S-101-1", "S-101-2"]
