@@ -109,7 +109,11 @@ def create_adeff(observed: pd.DataFrame, adsl: pd.DataFrame, spec: Spec) -> pd.D
     adeff = pd.concat([obs, resp], ignore_index=True)
 
     # ---- subject-level variables and the record's treatment ----------------------------------
-    adeff = adeff.merge(adsl[["USUBJID", *ADSL_VARS]], on="USUBJID", how="left")
+    pos = pd.Index(adsl["USUBJID"]).get_indexer(adeff["USUBJID"])
+    if (pos < 0).any():  # cannot happen: observed and responder records come from ADSL subjects
+        raise ValueError("create_adeff: ADEFF records for subjects not in ADSL")
+    for v in ADSL_VARS:
+        adeff[v] = adsl[v].take(pos).to_numpy()
     adeff["TRTP"] = adeff["TRT01P"]
     adeff["TRTPN"] = adeff["TRT01PN"]
     for v in ("SRCDOM", "SRCVAR", "CRIT1", "CRIT1FL", "ABLFL", "ANL01FL", "AVALC", "DTYPE", "AVISIT"):
@@ -120,6 +124,6 @@ def create_adeff(observed: pd.DataFrame, adsl: pd.DataFrame, spec: Spec) -> pd.D
 def add_nachfl(adeff: pd.DataFrame, adsl: pd.DataFrame) -> pd.DataFrame:
     """Carry ADSL.NACHFL onto ADEFF."""
     out = adeff.drop(columns=["NACHFL"], errors="ignore")
-    m = out[["USUBJID"]].merge(adsl[["USUBJID", "NACHFL"]], on="USUBJID", how="left")
-    out["NACHFL"] = m["NACHFL"].fillna("").to_numpy()
+    pos = pd.Index(adsl["USUBJID"]).get_indexer(out["USUBJID"])
+    out["NACHFL"] = np.where(pos >= 0, adsl["NACHFL"].to_numpy()[np.clip(pos, 0, None)], "").astype(object)
     return out

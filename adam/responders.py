@@ -30,7 +30,7 @@ _OUT_VARS = ["USUBJID", "PARAMCD", "PARAM", "PARAMN", "PARCAT1", "AVISIT", "AVIS
              "AVAL", "AVALC", "DTYPE", "CRIT1", "CRIT1FL", "ANL01FL"]
 
 
-def _criterion_values(bds: pd.DataFrame, subjects: pd.DataFrame, ep, avisitn: float) -> pd.DataFrame:
+def _criterion_values(bds: pd.DataFrame, bds_by_param: dict, subjects: pd.DataFrame, ep, avisitn: float) -> pd.DataFrame:
     """AVAL/ADT/ADY/DTYPE of one criterion endpoint for ``subjects`` (a USUBJID + ADSL frame)."""
     n = len(subjects)
     aval = np.full(n, np.nan)
@@ -46,7 +46,7 @@ def _criterion_values(bds: pd.DataFrame, subjects: pd.DataFrame, ep, avisitn: fl
         if not applies.any():
             continue
         decided |= applies
-        src = bds[bds["PARAMCD"] == case.source]
+        src = bds_by_param.get(case.source, bds.iloc[:0])
         base = (src.loc[src["ABLFL"] == "Y", ["USUBJID", "AVAL"]].drop_duplicates("USUBJID", keep="last")
                 .rename(columns={"AVAL": "BASE"}))
         visit = (src.loc[(src["ANL01FL"] == "Y") & (src["AVISITN"] == avisitn), ["USUBJID", "AVAL", "ADT", "ADY"]]
@@ -101,6 +101,11 @@ def derive_param_responders(
     when_vars = sorted({v for ep in endpoints for c in ep.cases for v in c.when})
     assert_vars(adsl, ["USUBJID", *when_vars], dataset="ADSL", fn="derive_param_responders")
     subjects = adsl[["USUBJID", *when_vars]].drop_duplicates("USUBJID").reset_index(drop=True)
+    sources = {c.source for ep in endpoints for c in ep.cases}
+    keep = (bds["ABLFL"] == "Y") | (bds["ANL01FL"] == "Y")
+    slim = bds.loc[keep.to_numpy() & bds["PARAMCD"].isin(sources).to_numpy(),
+                   ["USUBJID", "PARAMCD", "AVAL", "ABLFL", "ANL01FL", "AVISITN", "ADT", "ADY"]]
+    bds_by_param = {k: g for k, g in slim.groupby("PARAMCD", sort=False, observed=True)}
     visitn = {w.avisit: float(w.avisitn) for w in windows}
     visitn.setdefault("Baseline", 0.0)
     done: dict[str, np.ndarray] = {}
@@ -118,7 +123,7 @@ def derive_param_responders(
             part = pd.DataFrame({"AVAL": aval, "DTYPE": "", "ADT": pd.Series(pd.NaT, index=range(len(aval)), dtype="datetime64[s]"),
                                  "ADY": pd.array([pd.NA] * len(aval), dtype="Int64")})
         else:
-            part = _criterion_values(bds, subjects, ep, avisitn)
+            part = _criterion_values(bds, bds_by_param, subjects, ep, avisitn)
         done[ep.paramcd] = part["AVAL"].to_numpy()
         part.insert(0, "USUBJID", subjects["USUBJID"].to_numpy())
         part["PARAMCD"] = ep.paramcd

@@ -35,6 +35,13 @@ class AdamResult:
     problems: tuple[str, ...]
 
 
+def _week8_records(observed: pd.DataFrame, adeff: pd.DataFrame) -> pd.DataFrame:
+    """The analysis records the subgroup flags read: observed ANL01FL records and the responders."""
+    obs = observed.loc[(observed["ANL01FL"] == "Y").to_numpy(), ["USUBJID", "PARAMCD", "AVISIT", "ANL01FL", "AVAL"]]
+    resp = adeff.loc[(adeff["PARCAT1"] == "RESPONDER").to_numpy(), ["USUBJID", "PARAMCD", "AVISIT", "ANL01FL", "AVAL"]]
+    return pd.concat([obs, resp], ignore_index=True)
+
+
 def derive_adam(sdtm: Mapping[str, pd.DataFrame], spec: Spec, *, policy: str = "dev") -> AdamResult:
     """Derive and finalise ADSL and ADEFF from SDTM frames.
 
@@ -59,7 +66,7 @@ def derive_adam(sdtm: Mapping[str, pd.DataFrame], spec: Spec, *, policy: str = "
     adsl = _adsl.add_baselines(adsl, observed, spec)
     # ---- ADEFF with responders, subgroup flags -------------------------------------------
     adeff = _adeff.create_adeff(observed, adsl, spec)
-    adsl = _adsl.add_subgroup_flags(adsl, pd.concat([observed, adeff[adeff["PARCAT1"] == "RESPONDER"]], ignore_index=True), spec)
+    adsl = _adsl.add_subgroup_flags(adsl, _week8_records(observed, adeff), spec)
     adeff = _adeff.add_nachfl(adeff, adsl)
     # ---- finalise from the spec -----------------------------------------------------------
     out, found = {}, []
