@@ -210,6 +210,20 @@ def _blank_to_na(df: pd.DataFrame, columns: Iterable[str]) -> pd.DataFrame:
     return out
 
 
+def _categorical_text(frame: pd.DataFrame, cache: dict[str, pd.Series]) -> pd.DataFrame:
+    """Text columns as categoricals (cached per dataset): GX's row filters and takes on millions of
+    records are several times faster on category codes than on strings. Values are unchanged."""
+    out = {}
+    for c in frame.columns:
+        s = frame[c]
+        if s.dtype == object or pd.api.types.is_string_dtype(s):
+            if c not in cache:
+                cache[c] = s.astype("category")
+            s = cache[c]
+        out[c] = s
+    return pd.DataFrame(out, index=frame.index)
+
+
 def _expectation(gxe, check: Check, idx: int):
     meta = {"adamforge_check": idx}
     cond: dict[str, Any] = {}
@@ -278,6 +292,7 @@ def run_expectations(
                                        (c.paramcds and "PARAMCD" not in df.columns)):
                 continue  # the exists check reports the column
             groups.setdefault((c.dataset, c.rule_id), []).append((i, c))
+        cache: dict[str, dict[str, pd.Series]] = {}
         for (name, rule_id), items in groups.items():
             t0 = time.perf_counter()
             frame = data[name]
@@ -287,6 +302,8 @@ def run_expectations(
             if rule_id not in ("ADAM-VAR-001", "ADAM-VAR-002"):  # GX filters whole frames: keep what is read
                 need = [*idx_cols, *(col for _, c in items for col in c.columns), *(["PARAMCD"] if any(c.paramcds for _, c in items) else [])]
                 frame = frame[list(dict.fromkeys(need))]
+                if rule_id in ("ADAM-CT-001", "ADAM-RANGE-001", "ADAM-KEY-001"):
+                    frame = _categorical_text(frame, cache.setdefault(name, {}))
             asset = source.add_dataframe_asset(f"{name}-{rule_id}")
             batch_def = asset.add_batch_definition_whole_dataframe("whole")
             suite = ctx.suites.add(gx.ExpectationSuite(name=f"{name}-{rule_id}"))

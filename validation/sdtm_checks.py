@@ -330,9 +330,12 @@ def _subjects_in_dm(sdtm, opt: SdtmCheckOptions) -> list[Finding]:
     for domain, df in _subject_domains(sdtm):
         if domain == "DM":
             continue
-        missing = df.loc[~df["USUBJID"].isin(known) & ~_blank(df["USUBJID"]), ["USUBJID"]]
-        if missing.empty:
+        subjects = pd.Index(df["USUBJID"].unique())
+        unknown = subjects.difference(known)
+        unknown = unknown[~_blank(pd.Series(unknown, dtype="str")).to_numpy()] if len(unknown) else unknown
+        if not len(unknown):
             continue
+        missing = df.loc[df["USUBJID"].isin(unknown), ["USUBJID"]]
         counted = missing.groupby("USUBJID", sort=True).size().reset_index(name="_n")
         out += findings_from_rows(
             counted, rule=rule, dataset=domain, variable="USUBJID", key_cols=["USUBJID"], value_col="USUBJID",
