@@ -32,9 +32,16 @@ __all__ = ["REGISTRY", "CRITERIA", "check_arguments", "check_criterion", "evalua
 # criteria
 # ---------------------------------------------------------------------------------------
 
+#: tolerance of threshold comparisons: a change of 55/7 - 27/7 is -3.9999999999999996 in binary
+#: floating point and an EASI of 2.8 -> 0.7 is -74.99999999999999 %; both meet ">= 4 points" and
+#: ">= 75 %" as a programmer (and SAS with FUZZ) reads them.
+FUZZ = 1e-9
+
+
 def _compare(x: pd.Series, op: str, value: float) -> pd.Series:
     x = pd.to_numeric(x, errors="coerce").astype("float64")
-    res = {"le": x <= value, "lt": x < value, "ge": x >= value, "gt": x > value}[op]
+    tol = FUZZ * max(1.0, abs(float(value)))
+    res = {"le": x <= value + tol, "lt": x < value - tol, "ge": x >= value - tol, "gt": x > value + tol}[op]
     return res.astype("float64").where(x.notna(), np.nan)
 
 

@@ -21,7 +21,7 @@ import sys
 from pathlib import Path
 
 from . import __version__
-from .errors import EXIT_FAILED, EXIT_NOT_AVAILABLE, EXIT_OK, EXIT_USAGE, AdamforgeError, UsageError
+from .errors import EXIT_DIFFERENCES, EXIT_FAILED, EXIT_NOT_AVAILABLE, EXIT_OK, EXIT_USAGE, AdamforgeError, UsageError
 
 
 @dataclasses.dataclass(frozen=True)
@@ -102,25 +102,26 @@ def _context(args):
     return RunContext(out=out, sdtm=sdtm, spec=spec, log=log, quiet=args.quiet)
 
 
-def _run_step(step: StepDef, args, ctx) -> int:
-    mod = _load(step)
-    ctx.log.step_start(step.name)
+def _run_step(step: StepDef, args, ctx, *, call=None, label: str | None = None) -> int:
+    name = label or step.name
+    ctx.log.step_start(name)
     ok = False
+    code = EXIT_FAILED
     try:
-        code = mod.run(args, ctx)
+        code = call() if call is not None else _load(step).run(args, ctx)
         ok = code == EXIT_OK
         return code
     except AdamforgeError as exc:
-        ctx.log.error(f"{step.name}: {exc}")
+        ctx.log.error(f"{name}: {exc}")
         return exc.exit_code
     except Exception as exc:  # an unexpected failure: one line on the terminal, traceback in the log
         import traceback
 
-        ctx.log.error(f"{step.name}: unexpected {type(exc).__name__}: {exc} (traceback in {ctx.log.path})")
+        ctx.log.error(f"{name}: unexpected {type(exc).__name__}: {exc} (traceback in {ctx.log.path})")
         ctx.log.lines.extend("       " + ln for ln in traceback.format_exc().splitlines())
         return EXIT_FAILED
     finally:
-        ctx.log.step_end(step.name, ok=ok)
+        ctx.log.step_end(name, ok=ok, status="found differences" if code == EXIT_DIFFERENCES else None)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -160,6 +161,16 @@ def _run_all(args, ctx) -> int:
         if step.name == "simulate" and args.sdtm:
             ctx.log.note(f"Step simulate skipped: SDTM input taken from {args.sdtm}.")
             continue
+        if step.name == "derive" and any(s.name == "validate" and s.module for s in chain):
+            # check the SDTM input before deriving (the ADaM is checked by the validate step)
+            from .validation.step import validate_sdtm_gate
+
+            code = _run_step(step, args, ctx, label="validate-sdtm",
+                             call=lambda: validate_sdtm_gate(ctx, policy=getattr(args, "policy", "submission")))
+            if code != EXIT_OK:
+                ctx.log.error(f"Run stopped: the SDTM input has error-level findings (see {ctx.out / 'validation'}); "
+                              "nothing derived. Use --policy dev to push a spec in progress through.")
+                return code
         code = _run_step(step, args, ctx)
         if code != EXIT_OK:
             ctx.log.error(f"Run stopped at step {step.name} (exit code {code}); later steps not run.")

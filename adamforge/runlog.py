@@ -112,10 +112,10 @@ class RunLog:
         if not self.quiet:
             print(f"[{step}] started", file=self.stream)
 
-    def step_end(self, step: str, *, ok: bool) -> float:
+    def step_end(self, step: str, *, ok: bool, status: str | None = None) -> float:
         """Mark the end of a step; returns its real time in seconds."""
         secs = time.perf_counter() - self._step_start.pop(step, time.perf_counter())
-        status = "ended" if ok else "FAILED"
+        status = status or ("ended" if ok else "FAILED")
         self.lines.append(f"NOTE: Step {step.upper()} {status}: real time {secs:.2f} seconds.")
         if not self.quiet or not ok:
             print(f"[{step}] {status} in {secs:.1f} s", file=self.stream)

@@ -31,3 +31,17 @@ def test_criteria_are_data_never_code():
         "criterion aval_in: required argument 'values' of aval_in is missing"]
     with pytest.raises(KeyError, match="not a registered derivation"):
         registry.get("eval")
+
+
+def test_thresholds_hold_at_the_boundary_despite_binary_noise():
+    """55/7 -> 27/7 is a 4-point reduction; 2.8 -> 0.7 is a 75% improvement (plan: '>=')."""
+    import pandas as pd
+
+    from adamforge.adam.registry import chg_le, pchg_le
+
+    chg = pd.Series([27 / 7 - 55 / 7, -3.99, -4.0, float("nan")])
+    assert chg.iloc[0] > -4  # the noise this guards against
+    assert chg_le(pd.DataFrame({"CHG": chg}), value=-4).tolist()[:3] == [1.0, 0.0, 1.0]
+    pchg = pd.Series([(0.7 - 2.8) / 2.8 * 100, -74.9])
+    assert pchg.iloc[0] > -75
+    assert pchg_le(pd.DataFrame({"PCHG": pchg}), value=-75).tolist() == [1.0, 0.0]
