@@ -168,8 +168,8 @@ def _run_all(args, ctx) -> int:
             code = _run_step(step, args, ctx, label="validate-sdtm",
                              call=lambda: validate_sdtm_gate(ctx, policy=getattr(args, "policy", "submission")))
             if code != EXIT_OK:
-                ctx.log.error(f"Run stopped: the SDTM input has error-level findings (see {ctx.out / 'validation'}); "
-                              "nothing derived. Use --policy dev to push a spec in progress through.")
+                ctx.log.error(f"Run stopped at the SDTM input check (findings in {ctx.out / 'validation'}); nothing "
+                              "derived. --policy dev reports errors as warnings to push a spec in progress through.")
                 return code
         code = _run_step(step, args, ctx)
         if code != EXIT_OK:
