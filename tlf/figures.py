@@ -7,6 +7,7 @@ PNG at 300 dpi, byte-identical for the same ARD (no software/date metadata writt
 from __future__ import annotations
 
 import io
+import textwrap
 
 from . import fmt
 from .spec import Output, TlfSpec
@@ -59,7 +60,8 @@ def figure_png(o: Output, ix: ArdIndex, spec: TlfSpec, *, label: str = "") -> by
         ax.set_xticks(list(xs), arms)
         ax.set_ylim(0, 115)
         ax.set_yticks(range(0, 101, 20))
-        ax.set_ylabel(f"Patients achieving {label or o.paramcd}, %")
+        ax.set_ylabel("Patients achieving the endpoint, %")
+        ax.set_title(textwrap.fill(label or o.paramcd, 80), fontsize=9)
         ax.spines[["top", "right"]].set_visible(False)
         fig.tight_layout()
         buf = io.BytesIO()
