@@ -31,16 +31,26 @@ class StepDef:
     module: str | None  # None: not available yet
     in_run: bool = True  # chained by `adamforge run`
     issue: str = ""  # where the missing step is tracked
+    #: what the step writes under --out (glob patterns); removed when they would be stale
+    outputs: tuple[str, ...] = ()
+    #: a failed step's own output explains the failure (findings, QC evidence): keep it
+    keep_on_failure: bool = False
 
 
 STEPS: tuple[StepDef, ...] = (
-    StepDef("simulate", "write the simulated reference study's SDTM (XPT v5 + Parquet)", "adamforge.sdtm_sample.step"),
-    StepDef("derive", "derive ADaM datasets (ADSL, ADEFF) from SDTM, driven by the spec", "adamforge.adam.step"),
-    StepDef("validate", "check SDTM input and ADaM output against the spec; findings report", "adamforge.validation.step", issue="the validation issue"),
-    StepDef("export", "write submission files: XPT v5, define.xml 2.1, Dataset-JSON", "adamforge.export.step", issue="the submission package issue"),
-    StepDef("tlf", "compute analysis results data and render tables, listings, figures to Word", "adamforge.tlf.step", issue="the TLF issue"),
-    StepDef("compare", "compare two datasets, PROC COMPARE style", "adamforge.validation.compare_step", in_run=False, issue="the QC issue"),
-    StepDef("qc", "run the study's double-programming QC and write the evidence pack", "adamforge.validation.qc_step", issue="the QC issue"),
+    StepDef("simulate", "write the simulated reference study's SDTM (XPT v5 + Parquet)", "adamforge.sdtm_sample.step",
+            outputs=("sdtm",), keep_on_failure=True),  # staged: a failed simulation keeps the previous complete SDTM
+    StepDef("derive", "derive ADaM datasets (ADSL, ADEFF) from SDTM, driven by the spec", "adamforge.adam.step",
+            outputs=("adam/adsl.parquet", "adam/adeff.parquet")),
+    StepDef("validate", "check SDTM input and ADaM output against the spec; findings report", "adamforge.validation.step",
+            outputs=("validation",), keep_on_failure=True),
+    StepDef("export", "write submission files: XPT v5, define.xml 2.1, Dataset-JSON", "adamforge.export.step",
+            outputs=("adam/*.xpt", "adam/*.json", "adam/define.xml")),
+    StepDef("tlf", "compute analysis results data and render tables, listings, figures to Word", "adamforge.tlf.step",
+            outputs=("tlf",)),
+    StepDef("compare", "compare two datasets, PROC COMPARE style", "adamforge.validation.compare_step", in_run=False),
+    StepDef("qc", "run the study's double-programming QC and write the evidence pack", "adamforge.validation.qc_step",
+            outputs=("qc",), keep_on_failure=True),
 )
 
 
@@ -144,7 +154,10 @@ def main(argv: list[str] | None = None) -> int:
             msg = f"'adamforge {step.name}' is not available yet in adamforge {__version__} (tracked by {step.issue})."
             ctx.log.error(msg)
             return EXIT_NOT_AVAILABLE
-        return _run_step(step, args, ctx)
+        code = _run_step(step, args, ctx)
+        if code not in (EXIT_OK, EXIT_DIFFERENCES) and not step.keep_on_failure:
+            _remove_outputs(step, ctx, "the step failed")
+        return code
     except KeyboardInterrupt:
         ctx.log.error("interrupted")
         return EXIT_FAILED
@@ -152,9 +165,30 @@ def main(argv: list[str] | None = None) -> int:
         ctx.log.close()
 
 
+def _remove_outputs(step: StepDef, ctx, why: str) -> None:
+    """Remove what ``step`` wrote earlier under --out, so nothing stale looks valid."""
+    from .io import remove_stale
+
+    removed = [p for pattern in step.outputs for p in sorted(ctx.out.glob(pattern)) if remove_stale(p)]
+    if removed:
+        ctx.log.note(f"Removed {len(removed)} earlier output(s) of step {step.name} ({why}): "
+                     + ", ".join(str(p.relative_to(ctx.out)) for p in removed))
+
+
+def _stop(chain: list[StepDef], i: int, ctx, code: int, *, keep: frozenset[str] = frozenset()) -> int:
+    """A run stops at chain[i]: its own outputs (unless they explain the failure) and every later
+    step's outputs (but those named in ``keep``) are removed: they no longer match this run's inputs."""
+    if not chain[i].keep_on_failure:
+        _remove_outputs(chain[i], ctx, "the step failed or was not run")
+    for later in chain[i + 1:]:
+        if later.name not in keep:
+            _remove_outputs(later, ctx, f"stale: the run stopped before it, at {chain[i].name}")
+    return code
+
+
 def _run_all(args, ctx) -> int:
     chain = [s for s in STEPS if s.in_run]
-    for step in chain:
+    for i, step in enumerate(chain):
         if step.module is None:
             ctx.log.note(f"Step {step.name}: not available yet in this version; skipped.")
             continue
@@ -170,11 +204,11 @@ def _run_all(args, ctx) -> int:
             if code != EXIT_OK:
                 ctx.log.error(f"Run stopped at the SDTM input check (findings in {ctx.out / 'validation'}); nothing "
                               "derived. --policy dev reports errors as warnings to push a spec in progress through.")
-                return code
+                return _stop(chain, i, ctx, code, keep=frozenset({"validate"}))
         code = _run_step(step, args, ctx)
         if code != EXIT_OK:
             ctx.log.error(f"Run stopped at step {step.name} (exit code {code}); later steps not run.")
-            return code
+            return _stop(chain, i, ctx, code)
     ctx.log.info(f"Run complete: outputs in {ctx.out}/, log in {ctx.out / 'adamforge.log'}")
     return EXIT_OK
 

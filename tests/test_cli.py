@@ -81,3 +81,29 @@ def _plain_parser():
     r = sub.add_parser("run")
     cli._add_common(r)
     return p
+
+
+def test_failed_run_leaves_no_stale_output(tmp_path, monkeypatch):
+    """A run that stops at a step removes that step's earlier output and every later step's,
+    so nothing in out/ looks valid that does not match this run's inputs."""
+    out = tmp_path / "o"
+    for rel in ("adam/adsl.parquet", "adam/adsl.xpt", "adam/define.xml", "tlf/table_1.docx", "qc/evidence.json",
+                "sdtm/dm.xpt"):
+        (out / rel).parent.mkdir(parents=True, exist_ok=True)
+        (out / rel).write_text("from an earlier run")
+
+    class Ok:
+        run = staticmethod(lambda args, ctx: 0)
+
+    class Fails:
+        run = staticmethod(lambda args, ctx: 1)
+
+    monkeypatch.setattr(cli, "_load", lambda step: Fails if step.name == "tlf" else Ok)
+    monkeypatch.setattr(cli, "build_parser", _plain_parser)
+    monkeypatch.setattr("adamforge.validation.step.validate_sdtm_gate", lambda ctx, policy: 0)
+    assert cli.main(["run", "--out", str(out)]) == 1
+    left = sorted(str(p.relative_to(out)) for p in out.rglob("*") if p.is_file())
+    assert left == ["adam/adsl.parquet", "adam/adsl.xpt", "adam/define.xml", "adamforge.log", "sdtm/dm.xpt"]
+    log = (out / "adamforge.log").read_text()
+    assert "Removed 1 earlier output(s) of step tlf (the step failed or was not run): tlf" in log
+    assert "of step qc (stale: the run stopped before it, at tlf): qc" in log
