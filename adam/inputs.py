@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from .dates import invalid_dtc
+from .keys import combine_codes, duplicated_rows, factorize_column, isin
 from .spec import Spec
 
 __all__ = ["REQUIRED", "check_sdtm", "slim_sdtm"]
@@ -87,16 +88,28 @@ def check_sdtm(sdtm: Mapping[str, pd.DataFrame], spec: Spec) -> list[str]:
         present[dom] = not miss
     ok = {d for d, good in present.items() if good}
 
+    factorized: dict[tuple[str, str], tuple[np.ndarray, int]] = {}  # each key column factorized once
+
+    def codes_of(dom: str, var: str) -> tuple[np.ndarray, int]:
+        if (dom, var) not in factorized:
+            factorized[dom, var] = factorize_column(sdtm[dom][var])
+        return factorized[dom, var]
+
     for name, (flt, keys) in KEYS.items():
         dom = name.split("_")[0]
         if dom not in ok:
             continue
         df = sdtm[dom]
+        # integer codes of the key columns (one factorize each), filtered as numbers: far cheaper
+        # than DataFrame.duplicated on millions of text keys
+        codes = combine_codes([codes_of(dom, k) for k in keys])
         if flt is not None:
-            df = df.loc[df[flt[0]].isin(flt[1]).to_numpy(), list(keys)]
+            rows = np.flatnonzero(isin(df[flt[0]], flt[1]))
+            codes = codes[rows]
         else:
-            df = df[list(keys)]
-        dup = df.duplicated(list(keys), keep=False).to_numpy()
+            rows = np.arange(len(df))
+        dup = np.zeros(len(df), dtype=bool)
+        dup[rows[duplicated_rows(codes)]] = True
         if dup.any():
             p.append(f"{dom} ({', '.join(keys)}): duplicate keys (rule: unique keys): {_subjects(df, dup)}")
 
@@ -128,18 +141,19 @@ def check_sdtm(sdtm: Mapping[str, pd.DataFrame], spec: Spec) -> list[str]:
         arms = set(spec.parameters.get("arms", {}))
         if arms:
             for var in ("ARMCD", "ACTARMCD"):
-                segs = dm[var].astype(str).str.split("-")
+                codes, uniq = pd.factorize(dm[var], use_na_sentinel=False)  # a few distinct codes
+                segs = pd.Series(np.asarray(uniq, dtype=object)).astype(str).str.split("-")
                 n = segs.str.len()
-                bad = ~(segs.str.get(0).isin(arms) & ((n == 1) | segs.str.get(1).isin(arms)) & (n <= 2)).to_numpy()
+                bad = ~(segs.str.get(0).isin(arms) & ((n == 1) | segs.str.get(1).isin(arms)) & (n <= 2)).to_numpy()[codes]
                 if bad.any():
                     vals = ", ".join(map(repr, pd.unique(dm.loc[bad, var])[:_N_EX]))
                     p.append(f"DM.{var}: arm code not in parameter 'arms' ({', '.join(sorted(arms))}) (rule: codelist): values {vals}; {_subjects(dm, bad)}")
-        subjects = set(dm["USUBJID"])
+        subjects = dm["USUBJID"]
         for dom in ("DS", "MH", "SC", "RS", "QS"):
             if dom not in ok:
                 continue
             df = sdtm[dom]
-            bad = ~df["USUBJID"].isin(subjects).to_numpy()
+            bad = ~isin(df["USUBJID"], subjects)
             if bad.any():
                 p.append(f"{dom}.USUBJID: subject not in DM (rule: subject in DM): {_subjects(df, bad)}")
 
