@@ -11,6 +11,12 @@ Two halves, so that the generation can be read and tested without GX:
   progress bars off, GX imported only here) and maps the results back to
   :class:`~adamforge.findings.Finding` records carrying the failing records' keys.
 
+Speed: a value check (codelist, range, not null) depends on the record's value (and PARAMCD)
+only, so GX validates one row per *distinct* (PARAMCD, value), and the records of the failing
+values are found back through integer codes (same findings, same record order as GX on the whole
+dataset); key uniqueness is validated by GX on one integer code per key combination. On the
+x100 study this takes the ADEFF value checks from about 10 s each to 1-2 s.
+
 =============== ======== ==================================================================
 rule            severity generated from
 =============== ======== ==================================================================
@@ -32,6 +38,7 @@ GX 1.24's type expectations do not recognise pandas 3's ``str`` and nullable dty
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import json
 import os
 import re
@@ -39,6 +46,7 @@ import time
 import warnings
 from typing import Any, Iterable, Mapping, Sequence
 
+import numpy as np
 import pandas as pd
 
 from adamforge.findings import Finding
@@ -271,12 +279,13 @@ def run_expectations(
     Returns
     -------
     RuleRun
-        ``seconds`` keyed ``"<rule_id> <dataset>"``.
+        ``seconds`` (wall) and ``cpu`` keyed ``"<rule_id> <dataset>"``.
     """
     gx, gxe, ProgressBarsConfig = _import_gx()
     keys = keys or {}
     findings: list[Finding] = []
     seconds: dict[str, float] = {}
+    cpu: dict[str, float] = {}
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", category=DeprecationWarning)
         warnings.filterwarnings("ignore", category=FutureWarning)
@@ -293,35 +302,178 @@ def run_expectations(
                 continue  # the exists check reports the column
             groups.setdefault((c.dataset, c.rule_id), []).append((i, c))
         cache: dict[str, dict[str, pd.Series]] = {}
+        codes: dict[str, _Codes] = {}
+        serial = itertools.count()
         for (name, rule_id), items in groups.items():
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             frame = data[name]
             if rule_id == "ADAM-NULL-001":
                 frame = _blank_to_na(frame, {c.columns[0] for _, c in items})
             idx_cols = adam_record_keys(frame, keys.get(name, ()))
-            if rule_id not in ("ADAM-VAR-001", "ADAM-VAR-002"):  # GX filters whole frames: keep what is read
-                need = [*idx_cols, *(col for _, c in items for col in c.columns), *(["PARAMCD"] if any(c.paramcds for _, c in items) else [])]
-                frame = frame[list(dict.fromkeys(need))]
-                if rule_id in ("ADAM-CT-001", "ADAM-RANGE-001", "ADAM-KEY-001"):
-                    frame = _categorical_text(frame, cache.setdefault(name, {}))
-            asset = source.add_dataframe_asset(f"{name}-{rule_id}")
-            batch_def = asset.add_batch_definition_whole_dataframe("whole")
-            suite = ctx.suites.add(gx.ExpectationSuite(name=f"{name}-{rule_id}"))
-            by_id = {}
-            for i, c in items:
-                suite.add_expectation(_expectation(gxe, c, i))
-                by_id[i] = c
-            batch = batch_def.get_batch(batch_parameters={"dataframe": frame})
-            fmt: dict[str, Any] = {"result_format": "SUMMARY", "partial_unexpected_count": max_findings}
-            if idx_cols:
-                fmt["unexpected_index_column_names"] = idx_cols
-            result = batch.validate(suite, result_format=fmt)
-            for r in sorted(result.results, key=lambda r: r.expectation_config.meta["adamforge_check"]):
-                c = by_id[r.expectation_config.meta["adamforge_check"]]
-                findings.extend(_to_findings(r, c, idx_cols, max_findings))
+            new = lambda: _GxRun(gx, ctx, source, f"{name}-{rule_id}-{next(serial)}")  # noqa: E731
+            if all(c.kind == "exists" for _, c in items):
+                # column existence reads the column names only: an empty frame with the same columns
+                res = new().validate(frame.iloc[:0], [(c, _expectation(gxe, c, i)) for i, c in items],
+                                     {"result_format": "SUMMARY"})
+                for c, r in res:
+                    findings.extend(_to_findings(r, c, idx_cols, max_findings))
+            elif all(_distinct_ok(c) for _, c in items):
+                cc = codes.setdefault(name, _Codes(data[name]))
+                findings.extend(_run_distinct(new, gxe, frame, items, cc, idx_cols, max_findings,
+                                              nulls=rule_id == "ADAM-NULL-001"))
+            else:
+                findings.extend(_run_whole(new, gxe, frame, items, idx_cols, max_findings,
+                                           cache.setdefault(name, {}), rule_id))
             seconds[f"{rule_id} {name}"] = time.perf_counter() - t0
+            cpu[f"{rule_id} {name}"] = time.process_time() - c0
     findings.sort(key=lambda f: (f.dataset, f.rule_id))  # stable: within a rule, GX's record order
-    return RuleRun(findings, seconds)
+    return RuleRun(findings, seconds, cpu)
+
+
+
+class _GxRun:
+    """One GX suite and batch in the ephemeral context: validate a frame, results in check order."""
+
+    def __init__(self, gx, ctx, source, name: str):
+        self.gx, self.ctx, self.source, self.name = gx, ctx, source, name
+
+    def validate(self, frame: pd.DataFrame, expectations, fmt: dict) -> list[tuple[Check, Any]]:
+        asset = self.source.add_dataframe_asset(self.name)
+        batch_def = asset.add_batch_definition_whole_dataframe("whole")
+        expectations = list(expectations)
+        by_id = {e.meta["adamforge_check"]: c for c, e in expectations}
+        # built whole and added once: the store serializes the suite on every add_expectation
+        suite = self.ctx.suites.add(self.gx.ExpectationSuite(name=self.name, expectations=[e for _, e in expectations]))
+        result = batch_def.get_batch(batch_parameters={"dataframe": frame}).validate(suite, result_format=fmt)
+        ordered = sorted(result.results, key=lambda r: r.expectation_config.meta["adamforge_check"])
+        return [(by_id[r.expectation_config.meta["adamforge_check"]], r) for r in ordered]
+
+
+def _run_whole(new, gxe, frame, items, idx_cols, max_findings, cache, rule_id) -> list[Finding]:
+    """GX on the records themselves (checks the distinct-value path does not cover)."""
+    need = [*idx_cols, *(col for _, c in items for col in c.columns), *(["PARAMCD"] if any(c.paramcds for _, c in items) else [])]
+    frame = frame[list(dict.fromkeys(need))]
+    if rule_id in ("ADAM-CT-001", "ADAM-RANGE-001", "ADAM-KEY-001"):
+        frame = _categorical_text(frame, cache)
+    fmt: dict[str, Any] = {"result_format": "SUMMARY", "partial_unexpected_count": max_findings}
+    if idx_cols:
+        fmt["unexpected_index_column_names"] = idx_cols
+    out: list[Finding] = []
+    for c, r in new().validate(frame, [(c, _expectation(gxe, c, i)) for i, c in items], fmt):
+        out.extend(_to_findings(r, c, idx_cols, max_findings))
+    return out
+
+
+class _Codes:
+    """Integer codes of a dataset's columns (missing values get a code of their own), computed once."""
+
+    def __init__(self, frame: pd.DataFrame):
+        self.frame = frame
+        self._codes: dict[tuple[str, bool], np.ndarray] = {}
+
+    def get(self, col: str, series: pd.Series | None = None) -> np.ndarray:
+        """Codes of ``col`` (of ``series`` when given: a variant of the column, cached apart)."""
+        key = (col, series is not None)
+        if key not in self._codes:
+            s = self.frame[col] if series is None else series
+            self._codes[key] = pd.factorize(s, use_na_sentinel=False)[0].astype(np.int64, copy=False)
+        return self._codes[key]
+
+
+def _combine(codes: Sequence[np.ndarray]) -> np.ndarray:
+    """One dense code per distinct combination of the given per-column codes."""
+    combo = codes[0]
+    for c in codes[1:]:
+        width = int(c.max()) + 1 if len(c) else 1
+        combo = pd.factorize(combo * width + c)[0].astype(np.int64, copy=False)  # dense again: no overflow
+    return combo
+
+
+def _distinct_ok(c: Check) -> bool:
+    """Checks answered on the distinct values: value checks, and uniqueness without a row filter."""
+    return c.kind in ("in_set", "between", "not_null") or (c.kind == "unique" and not c.paramcds)
+
+
+def _records(frame: pd.DataFrame, positions: np.ndarray, columns: Sequence[str]) -> list[dict]:
+    """The failing records as GX reports them: the checked column(s) and the record key columns."""
+    return frame.iloc[positions][list(dict.fromkeys(columns))].to_dict("records")
+
+
+def _run_distinct(new, gxe, frame, items, cc: _Codes, idx_cols, max_findings, *, nulls: bool) -> list[Finding]:
+    """GX on the distinct values the checks read, failing values mapped back to their records.
+
+    A value check (codelist, range, not null) depends on the record's value (and PARAMCD) only, so
+    GX validates one row per distinct (PARAMCD, value): a few thousand rows instead of millions.
+    The records of the failing values are then found through their integer codes, in record
+    order, exactly those GX would have reported on the whole frame. Uniqueness is validated by GX
+    on one integer code per distinct key combination (the key columns' codes combined).
+    """
+    n = len(frame)
+    out: list[Finding] = []
+    value_items = [(i, c) for i, c in items if c.kind != "unique"]
+    if value_items:
+        parts: list[tuple[Check, np.ndarray, np.ndarray, int, int]] = []  # check, record -> distinct id,
+        # distinct id -> a record, first row of its block in the GX frame, rows of the block
+        pos_by_col: dict[str, list[np.ndarray]] = {}
+        start = 0
+        for i, c in value_items:
+            col = c.columns[0]
+            cols = ["PARAMCD", col] if c.paramcds else [col]
+            ids = _combine([cc.get(x, frame[x] if nulls and x == col else None) for x in cols])
+            k = int(ids.max()) + 1 if n else 0
+            rep = np.empty(k, dtype=np.int64)
+            rep[ids] = np.arange(n, dtype=np.int64)  # any record of a combination stands for it
+            parts.append((c, ids, rep, start, k))
+            for x in cols:
+                pos_by_col.setdefault(x, [])
+            start += k
+        total = start
+        # the GX frame: block j holds check j's distinct values; other columns are padding that no
+        # check of block j reads (missing, or for not-null checks a populated value of the column)
+        columns: dict[str, Any] = {}
+        for x in pos_by_col:
+            s = frame[x]
+            filler = -1
+            if nulls:
+                valid = np.flatnonzero(s.notna().to_numpy())
+                filler = int(valid[0]) if len(valid) else -1
+            pos = np.full(total, filler, dtype=np.int64)
+            for c, _, rep, st, k in parts:
+                if x == c.columns[0] or (x == "PARAMCD" and c.paramcds):
+                    pos[st:st + k] = rep
+            columns[x] = pd.Series(s.array.take(pos, allow_fill=True), name=x)
+        gx_frame = pd.DataFrame(columns)
+        results = new().validate(gx_frame, [(c, _expectation(gxe, c, i)) for i, c in value_items],
+                                 {"result_format": "COMPLETE"})
+        part_of = {id(c): (ids, st, k) for c, ids, _, st, k in parts}
+        for c, r in results:
+            ids, st, k = part_of[id(c)]
+            if r.success or (r.exception_info or {}).get("raised_exception"):
+                out.extend(_to_findings(r, c, idx_cols, max_findings))
+                continue
+            rows = [j - st for j in (r.result or {}).get("unexpected_index_list") or [] if st <= j < st + k]
+            bad_value = np.zeros(k, dtype=bool)
+            bad_value[rows] = True
+            failing = np.flatnonzero(bad_value[ids])
+            out.extend(_record_findings(c, _records(frame, failing[:max_findings], [*c.columns, *idx_cols]),
+                                        len(failing), idx_cols, max_findings))
+    for i, c in items:
+        if c.kind != "unique":
+            continue
+        cols = list(c.columns)
+        key = _combine([cc.get(x) for x in cols]).astype("float64")
+        key[frame[cols].isna().all(axis=1).to_numpy()] = np.nan  # GX ignores rows with all key values missing
+        exp = gxe.ExpectColumnValuesToBeUnique(column="_key", meta={"adamforge_check": i})
+        fmt = {"result_format": "SUMMARY", "partial_unexpected_count": max_findings}
+        (_, r), = new().validate(pd.DataFrame({"_key": key}), [(c, exp)], fmt)
+        if r.success or (r.exception_info or {}).get("raised_exception"):
+            out.extend(_to_findings(r, c, idx_cols, max_findings))
+            continue
+        res = r.result or {}
+        failing = np.asarray(res.get("partial_unexpected_index_list") or [], dtype=np.int64)
+        out.extend(_record_findings(c, _records(frame, failing[:max_findings], [*cols, *idx_cols]),
+                                    int(res.get("unexpected_count") or len(failing)), idx_cols, max_findings))
+    return out
 
 
 class _Fields(dict):
@@ -345,6 +497,12 @@ def _to_findings(r, check: Check, idx_cols: Sequence[str], max_findings: int) ->
     rows = res.get("partial_unexpected_index_list")
     if check.kind == "exists" or rows is None:
         return [Finding(check.rule_id, check.severity, check.dataset, check.variable, check.message)]
+    return _record_findings(check, rows, int(res.get("unexpected_count") or len(rows)), idx_cols, max_findings)
+
+
+def _record_findings(check: Check, rows: Sequence[Mapping[str, Any]], total: int, idx_cols: Sequence[str],
+                     max_findings: int) -> list[Finding]:
+    """One finding per failing record (``rows``: column -> value), then one for those past the cap."""
     out = []
     col = check.columns[0] if len(check.columns) == 1 else None
     for row in rows[:max_findings]:
@@ -352,7 +510,6 @@ def _to_findings(r, check: Check, idx_cols: Sequence[str], max_findings: int) ->
         out.append(Finding(check.rule_id, check.severity, check.dataset, check.variable,
                            check.message.format_map(_Fields(row, value)),
                            {k: plain(row.get(k)) for k in idx_cols}, value))
-    total = int(res.get("unexpected_count") or len(rows))
     if total > len(out):
         out.append(Finding(check.rule_id, check.severity, check.dataset, check.variable,
                            f"{total - len(out)} more record(s) fail this check (report capped at {max_findings}).",

@@ -64,21 +64,33 @@ def read_adam(folder: Path) -> tuple[dict[str, pd.DataFrame], dict[str, dict[str
 
 def validate_sdtm(sdtm: Mapping[str, pd.DataFrame]):
     """SDTM input checks; returns ``(findings, seconds per rule)``."""
+    run = validate_sdtm_run(sdtm)
+    return run.findings, run.seconds
+
+
+def validate_sdtm_run(sdtm: Mapping[str, pd.DataFrame]):
+    """SDTM input checks as a :class:`~.rules.RuleRun` (findings, wall and CPU seconds per rule)."""
     from .sdtm_checks import check_sdtm
 
-    run = check_sdtm(sdtm)
-    return run.findings, run.seconds
+    return check_sdtm(sdtm)
 
 
 def validate_adam(adam: Mapping[str, pd.DataFrame], spec, *, labels=None):
     """Spec-generated expectations (GX) and conformance rules; returns ``(findings, seconds)``."""
+    run = validate_adam_run(adam, spec, labels=labels)
+    return run.findings, run.seconds
+
+
+def validate_adam_run(adam: Mapping[str, pd.DataFrame], spec, *, labels=None):
+    """Expectations and conformance as one :class:`~.rules.RuleRun` (findings, wall and CPU seconds)."""
     from .conformance import ConformanceOptions, check_conformance
     from .expectations import build_checks, run_expectations
+    from .rules import RuleRun
 
     checks = build_checks(spec, datasets=list(adam))
     gx_run = run_expectations(adam, checks, keys={n: d.keys for n, d in spec.datasets.items()})
     conf = check_conformance(adam, options=ConformanceOptions(spec=spec, labels=labels, require_all_datasets=True))
-    return gx_run.findings + conf.findings, {**gx_run.seconds, **conf.seconds}
+    return RuleRun(gx_run.findings + conf.findings, {**gx_run.seconds, **conf.seconds}, {**gx_run.cpu, **conf.cpu})
 
 
 def all_rules():

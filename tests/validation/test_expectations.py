@@ -139,3 +139,41 @@ def test_same_input_same_findings_order():
     adam["ADEFF"].loc[4, "AVAL"] = 7.0
     adam["ADSL"].loc[2, "SEX"] = "U"
     assert _run(adam) == _run(adam)
+
+
+def test_distinct_value_path_reports_failing_records_in_record_order_with_their_count():
+    # 12 records, 3 distinct failing (PARAMCD, AVAL) pairs repeated: GX sees one row per distinct pair,
+    # the findings still name the first failing records in record order and count all of them
+    rows = []
+    for i in range(12):
+        aval = [7.0, 2.0, -1.0, 7.0][i % 4]
+        rows.append((f"X-1-{i:03d}", "IGA", f"V{i}", aval, "", 3.0))
+    rows.append(("X-1-900", "EASI", "V0", 7.0, "", 7.0))  # 7 is within the EASI range: no finding
+    adeff = pd.DataFrame(rows, columns=["USUBJID", "PARAMCD", "AVISIT", "AVAL", "AVALC", "BASE"])
+    checks = [c for c in build_checks(tiny_spec()) if c.rule_id == "ADAM-RANGE-001"]
+    res = run_expectations({"ADEFF": adeff}, checks, keys={"ADEFF": ("USUBJID", "PARAMCD", "AVISIT")}, max_findings=4)
+    # failing: i % 4 in (0, 2, 3) -> records 0, 2, 3, 4, 6, 7, 8, 10, 11 (9 records)
+    assert [f.keys["USUBJID"] for f in res.findings[:4]] == ["X-1-000", "X-1-002", "X-1-003", "X-1-004"]
+    assert [f.value for f in res.findings[:4]] == ["7", "-1", "7", "7"]
+    assert res.findings[4].value == "5" and len(res.findings) == 5
+    assert set(res.cpu) == set(res.seconds) == {"ADAM-RANGE-001 ADEFF"}
+
+
+def test_codelist_and_null_checks_of_several_columns_stay_apart():
+    # SEX and EFFFL are checked in one GX frame: a failing value of one column is never reported on the other
+    adsl = pd.DataFrame({"USUBJID": [S1, S2, S3, "X-103-004"], "SEX": ["F", "Y", "", "M"],
+                         "AGE": [30, 15, 61, 40], "EFFFL": ["M", "Y", "N", "N"]})
+    got = _run({"ADSL": adsl, "ADEFF": tiny_adam()["ADEFF"]})
+    assert sorted(got) == sorted([
+        ("ADAM-CT-001", "ADSL", "SEX", {"USUBJID": S2}, "Y"),
+        ("ADAM-CT-001", "ADSL", "EFFFL", {"USUBJID": S1}, "M"),
+        ("ADAM-NULL-001", "ADSL", "SEX", {"USUBJID": S3}, ""),
+    ])
+
+
+def test_key_uniqueness_ignores_records_with_all_key_values_missing():
+    adam = tiny_adam()
+    extra = pd.DataFrame([(None, None, None, 1.0, "", 1.0)] * 2, columns=adam["ADEFF"].columns)
+    adam["ADEFF"] = pd.concat([adam["ADEFF"], extra], ignore_index=True)
+    got = [r for r in _run(adam) if r[0] == "ADAM-KEY-001"]
+    assert got == []
