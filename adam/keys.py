@@ -14,7 +14,7 @@ from typing import Iterable, Sequence
 import numpy as np
 import pandas as pd
 
-__all__ = ["isin", "factorize_column", "combine_codes", "row_codes", "duplicated_rows", "lookup"]
+__all__ = ["isin", "factorize_column", "combine_codes", "row_codes", "duplicated_rows", "lookup", "as_category", "as_text"]
 
 
 def _is_arrow_text(s: pd.Series) -> bool:
@@ -119,3 +119,19 @@ def lookup(keys: pd.Series, index: pd.Series) -> np.ndarray:
         pos[ic[has]] = np.flatnonzero(has)
         return pos[kc]  # a missing key (code -1) reads pos[-1], which stays -1
     return pd.Index(index).get_indexer(keys)
+
+
+def as_category(s: pd.Series) -> pd.Series:
+    """``s`` as a categorical with sorted categories (sorting and grouping then work on codes).
+
+    Sorted categories keep every sort and ``groupby(sort=True)`` in the same order as on the text.
+    """
+    return s.astype("category")
+
+
+def as_text(s: pd.Series) -> pd.Series:
+    """Undo :func:`as_category`: the values in the categories' own dtype (a take, not a Python loop)."""
+    if not isinstance(s.dtype, pd.CategoricalDtype):
+        return s
+    values = s.cat.categories.array.take(s.cat.codes.to_numpy(), allow_fill=True)
+    return pd.Series(values, index=s.index, name=s.name)
