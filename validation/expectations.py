@@ -49,6 +49,7 @@ from typing import Any, Iterable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from adamforge.adam.keys import combine_codes, factorize_column
 from adamforge.findings import Finding
 
 from .rules import MAX_PER_RULE, RuleRun, plain, text
@@ -369,24 +370,30 @@ class _Codes:
 
     def __init__(self, frame: pd.DataFrame):
         self.frame = frame
-        self._codes: dict[tuple[str, bool], np.ndarray] = {}
+        self._codes: dict[tuple[str, bool], tuple[np.ndarray, int]] = {}
 
-    def get(self, col: str, series: pd.Series | None = None) -> np.ndarray:
-        """Codes of ``col`` (of ``series`` when given: a variant of the column, cached apart)."""
+    def get(self, col: str, series: pd.Series | None = None) -> tuple[np.ndarray, int]:
+        """``(codes, number of codes)`` of ``col`` (of ``series`` when given: a variant of the column, cached apart)."""
         key = (col, series is not None)
         if key not in self._codes:
-            s = self.frame[col] if series is None else series
-            self._codes[key] = pd.factorize(s, use_na_sentinel=False)[0].astype(np.int64, copy=False)
+            self._codes[key] = factorize_column(self.frame[col] if series is None else series)
         return self._codes[key]
 
 
-def _combine(codes: Sequence[np.ndarray]) -> np.ndarray:
-    """One dense code per distinct combination of the given per-column codes."""
-    combo = codes[0]
-    for c in codes[1:]:
-        width = int(c.max()) + 1 if len(c) else 1
-        combo = pd.factorize(combo * width + c)[0].astype(np.int64, copy=False)  # dense again: no overflow
-    return combo
+def _combine(parts: Sequence[tuple[np.ndarray, int]]) -> np.ndarray:
+    """One dense code (0, 1, ...) per distinct combination of the given per-column codes."""
+    raw = combine_codes(parts)
+    n = len(raw)
+    if not n:
+        return raw
+    size = int(raw.max()) + 1
+    if size <= 4 * n + 1024:  # small code space: renumber the codes present through a lookup table
+        present = np.zeros(size, dtype=bool)
+        present[raw] = True
+        renumber = np.cumsum(present) - 1
+        return renumber[raw].astype(np.int64, copy=False)
+    # a sort, not a hash: pandas' int64 hash table is slow on arithmetically combined codes
+    return np.unique(raw, return_inverse=True)[1].astype(np.int64, copy=False).reshape(-1)
 
 
 def _distinct_ok(c: Check) -> bool:
