@@ -36,6 +36,7 @@ from typing import Any, Mapping
 import numpy as np
 import pandas as pd
 
+from adamforge.adam.keys import row_codes
 from adamforge.findings import Finding
 
 from .expectations import adam_record_keys
@@ -102,8 +103,26 @@ def check_conformance(
     >>> [(f.rule_id, f.keys) for f in check_conformance({"ADSL": adsl}).findings]
     [('ADAM-TRT-001', {'USUBJID': 'S-2'})]
     """
-    adam = {k.upper(): v for k, v in adam.items()}
+    adam = _Data({k.upper(): v for k, v in adam.items()})
     return run_rules(RULES, adam, options or ConformanceOptions(), select=select)
+
+
+class _Data(dict):
+    """The datasets, plus a memo of what several rules compute on them (baseline flags, groups)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.memo: dict[tuple, Any] = {}
+
+
+def _memo(adam, key: tuple, compute):
+    """``compute()`` once per run of :func:`check_conformance` (every time when a rule is called alone)."""
+    memo = getattr(adam, "memo", None)
+    if memo is None:
+        return compute()
+    if key not in memo:
+        memo[key] = compute()
+    return memo[key]
 
 
 # -- helpers -----------------------------------------------------------------------------
@@ -182,7 +201,10 @@ def _subjects_in_adsl(adam, opt: ConformanceOptions) -> list[Finding]:
     for name, df in adam.items():
         if name == "ADSL" or "USUBJID" not in df.columns:
             continue
-        miss = df.loc[~df["USUBJID"].isin(known), ["USUBJID"]]
+        subjects = pd.Index(df["USUBJID"].unique())  # distinct subjects first: fast on millions
+        if subjects.isin(known).all():
+            continue
+        miss = df.loc[df["USUBJID"].isin(subjects[~subjects.isin(known)]), ["USUBJID"]]
         if miss.empty:
             continue
         counted = miss.groupby("USUBJID", sort=True).size().reset_index(name="_n")
@@ -192,33 +214,57 @@ def _subjects_in_adsl(adam, opt: ConformanceOptions) -> list[Finding]:
     return out
 
 
-def _baseline_mask(df: pd.DataFrame) -> pd.Series:
-    return _txt(df["ABLFL"]) == "Y" if "ABLFL" in df.columns else pd.Series(False, index=df.index)
+def _baseline_mask(df: pd.DataFrame, adam=None, name: str = "") -> pd.Series:
+    def compute():
+        return _txt(df["ABLFL"]) == "Y" if "ABLFL" in df.columns else pd.Series(False, index=df.index)
+
+    return _memo(adam, (name, "baseline"), compute)
 
 
-def _up_to_baseline(df: pd.DataFrame) -> pd.Series:
+def _groups(df: pd.DataFrame, adam=None, name: str = "") -> tuple[np.ndarray, int]:
+    """Dense integer id of each record's (USUBJID, PARAMCD) and the number of ids (missing is a value)."""
+    def compute():
+        ids = row_codes([df["USUBJID"], df["PARAMCD"]])
+        uniq, inv = np.unique(ids, return_inverse=True)
+        return inv.astype(np.int64, copy=False).reshape(-1), len(uniq)
+
+    return _memo(adam, (name, "groups"), compute)
+
+
+def _up_to_baseline(df: pd.DataFrame, adam=None, name: str = "") -> pd.Series:
+    return _memo(adam, (name, "up_to_baseline"), lambda: _compute_up_to_baseline(df, adam, name))
+
+
+def _compute_up_to_baseline(df: pd.DataFrame, adam=None, name: str = "") -> pd.Series:
     """True on the baseline record and on records dated on or before it (same subject and parameter).
 
     CHG and PCHG may be left missing there (ADaMIG: change from baseline is for post-baseline
     records); where populated they must still be right. Dates: ADT, else ADY.
     """
-    bl = _baseline_mask(df)
+    bl = _baseline_mask(df, adam, name)
     date = next((c for c in ("ADT", "ADY") if c in df.columns), None)
     if date is None or not bl.any():
         return bl
     t = pd.to_datetime(df[date]) if date == "ADT" else pd.to_numeric(df[date], errors="coerce")
-    ref = pd.DataFrame({"USUBJID": df["USUBJID"], "PARAMCD": df["PARAMCD"], "_t": t})[bl]
-    ref = ref.groupby(["USUBJID", "PARAMCD"], sort=False, as_index=False)["_t"].max()  # several: ADAM-BASE-001
-    m = df[["USUBJID", "PARAMCD"]].merge(ref, on=["USUBJID", "PARAMCD"], how="left", validate="many_to_one")
-    before = pd.Series((t.to_numpy() <= m["_t"].to_numpy()), index=df.index).fillna(False).astype(bool)
-    return bl | before
+    if date == "ADT":
+        tv = t.to_numpy().view("i8").astype("float64")
+        tv[t.isna().to_numpy()] = np.nan
+    else:
+        tv = t.to_numpy(dtype="float64", na_value=np.nan)
+    ids, k = _groups(df, adam, name)
+    b = bl.to_numpy()
+    ref = np.full(k, -np.inf)
+    np.fmax.at(ref, ids[b], tv[b])  # the latest baseline date of the group (several: ADAM-BASE-001)
+    with np.errstate(invalid="ignore"):
+        before = tv <= ref[ids]  # a missing date is never on or before
+    return bl | pd.Series(before, index=df.index)
 
 
 @register(RULES, "ADAM-BASE-001", "ERROR", "At most one baseline record per subject and parameter")
 def _one_baseline(adam, opt: ConformanceOptions) -> list[Finding]:
     out = []
     for name, df in _bds(adam):
-        bl = df.loc[_baseline_mask(df), ["USUBJID", "PARAMCD"]]
+        bl = df.loc[_baseline_mask(df, adam, name), ["USUBJID", "PARAMCD"]]
         counted = bl.groupby(["USUBJID", "PARAMCD"], sort=True).size().reset_index(name="_n")
         counted = counted.loc[counted["_n"] > 1]
         out += findings_from_rows(counted, rule=RULES["ADAM-BASE-001"], dataset=name, variable="ABLFL",
@@ -233,7 +279,7 @@ def _base_equals_aval(adam, opt: ConformanceOptions) -> list[Finding]:
     for name, df in _bds(adam):
         if not {"BASE", "AVAL"} <= set(df.columns):
             continue
-        bl = _baseline_mask(df)
+        bl = _baseline_mask(df, adam, name)
         bad = bl & _differs(_num(df, "BASE"), _num(df, "AVAL"), opt.tolerance)
         out += _rows("ADAM-BASE-002", df.loc[bad], name, "BASE", df, opt,
                      "BASE = {value} differs from AVAL = {AVAL} on the baseline record.", "BASE")
@@ -246,15 +292,17 @@ def _base_carried(adam, opt: ConformanceOptions) -> list[Finding]:
     for name, df in _bds(adam):
         if not {"BASE", "AVAL"} <= set(df.columns):
             continue
-        bl = _baseline_mask(df)
-        blrec = df.loc[bl, ["USUBJID", "PARAMCD"]].assign(_blaval=_num(df, "AVAL")[bl])
-        blrec = blrec.loc[~blrec.duplicated(["USUBJID", "PARAMCD"], keep=False)]  # several: ADAM-BASE-001
-        if blrec.empty:
+        bl = _baseline_mask(df, adam, name)
+        b = bl.to_numpy()
+        ids, k = _groups(df, adam, name)
+        n_bl = np.bincount(ids[b], minlength=k)
+        if not (n_bl == 1).any():  # several baseline records: ADAM-BASE-001
             continue
-        merged = df[["USUBJID", "PARAMCD"]].merge(blrec, on=["USUBJID", "PARAMCD"], how="left", indicator=True,
-                                                  validate="many_to_one")
-        expected = pd.Series(merged["_blaval"].to_numpy(), index=df.index)
-        has_bl = pd.Series((merged["_merge"] == "both").to_numpy(), index=df.index)
+        blaval = np.full(k, np.nan)
+        blaval[ids[b]] = _num(df, "AVAL").to_numpy()[b]
+        one = n_bl[ids] == 1
+        expected = pd.Series(np.where(one, blaval[ids], np.nan), index=df.index)
+        has_bl = pd.Series(one, index=df.index)
         bad = has_bl & ~bl & _differs(_num(df, "BASE"), expected, opt.tolerance)
         rows = df.loc[bad].assign(_exp=expected[bad])
         out += _rows("ADAM-BASE-003", rows, name, "BASE", df, opt,
@@ -269,7 +317,7 @@ def _chg(adam, opt: ConformanceOptions) -> list[Finding]:
         if not {"CHG", "AVAL", "BASE"} <= set(df.columns):
             continue
         chg, expected = _num(df, "CHG"), _num(df, "AVAL") - _num(df, "BASE")
-        bl_ok = _up_to_baseline(df) & (chg.isna() | ((chg - expected).abs() <= opt.tolerance))
+        bl_ok = _up_to_baseline(df, adam, name) & (chg.isna() | ((chg - expected).abs() <= opt.tolerance))
         bad = _differs(chg, expected, opt.tolerance) & ~bl_ok
         rows = df.loc[bad].assign(_exp=expected[bad])
         out += _rows("ADAM-CHG-001", rows, name, "CHG", df, opt,
@@ -287,7 +335,7 @@ def _pchg(adam, opt: ConformanceOptions) -> list[Finding]:
         pchg = _num(df, "PCHG")
         with np.errstate(divide="ignore", invalid="ignore"):
             expected = ((_num(df, "AVAL") - base) / base * 100).where(base != 0)
-        bl_ok = _up_to_baseline(df) & (pchg.isna() | ((pchg - expected).abs() <= opt.tolerance))
+        bl_ok = _up_to_baseline(df, adam, name) & (pchg.isna() | ((pchg - expected).abs() <= opt.tolerance))
         tol = opt.tolerance * np.maximum(1.0, expected.abs().fillna(0))
         am, bm = pchg.isna(), expected.isna()
         bad = ((am != bm) | (~am & ~bm & ((pchg - expected).abs() > tol))) & ~bl_ok
