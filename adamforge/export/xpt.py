@@ -512,48 +512,49 @@ def ibm_float(x: np.ndarray) -> np.ndarray:
     return out.astype(">u8")
 
 
-def _replace_records(path: Path, out: pd.DataFrame) -> None:
-    """Replace the records of an XPT file whose headers describe ``out`` by all of ``out``'s rows."""
+def _replace_records(path: Path, out: pd.DataFrame, *, chunk: int = 200_000) -> None:
+    """Replace the records of an XPT file whose headers describe ``out`` by all of ``out``'s rows.
+
+    Records are encoded in chunks, so memory stays bounded whatever the number of records.
+    """
     raw = Path(path).read_bytes()
     pos = raw.find(_OBS_HEADER)
     if pos < 0 or pos % 80:
         raise DataError(f"unexpected XPT layout in {path}: no OBS header record")
-    layout = []
+    layout = []  # (column, numpy field type, is_text)
     for col in out.columns:
         s = out[col]
         if pd.api.types.is_numeric_dtype(s.dtype):
-            layout.append((col, "S8", None))
+            layout.append((col, "S8", False))
         else:
-            text = s.astype(object).where(s.notna(), "").astype(str)
-            width = max(1, int(text.str.len().max()))
-            layout.append((col, f"S{width}", text))
-    rec = np.zeros(len(out), dtype=[(c, dt) for c, dt, _ in layout])
-    for col, dt, text in layout:
-        if text is None:
-            rec[col] = ibm_float(out[col].to_numpy(dtype=np.float64)).view("S8")
-        else:
-            rec[col] = text.to_numpy().astype(dt)  # ASCII only (checked); NumPy pads with NULs ...
-    data = rec.tobytes()
-    if any(text is not None for _c, _d, text in layout):  # ... which SAS pads with blanks
-        data = _blank_pad(rec, layout)
+            width = max(1, int(_byte_lengths(s).max()) if len(s) else 1)
+            layout.append((col, f"S{width}", True))
+    dtype = np.dtype([(c, dt) for c, dt, _ in layout])
+    text_cols = np.zeros(dtype.itemsize, dtype=bool)  # byte positions of text fields in a record
+    for col, _dt, is_text in layout:
+        off = dtype.fields[col][1]
+        if is_text:
+            text_cols[off:off + dtype[col].itemsize] = True
+    written = 0
     with open(path, "r+b") as fh:
         fh.seek(pos + 80)
-        fh.write(data)
-        fh.write(b" " * ((-len(data)) % 80))
+        for start in range(0, len(out), chunk):
+            part = out.iloc[start:start + chunk]
+            rec = np.zeros(len(part), dtype=dtype)
+            for col, dt, is_text in layout:
+                s = part[col]
+                if is_text:  # ASCII only (checked before)
+                    rec[col] = s.astype(object).where(s.notna(), "").to_numpy().astype(dt)
+                else:
+                    rec[col] = ibm_float(s.to_numpy(dtype=np.float64)).view("S8")
+            block = rec.view(np.uint8).reshape(len(part), dtype.itemsize)
+            text = block[:, text_cols]
+            text[text == 0] = 0x20  # NumPy pads text with NULs, SAS with blanks
+            block[:, text_cols] = text
+            fh.write(block.tobytes())
+            written += block.size
+        fh.write(b" " * ((-written) % 80))
         fh.truncate()
-
-
-def _blank_pad(rec: np.ndarray, layout) -> bytes:
-    """Records as bytes with character fields padded with blanks instead of NULs."""
-    raw = np.frombuffer(rec.tobytes(), dtype=np.uint8).reshape(len(rec), rec.dtype.itemsize).copy()
-    offset = 0
-    for col, dt, text in layout:
-        width = rec.dtype[col].itemsize
-        if text is not None:
-            block = raw[:, offset:offset + width]
-            block[block == 0] = 0x20
-        offset += width
-    return raw.tobytes()
 
 
 def _patch_stamps(path: Path, stamp: bytes) -> None:

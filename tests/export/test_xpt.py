@@ -317,3 +317,21 @@ def test_records_encoded_byte_for_byte_as_pyreadstat_writes_them(tmp_path):
 
     _patch_stamps(ref, _sas_stamp(run_timestamp()))
     assert fast.read_bytes() == ref.read_bytes()
+
+
+def test_records_written_in_chunks_give_the_same_file(tmp_path, monkeypatch):
+    import numpy as np
+    import pandas as pd
+
+    import adamforge.export.xpt as X
+
+    rng = np.random.default_rng(1)
+    n = 1001
+    df = pd.DataFrame({"A": [f"s{i}" for i in range(n)], "B": rng.normal(size=n),
+                       "C": np.where(rng.random(n) < 0.3, "", "xx")})
+    labels = {c: c for c in df.columns}
+    X.write_xpt(df, tmp_path / "whole.xpt", dataset="T", dataset_label="t", labels=labels)
+    whole = X._replace_records
+    monkeypatch.setattr(X, "_replace_records", lambda p, o: whole(p, o, chunk=7))
+    X.write_xpt(df, tmp_path / "chunks.xpt", dataset="T", dataset_label="t", labels=labels)
+    assert (tmp_path / "whole.xpt").read_bytes() == (tmp_path / "chunks.xpt").read_bytes()
