@@ -200,3 +200,39 @@ def test_chg_may_be_missing_before_baseline_but_not_after():
     late = adam["ADEFF"].index[-1]
     adam["ADEFF"].loc[late, "ADT"] = pd.Timestamp("2020-02-02")
     assert [r[0] for r in _fired(adam)] == ["ADAM-CHG-001", "ADAM-PCHG-001"]
+
+
+def _findings_alone(rule_id, adam, opt=None):
+    """The rule's function called directly on a plain dict (no memo of the run)."""
+    return [(f.rule_id, f.variable, dict(f.keys), f.value) for f in conformance.RULES[rule_id].check(adam, opt or ConformanceOptions())]
+
+
+@pytest.mark.parametrize("date", ["ADT", "ADY"])
+def test_up_to_baseline_by_group_codes_with_several_baselines_and_missing_dates(date):
+    adam = tiny_adam()
+    df = adam["ADEFF"]
+    day = {"Baseline": 1, "Week 2": 15, "Week 4": 29, "Week 8": 57}
+    ady = df["AVISIT"].map(day).astype("Int64")
+    df[date] = pd.to_datetime("2020-01-01") + pd.to_timedelta(ady.astype("float64"), unit="D") if date == "ADT" else ady
+    # S1 IGA: a second baseline on Week 2 moves the reference date to Week 2; a wrong CHG there is allowed
+    # to be missing but not wrong; S2 IGA Week 8 loses its date: never "on or before" baseline
+    df.loc[_where(df, S1, "IGA", "Week 2"), ["ABLFL", "CHG"]] = ["Y", 5.0]
+    df.loc[_where(df, S2, "IGA", "Week 8"), date] = pd.NaT if date == "ADT" else pd.NA
+    df.loc[_where(df, S2, "IGA", "Week 8"), "CHG"] = np.nan
+    mask = conformance._up_to_baseline(df)
+    assert list(df.loc[mask, "AVISIT"] + "/" + df.loc[mask, "PARAMCD"] + "/" + df.loc[mask, "USUBJID"]) == [
+        f"Baseline/IGA/{S1}", f"Week 2/IGA/{S1}", f"Baseline/EASI/{S1}", f"Baseline/IGA/{S2}", f"Baseline/EASI/{S2}"]
+    got = _fired(adam, select=["ADAM-CHG-001", "ADAM-BASE-001", "ADAM-BASE-003"])
+    assert sorted((r[0], r[3].get("AVISIT", "")) for r in got) == [
+        ("ADAM-BASE-001", ""), ("ADAM-CHG-001", "Week 2"), ("ADAM-CHG-001", "Week 8")]
+    for rid in ("ADAM-CHG-001", "ADAM-PCHG-001", "ADAM-BASE-003"):  # memo of the run == rule alone
+        assert _findings_alone(rid, adam) == [(f.rule_id, f.variable, dict(f.keys), f.value)
+                                              for f in check_conformance(adam, select=[rid]).findings]
+
+
+def test_base_carried_uses_the_single_baseline_of_each_subject_and_parameter():
+    adam = tiny_adam()
+    df = adam["ADEFF"]
+    df.loc[_where(df, S1, "EASI", "Week 8"), "BASE"] = 9.0  # baseline AVAL is 8
+    got = _fired(adam, select=["ADAM-BASE-003"])
+    assert got == [("ADAM-BASE-003", "ADEFF", "BASE", {"USUBJID": S1, "PARAMCD": "EASI", "AVISIT": "Week 8"}, "9")]
