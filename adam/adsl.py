@@ -21,6 +21,7 @@ import pandas as pd
 
 from . import registry
 from .dates import compute_dt
+from .keys import isin
 from .spec import Spec
 
 __all__ = ["apply_method", "create_adsl_core", "add_baselines", "add_subgroup_flags"]
@@ -71,7 +72,7 @@ def create_adsl_core(sdtm: Mapping[str, pd.DataFrame], spec: Spec) -> pd.DataFra
     adsl["RANDDT"] = compute_dt(m["DSSTDTC"].fillna(""))[0].to_numpy()
 
     # ---- population flags ------------------------------------------------------------------
-    adsl["ITTFL"] = np.where(adsl["USUBJID"].isin(rand["USUBJID"]), "Y", "N").astype(object)
+    adsl["ITTFL"] = np.where(isin(adsl["USUBJID"], rand["USUBJID"]), "Y", "N").astype(object)
     adsl["SAFFL"] = np.where((adsl["ITTFL"] == "Y") & adsl["TRTSDT"].notna(), "Y", "N").astype(object)
     adsl = apply_method(adsl, spec, "MT.EFFFL")
 

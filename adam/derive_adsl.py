@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from .checks import assert_vars
+from .keys import isin
 
 __all__ = [
     "derive_vars_trtp", "derive_var_efffl", "derive_var_region", "derive_var_racegr", "derive_var_agegr",
@@ -44,13 +45,16 @@ def derive_vars_trtp(
     """
     assert_vars(dataset, [source_var], dataset="ADSL", fn="derive_vars_trtp")
     out = dataset.copy(deep=False)  # copy-on-write: the input is never modified
-    parts = out[source_var].astype("string").str.split(sep)
+    # split the few distinct arm codes, then spread the results to the records by code
+    codes, distinct = pd.factorize(out[source_var], use_na_sentinel=False)
+    parts = pd.Series(np.asarray(distinct, dtype=object)).astype("string").str.split(sep)
     n = parts.str.len()
     seg = parts.str.get(segment - 1).where(n >= segment, parts.str.get(-1))
     num = {k: v[0] for k, v in arms.items()}
     txt = {k: v[1] for k, v in arms.items()}
-    out[new_var] = seg.map(txt).astype(object).where(seg.isin(list(arms)), "")
-    out[new_var_n] = seg.map(num).astype("Int64")
+    out[new_var] = pd.Series(seg.map(txt).astype(object).where(seg.isin(list(arms)), "").to_numpy()[codes],
+                             index=out.index, dtype=object)
+    out[new_var_n] = pd.Series(seg.map(num).astype("Int64").array.take(codes), index=out.index)
     return out
 
 
@@ -233,7 +237,7 @@ def derive_var_obsfl(
     assert_vars(bds, ["USUBJID", "PARAMCD", "AVISIT", "ANL01FL", "AVAL"], dataset="BDS", fn="derive_var_obsfl")
     out = dataset.copy(deep=False)  # copy-on-write: the input is never modified
     hit = bds.loc[(bds["PARAMCD"] == paramcd) & (bds["AVISIT"] == avisit) & (bds["ANL01FL"] == "Y") & bds["AVAL"].notna(), "USUBJID"]
-    out[new_var] = np.where(out["USUBJID"].isin(hit.unique()), "Y", "N").astype(object)
+    out[new_var] = np.where(isin(out["USUBJID"], hit), "Y", "N").astype(object)
     return out
 
 
@@ -250,7 +254,7 @@ def derive_var_nachfl(
     assert_vars(dataset, ["USUBJID", observed_var, pop_var], dataset="ADSL", fn="derive_var_nachfl")
     assert_vars(bds, ["USUBJID", "PARAMCD", "AVAL"], dataset="BDS", fn="derive_var_nachfl")
     out = dataset.copy(deep=False)  # copy-on-write: the input is never modified
-    success = bds.loc[(bds["PARAMCD"] == success_paramcd) & (bds["AVAL"] == 1), "USUBJID"].unique()
-    ok = (out[pop_var] == "Y") & (out[observed_var] == "Y") & ~out["USUBJID"].isin(success)
-    out[new_var] = np.where(ok.to_numpy(), "Y", "N").astype(object)
+    success = bds.loc[(bds["PARAMCD"] == success_paramcd) & (bds["AVAL"] == 1), "USUBJID"]
+    ok = (out[pop_var] == "Y").to_numpy() & (out[observed_var] == "Y").to_numpy() & ~isin(out["USUBJID"], success)
+    out[new_var] = np.where(ok, "Y", "N").astype(object)
     return out

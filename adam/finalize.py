@@ -16,6 +16,7 @@ import pandas as pd
 
 from adamforge.errors import DataError
 
+from .keys import duplicated_rows, row_codes
 from .spec import DatasetSpec, Spec
 
 __all__ = [
@@ -73,15 +74,26 @@ def _examples(df: pd.DataFrame, mask: np.ndarray, ds: DatasetSpec, var: str) -> 
     return f"{n} record(s), e.g. {txt}" + (" ..." if n > _MAX_EXAMPLES else "")
 
 
+def _utf8_lengths(col: pd.Series) -> np.ndarray:
+    """UTF-8 byte length of each value as text (Arrow's kernel for Arrow text, else per distinct value)."""
+    if isinstance(col.dtype, pd.StringDtype) and col.dtype.storage == "pyarrow":
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        lens = pc.binary_length(pa.array(col)).fill_null(0)  # text is never missing after apply_types
+        return np.asarray(lens, dtype=np.int64)
+    codes, uniques = pd.factorize(col.astype("str"), use_na_sentinel=False)
+    ulens = np.fromiter((len(str(u).encode("utf-8")) for u in uniques), dtype=np.int64, count=len(uniques))
+    return ulens[codes]
+
+
 def check_lengths(df: pd.DataFrame, ds: DatasetSpec) -> list[str]:
     """Text values longer than the spec length (in UTF-8 bytes, as XPT counts them)."""
     p = []
     for name, v in ds.variables.items():
         if v.type != "text" or v.length is None or name not in df.columns:
             continue
-        codes, uniques = pd.factorize(df[name].astype("str"), use_na_sentinel=False)
-        ulens = np.fromiter((len(str(u).encode("utf-8")) for u in uniques), dtype=np.int64, count=len(uniques))
-        bad = ulens[codes] > v.length
+        bad = _utf8_lengths(df[name]) > v.length
         if bad.any():
             p.append(f"{ds.name}.{name}: value longer than spec length {v.length} (rule: length): {_examples(df, bad, ds, name)}")
     return p
@@ -108,7 +120,7 @@ def check_keys(df: pd.DataFrame, ds: DatasetSpec) -> list[str]:
     keys = [k for k in ds.keys if k in df.columns]
     if not keys:
         return []
-    dup = df.duplicated(keys, keep=False).to_numpy()
+    dup = duplicated_rows(row_codes([df[k] for k in keys]))
     if dup.any():
         return [f"{ds.name}: duplicate keys ({', '.join(keys)}) (rule: unique keys): {_examples(df, dup, ds, keys[-1])}"]
     return []
