@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from .checks import assert_vars
-from .keys import isin
+from .keys import isin, match_last
 
 __all__ = [
     "derive_vars_trtp", "derive_var_efffl", "derive_var_region", "derive_var_racegr", "derive_var_agegr",
@@ -216,11 +216,10 @@ def derive_var_from_param(
     assert_vars(dataset, ["USUBJID", *([paramcd_var] if paramcd_var else [])], dataset="ADSL", fn="derive_var_from_param")
     assert_vars(bds, ["USUBJID", "PARAMCD", source_var, flag_var], dataset="BDS", fn="derive_var_from_param")
     out = dataset.copy(deep=False)  # copy-on-write: the input is never modified
-    b = bds.loc[bds[flag_var] == "Y", ["USUBJID", "PARAMCD", source_var]].drop_duplicates(["USUBJID", "PARAMCD"], keep="last")
-    left = out[["USUBJID"]].copy()
-    left["PARAMCD"] = out[paramcd_var].to_numpy() if paramcd_var else paramcd
-    m = left.merge(b, on=["USUBJID", "PARAMCD"], how="left")
-    out[new_var] = m[source_var].to_numpy()
+    b = bds.loc[bds[flag_var] == "Y", ["USUBJID", "PARAMCD", source_var]]
+    want = out[paramcd_var] if paramcd_var else pd.Series(paramcd, index=out.index)
+    pos = match_last([out["USUBJID"], want], [b["USUBJID"], b["PARAMCD"]])  # left merge on the last record
+    out[new_var] = pd.Series(b[source_var].array.take(pos, allow_fill=True), index=out.index)
     return out
 
 

@@ -14,7 +14,7 @@ from typing import Iterable, Sequence
 import numpy as np
 import pandas as pd
 
-__all__ = ["isin", "factorize_column", "combine_codes", "row_codes", "duplicated_rows", "lookup", "as_category", "as_text"]
+__all__ = ["isin", "factorize_column", "combine_codes", "row_codes", "duplicated_rows", "lookup", "as_category", "as_text", "match_last"]
 
 
 def _is_arrow_text(s: pd.Series) -> bool:
@@ -135,3 +135,20 @@ def as_text(s: pd.Series) -> pd.Series:
         return s
     values = s.cat.categories.array.take(s.cat.codes.to_numpy(), allow_fill=True)
     return pd.Series(values, index=s.index, name=s.name)
+
+
+def match_last(left: Sequence[pd.Series], right: Sequence[pd.Series]) -> np.ndarray:
+    """For each row of ``left``, the position of the last ``right`` row with the same key (-1: none).
+
+    ``left`` and ``right`` are the key columns (same number, same order). Missing key values
+    match each other, as in ``merge``. This is a left merge onto "the last record per key" of
+    ``right`` - ``right.drop_duplicates(keys, keep="last")`` then ``merge(how="left")`` - done
+    on integer codes.
+    """
+    n = len(right[0]) if len(right) else 0
+    cols = [pd.concat([pd.Series(r).reset_index(drop=True), pd.Series(l).reset_index(drop=True)], ignore_index=True)
+            for l, r in zip(left, right)]
+    codes, uniq = pd.factorize(row_codes(cols))
+    last = np.full(len(uniq), -1, dtype=np.int64)
+    np.maximum.at(last, codes[:n], np.arange(n, dtype=np.int64))
+    return last[codes[n:]]

@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from .checks import assert_vars
+from .keys import match_last
 from .registry import evaluate_criterion
 
 __all__ = ["derive_param_responders"]
@@ -47,11 +48,13 @@ def _criterion_values(bds: pd.DataFrame, bds_by_param: dict, subjects: pd.DataFr
             continue
         decided |= applies
         src = bds_by_param.get(case.source, bds.iloc[:0])
-        base = (src.loc[src["ABLFL"] == "Y", ["USUBJID", "AVAL"]].drop_duplicates("USUBJID", keep="last")
-                .rename(columns={"AVAL": "BASE"}))
-        visit = (src.loc[(src["ANL01FL"] == "Y") & (src["AVISITN"] == avisitn), ["USUBJID", "AVAL", "ADT", "ADY"]]
-                 .drop_duplicates("USUBJID", keep="last"))
-        frame = subjects[["USUBJID"]].merge(base, on="USUBJID", how="left").merge(visit, on="USUBJID", how="left")
+        base = src.loc[src["ABLFL"] == "Y", ["USUBJID", "AVAL"]]
+        visit = src.loc[(src["ANL01FL"] == "Y") & (src["AVISITN"] == avisitn), ["USUBJID", "AVAL", "ADT", "ADY"]]
+        # each subject's (last) baseline and visit record: a left merge done on integer codes
+        pb = match_last([subjects["USUBJID"]], [base["USUBJID"]])
+        pv = match_last([subjects["USUBJID"]], [visit["USUBJID"]])
+        frame = pd.DataFrame({"USUBJID": subjects["USUBJID"].array, "BASE": base["AVAL"].array.take(pb, allow_fill=True)}
+                             | {v: visit[v].array.take(pv, allow_fill=True) for v in ("AVAL", "ADT", "ADY")})
         frame["CHG"] = frame["AVAL"] - frame["BASE"]
         frame["PCHG"] = frame["CHG"] / frame["BASE"].where(frame["BASE"] != 0) * 100.0
         eligible = frame["BASE"].notna().to_numpy().copy()

@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from adamforge.adam.keys import combine_codes, duplicated_rows, factorize_column, isin, lookup, row_codes
+from adamforge.adam.keys import combine_codes, duplicated_rows, factorize_column, isin, lookup, match_last, row_codes
 
 
 @pytest.mark.parametrize("dtype", ["str", object])
@@ -47,3 +47,14 @@ def test_lookup_matches_get_indexer(dtype):
     index = pd.Series(["A", "B", "C"], dtype=dtype)
     keys = pd.Series(["C", "A", "Z", None, "B"], dtype=dtype)
     assert lookup(keys, index).tolist() == [2, 0, -1, -1, 1]
+
+
+def test_match_last_is_a_left_merge_on_the_last_record_per_key():
+    right = pd.DataFrame({"U": ["a", "a", "b", None], "P": ["X", "X", "Y", "X"], "V": [1, 2, 3, 4]})
+    left = pd.DataFrame({"U": ["b", "a", "c", None, "a"], "P": ["Y", "X", "X", "X", "Y"]})
+    pos = match_last([left["U"], left["P"]], [right["U"], right["P"]])
+    assert pos.tolist() == [2, 1, -1, 3, -1]
+    merged = left.merge(right.drop_duplicates(["U", "P"], keep="last"), on=["U", "P"], how="left")
+    expected = merged["V"].tolist()
+    got = [right["V"][p] if p >= 0 else np.nan for p in pos]
+    assert [x if x == x else None for x in got] == [x if x == x else None for x in expected]
