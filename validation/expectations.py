@@ -382,6 +382,8 @@ class _Codes:
 
 def _combine(parts: Sequence[tuple[np.ndarray, int]]) -> np.ndarray:
     """One dense code (0, 1, ...) per distinct combination of the given per-column codes."""
+    if len(parts) == 1:
+        return parts[0][0]  # factorize codes are dense already
     raw = combine_codes(parts)
     n = len(raw)
     if not n:
@@ -423,13 +425,14 @@ def _run_distinct(new, gxe, frame, items, cc: _Codes, idx_cols, max_findings, *,
         # distinct id -> a record, first row of its block in the GX frame, rows of the block
         pos_by_col: dict[str, list[np.ndarray]] = {}
         start = 0
+        every = np.arange(n, dtype=np.int64)
         for i, c in value_items:
             col = c.columns[0]
             cols = ["PARAMCD", col] if c.paramcds else [col]
             ids = _combine([cc.get(x, frame[x] if nulls and x == col else None) for x in cols])
             k = int(ids.max()) + 1 if n else 0
             rep = np.empty(k, dtype=np.int64)
-            rep[ids] = np.arange(n, dtype=np.int64)  # any record of a combination stands for it
+            rep[ids] = every  # any record of a combination stands for it
             parts.append((c, ids, rep, start, k))
             for x in cols:
                 pos_by_col.setdefault(x, [])
