@@ -29,7 +29,9 @@ def test_step_writes_every_output(tmp_path, adsl, adeff, tiny_spec_raw, monkeypa
     assert "NOTE: Step TLF ended" in log
 
 
-def test_bad_input_fails_cleanly_and_keeps_previous_output(tmp_path, adsl, adeff, tiny_spec_raw):
+def test_bad_input_fails_cleanly_and_leaves_nothing_stale(tmp_path, adsl, adeff, tiny_spec_raw):
+    """A failed tlf names the problem, writes nothing, and removes the earlier output that no
+    longer matches the ADaM (the run's rule: nothing stale looks valid)."""
     out, spec = _setup(tmp_path, adsl, adeff, tiny_spec_raw)
     prev = out / "tlf"
     prev.mkdir()
@@ -39,8 +41,8 @@ def test_bad_input_fails_cleanly_and_keeps_previous_output(tmp_path, adsl, adeff
     assert code == EXIT_FAILED
     log = (out / "adamforge.log").read_text()
     assert "ADEFF.PARAMCD: EASI50 not found at AVISIT='Week 8' (needed by Table 2)" in log
-    assert sorted(p.name for p in prev.iterdir()) == ["table_1.docx"]
-    assert (prev / "table_1.docx").read_bytes() == b"previous complete output"
+    assert not prev.exists()
+    assert "Removed 1 earlier output(s) of step tlf (the step failed)" in log
     assert not [p for p in out.iterdir() if "staging" in p.name]
 
 
