@@ -355,7 +355,7 @@ def _subjects_in_dm(sdtm, opt: SdtmCheckOptions) -> list[Finding]:
     return out
 
 
-@register(RULES, "SDTM-STUDY-001", "WARNING", "Disease duration at first dose is at least the eligibility limit")
+@register(RULES, "SDTM-STUDY-001", "WARNING", "Disease duration at first dose below the eligibility limit")
 def _disease_duration(sdtm, opt: SdtmCheckOptions) -> list[Finding]:
     rule = RULES["SDTM-STUDY-001"]
     mh, dm = sdtm.get("MH"), sdtm.get("DM")
@@ -379,7 +379,7 @@ def _disease_duration(sdtm, opt: SdtmCheckOptions) -> list[Finding]:
     )
 
 
-@register(RULES, "SDTM-STUDY-002", "WARNING", "Age is at least the eligibility limit")
+@register(RULES, "SDTM-STUDY-002", "WARNING", "Age below the eligibility limit")
 def _age(sdtm, opt: SdtmCheckOptions) -> list[Finding]:
     rule = RULES["SDTM-STUDY-002"]
     dm = sdtm.get("DM")
