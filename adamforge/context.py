@@ -35,6 +35,13 @@ class RunContext:
     log: RunLog
     quiet: bool = False
 
+    @property
+    def data_notice(self) -> str:
+        """The synthetic-data notice when the SDTM input is the simulated study, else ``""``."""
+        from .provenance import data_notice
+
+        return data_notice(self.sdtm)
+
     def progress(self, step: str, total: int) -> Progress:
         """A progress display for ``step`` with ``total`` units of work."""
         return Progress(step, total, quiet=self.quiet)

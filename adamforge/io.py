@@ -118,6 +118,23 @@ def staged_dir(dest: str | os.PathLike) -> Iterator[Path]:
             shutil.rmtree(old, ignore_errors=True)
 
 
+def reproducible_zip(data: bytes) -> bytes:
+    """A zip container (.docx, .xlsx) rewritten with fixed member time stamps and attributes,
+    so the same content gives the same bytes (zip members otherwise carry the wall-clock time)."""
+    import io
+    import zipfile
+
+    src = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for item in src.infolist():
+            zi = zipfile.ZipInfo(item.filename, date_time=(1980, 1, 1, 0, 0, 0))
+            zi.compress_type = zipfile.ZIP_DEFLATED
+            zi.external_attr = 0o644 << 16
+            dst.writestr(zi, src.read(item.filename))
+    return out.getvalue()
+
+
 def remove_stale(path: str | os.PathLike) -> bool:
     """Remove a previous output (file or folder) that a failed run made stale. True if removed."""
     p = Path(path)

@@ -107,3 +107,24 @@ def test_failed_run_leaves_no_stale_output(tmp_path, monkeypatch):
     log = (out / "adamforge.log").read_text()
     assert "Removed 1 earlier output(s) of step tlf (the step failed or was not run): tlf" in log
     assert "of step qc (stale: the run stopped before it, at tlf): qc" in log
+
+
+def test_synthetic_notice_follows_the_data(tmp_path):
+    """Simulated SDTM (TS DATASRC = SYNTHETIC...) carries the notice; a sponsor's SDTM does not."""
+    import pandas as pd
+
+    from adamforge import SYNTHETIC_DATA_NOTICE
+    from adamforge.export.xpt import write_xpt
+    from adamforge.provenance import data_notice
+
+    def ts(value):
+        folder = tmp_path / value[:4]
+        folder.mkdir()
+        df = pd.DataFrame({"STUDYID": ["S1"], "TSPARMCD": ["DATASRC"], "TSVAL": [value]})
+        write_xpt(df, folder / "ts.xpt", dataset="TS", dataset_label="Trial Summary",
+                  labels={"STUDYID": "Study Identifier", "TSPARMCD": "Parameter Short Name", "TSVAL": "Value"})
+        return folder
+
+    assert data_notice(ts("SYNTHETIC: simulated")) == SYNTHETIC_DATA_NOTICE
+    assert data_notice(ts("CLINICAL DATABASE")) == ""
+    assert data_notice(tmp_path / "nowhere") == ""

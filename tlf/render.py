@@ -11,17 +11,16 @@ from __future__ import annotations
 
 import dataclasses
 import io
-import zipfile
 from importlib import resources
 from pathlib import Path
 
+from ..io import reproducible_zip
 from .spec import Output
 from .tables import DisplayTable
 
 __all__ = ["OutputView", "DocMeta", "render_docx", "default_template", "USABLE_WIDTH_TWIPS"]
 
 USABLE_WIDTH_TWIPS = 9 * 1440  # landscape letter, 1 inch margins
-_ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -82,19 +81,6 @@ def _set_widths(tbl, rel: tuple[float, ...], ncols: int) -> None:
             tc.width = Twips(tw[i] if i < len(tw) else tw[-1])
 
 
-def _normalize_zip(data: bytes) -> bytes:
-    """Rewrite a .docx with fixed member time stamps and attributes (same content -> same bytes)."""
-    src = zipfile.ZipFile(io.BytesIO(data))
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
-        for item in src.infolist():
-            zi = zipfile.ZipInfo(item.filename, date_time=_ZIP_DATE)
-            zi.compress_type = zipfile.ZIP_DEFLATED
-            zi.external_attr = 0o644 << 16
-            dst.writestr(zi, src.read(item.filename))
-    return out.getvalue()
-
-
 def render_docx(views: list[OutputView], meta: DocMeta, *, toc: bool = False, header_right: str = "",
                 template: str | Path | None = None, created=None) -> bytes:
     """Render ``views`` into one Word document; returns the .docx bytes.
@@ -153,7 +139,7 @@ def render_docx(views: list[OutputView], meta: DocMeta, *, toc: bool = False, he
         cp.last_printed = naive
     buf = io.BytesIO()
     tpl.save(buf)
-    return _normalize_zip(buf.getvalue())
+    return reproducible_zip(buf.getvalue())
 
 
 def _update_fields_on_open(doc) -> None:

@@ -149,7 +149,7 @@ def run(args, ctx) -> int:
     adsl, adeff = _read_adam(adam_dir)
     meta = DocMeta(study=spec.study, program=f"{spec.program} ({adamforge.__name__} {adamforge.__version__})",
                    data_cut=getattr(args, "tlf_data_cut", None) or spec.data_cut,
-                   run_timestamp=run_timestamp_iso() + " UTC", notice=adamforge.SYNTHETIC_DATA_NOTICE)
+                   run_timestamp=run_timestamp_iso() + " UTC", notice=ctx.data_notice)
     t0 = time.perf_counter()
     result = build_outputs(adsl, adeff, spec, meta=meta, template=template, created=run_timestamp())
     with staged_dir(ctx.out / "tlf") as stage:

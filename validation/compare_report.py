@@ -7,6 +7,8 @@ comparison summary, value comparison results) and ends with the return code and 
 
 from __future__ import annotations
 
+import io
+
 import dataclasses
 import json
 from pathlib import Path
@@ -15,7 +17,8 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from adamforge import SYNTHETIC_DATA_NOTICE, __version__
+from adamforge import __version__
+from adamforge.io import reproducible_zip
 from adamforge.io import atomic_path, write_text_atomic
 
 from .compare import CompareResult
@@ -213,7 +216,7 @@ def render_html(res: CompareResult, *, max_per_variable: int = MAX_PRINT_PER_VAR
     return env.get_template("compare_report.html.j2").render(
         r=res, method=_method_text(res), listing_heads=heads, listing_rows=rows, hidden=hidden,
         obs_tables=obs_tables, unequal=[v for v in res.values if v.n_unequal], fmt=fmt_stat,
-        data_file=data_file, version=__version__, notice=SYNTHETIC_DATA_NOTICE,
+        data_file=data_file, version=__version__, notice="",
     )
 
 
@@ -240,9 +243,10 @@ def write_docx(res: CompareResult, path: str | Path, *, max_per_variable: int = 
     doc.add_heading("adamforge COMPARE", level=1)
     for line in render_text(res, max_per_variable=max_per_variable, max_total=max_total).splitlines()[1:]:
         doc.add_paragraph(line)
-    doc.add_paragraph(SYNTHETIC_DATA_NOTICE)
+    buf = io.BytesIO()
+    doc.save(buf)
     with atomic_path(path) as tmp:
-        doc.save(str(tmp))
+        tmp.write_bytes(reproducible_zip(buf.getvalue()))
     return Path(path)
 
 

@@ -167,6 +167,7 @@ def run(args, ctx) -> int:
         "comparisons": comparisons,
         "ard_compared": ard_res is not None,
         "overall": "PASS" if passed else "FAIL",
+        "data_notice": ctx.data_notice,
     }
     with staged_dir(ctx.out / "qc") as stage:
         for name, res in results.items():
@@ -213,4 +214,6 @@ def _evidence_text(ev: dict) -> str:
     L += [f"  {s['sha256']}  {s['path']}" for s in ev["spec_files"]]
     L += ["", "QC programs (SHA-256):"]
     L += [f"  {s['sha256']}  {s['path']}" for s in ev["qc_programs"]]
+    if ev.get("data_notice"):
+        L += ["", ev["data_notice"]]
     return "\n".join(L) + "\n"

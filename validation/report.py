@@ -14,7 +14,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Iterable, Mapping, Sequence
 
-from adamforge import SYNTHETIC_DATA_NOTICE, __version__
+from adamforge import __version__
 from adamforge.clock import run_timestamp_iso
 from adamforge.findings import SEVERITIES, Finding, count_by_severity, to_json
 
@@ -66,6 +66,7 @@ def render_html(
     title: str = "adamforge validation report",
     inputs: Sequence[tuple[str, int, int]] = (),
     policy: str = "submission",
+    notice: str = "",
 ) -> str:
     """The HTML report (Jinja, autoescaped): header, counts, summary by rule, findings table.
 
@@ -81,7 +82,7 @@ def render_html(
              "record_keys": ", ".join(f"{k}={plain(v)}" for k, v in f.keys.items()), "value": f.value, "message": f.message}
             for f in sort_findings(findings)]
     return env.get_template(TEMPLATE).render(
-        title=title, timestamp=run_timestamp_iso(), version=__version__, notice=SYNTHETIC_DATA_NOTICE,
+        title=title, timestamp=run_timestamp_iso(), version=__version__, notice=notice,
         counts=count_by_severity(findings), summary=summarize(findings, rules), rows=rows, inputs=list(inputs),
         policy=policy,
     )
@@ -109,6 +110,7 @@ def write_report(
     rules: Mapping[str, Rule] | None = None,
     inputs: Sequence[tuple[str, int, int]] = (),
     policy: str = "submission",
+    notice: str = "",
 ) -> dict[str, Path]:
     """Write ``findings.json`` and ``report.html`` into ``folder``, swapped in together.
 
@@ -117,7 +119,7 @@ def write_report(
     from adamforge.io import staged_dir
 
     folder = Path(folder)
-    html = render_html(findings, rules=rules, inputs=inputs, policy=policy)
+    html = render_html(findings, rules=rules, inputs=inputs, policy=policy, notice=notice)
     data = to_json(sort_findings(findings))
     with staged_dir(folder) as stage:
         (stage / "findings.json").write_text(data, encoding="utf-8")

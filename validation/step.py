@@ -166,7 +166,8 @@ def _validate(ctx, *, scope: str, policy: str) -> int:
         did.append(f"ADaM ({', '.join(sorted(adam))})")
     elif scope == "all":
         ctx.log.note(f"No ADaM datasets in {adam_dir}: only the SDTM input was validated.")
-    paths = write_report(findings, ctx.out / "validation", rules=all_rules(), inputs=inputs, policy=policy)
+    paths = write_report(findings, ctx.out / "validation", rules=all_rules(), inputs=inputs, policy=policy,
+                         notice=ctx.data_notice)
     ctx.log.note(f"Validated {' and '.join(did)}; report {paths['report']}, findings {paths['findings']}.")
     return _policy_exit(findings, policy, ctx)
 

@@ -29,7 +29,7 @@ from typing import Any, Mapping, Sequence
 
 from lxml import etree
 
-from .. import SYNTHETIC_DATA_NOTICE, __version__
+from .. import __version__
 from ..clock import run_timestamp_iso
 from ..errors import DataError
 from ..io import atomic_path
@@ -92,6 +92,7 @@ def build_define(
     standard: tuple[str, str] = ("ADaMIG", "1.3"),
     context: str = "Submission",
     originator: str = "adamforge",
+    notice: str = "",
 ) -> bytes:
     """The define.xml 2.1 document (UTF-8 bytes) for ``datasets`` of ``spec``.
 
@@ -174,11 +175,14 @@ def build_define(
     _text(gv, "StudyName", study_oid)
     _text(gv, "StudyDescription", sname)
     _text(gv, "ProtocolName", study_oid)
-    mdv = etree.SubElement(study_el, f"{{{ODM}}}MetaDataVersion", {
+    mdv_attrs = {
         "OID": mdv_oid, "Name": f"{sname} {standard[0]} metadata",
         "Description": f"{standard[0]} {standard[1]} datasets of {sname}",
-        f"{{{DEF}}}DefineVersion": "2.1.0", f"{{{DEF}}}CommentOID": COMMENT_SYNTHETIC,
-    })
+        f"{{{DEF}}}DefineVersion": "2.1.0",
+    }
+    if notice:  # simulated data: say so at the top of the metadata
+        mdv_attrs[f"{{{DEF}}}CommentOID"] = COMMENT_SYNTHETIC
+    mdv = etree.SubElement(study_el, f"{{{ODM}}}MetaDataVersion", mdv_attrs)
     stds = etree.SubElement(mdv, f"{{{DEF}}}Standards")
     etree.SubElement(stds, f"{{{DEF}}}Standard", OID=std_oid, Name=standard[0], Type="IG",
                      Version=standard[1], Status="Final")
@@ -203,7 +207,7 @@ def build_define(
         _text(rc, "CheckValue", v.paramcd)
 
     # -- datasets ------------------------------------------------------------------------------
-    comments: list[tuple[str, str]] = [(COMMENT_SYNTHETIC, SYNTHETIC_DATA_NOTICE)]
+    comments: list[tuple[str, str]] = [(COMMENT_SYNTHETIC, notice)] if notice else []
     for m in sel:
         attrs = {
             "OID": m.item_group_oid, "Name": m.name, "SASDatasetName": m.name,

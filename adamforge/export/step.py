@@ -67,7 +67,7 @@ def run(args, ctx) -> int:
         frames[n] = pd.read_parquet(p)
     try:
         written = export_datasets(frames, spec, adam_dir, json=not getattr(args, "export_no_json", False),
-                                  standard=standard, log=ctx.log)
+                                  standard=standard, log=ctx.log, notice=ctx.data_notice)
     except Exception:
         for n in names:
             for suffix in (".xpt", ".json"):
@@ -107,6 +107,7 @@ def export_datasets(
     json: bool = True,
     standard: Sequence[str] = ("ADaMIG", "1.3"),
     log=None,
+    notice: str = "",
 ) -> list[Path]:
     """Check, write and verify the submission files of ``frames`` into ``dest``.
 
@@ -173,7 +174,7 @@ def export_datasets(
             if log is not None:
                 log.dataset("ADAM", name, len(df), len(df.columns))
         define = build_define(spec, datasets=list(data), metas=metas, files=files, study_oid=study_oid,
-                              metadata_version_oid=mdv_oid, standard=standard)
+                              metadata_version_oid=mdv_oid, standard=standard, notice=notice)
         (stage / "define.xml").write_bytes(define)
 
         # verify before anything is moved into place

@@ -127,8 +127,13 @@ def test_codelists_methods_comments(tiny_spec):
     assert "MT.UNUSED" not in mts
     assert mts["MT.RESP"] == "1 if IGA 0/1 with a 2-grade improvement, else 0."
     assert set(mts) == {"MT.TRT01P", "MT.TRTSDT", "MT.EFFFL", "MT.AVISIT", "MT.AVAL", "MT.RESP"}
-    com = one(doc, "//def:CommentDef[@OID='COM.SYNTHETIC']/odm:Description/odm:TranslatedText")
+    assert not doc.xpath("//def:CommentDef[@OID='COM.SYNTHETIC']", namespaces=NS)  # a sponsor's data: no notice
+    from adamforge import SYNTHETIC_DATA_NOTICE
+
+    sim = parse(build_define(tiny_spec, notice=SYNTHETIC_DATA_NOTICE))
+    com = one(sim, "//def:CommentDef[@OID='COM.SYNTHETIC']/odm:Description/odm:TranslatedText")
     assert "Synthetic data" in com.text
+    assert one(sim, "//odm:MetaDataVersion").get(f"{{{NS['def']}}}CommentOID") == "COM.SYNTHETIC"
 
 
 def test_byte_identical_and_only_the_stamp_varies(tiny_spec, monkeypatch):

@@ -34,7 +34,8 @@ def test_summary_counts_by_rule_and_severity_errors_first():
 
 
 def test_html_is_autoescaped_and_carries_counts_keys_and_notice():
-    html = render_html(F, rules=RULES, inputs=[("SDTM.RS", 10, 5)])
+    assert "Synthetic data" not in render_html(F, rules=RULES)  # a sponsor's data: no notice
+    html = render_html(F, rules=RULES, inputs=[("SDTM.RS", 10, 5)], notice=SYNTHETIC_DATA_NOTICE)
     assert "<script>alert" not in html and "&lt;script&gt;alert(1)&lt;/script&gt; &amp; 7 &gt; 4" in html
     assert "2 error(s)" in html and "1 warning(s)" in html and "USUBJID=S-1, RSSEQ=4" in html
     assert SYNTHETIC_DATA_NOTICE.replace("'", "&#39;") in html and "2026-01-01T00:00:00" in html and "SDTM.RS" in html
