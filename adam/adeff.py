@@ -15,7 +15,7 @@ import pandas as pd
 
 from .adsl import apply_method
 from .dates import compute_dt, compute_dy
-from .keys import as_category, as_text, isin, lookup
+from ..keys import as_category, as_text, isin, lookup
 from .spec import Spec
 
 __all__ = ["create_observed", "create_adeff", "add_nachfl", "ADSL_VARS"]

@@ -21,7 +21,7 @@ import pandas as pd
 
 from . import registry
 from .dates import compute_dt
-from .keys import isin
+from ..keys import isin
 from .spec import Spec
 
 __all__ = ["apply_method", "create_adsl_core", "add_baselines", "add_subgroup_flags"]

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from .checks import assert_vars
-from .keys import isin, match_last
+from ..keys import isin, match_last
 
 __all__ = [
     "derive_vars_trtp", "derive_var_efffl", "derive_var_region", "derive_var_racegr", "derive_var_agegr",

@@ -16,7 +16,7 @@ import pandas as pd
 
 from adamforge.errors import DataError
 
-from .keys import duplicated_rows, row_codes
+from ..keys import duplicated_rows, row_codes
 from .spec import DatasetSpec, Spec
 
 __all__ = [

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from .dates import invalid_dtc
-from .keys import combine_codes, duplicated_rows, factorize_column, isin
+from ..keys import combine_codes, duplicated_rows, factorize_column, isin
 from .spec import Spec
 
 __all__ = ["REQUIRED", "check_sdtm", "slim_sdtm"]

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from .checks import assert_vars
-from .keys import match_last
+from ..keys import match_last
 from .registry import evaluate_criterion
 
 __all__ = ["derive_param_responders"]

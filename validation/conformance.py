@@ -36,7 +36,7 @@ from typing import Any, Mapping
 import numpy as np
 import pandas as pd
 
-from adamforge.adam.keys import row_codes
+from adamforge.keys import row_codes
 from adamforge.findings import Finding
 
 from .expectations import adam_record_keys

@@ -49,7 +49,7 @@ from typing import Any, Iterable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from adamforge.adam.keys import combine_codes, factorize_column
+from adamforge.keys import combine_codes, factorize_column
 from adamforge.findings import Finding
 
 from .rules import MAX_PER_RULE, RuleRun, plain, text

@@ -32,7 +32,7 @@ from typing import Mapping
 import numpy as np
 import pandas as pd
 
-from adamforge.adam.keys import duplicated_rows, row_codes
+from adamforge.keys import duplicated_rows, row_codes
 from adamforge.findings import Finding
 
 from .rules import MAX_PER_RULE, Rule, RuleRun, dataset_finding, findings_from_rows, record_keys, register, run_rules

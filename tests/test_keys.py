@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from adamforge.adam.keys import combine_codes, duplicated_rows, factorize_column, isin, lookup, match_last, row_codes
+from adamforge.keys import combine_codes, duplicated_rows, factorize_column, isin, lookup, match_last, row_codes
 
 
 @pytest.mark.parametrize("dtype", ["str", object])
