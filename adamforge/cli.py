@@ -155,7 +155,7 @@ def main(argv: list[str] | None = None) -> int:
             ctx.log.error(msg)
             return EXIT_NOT_AVAILABLE
         code = _run_step(step, args, ctx)
-        if code not in (EXIT_OK, EXIT_DIFFERENCES) and not step.keep_on_failure:
+        if code == EXIT_FAILED and not step.keep_on_failure:
             _remove_outputs(step, ctx, "the step failed")
         return code
     except KeyboardInterrupt:

@@ -9,6 +9,7 @@ staging folder is removed and any previous output of that step is left untouched
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import os
 import shutil
@@ -20,7 +21,17 @@ from .errors import UsageError
 
 
 def sha256_file(path: str | os.PathLike, chunk: int = 1 << 20) -> str:
-    """SHA-256 hex digest of a file, read in chunks."""
+    """SHA-256 hex digest of a file, read in chunks.
+
+    Several steps of one run log the same inputs; a file whose inode, size and modification
+    time are unchanged is not read again within the process.
+    """
+    st = os.stat(path)
+    return _sha256_cached(os.fspath(path), st.st_ino, st.st_size, st.st_mtime_ns, chunk)
+
+
+@functools.lru_cache(maxsize=512)
+def _sha256_cached(path: str, _ino: int, _size: int, _mtime_ns: int, chunk: int) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as fh:
         while True:

@@ -327,7 +327,7 @@ def _component_flags(na: pd.DataFrame, arm: str, rng) -> pd.DataFrame:
     return out
 
 
-def build_profiles(seed: int = 20251) -> pd.DataFrame:
+def build_profiles(seed: int = T.DEFAULT_SEED) -> pd.DataFrame:
     """The calibrated subject profiles of the reference study (1249 rows), deterministic in ``seed``."""
     r = _spawn(seed, 12)
     sites = _sites(r[0])
@@ -341,7 +341,6 @@ def build_profiles(seed: int = 20251) -> pd.DataFrame:
 
     ev = df[df["EVAL"]].copy()
     masks = _group_masks(ev)
-    age = np.where(df["EVAL"], 0, 0).astype(np.int64)
     age_ev = _calibrate_age(ev, masks, r[3])
     df["AGE"] = 0
     df.loc[ev.index, "AGE"] = age_ev

@@ -122,7 +122,6 @@ def timeline(prof: pd.DataFrame, rng) -> pd.DataFrame:
     # visits attended before discontinuation
     t["HASW2"] = ~disc | (t["DISCDY"] > t["W2DY"])
     t["HASW4"] = ~disc | (t["DISCDY"] > t["W4DY"])
-    t.loc[disc & ~t["HASW2"].to_numpy(), "UNS2DY"] = 0
     t["UNS2DY"] = np.where(t["UNS2DY"] > 0, np.where(t["HASW2"], t["UNS2DY"], 0), 0)
     # long-term period: who goes on, who stops, re-randomization of vehicle
     goes_on = ~disc

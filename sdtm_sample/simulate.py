@@ -17,7 +17,7 @@ from . import targets as T
 from .metadata import DOMAIN_ORDER, KEYS, VARIABLES, trial_design
 from .profiles import build_profiles
 
-DEFAULT_SEED = 20251
+DEFAULT_SEED = T.DEFAULT_SEED
 
 
 def _tile(prof: pd.DataFrame, scale: int) -> pd.DataFrame:

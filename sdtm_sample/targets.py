@@ -6,6 +6,9 @@ Group names: ``VEH``, ``RUX075``, ``RUX15`` are the non-achievers of each arm, `
 
 from __future__ import annotations
 
+#: the seed of the reference study (the default run)
+DEFAULT_SEED = 20251
+
 ARMS = ("VEH", "RUX075", "RUX15")
 ARM_LABEL = {
     "VEH": "Vehicle cream BID",
