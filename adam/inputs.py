@@ -49,6 +49,9 @@ DATES: dict[str, tuple[tuple[str, bool], ...]] = {  # domain -> (variable, parti
 
 _N_EX = 3
 
+#: SDTM's arm codes of subjects without an arm or without treatment (never an error)
+NULL_ARMCDS = ("SCRNFAIL", "NOTASSGN", "NOTTRT", "UNPLAN", "")
+
 
 def slim_sdtm(sdtm: Mapping[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
     """Only the domains and variables of :data:`REQUIRED` (those present): less memory at scale."""
@@ -127,7 +130,8 @@ def check_sdtm(sdtm: Mapping[str, pd.DataFrame], spec: Spec) -> list[str]:
     if "DM" in ok:
         dm = sdtm["DM"]
         blank = (dm["RFXSTDTC"].isna() | (dm["RFXSTDTC"].astype(str).str.strip() == "")).to_numpy()
-        treated = ~dm["ARMCD"].astype(str).isin(["SCRNFAIL", "NOTASSGN", ""]).to_numpy()
+        treated = ~dm["ACTARMCD" if "ACTARMCD" in dm.columns else "ARMCD"].astype(str).isin(
+            ["SCRNFAIL", "NOTASSGN", "NOTTRT", ""]).to_numpy()
         if (blank & treated).any():
             p.append(f"DM.RFXSTDTC: missing for randomized subjects (rule: first dose date required): {_subjects(dm, blank & treated)}")
         for var, cl in (("SEX", "SEX"), ("RACE", "RACE"), ("AGEU", "AGEU")):
@@ -144,7 +148,9 @@ def check_sdtm(sdtm: Mapping[str, pd.DataFrame], spec: Spec) -> list[str]:
                 codes, uniq = pd.factorize(dm[var], use_na_sentinel=False)  # a few distinct codes
                 segs = pd.Series(np.asarray(uniq, dtype=object)).astype(str).str.split("-")
                 n = segs.str.len()
-                bad = ~(segs.str.get(0).isin(arms) & ((n == 1) | segs.str.get(1).isin(arms)) & (n <= 2)).to_numpy()[codes]
+                null_code = segs.str.join("-").isin(NULL_ARMCDS)  # SDTM's codes for no arm / no treatment
+                bad = ~((segs.str.get(0).isin(arms) & ((n == 1) | segs.str.get(1).isin(arms)) & (n <= 2))
+                        | null_code).to_numpy()[codes]
                 if bad.any():
                     vals = ", ".join(map(repr, pd.unique(dm.loc[bad, var])[:_N_EX]))
                     p.append(f"DM.{var}: arm code not in parameter 'arms' ({', '.join(sorted(arms))}) (rule: codelist): values {vals}; {_subjects(dm, bad)}")
@@ -165,8 +171,26 @@ def check_sdtm(sdtm: Mapping[str, pd.DataFrame], spec: Spec) -> list[str]:
         bad = (iga & v.notna() & ~v.isin(allowed)).to_numpy()
         if bad.any():
             p.append(f"RS.RSSTRESN: IGA score outside codelist IGA (rule: codelist): values {[float(x) for x in sorted(v[bad].unique())[:_N_EX]]}; {_subjects(rs, bad)}")
+    for dom, dtc in (("RS", "RSDTC"), ("QS", "QSDTC")):
+        if dom in ok:  # a result without a date can be put in no analysis window: it would vanish
+            df = sdtm[dom]
+            res = pd.to_numeric(df[f"{dom}STRESN"], errors="coerce").notna()
+            blank = df[dtc].isna() | (df[dtc].astype(str).str.strip() == "")
+            bad = (res & blank).to_numpy()
+            if bad.any():
+                seqs = ", ".join(str(int(x)) for x in df.loc[bad, f"{dom}SEQ"].head(_N_EX)) if f"{dom}SEQ" in df else ""
+                p.append(f"{dom}.{dtc}: result without a date (rule: dated results){f'; {dom}SEQ {seqs}' if seqs else ''}; "
+                         f"{_subjects(df, bad)}")
     if "QS" in ok:
         qs = sdtm["QS"]
+        items = qs["QSCAT"].isin(["DLQI", "CDLQI"])
+        expected = qs["QSCAT"].astype(str) + qs["QSTESTCD"].astype(str).str.slice(-2)
+        known = qs["QSTESTCD"].astype(str).str.fullmatch(r"C?DLQI(0[1-9]|10)") & (expected == qs["QSTESTCD"].astype(str))
+        bad = (items & ~known).to_numpy()
+        if bad.any():
+            vals = ", ".join(map(repr, pd.unique(qs.loc[bad, "QSTESTCD"])[:_N_EX]))
+            p.append(f"QS.QSTESTCD: not an item of its questionnaire (rule: DLQI01-DLQI10 / CDLQI01-CDLQI10 only; "
+                     f"totals are derived, not collected): values {vals}; {_subjects(qs, bad)}")
         v = pd.to_numeric(qs["QSSTRESN"], errors="coerce")
         for cats, hi, label in ((("DLQI", "CDLQI"), 3, "items 0-3"), (("ITCH NRS",), 10, "itch NRS 0-10")):
             m = qs["QSCAT"].isin(cats) & v.notna() & ((v < 0) | (v > hi))

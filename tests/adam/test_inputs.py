@@ -86,3 +86,30 @@ def test_tiny_input_derives_both_datasets():
     adeff = res.datasets["ADEFF"]
     igats = adeff[(adeff.USUBJID == "S-101-1") & (adeff.PARAMCD == "IGATS")]
     assert igats["AVAL"].tolist() == [1.0] and igats["CRIT1FL"].tolist() == ["Y"]
+
+
+def test_result_without_date_is_an_error_not_a_silent_nri():
+    """A Week 8 IGA with a blank RSDTC falls in no window: it must be reported, not imputed as failure."""
+    sdtm = _sdtm()
+    sdtm["RS"].loc[1, "RSDTC"] = ""
+    assert check_sdtm(sdtm, SPEC) == [
+        "RS.RSDTC: result without a date (rule: dated results); RSSEQ 2; 1 record(s); subject(s) S-101-1"]
+
+
+def test_qol_records_must_be_items_not_totals():
+    sdtm = _sdtm()
+    sdtm["QS"] = pd.concat([sdtm["QS"], pd.DataFrame({
+        "USUBJID": ["S-101-1", "S-101-1"], "QSSEQ": [2.0, 3.0], "QSCAT": ["DLQI", "DLQI"],
+        "QSTESTCD": ["DLQI01", "DLQITOT"], "QSSTRESN": [1.0, 2.0], "VISITNUM": [2.0, 2.0],
+        "QSDTC": ["2020-01-10", "2020-01-10"]})], ignore_index=True)
+    assert check_sdtm(sdtm, SPEC) == [
+        "QS.QSTESTCD: not an item of its questionnaire (rule: DLQI01-DLQI10 / CDLQI01-CDLQI10 only; totals are "
+        "derived, not collected): values 'DLQITOT'; 1 record(s); subject(s) S-101-1"]
+
+
+def test_screen_failures_and_untreated_subjects_are_not_errors():
+    sdtm = _sdtm()
+    extra = sdtm["DM"].iloc[[0, 0]].assign(USUBJID=["S-101-3", "S-101-4"], ARMCD=["SCRNFAIL", "RUX15"],
+                                          ACTARMCD=["SCRNFAIL", "NOTTRT"], RFXSTDTC="", RFXENDTC="")
+    sdtm["DM"] = pd.concat([sdtm["DM"], extra], ignore_index=True)
+    assert check_sdtm(sdtm, SPEC) == []
