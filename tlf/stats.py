@@ -265,7 +265,11 @@ def compare_cmh(df: pd.DataFrame, *, response: str, arm_var: str, reference, act
         or_ = float(st.oddsratio_pooled)
     if not math.isfinite(or_) or or_ == 0:
         or_ = nan
-    return CmhResult(float(test.statistic), float(test.pvalue), or_, len(tables))
+    from scipy.stats import chi2
+
+    # statsmodels gives 1 - cdf, which is 0.0 below about 1e-16; the survival function keeps the
+    # real p-value (the ARD is what QC compares, not the "<0.0001" of the table)
+    return CmhResult(float(test.statistic), float(chi2.sf(test.statistic, 1)), or_, len(tables))
 
 
 def compare_fisher(df: pd.DataFrame, *, response: str, arm_var: str, reference, active) -> float:

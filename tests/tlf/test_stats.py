@@ -99,3 +99,13 @@ def test_fisher_exact():
     # two-sided Fisher for [[0,10],[5,5]]: 2 * C(10,5)*C(10,0)/C(20,5) = 2*252/15504
     assert stats.compare_fisher(df, response="Y", arm_var="ARM", reference=1, active=2) == pytest.approx(
         2 * 252 / 15504, rel=1e-9)
+
+
+def test_cmh_p_value_is_not_rounded_to_zero():
+    """A very strong effect: 1 - cdf underflows to 0.0; the survival function keeps the p-value."""
+    from scipy.stats import chi2
+
+    df = _frame({(2, "A"): (190, 200), (1, "A"): (10, 200), (2, "B"): (185, 200), (1, "B"): (12, 200)})
+    r = stats.compare_cmh(df, response="Y", arm_var="ARM", reference=1, active=2, strata="S")
+    assert 0 < r.p_value < 1e-30
+    assert r.p_value == pytest.approx(chi2.sf(r.statistic, 1), rel=1e-12)
