@@ -82,7 +82,7 @@ def run(args, ctx) -> int:
     if missing:
         raise UsageError("qc needs the production ADaM datasets (run `adamforge derive` first): missing "
                          + ", ".join(missing))
-    sdtm = read_sdtm(ctx.sdtm)
+    sdtm = read_sdtm(ctx.sdtm, log=ctx.log)
     sites = _excluded_sites(ctx.spec)
     qc = qp.qc_datasets(sdtm, excluded_sites=sites)
     ctx.log.dataset("QC", "ADSL", len(qc["ADSL"]), qc["ADSL"].shape[1])

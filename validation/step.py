@@ -148,7 +148,7 @@ def _validate(ctx, *, scope: str, policy: str) -> int:
     if scope in ("all", "sdtm"):
         if not ctx.sdtm.is_dir():
             raise UsageError(f"SDTM folder {str(ctx.sdtm)!r} does not exist (run 'adamforge simulate' or pass --sdtm)")
-        sdtm = read_sdtm(ctx.sdtm)
+        sdtm = read_sdtm(ctx.sdtm, log=ctx.log)
         f, _ = validate_sdtm(sdtm)
         findings += f
         inputs += [(f"SDTM.{n}", len(df), df.shape[1]) for n, df in sorted(sdtm.items())]

@@ -335,3 +335,18 @@ def test_records_written_in_chunks_give_the_same_file(tmp_path, monkeypatch):
     monkeypatch.setattr(X, "_replace_records", lambda p, o: whole(p, o, chunk=7))
     X.write_xpt(df, tmp_path / "chunks.xpt", dataset="T", dataset_label="t", labels=labels)
     assert (tmp_path / "whole.xpt").read_bytes() == (tmp_path / "chunks.xpt").read_bytes()
+
+
+def test_empty_dataset_keeps_declared_lengths(tmp_path):
+    """An ADAE with no events still carries its declared lengths, labels and formats."""
+    import pandas as pd
+
+    from adamforge.export.xpt import read_xpt, write_xpt
+
+    df = pd.DataFrame({"USUBJID": pd.Series([], dtype=object), "AVAL": pd.Series([], dtype=float)})
+    write_xpt(df, tmp_path / "e.xpt", dataset="ADAE", dataset_label="Adverse Events",
+              labels={"USUBJID": "Unique Subject Identifier", "AVAL": "Analysis Value"}, lengths={"USUBJID": 20})
+    back, meta = read_xpt(tmp_path / "e.xpt")
+    assert len(back) == 0 and list(back.columns) == ["USUBJID", "AVAL"]
+    assert meta.variable_storage_width["USUBJID"] == 20
+    assert meta.column_names_to_labels["AVAL"] == "Analysis Value"
