@@ -75,6 +75,28 @@ def validate_sdtm_run(sdtm: Mapping[str, pd.DataFrame]):
     return check_sdtm(sdtm)
 
 
+def derive_input_findings(sdtm: Mapping[str, pd.DataFrame], spec_dir) -> list[Finding]:
+    """What ``adamforge derive`` would reject in this SDTM, as findings (rule ADAM-INPUT-001).
+
+    The derive step checks its own input (:func:`adamforge.adam.inputs.check_sdtm`: the arm codes,
+    codelists, keys and dates its derivations rely on). Running the same check here means the
+    SDTM gate of ``adamforge run`` stops on everything derive would stop on, with the reasons in
+    the findings report, instead of passing data that derive then refuses. It runs when the
+    generic SDTM rules found no error (most of their errors are derive's too).
+    """
+    from adamforge.adam.inputs import check_sdtm as derive_checks
+    from adamforge.adam.spec import load_spec
+
+    spec = load_spec(spec_dir)
+    out = []
+    for problem in derive_checks(sdtm, spec):
+        where, _, message = problem.partition(": ")
+        dataset, _, variable = where.partition(".")
+        out.append(Finding("ADAM-INPUT-001", "ERROR", dataset.split(" ")[0], variable,
+                           f"derive input check: {message}"))
+    return out
+
+
 def validate_adam(adam: Mapping[str, pd.DataFrame], spec, *, labels=None):
     """Spec-generated expectations (GX) and conformance rules; returns ``(findings, seconds)``."""
     run = validate_adam_run(adam, spec, labels=labels)
@@ -107,6 +129,7 @@ def all_rules():
         "ADAM-CT-001": ("ERROR", "Values are in their codelist (GX)"),
         "ADAM-RANGE-001": ("ERROR", "AVAL/BASE within the parameter's range (GX)"),
         "ADAM-GX-000": ("ERROR", "An expectation could not run"),
+        "ADAM-INPUT-001": ("ERROR", "SDTM acceptable to the derive step"),
     }
     out = {**SDTM, **CONF}
     out.update({rid: Rule(rid, sev, desc, lambda *a: []) for rid, (sev, desc) in gx.items()})
@@ -151,6 +174,8 @@ def _validate(ctx, *, scope: str, policy: str) -> int:
         sdtm = read_sdtm(ctx.sdtm, log=ctx.log)
         f, _ = validate_sdtm(sdtm)
         findings += f
+        if not any(x.severity == "ERROR" for x in f):  # else the same problems would be reported twice
+            findings += derive_input_findings(sdtm, ctx.spec)
         inputs += [(f"SDTM.{n}", len(df), df.shape[1]) for n, df in sorted(sdtm.items())]
         did.append(f"SDTM ({len(sdtm)} domains)")
     if scope == "adam" or (scope == "all" and adam_files):

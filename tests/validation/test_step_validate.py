@@ -139,3 +139,19 @@ def test_adam_scope_without_adam_is_a_usage_error(tmp_path):
     assert cli.main(["validate", "--out", str(tmp_path), "--validate-scope", "adam", "--quiet"]) == EXIT_USAGE
     assert "no ADaM datasets" in (tmp_path / "adamforge.log").read_text()
     assert not (tmp_path / "validation").exists()
+
+
+def test_sdtm_gate_reports_what_derive_would_reject(tmp_path):
+    """An arm code derive does not know passes the generic SDTM rules but must stop the gate."""
+    import pandas as pd
+
+    from adamforge.adam.inputs import REQUIRED
+    from adamforge.context import default_spec_dir
+    from adamforge.validation.step import derive_input_findings
+
+    dm = pd.DataFrame({c: ["x"] for c in REQUIRED["DM"]})
+    dm = dm.assign(USUBJID="S-1", ARMCD="PLACEBO", ACTARMCD="PLACEBO", SEX="F", RACE="WHITE", AGEU="YEARS",
+                   AGE=30.0, RFXSTDTC="2020-01-01", RFXENDTC="2020-02-01")
+    found = derive_input_findings({"DM": dm}, default_spec_dir())
+    assert any(f.rule_id == "ADAM-INPUT-001" and f.dataset == "DM" and f.variable == "ARMCD"
+               and "PLACEBO" in f.message for f in found)
