@@ -64,7 +64,8 @@ def check_inputs(adsl: pd.DataFrame, adeff: pd.DataFrame, spec: TlfSpec) -> None
     """Check ADSL/ADEFF against what the spec needs; raise one DataError listing every problem.
 
     Checked: variables present; every endpoint PARAMCD present in ADEFF at Week 8; no arm of an
-    output's population (or of a column) empty; AVAL of responder parameters 0/1/missing.
+    output's population (or of a column) empty; model covariates and CMH strata present for every
+    analysed subject; AVAL of responder parameters 0/1/missing.
     """
     problems: list[str] = []
     for var in sorted(_required_adsl_vars(spec) - set(adsl.columns)):
@@ -88,6 +89,12 @@ def check_inputs(adsl: pd.DataFrame, adeff: pd.DataFrame, spec: TlfSpec) -> None
         pops |= {e.population for e in o.endpoints if e.population}
         for pid in sorted(pops):
             sub = select_population(adsl, spec.populations[pid].where)
+            for var in dict.fromkeys([*spec.covariates, spec.cmh_strata]):  # models need them on every subject
+                blank = sub[var].isna() | (sub[var].astype(str).str.strip() == "")
+                if blank.any():
+                    problems.append(f"ADSL.{var}: missing for {int(blank.sum())} subject(s) of population {pid} "
+                                    f"(e.g. USUBJID={sub.loc[blank, 'USUBJID'].iloc[0]}): a model covariate or "
+                                    f"CMH stratum must be present for every analysed subject")
             for val, lab in spec.arms:
                 if not _eq(sub[spec.arm_var], val).any():
                     problems.append(f"ADSL.{spec.arm_var}={val} ({lab}): no subject in population {pid} "

@@ -111,3 +111,14 @@ def test_non_binary_responder_value_is_an_error(adsl, adeff, tiny_spec):
     adeff.loc[(adeff["PARAMCD"] == "EASI50") & (adeff["USUBJID"] == "S01"), "AVAL"] = 2.0
     with pytest.raises(DataError, match=r"ADEFF.AVAL \[PARAMCD=EASI50\]"):
         ardm.compute_ard(adsl, adeff, tiny_spec)
+
+
+def test_missing_covariate_is_named_not_miscoded(adsl, adeff, tiny_spec_raw):
+    """A subject without STUDYID would otherwise enter the model as the reference study."""
+    tiny_spec_raw["model"]["covariates"] = ["STUDYID"]
+    adsl = adsl.copy()
+    adsl.loc[adsl["USUBJID"] == "S01", "STUDYID"] = None
+    with pytest.raises(DataError) as exc:
+        ardm.compute_ard(adsl, adeff, parse_tlf_spec(tiny_spec_raw))
+    assert any(p.startswith("ADSL.STUDYID: missing for 1 subject(s)") and "USUBJID=S01" in p
+               for p in exc.value.problems)
