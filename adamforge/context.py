@@ -10,9 +10,18 @@ from .progress import Progress
 from .runlog import RunLog
 
 
-def default_spec_dir() -> Path:
-    """The reference study's spec folder shipped with the package (``specs/``)."""
+#: the study ``adamforge run`` reproduces when no ``--study`` or ``--spec`` is given
+DEFAULT_STUDY = "reference"
+
+
+def studies_dir() -> Path:
+    """The folder of the study spec folders shipped with the package (``specs/``)."""
     return Path(str(resources.files("adamforge.specs")))
+
+
+def default_spec_dir() -> Path:
+    """The reference study's spec folder shipped with the package (``specs/reference/``)."""
+    return studies_dir() / DEFAULT_STUDY
 
 
 @dataclasses.dataclass
