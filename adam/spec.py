@@ -44,7 +44,8 @@ __all__ = [
 VARIABLE_TYPES = ("text", "integer", "float", "date")
 ORIGINS = ("Collected", "Derived", "Assigned", "Predecessor", "Protocol")
 CORES = ("Req", "Cond", "Perm", "Exp")
-SECTIONS = ("study", "parameters", "datasets", "codelists", "methods", "value_level", "windows", "endpoints")
+SECTIONS = ("study", "parameters", "datasets", "codelists", "methods", "value_level", "windows", "endpoints",
+            "programs", "plugins")
 _NAME_RE = re.compile(r"^[A-Z][A-Z0-9_]*$")
 
 
@@ -251,6 +252,10 @@ class Spec:
     endpoints: tuple[Endpoint, ...]
     problems: tuple[str, ...] = ()
     files: tuple[Path, ...] = ()
+    #: dataset name -> :class:`adamforge.adam.program.Program` (the dataset programs)
+    programs: Mapping[str, Any] = dataclasses.field(default_factory=lambda: MappingProxyType({}))
+    #: the study's plugin modules as loaded (:class:`adamforge.adam.plugins.LoadedPlugin`)
+    plugins: tuple[Any, ...] = ()
 
     def __eq__(self, other: object) -> bool:
         """Content equality (ignores ``problems`` and ``files``)."""
@@ -261,7 +266,7 @@ class Spec:
     def _content(self):
         return (thaw(self.study), thaw(self.parameters), dict(self.datasets), dict(self.codelists),
                 {k: _method_key(m) for k, m in self.methods.items()}, self.value_level, self.windows,
-                tuple(_endpoint_key(e) for e in self.endpoints))
+                tuple(_endpoint_key(e) for e in self.endpoints), dict(self.programs))
 
     # convenience ---------------------------------------------------------------------
     def method_args(self, method_id: str) -> dict[str, Any]:
@@ -324,7 +329,8 @@ def _opt_int(v: Any) -> int | None:
     return int(v)
 
 
-def build_spec(raw: Mapping[str, Any], *, files: tuple[Path, ...] = (), policy: str = "dev") -> Spec:
+def build_spec(raw: Mapping[str, Any], *, files: tuple[Path, ...] = (), policy: str = "dev",
+               base: str | Path | None = None) -> Spec:
     """Build and cross-check a :class:`Spec` from YAML-shaped data.
 
     Parameters
@@ -332,6 +338,8 @@ def build_spec(raw: Mapping[str, Any], *, files: tuple[Path, ...] = (), policy: 
     raw : mapping with the sections ``study, parameters, datasets, codelists, methods,
         value_level, windows, endpoints`` (see ``docs/spec.md``).
     files : the files it came from (recorded on the spec, for checksums in the run log).
+    base : the spec folder, against which the ``plugins`` section's module files are found
+        (a spec without plugins needs none).
     policy : ``"dev"`` (problems warn, :class:`SpecWarning`) or ``"submission"`` (problems raise
         :class:`DataError` listing every one).
 
@@ -427,13 +435,22 @@ def build_spec(raw: Mapping[str, Any], *, files: tuple[Path, ...] = (), policy: 
                                   crit1=_s(e.get("crit1") or vals[1]), parcat1=_s(e.get("parcat1") or "RESPONDER"),
                                   cases=tuple(cases), components=comps, missing=_s(e.get("missing") or "NRI")))
 
+    from .program import parse_programs
+    from .plugins import load_plugins
+
+    programs, prog_problems = parse_programs(raw.get("programs"))
+    structural += prog_problems
+    plugins, plugin_problems = load_plugins(raw.get("plugins"), base=base)
+    structural += plugin_problems
+
     if structural:
         raise DataError(f"spec is malformed ({len(structural)} problem(s))", structural)
 
     spec = Spec(study=_freeze(dict(raw.get("study") or {})), parameters=_freeze(dict(raw.get("parameters") or {})),
                 datasets=MappingProxyType(datasets), codelists=MappingProxyType(codelists),
                 methods=MappingProxyType(methods), value_level=tuple(value_level), windows=tuple(windows),
-                endpoints=tuple(endpoints), files=tuple(files))
+                endpoints=tuple(endpoints), files=tuple(files), programs=MappingProxyType(programs),
+                plugins=tuple(plugins))
     problems = check_spec(spec)
     spec = dataclasses.replace(spec, problems=tuple(problems))
     _apply_policy(problems, policy)
@@ -482,8 +499,17 @@ def load_spec(folder: str | Path, *, policy: str = "dev", pattern: str = SPEC_PA
     >>> spec = load_spec(default_spec_dir())
     >>> spec.datasets["ADSL"].variables["EFFFL"].label
     'Efficacy Population Flag'
+
+    ``folder`` may also be a Pinnacle 21-style ``.xlsx`` workbook file: it is read by
+    :func:`adamforge.adam.excel.read_spec_xlsx` into the same checked model.
     """
     folder = Path(folder)
+    if folder.suffix.lower() == ".xlsx":
+        if not folder.is_file():
+            raise DataError(f"spec workbook {str(folder)!r} does not exist")
+        from .excel import read_spec_xlsx
+
+        return read_spec_xlsx(folder, policy=policy)
     files = spec_files(folder, pattern)
     if not folder.is_dir() or not files:
         raise DataError(f"spec folder {str(folder)!r} has no ADaM spec files ({pattern})")
@@ -491,7 +517,8 @@ def load_spec(folder: str | Path, *, policy: str = "dev", pattern: str = SPEC_PA
     problems: list[str] = []
     for f in files:
         try:
-            data = yaml.safe_load(f.read_text(encoding="utf-8")) or {}
+            from adamforge.yamlsafe import load_yaml  # bounded, safe: see adamforge.yamlsafe
+            data = load_yaml(f) or {}
         except yaml.YAMLError as exc:
             problems.append(f"{f.name}: not valid YAML: {exc}")
             continue
@@ -507,6 +534,8 @@ def load_spec(folder: str | Path, *, policy: str = "dev", pattern: str = SPEC_PA
                 for k, v in value.items():
                     if k in target:
                         problems.append(f"{f.name}: {key} entry {k!r} defined twice")
+                    if key == "programs" and isinstance(v, Mapping):
+                        v = {**v, "__file__": f.name}  # messages name the file a program came from
                     target[k] = v
             elif isinstance(value, list):
                 merged.setdefault(key, []).extend(value)
@@ -514,7 +543,7 @@ def load_spec(folder: str | Path, *, policy: str = "dev", pattern: str = SPEC_PA
                 problems.append(f"{f.name}: section {key!r} must be a mapping or a list")
     if problems:
         raise DataError(f"spec folder {str(folder)!r} could not be read", problems)
-    return build_spec(merged, files=tuple(files), policy=policy)
+    return build_spec(merged, files=tuple(files), policy=policy, base=folder)
 
 
 # ---------------------------------------------------------------------------------------
@@ -606,6 +635,7 @@ def check_spec(spec: Spec) -> list[str]:
         if cl.id not in used_codelists:
             p.append(f"codelist {cl.id}: defined but not used by any variable or value-level entry")
 
+    used_methods |= {s.method for prog in spec.programs.values() for s in prog.steps if s.method}
     for m in spec.methods.values():
         if m.id not in used_methods:
             p.append(f"method {m.id}: defined but not used by any variable or value-level entry")
@@ -665,6 +695,10 @@ def check_spec(spec: Spec) -> list[str]:
             p.extend(f"{where}: {msg}" for msg in registry.check_criterion(c.criterion))
             for el in c.eligible:
                 p.extend(f"{where}: eligibility {msg}" for msg in registry.check_criterion(el))
+
+    from .program import check_programs
+
+    p.extend(check_programs(spec))
     return p
 
 
