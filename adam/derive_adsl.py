@@ -17,7 +17,6 @@ from ..keys import isin, match_last
 __all__ = [
     "derive_vars_trtp", "derive_var_efffl", "derive_var_region", "derive_var_racegr", "derive_var_agegr",
     "derive_var_disdur", "derive_var_disposition", "derive_var_from_findings", "derive_var_from_param",
-    "derive_var_obsfl", "derive_var_nachfl",
 ]
 
 
@@ -137,7 +136,7 @@ def derive_var_disdur(
     start_var: str,
     end_var: str,
     days_per_year: float = 365.25,
-    new_var: str = "DISDURY",
+    new_var: str,
 ) -> pd.DataFrame:
     """Duration in years: ``(end_var - start_var) / days_per_year`` (missing if a date is)."""
     assert_vars(dataset, [start_var, end_var], dataset="ADSL", fn="derive_var_disdur")
@@ -220,40 +219,4 @@ def derive_var_from_param(
     want = out[paramcd_var] if paramcd_var else pd.Series(paramcd, index=out.index)
     pos = match_last([out["USUBJID"], want], [b["USUBJID"], b["PARAMCD"]])  # left merge on the last record
     out[new_var] = pd.Series(b[source_var].array.take(pos, allow_fill=True), index=out.index)
-    return out
-
-
-def derive_var_obsfl(
-    dataset: pd.DataFrame,
-    bds: pd.DataFrame,
-    *,
-    paramcd: str,
-    avisit: str,
-    new_var: str,
-) -> pd.DataFrame:
-    """Y when the subject has a non-missing analysis record (ANL01FL = Y) of ``paramcd`` at ``avisit``, else N."""
-    assert_vars(dataset, ["USUBJID"], dataset="ADSL", fn="derive_var_obsfl")
-    assert_vars(bds, ["USUBJID", "PARAMCD", "AVISIT", "ANL01FL", "AVAL"], dataset="BDS", fn="derive_var_obsfl")
-    out = dataset.copy(deep=False)  # copy-on-write: the input is never modified
-    hit = bds.loc[(bds["PARAMCD"] == paramcd) & (bds["AVISIT"] == avisit) & (bds["ANL01FL"] == "Y") & bds["AVAL"].notna(), "USUBJID"]
-    out[new_var] = np.where(isin(out["USUBJID"], hit), "Y", "N").astype(object)
-    return out
-
-
-def derive_var_nachfl(
-    dataset: pd.DataFrame,
-    bds: pd.DataFrame,
-    *,
-    success_paramcd: str,
-    observed_var: str = "W8IGAFL",
-    pop_var: str = "EFFFL",
-    new_var: str = "NACHFL",
-) -> pd.DataFrame:
-    """Non-achiever flag: Y when ``pop_var`` = Y, ``observed_var`` = Y and the success parameter's AVAL is not 1."""
-    assert_vars(dataset, ["USUBJID", observed_var, pop_var], dataset="ADSL", fn="derive_var_nachfl")
-    assert_vars(bds, ["USUBJID", "PARAMCD", "AVAL"], dataset="BDS", fn="derive_var_nachfl")
-    out = dataset.copy(deep=False)  # copy-on-write: the input is never modified
-    success = bds.loc[(bds["PARAMCD"] == success_paramcd) & (bds["AVAL"] == 1), "USUBJID"]
-    ok = (out[pop_var] == "Y").to_numpy() & (out[observed_var] == "Y").to_numpy() & ~isin(out["USUBJID"], success)
-    out[new_var] = np.where(ok, "Y", "N").astype(object)
     return out

@@ -26,7 +26,7 @@ def derive_param_window_mean(
     date_var: str = "ADT",
     ref_var: str = "TRTSDT",
     value_var: str = "AVAL",
-    paramcd: str = "ITCHNRS",
+    paramcd: str,
 ) -> pd.DataFrame:
     """One record per subject and target day: the mean of the daily values on the days before it.
 

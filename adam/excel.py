@@ -2,7 +2,8 @@
 
 Sheets: ``Datasets``, ``Variables``, ``ValueLevel``, ``Codelists``, ``Methods`` (as in P21
 Community's ADaM spec template) plus ``Windows``, ``Endpoints``, ``Parameters`` and ``Study``
-for what the ADaM engine needs beyond define.xml. Structured cells (method arguments, endpoint
+for what the ADaM engine needs beyond define.xml, and the optional ``Programs`` (the dataset
+programs: a row per program, Step 0, and a row per step) and ``Plugins`` (module files). Structured cells (method arguments, endpoint
 cases, parameter values) hold JSON text: data, never code.
 
 The reader is separate from the model (as in metacore): it builds the same YAML-shaped data
@@ -35,6 +36,14 @@ SHEETS: dict[str, list[str]] = {
                   "Cases (JSON)"],
     "Parameters": ["Name", "Value (JSON)"],
     "Study": ["Name", "Value (JSON)"],
+}
+
+#: sheets a workbook may leave out (a P21 workbook of another team has none of them)
+OPTIONAL_SHEETS: dict[str, list[str]] = {
+    # one row per program (Step 0: class, output, population) and one per step, in order
+    "Programs": ["Dataset", "Step", "Class", "Output", "Population (JSON)", "ID", "Method", "Derive",
+                 "Arguments (JSON)", "Inputs (JSON)", "Result", "Verb", "Verb Value (JSON)"],
+    "Plugins": ["Module"],
 }
 
 
@@ -79,7 +88,11 @@ def write_spec_xlsx(spec: Spec, path: str | Path) -> Path:
         rows["Parameters"].append([k, _j(v)])
     for k, v in spec.study.items():
         rows["Study"].append([k, _j(v)])
-    for sheet, header in SHEETS.items():
+    rows["Programs"] = _program_rows(spec)
+    rows["Plugins"] = [[p.source] for p in spec.plugins]
+    for sheet, header in {**SHEETS, **OPTIONAL_SHEETS}.items():
+        if sheet in OPTIONAL_SHEETS and not rows[sheet]:
+            continue
         ws = wb.create_sheet(sheet)
         ws.append(header)
         for c in ws[1]:
@@ -97,14 +110,66 @@ def write_spec_xlsx(spec: Spec, path: str | Path) -> Path:
     return path
 
 
+def _input_raw(inp) -> dict:
+    raw: dict[str, Any] = {"from": list(inp.sources) if len(inp.sources) > 1 else inp.sources[0]}
+    if inp.where:
+        raw["where"] = thaw(inp.where)
+    if inp.keep is not None:
+        raw["keep"] = list(inp.keep) if isinstance(inp.keep, tuple) else inp.keep
+    return raw
+
+
+def _program_rows(spec: Spec) -> list[list[Any]]:
+    rows: list[list[Any]] = []
+    for name, prog in spec.programs.items():
+        pop = json.dumps(_input_raw(prog.population), ensure_ascii=False) if prog.population else None
+        rows.append([name, 0, prog.class_, "Y" if prog.output else "N", pop] + [None] * 8)
+        for st in prog.steps:
+            rows.append([name, st.index, None, None, None, st.id or None, st.method or None, st.derive or None,
+                         _j(st.args) if st.args else None,
+                         json.dumps([_input_raw(i) for i in st.inputs], ensure_ascii=False) if st.inputs else None,
+                         st.result if st.result != "replace" else None, st.verb or None,
+                         _j(st.value) if st.verb else None])
+    return rows
+
+
+def _programs_raw(recs: list[dict], problems: list[str]) -> dict[str, dict]:
+    out: dict[str, dict] = {}
+    for r in sorted(recs, key=lambda r: (r["_row"])):
+        name, where = str(r["Dataset"]), f"Programs row {r['_row']}"
+        prog = out.setdefault(name, {"steps": []})
+        if r["Step"] in (0, "0"):
+            prog["class"] = r["Class"] or ""
+            prog["output"] = str(r["Output"] or "Y").upper() != "N"
+            pop = _json(r["Population (JSON)"], where, problems)
+            if pop:
+                prog["population"] = pop
+            continue
+        step: dict[str, Any] = {}
+        for key, col in (("id", "ID"), ("method", "Method"), ("derive", "Derive"), ("result", "Result")):
+            if r[col]:
+                step[key] = r[col]
+        args = _json(r["Arguments (JSON)"], where, problems)
+        if args:
+            step["args"] = args
+        inputs = _json(r["Inputs (JSON)"], where, problems)
+        if inputs:
+            step["inputs"] = inputs
+        if r["Verb"]:
+            step[str(r["Verb"])] = _json(r["Verb Value (JSON)"], where, problems)
+        prog["steps"].append(step)
+    return out
+
+
 def _records(wb, sheet: str, problems: list[str]) -> list[dict]:
     if sheet not in wb.sheetnames:
-        problems.append(f"sheet {sheet!r} is missing")
+        if sheet not in OPTIONAL_SHEETS:
+            problems.append(f"sheet {sheet!r} is missing")
         return []
     ws = wb[sheet]
     it = ws.iter_rows(values_only=True)
     header = [h for h in next(it, ())]
-    need = SHEETS[sheet]
+    need = SHEETS.get(sheet) or OPTIONAL_SHEETS[sheet]
     miss = [h for h in need if h not in header]
     if miss:
         problems.append(f"sheet {sheet}: column(s) missing: {', '.join(miss)}")
@@ -140,7 +205,7 @@ def read_spec_xlsx(path: str | Path, *, policy: str = "dev") -> Spec:
     path = Path(path)
     wb = load_workbook(path, read_only=True, data_only=True)
     problems: list[str] = []
-    recs = {s: _records(wb, s, problems) for s in SHEETS}
+    recs = {s: _records(wb, s, problems) for s in {**SHEETS, **OPTIONAL_SHEETS}}
     if problems:
         raise DataError(f"spec workbook {path.name} is malformed", problems)
 
@@ -189,6 +254,10 @@ def read_spec_xlsx(path: str | Path, *, policy: str = "dev") -> Spec:
     study = {str(r["Name"]): _json(r["Value (JSON)"], f"Study row {r['_row']}", problems) for r in recs["Study"]}
     if problems:
         raise DataError(f"spec workbook {path.name} is malformed", problems)
+    programs = _programs_raw(recs["Programs"], problems)
+    if problems:
+        raise DataError(f"spec workbook {path.name} is malformed", problems)
     raw = {"study": study, "parameters": parameters, "datasets": datasets, "codelists": codelists, "methods": methods,
-           "value_level": value_level, "windows": windows, "endpoints": endpoints}
-    return build_spec(raw, files=(path,), policy=policy)
+           "value_level": value_level, "windows": windows, "endpoints": endpoints, "programs": programs,
+           "plugins": [str(r["Module"]) for r in recs["Plugins"] if r["Module"]]}
+    return build_spec(raw, files=(path,), policy=policy, base=path.parent)

@@ -15,7 +15,8 @@ same record):
 ``in``, ``not_in``             one of / none of a list
 ``eq_ci``, ``in_ci``,          as ``eq`` / ``in`` / ``not_in``, text compared without case
 ``not_in_ci``                  (``Scrnfail`` matches ``SCRNFAIL``) and without edge blanks
-``lt``, ``le``, ``gt``, ``ge``  numeric or date comparison (a date as ``"2014-01-31"``)
+``lt``, ``le``, ``gt``, ``ge``  numeric or date comparison (a date as ``"2014-01-31"``; on a
+                               text variable, text order: ISO 8601 dates compare in time)
 ``eq_var`` ... ``ge_var``      comparison with another variable of the record
 ``missing``                    ``true``: the value is missing (NaN, NaT, ``None`` or blank
                                text); ``false``: present
@@ -125,6 +126,10 @@ def _op(df: pd.DataFrame, var: str, op: str, value: Any) -> np.ndarray:
         else:
             other = _coerce_value(col, value)
         left = col
+        if _is_texty(col) and isinstance(other, str):  # ISO 8601 text sorts in time order
+            left = _text(col)
+            res = {"lt": left < other, "le": left <= other, "gt": left > other, "ge": left >= other}[base]
+            return present & res.fillna(False).to_numpy(dtype=bool)
         if not pd.api.types.is_datetime64_any_dtype(col.dtype) and not (op in _VAR_OPS and _is_texty(col)):
             left = pd.to_numeric(col, errors="coerce")
             if op in _VAR_OPS:

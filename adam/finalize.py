@@ -21,7 +21,7 @@ from .spec import DatasetSpec, Spec
 
 __all__ = [
     "check_variables", "apply_keep_order", "apply_types", "check_lengths", "check_codelists", "check_keys",
-    "sort_by_keys", "finalize_dataset", "write_parquet",
+    "sort_by_keys", "apply_sequence", "finalize_dataset", "write_parquet",
 ]
 
 _MAX_EXAMPLES = 5
@@ -132,6 +132,25 @@ def sort_by_keys(df: pd.DataFrame, ds: DatasetSpec) -> pd.DataFrame:
     return df.sort_values(keys, kind="stable", na_position="first").reset_index(drop=True)
 
 
+#: the classes whose records are numbered per subject (``ASEQ``) when the program did not number them
+SEQUENCED_CLASSES = ("BDS", "OCCDS", "BASIC DATA STRUCTURE", "OCCURRENCE DATA STRUCTURE")
+
+
+def apply_sequence(df: pd.DataFrame, ds: DatasetSpec, class_: str = "", *, seq_var: str = "ASEQ") -> pd.DataFrame:
+    """Number the records of each subject 1, 2, ... in key order (``ASEQ``), the class's finishing.
+
+    Applies when the dataset is of a sequenced class (BDS, OCCDS: the program's class or the
+    spec's), its spec has ``seq_var`` and the program did not derive it; otherwise returns ``df``.
+    """
+    cls = (class_ or ds.class_).upper()
+    if seq_var not in ds.variables or seq_var in df.columns or cls not in SEQUENCED_CLASSES or "USUBJID" not in df.columns:
+        return df
+    keys = [k for k in ds.keys if k in df.columns and k != seq_var]
+    out = df.sort_values(keys or ["USUBJID"], kind="stable", na_position="first").reset_index(drop=True)
+    out[seq_var] = out.groupby("USUBJID", sort=False).cumcount().to_numpy() + 1
+    return out
+
+
 def finalize_dataset(df: pd.DataFrame, spec: Spec, name: str, *, policy: str = "dev") -> tuple[pd.DataFrame, list[str]]:
     """Keep, order, type, check lengths/codelists/keys and sort a dataset by its spec.
 
@@ -149,6 +168,8 @@ def finalize_dataset(df: pd.DataFrame, spec: Spec, name: str, *, policy: str = "
     if policy not in ("dev", "submission"):
         raise ValueError("policy must be 'dev' or 'submission'")
     ds = spec.datasets[name]
+    prog = spec.programs.get(name) if getattr(spec, "programs", None) else None
+    df = apply_sequence(df, ds, prog.class_ if prog is not None else "")
     problems = check_variables(df, ds)
     out = apply_keep_order(df, ds)
     out = apply_types(out, ds)

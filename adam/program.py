@@ -118,7 +118,7 @@ class Program:
     output: bool
     population: InputSpec | None
     steps: tuple[Step, ...]
-    file: str = ""
+    file: str = dataclasses.field(default="", compare=False)
 
     def where(self, step: Step | None = None) -> str:
         """``adam_programs.yaml: ADSL step 3 (...)`` for messages."""
@@ -418,7 +418,7 @@ def required_inputs(spec) -> dict[str, tuple[str, ...] | None]:
                 out[src] = None
                 continue
             if inp.keep == "predecessors":
-                names = set(_predecessors(spec, prog.dataset, src))
+                names = {var for _, var in _predecessors(spec, prog.dataset, src)}
             else:
                 names = set(inp.keep or ())
             names |= filters.variables(inp.where)
@@ -540,14 +540,21 @@ def _run_verb(df: pd.DataFrame, step: Step, env, spec, prog: Program, where: str
     raise AssertionError(step.verb)
 
 
-def run_programs(sdtm: Mapping[str, pd.DataFrame], spec, *, log: Callable[[str], None] | None = None) -> ProgramRun:
-    """Run the spec's programs on SDTM frames; every dataset built, outputs and work datasets.
+def run_programs(sdtm: Mapping[str, pd.DataFrame] | dict, spec, *, log: Callable[[str], None] | None = None,
+                 keep_work: bool = False, consume: bool = False) -> ProgramRun:
+    """Run the spec's programs on SDTM frames; the datasets built.
+
+    Memory stays bounded by what is still to be read: a domain or work dataset is released as
+    soon as no later program reads it.
 
     Parameters
     ----------
     sdtm : upper-case domain name -> DataFrame.
     spec : a spec with programs (:func:`adamforge.adam.spec.load_spec`).
     log : called with one line per program and step (record counts), for the run log.
+    keep_work : also return the work datasets (``output: false``), e.g. to inspect them.
+    consume : ``sdtm`` is a dict the caller hands over: its domains are removed from it as they
+        are released (the caller keeps no reference to millions of records it no longer needs).
 
     Raises
     ------
@@ -567,8 +574,15 @@ def run_programs(sdtm: Mapping[str, pd.DataFrame], spec, *, log: Callable[[str],
         if log is not None:
             log(msg)
 
-    env: dict[str, pd.DataFrame] = dict(sdtm)
-    for name in program_order(spec.programs):
+    env: dict[str, pd.DataFrame] = sdtm if consume and isinstance(sdtm, dict) else dict(sdtm)
+    order = program_order(spec.programs)
+    last_read: dict[str, int] = {}
+    for i, name in enumerate(order):
+        for r in spec.programs[name].reads():
+            last_read[r] = i
+    keep = {n for n, p in spec.programs.items() if p.output or keep_work}
+    kept: dict[str, pd.DataFrame] = {}
+    for i, name in enumerate(order):
         prog = spec.programs[name]
         if prog.population is not None:
             df = _read_input(prog.population, env, prog.where() + " population", spec, name, population=True)
@@ -583,7 +597,14 @@ def run_programs(sdtm: Mapping[str, pd.DataFrame], spec, *, log: Callable[[str],
                 df = _run_derivation(df, step, env, spec, prog, where, registry)
             note(f"{name}: {step.label}: {len(df)} record(s)")
         env[name] = df
-    return ProgramRun(datasets={k: env[k] for k in spec.programs}, log=lines)
+        if name in keep:
+            kept[name] = df
+        for r in [r for r, last in last_read.items() if last == i and r in env]:
+            del env[r]  # nothing later reads it
+        if name not in last_read or last_read[name] < i:
+            env.pop(name, None)
+        del df
+    return ProgramRun(datasets={k: kept[k] for k in spec.programs if k in kept}, log=lines)
 
 
 def _run_derivation(df, step: Step, env, spec, prog: Program, where: str, registry) -> pd.DataFrame:
@@ -615,3 +636,41 @@ def describe_programs(spec) -> list[str]:
         for s in prog.steps:
             out.append(f"  {s.label}" + ("" if not s.inputs else " <- " + "; ".join(i.describe() for i in s.inputs)))
     return out
+
+
+def input_readers(spec) -> dict[str, dict[str, tuple[str, ...]]]:
+    """Who reads what: SDTM domain -> variable -> the program steps that read it.
+
+    The key ``""`` of a domain lists every reader of the domain; a reader that takes every
+    variable (``keep: all`` or no keep) names no variable. Readers are described as
+    :meth:`Program.where` does (``adam_programs.yaml: program ADSL step 3 (...)``), for the input
+    checks' messages (a missing domain or variable names the step that needs it).
+    """
+    out: dict[str, dict[str, list[str]]] = {}
+
+    def add(inp: InputSpec, prog: Program, step: Step | None) -> None:
+        label = prog.where(step) + ("" if step is not None else " population")
+        for src in inp.sources:
+            if src in spec.programs:
+                continue
+            entry = out.setdefault(src, {})
+            entry.setdefault("", []).append(label)
+            if inp.keep == "all":
+                continue
+            if inp.keep == "predecessors":
+                names = list(_predecessors(spec, prog.dataset, src))
+            else:
+                names = list(inp.keep or ())
+            names += sorted(filters.variables(inp.where) - set(names))
+            for v in names:
+                readers = entry.setdefault(str(v), [])
+                if label not in readers:
+                    readers.append(label)
+
+    for prog in spec.programs.values():
+        if prog.population:
+            add(prog.population, prog, None)
+        for s in prog.steps:
+            for inp in s.inputs:
+                add(inp, prog, s)
+    return {d: {v: tuple(r) for v, r in vs.items()} for d, vs in sorted(out.items())}

@@ -165,10 +165,9 @@ _DERIVATIONS: dict[str, str] = {
     "derive_var_disposition": "adamforge.adam.derive_adsl:derive_var_disposition",
     "derive_var_from_findings": "adamforge.adam.derive_adsl:derive_var_from_findings",
     "derive_var_from_param": "adamforge.adam.derive_adsl:derive_var_from_param",
-    "derive_var_obsfl": "adamforge.adam.derive_adsl:derive_var_obsfl",
-    "derive_var_nachfl": "adamforge.adam.derive_adsl:derive_var_nachfl",
     # dates
     "derive_vars_dt": "adamforge.adam.dates:derive_vars_dt",
+    "derive_vars_dy": "adamforge.adam.days:derive_vars_dy",
     # BDS
     "derive_vars_avisit": "adamforge.adam.derive_bds:derive_vars_avisit",
     "derive_var_ablfl": "adamforge.adam.derive_bds:derive_var_ablfl",
@@ -179,6 +178,32 @@ _DERIVATIONS: dict[str, str] = {
     "derive_param_window_mean": "adamforge.adam.derive_params:derive_param_window_mean",
     "derive_param_item_total": "adamforge.adam.derive_params:derive_param_item_total",
     "derive_param_responders": "adamforge.adam.responders:derive_param_responders",
+    # ---- generic vocabulary A: merges, flags, summaries, dates, durations, categories ----
+    "derive_vars_merged": "adamforge.adam.merge:derive_vars_merged",
+    "derive_var_merged_exist_flag": "adamforge.adam.merge:derive_var_merged_exist_flag",
+    "derive_var_merged_summary": "adamforge.adam.summaries:derive_var_merged_summary",
+    "derive_vars_dt_imputed": "adamforge.adam.dates:derive_vars_dt_imputed",
+    "derive_vars_dtm": "adamforge.adam.dates:derive_vars_dtm",
+    "derive_vars_duration": "adamforge.adam.durations:derive_vars_duration",
+    "derive_var_round": "adamforge.adam.rounding:derive_var_round",
+    "derive_var_cat_by_range": "adamforge.adam.categories:derive_var_cat_by_range",
+    "derive_var_cat_by_map": "adamforge.adam.categories:derive_var_cat_by_map",
+    "derive_var_flag_if": "adamforge.adam.categories:derive_var_flag_if",
+    "derive_var_assign": "adamforge.adam.categories:derive_var_assign",
+    "derive_var_copy": "adamforge.adam.categories:derive_var_copy",
+    "derive_var_coalesce": "adamforge.adam.categories:derive_var_coalesce",
+    "derive_var_compute": "adamforge.adam.categories:derive_var_compute",
+    # ---- generic vocabulary B: BDS records, windows, LOCF, computed parameters, OCCDS, TTE ----
+    "derive_var_extreme_flag": "adamforge.adam.bds:derive_var_extreme_flag",
+    "derive_vars_analysis_window": "adamforge.adam.bds:derive_vars_analysis_window",
+    "derive_var_analysis_flag_closest": "adamforge.adam.bds:derive_var_analysis_flag_closest",
+    "derive_locf_records": "adamforge.adam.bds:derive_locf_records",
+    "derive_param_computed": "adamforge.adam.bds:derive_param_computed",
+    "derive_param_sum_items": "adamforge.adam.bds:derive_param_sum_items",
+    "derive_var_trtemfl": "adamforge.adam.occds:derive_var_trtemfl",
+    "derive_var_occurrence_flags": "adamforge.adam.occds:derive_var_occurrence_flags",
+    "derive_vars_query": "adamforge.adam.occds:derive_vars_query",
+    "derive_param_tte": "adamforge.adam.tte:derive_param_tte",
 }
 
 
@@ -205,11 +230,18 @@ class _Registry(Mapping):
 REGISTRY: Mapping[str, Callable] = _Registry(_DERIVATIONS)
 
 
-def get(name: str) -> Callable:
-    """The registered derivation ``name`` (KeyError naming the vocabulary if unknown)."""
-    if name not in REGISTRY:
-        raise KeyError(f"{name!r} is not a registered derivation ({', '.join(sorted(REGISTRY))})")
-    return REGISTRY[name]
+def get(name: str, *, plugins: tuple = ()) -> Callable:
+    """The derivation ``name``: a built-in of :data:`REGISTRY`, else one of the spec's ``plugins``.
+
+    ``plugins`` are :class:`adamforge.adam.plugins.LoadedPlugin` (``spec.plugins``). KeyError
+    naming the vocabulary if unknown.
+    """
+    if name in REGISTRY:
+        return REGISTRY[name]
+    for plug in plugins:
+        if name in plug.functions:
+            return plug.functions[name]
+    raise KeyError(f"{name!r} is not a registered derivation ({', '.join(sorted(REGISTRY))})")
 
 
 def check_arguments(fn: Callable, args: Mapping[str, Any], *, complete: bool = False) -> list[str]:
@@ -221,11 +253,93 @@ def check_arguments(fn: Callable, args: Mapping[str, Any], *, complete: bool = F
     sig = inspect.signature(fn)
     kwonly = {n: p for n, p in sig.parameters.items() if p.kind is p.KEYWORD_ONLY}
     msgs = []
-    for k in args:
+    hints = _hints(fn)
+    for k, v in args.items():
         if k not in kwonly:
             msgs.append(f"argument {k!r} is not a keyword argument of {fn.__name__} (accepted: {', '.join(kwonly)})")
+        elif k in hints and not (isinstance(v, str) and v.startswith("@")) and not _conforms(v, hints[k]):
+            msgs.append(f"argument {k!r} of {fn.__name__} must be {_describe_type(hints[k])}, got {_yaml_kind(v)} {v!r}")
     if complete:
         for n, p in kwonly.items():
             if p.default is p.empty and n not in args:
                 msgs.append(f"required argument {n!r} of {fn.__name__} is missing")
     return msgs
+
+
+# ---------------------------------------------------------------------------------------
+# argument types: a spec value checked against the function's annotation
+# ---------------------------------------------------------------------------------------
+
+def _hints(fn: Callable) -> dict[str, Any]:
+    import typing
+
+    try:
+        return typing.get_type_hints(fn)
+    except Exception:  # noqa: BLE001 - an annotation we cannot resolve is not checked
+        return {}
+
+
+def _yaml_kind(v: Any) -> str:
+    if isinstance(v, bool):
+        return "true/false"
+    if isinstance(v, (int, float)):
+        return "a number"
+    if isinstance(v, str):
+        return "text"
+    if isinstance(v, Mapping):
+        return "a mapping"
+    if isinstance(v, (list, tuple)):
+        return "a list"
+    return "null" if v is None else type(v).__name__
+
+
+def _conforms(v: Any, hint: Any) -> bool:
+    """Whether a YAML value fits a simple annotation (unknown annotations always fit)."""
+    import collections.abc as cabc
+    import types
+    import typing
+
+    if hint is Any or hint is object:
+        return True
+    origin = typing.get_origin(hint)
+    if origin in (typing.Union, types.UnionType):
+        return any(_conforms(v, h) for h in typing.get_args(hint))
+    if origin is typing.Literal:
+        return v in typing.get_args(hint)
+    if hint is type(None):
+        return v is None
+    if hint is bool:
+        return isinstance(v, bool)
+    if hint is int:
+        return isinstance(v, int) and not isinstance(v, bool)
+    if hint is float:
+        return isinstance(v, (int, float)) and not isinstance(v, bool)
+    if hint is str:
+        return isinstance(v, str)
+    target = origin or hint
+    if target in (list, tuple, cabc.Sequence, cabc.Iterable, cabc.Collection):
+        return isinstance(v, (list, tuple))
+    if target in (dict, cabc.Mapping):
+        return isinstance(v, Mapping)
+    return True
+
+
+def _describe_type(hint: Any) -> str:
+    import collections.abc as cabc
+    import types
+    import typing
+
+    origin = typing.get_origin(hint)
+    if origin in (typing.Union, types.UnionType):
+        return " or ".join(dict.fromkeys(_describe_type(h) for h in typing.get_args(hint)))
+    if origin is typing.Literal:
+        return "one of " + ", ".join(repr(a) for a in typing.get_args(hint))
+    names = {bool: "true/false", int: "a whole number", float: "a number", str: "text", type(None): "null"}
+    if hint in names:
+        return names[hint]
+    target = origin or hint
+    if target in (list, tuple, cabc.Sequence, cabc.Iterable, cabc.Collection):
+        return "a list"
+    if target in (dict, cabc.Mapping):
+        return "a mapping"
+    return getattr(hint, "__name__", str(hint))

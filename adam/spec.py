@@ -45,7 +45,7 @@ VARIABLE_TYPES = ("text", "integer", "float", "date")
 ORIGINS = ("Collected", "Derived", "Assigned", "Predecessor", "Protocol")
 CORES = ("Req", "Cond", "Perm", "Exp")
 SECTIONS = ("study", "parameters", "datasets", "codelists", "methods", "value_level", "windows", "endpoints",
-            "programs", "plugins")
+            "programs", "plugins", "inputs")
 _NAME_RE = re.compile(r"^[A-Z][A-Z0-9_]*$")
 
 
@@ -256,6 +256,8 @@ class Spec:
     programs: Mapping[str, Any] = dataclasses.field(default_factory=lambda: MappingProxyType({}))
     #: the study's plugin modules as loaded (:class:`adamforge.adam.plugins.LoadedPlugin`)
     plugins: tuple[Any, ...] = ()
+    #: what the study asks of its SDTM input (:class:`adamforge.adam.input_rules.InputRules`)
+    inputs: Any = None
 
     def __eq__(self, other: object) -> bool:
         """Content equality (ignores ``problems`` and ``files``)."""
@@ -442,6 +444,10 @@ def build_spec(raw: Mapping[str, Any], *, files: tuple[Path, ...] = (), policy: 
     structural += prog_problems
     plugins, plugin_problems = load_plugins(raw.get("plugins"), base=base)
     structural += plugin_problems
+    from .input_rules import parse_inputs
+
+    inputs, input_problems = parse_inputs(raw.get("inputs"))
+    structural += input_problems
 
     if structural:
         raise DataError(f"spec is malformed ({len(structural)} problem(s))", structural)
@@ -450,7 +456,7 @@ def build_spec(raw: Mapping[str, Any], *, files: tuple[Path, ...] = (), policy: 
                 datasets=MappingProxyType(datasets), codelists=MappingProxyType(codelists),
                 methods=MappingProxyType(methods), value_level=tuple(value_level), windows=tuple(windows),
                 endpoints=tuple(endpoints), files=tuple(files), programs=MappingProxyType(programs),
-                plugins=tuple(plugins))
+                plugins=tuple(plugins), inputs=inputs)
     problems = check_spec(spec)
     spec = dataclasses.replace(spec, problems=tuple(problems))
     _apply_policy(problems, policy)
@@ -644,7 +650,10 @@ def check_spec(spec: Spec) -> list[str]:
         for k, v in m.args.items():
             if isinstance(v, str) and v.startswith("@") and v[1:] not in spec.parameters:
                 p.append(f"method {m.id}: argument {k} refers to parameter {v[1:]!r}, which is not defined")
-        if m.function:
+        run_by_steps = {st.method for prog in spec.programs.values() for st in prog.steps if st.method}
+        if m.function and spec.programs and m.id not in run_by_steps:
+            p.append(f"method {m.id}: names function {m.function!r}, but no program step runs the method")
+        if m.function and m.id not in run_by_steps:  # a step's method is checked with its step
             try:
                 fn = registry.REGISTRY[m.function] if m.function in registry.REGISTRY else None
             except (ImportError, AttributeError) as exc:  # a registry entry that does not import
@@ -699,6 +708,9 @@ def check_spec(spec: Spec) -> list[str]:
     from .program import check_programs
 
     p.extend(check_programs(spec))
+    from .input_rules import check_inputs
+
+    p.extend(check_inputs(spec))
     return p
 
 

@@ -1,10 +1,10 @@
-"""The ``derive`` step: SDTM -> ADSL and ADEFF, driven by the spec.
+"""The ``derive`` step: SDTM -> the spec's ADaM datasets, by the spec's programs.
 
 ``adamforge derive`` reads SDTM (``--sdtm``, default ``<out>/sdtm``), loads the spec
-(``--spec``), checks the input (every problem in one error), derives and finalises both datasets
-and writes ``<out>/adam/adsl.parquet`` and ``<out>/adam/adeff.parquet`` atomically. A failed run
-writes nothing and removes the previous Parquet files of these datasets, so no stale file looks
-valid.
+(``--spec`` / ``--study``), checks the input (every problem in one error), runs the dataset
+programs (:mod:`adamforge.adam.program`), finalises every output dataset by its spec and writes
+``<out>/adam/<dataset>.parquet`` atomically. A failed run writes nothing and removes the
+previous Parquet files of the spec's datasets, so no stale file looks valid.
 """
 
 from __future__ import annotations
@@ -16,82 +16,82 @@ import pandas as pd
 
 from adamforge.errors import EXIT_OK, DataError
 
-from . import adeff as _adeff
-from . import adsl as _adsl
 from .finalize import finalize_dataset, write_parquet
-from .inputs import REQUIRED, check_sdtm, slim_sdtm
+from .inputs import check_sdtm
+from .program import required_inputs, run_programs
 from .spec import Spec, load_spec
 
-HELP = "derive ADaM datasets (ADSL, ADEFF) from SDTM, driven by the spec"
+HELP = "derive the spec's ADaM datasets from SDTM, driven by the spec's programs"
 
-OUTPUTS = {"ADSL": "adsl.parquet", "ADEFF": "adeff.parquet"}
+
+def output_files(spec: Spec) -> dict[str, str]:
+    """Dataset name -> Parquet file name of every output dataset of the spec (``adsl.parquet``)."""
+    return {name: f"{name.lower()}.parquet" for name in spec.datasets}
 
 
 @dataclasses.dataclass(frozen=True)
 class AdamResult:
-    """The derived datasets and the problems finalisation found (``policy="dev"``)."""
+    """The derived datasets, the problems finalisation found (``policy="dev"``), the step log."""
 
     datasets: Mapping[str, pd.DataFrame]
     problems: tuple[str, ...]
+    steps: tuple[str, ...] = ()
 
 
-def _week8_records(observed: pd.DataFrame, adeff: pd.DataFrame) -> pd.DataFrame:
-    """The analysis records the subgroup flags read: observed ANL01FL records and the responders."""
-    obs = observed.loc[(observed["ANL01FL"] == "Y").to_numpy(), ["USUBJID", "PARAMCD", "AVISIT", "ANL01FL", "AVAL"]]
-    resp = adeff.loc[(adeff["PARCAT1"] == "RESPONDER").to_numpy(), ["USUBJID", "PARAMCD", "AVISIT", "ANL01FL", "AVAL"]]
-    return pd.concat([obs, resp], ignore_index=True)
-
-
-def derive_adam(sdtm: Mapping[str, pd.DataFrame], spec: Spec, *, policy: str = "dev") -> AdamResult:
-    """Derive and finalise ADSL and ADEFF from SDTM frames.
+def derive_adam(sdtm: Mapping[str, pd.DataFrame], spec: Spec, *, policy: str = "dev", log=None,
+                consume: bool = False) -> AdamResult:
+    """Run the spec's programs on SDTM frames and finalise every output dataset.
 
     Parameters
     ----------
     sdtm : upper-case domain name -> DataFrame (``adamforge.sdtm_io.read_sdtm``).
-    spec : from :func:`adamforge.adam.spec.load_spec`.
+    spec : from :func:`adamforge.adam.spec.load_spec`, with programs.
     policy : ``"dev"`` (finalisation problems are returned) or ``"submission"`` (they raise).
+    log : called with one line per program step (record counts).
+    consume : ``sdtm`` is a dict handed over: domains are removed from it once no program reads
+        them (lower peak memory on big studies).
 
     Raises
     ------
-    DataError : the SDTM input has problems (all of them listed), or a finalisation problem
-        under ``policy="submission"``.
+    DataError : the SDTM input has problems (all of them listed), a step fails (named by spec
+        file, program and step), or a finalisation problem under ``policy="submission"``.
     """
     problems = check_sdtm(sdtm, spec)
     if problems:
-        raise DataError(f"SDTM input is not fit to derive ADSL/ADEFF ({len(problems)} problem(s))", problems)
-    # ---- ADSL from SDTM ----------------------------------------------------------------
-    adsl = _adsl.create_adsl_core(sdtm, spec)
-    # ---- observed efficacy records, baselines into ADSL ----------------------------------
-    observed = _adeff.create_observed(sdtm, adsl, spec)
-    adsl = _adsl.add_baselines(adsl, observed, spec)
-    # ---- ADEFF with responders, subgroup flags -------------------------------------------
-    adeff = _adeff.create_adeff(observed, adsl, spec)
-    adsl = _adsl.add_subgroup_flags(adsl, _week8_records(observed, adeff), spec)
-    adeff = _adeff.add_nachfl(adeff, adsl)
-    # ---- finalise from the spec -----------------------------------------------------------
+        raise DataError(f"SDTM input is not fit to derive the ADaM datasets ({len(problems)} problem(s))", problems)
+    run = run_programs(sdtm, spec, log=log, consume=consume)
+    del sdtm
     out, found = {}, []
-    for name, df in (("ADSL", adsl), ("ADEFF", adeff)):
-        final, probs = finalize_dataset(df, spec, name, policy=policy)
+    for name, prog in spec.programs.items():
+        if not prog.output:
+            continue
+        final, probs = finalize_dataset(run.datasets.pop(name), spec, name, policy=policy)
         out[name] = final
         found += probs
-    return AdamResult(datasets=out, problems=tuple(found))
+    return AdamResult(datasets=out, problems=tuple(found), steps=tuple(run.log))
 
 
-def _read_slim(folder, log) -> dict[str, pd.DataFrame]:
-    """Read the domains the programs need one at a time, keeping only the needed variables.
+def _read_slim(folder, log, spec: Spec, encoding: str | None = None) -> dict[str, pd.DataFrame]:
+    """Read the domains the programs read, one at a time, keeping only the variables they name.
 
-    A required domain that is absent is left out here and reported by the input check with
-    every other problem.
+    The domains and variables follow from the spec's programs
+    (:func:`adamforge.adam.program.required_inputs`). A domain that is absent is left out here
+    and reported by the input check with every other problem.
     """
     from pathlib import Path
 
+    from adamforge.readers import domain_files
     from adamforge.sdtm_io import read_sdtm
 
-    present = {p.stem.upper() for p in Path(folder).iterdir() if p.suffix.lower() == ".xpt"} if Path(folder).is_dir() else set()
+    present = set(domain_files(folder)) if Path(folder).is_dir() else set()  # XPT, Parquet, JSON or CSV
     out: dict[str, pd.DataFrame] = {}
-    for dom in REQUIRED:
+    kw = {"encoding": encoding} if encoding else {}
+    for dom, variables in required_inputs(spec).items():
         if dom in present:
-            out.update(slim_sdtm(read_sdtm(folder, [dom], log=log)))
+            df = read_sdtm(folder, [dom], log=log, **kw)[dom]
+            if variables is not None:
+                df = df[[c for c in variables if c in df.columns]]
+            out[dom] = df
     return out
 
 
@@ -101,12 +101,23 @@ def add_arguments(parser) -> None:
                         help="spec and finalisation problems: warn (dev, default) or stop (submission)")
 
 
+def _remove_previous(adam_dir, spec: Spec | None, log) -> None:
+    """A failed derive removes the previous outputs (the spec's datasets; every Parquet file without a spec)."""
+    from adamforge.io import remove_stale
+
+    names = output_files(spec).values() if spec is not None else sorted(p.name for p in adam_dir.glob("*.parquet"))
+    for name in names:
+        if remove_stale(adam_dir / name):
+            log.note(f"Removed stale {adam_dir / name} (this run failed).")
+
+
 def run(args, ctx) -> int:
     """Run the derive step (see the module docstring)."""
-    from adamforge.io import atomic_path, remove_stale
+    from adamforge.io import atomic_path
 
     policy = getattr(args, "spec_policy", "dev")
     adam_dir = ctx.out / "adam"
+    spec = None
     try:
         import warnings
 
@@ -115,19 +126,20 @@ def run(args, ctx) -> int:
             spec = load_spec(ctx.spec, policy=policy)
         for f in spec.files:
             ctx.log.input_file(f, "Spec")
+        for plug in spec.plugins:
+            ctx.log.note(f"Plugin {plug.source} loaded from {plug.path}  sha256={plug.sha256} "
+                         f"(derivations: {', '.join(sorted(plug.functions))})")
         for p in spec.problems:
             ctx.log.warning(f"spec: {p}")
         del caught
-        sdtm = _read_slim(ctx.sdtm, ctx.log)
-        result = derive_adam(sdtm, spec, policy=policy)
+        result = derive_adam(_read_slim(ctx.sdtm, ctx.log, spec, getattr(ctx, "encoding", None)), spec,
+                             policy=policy, log=ctx.log.note, consume=True)
     except DataError:
-        for name in OUTPUTS.values():
-            if remove_stale(adam_dir / name):
-                ctx.log.note(f"Removed stale {adam_dir / name} (this run failed).")
+        _remove_previous(adam_dir, spec, ctx.log)
         raise
     for p in result.problems:
         ctx.log.warning(p)
-    for name, fname in OUTPUTS.items():
+    for name, fname in output_files(spec).items():
         df = result.datasets[name]
         with atomic_path(adam_dir / fname) as tmp:
             write_parquet(df, tmp, spec.datasets[name])

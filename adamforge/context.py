@@ -36,6 +36,7 @@ class RunContext:
     spec : the spec folder (default: the reference study's).
     log : the run log.
     quiet : suppress notes and progress on the terminal.
+    encoding : text encoding of XPT/CSV input (``--encoding``); ``None`` is UTF-8.
     """
 
     out: Path
@@ -43,13 +44,20 @@ class RunContext:
     spec: Path
     log: RunLog
     quiet: bool = False
+    encoding: str | None = None
+
+    @property
+    def spec_dir(self) -> Path:
+        """The folder of the spec's companion files (``tlf.yaml``, ``adam_analysis.yaml``): the spec
+        folder, or the folder holding the spec workbook when ``--spec`` names an ``.xlsx`` file."""
+        return self.spec if self.spec.suffix.lower() != ".xlsx" else self.spec.parent
 
     @property
     def data_notice(self) -> str:
         """The synthetic-data notice when the SDTM input is the simulated study, else ``""``."""
         from .provenance import data_notice
 
-        return data_notice(self.sdtm)
+        return data_notice(self.sdtm, encoding=self.encoding)
 
     def progress(self, step: str, total: int) -> Progress:
         """A progress display for ``step`` with ``total`` units of work."""

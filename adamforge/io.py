@@ -17,7 +17,7 @@ import tempfile
 from pathlib import Path
 from typing import Iterator
 
-from .errors import UsageError
+from .errors import AdamforgeError, UsageError
 
 
 def sha256_file(path: str | os.PathLike, chunk: int = 1 << 20) -> str:
@@ -146,13 +146,79 @@ def reproducible_zip(data: bytes) -> bytes:
     return out.getvalue()
 
 
+class CleanupError(AdamforgeError):
+    """An earlier output or leftover that must go could not be removed (exit 1); names the path."""
+
+
 def remove_stale(path: str | os.PathLike) -> bool:
-    """Remove a previous output (file or folder) that a failed run made stale. True if removed."""
+    """Remove a previous output (file or folder) that a failed run made stale. True if removed.
+
+    A removal that fails (read-only folder, immutable file...) raises :class:`CleanupError`
+    naming the path: a stale output that stays must never pass silently.
+    """
     p = Path(path)
-    if p.is_dir():
-        shutil.rmtree(p)
-        return True
-    if p.exists():
-        p.unlink()
-        return True
+    try:
+        if p.is_dir() and not p.is_symlink():
+            shutil.rmtree(p)
+            return True
+        if p.exists() or p.is_symlink():
+            p.unlink()
+            return True
+    except OSError as exc:
+        where = exc.filename if getattr(exc, "filename", None) else p
+        raise CleanupError(f"could not remove {str(p)!r}"
+                           + (f" ({where})" if str(where) != str(p) else "")
+                           + f": {exc.strerror or exc}") from None
     return False
+
+
+def safe_child(root: str | os.PathLike, name: str, *, what: str = "name") -> Path:
+    """``root / name``, checked to stay inside ``root``; the path every output built from a
+    user-given name (an option value, a spec dataset name, a file name from the input) goes through.
+
+    ``name`` must be a relative path without ``..`` parts whose resolved location (symbolic links
+    followed) is inside ``root``. Raises :class:`UsageError` naming ``what`` and the value.
+
+    >>> safe_child("out/compare", "adsl")                      # doctest: +SKIP
+    PosixPath('out/compare/adsl')
+    >>> safe_child("out/compare", "../adam")                   # doctest: +SKIP
+    Traceback (most recent call last):
+    adamforge.errors.UsageError: name '../adam' would write outside out/compare ...
+    """
+    text = os.fspath(name) if isinstance(name, os.PathLike) else str(name)
+    why = ""
+    if not text or text.strip() in (".", ""):
+        why = "it is empty"
+    elif "\x00" in text:
+        why = "it holds a NUL character"
+    elif os.path.isabs(text) or text.startswith(("/", "\\")) or (len(text) > 1 and text[1] == ":"):
+        why = "it is an absolute path"
+    elif any(part == ".." for part in text.replace("\\", "/").split("/")):
+        why = "it climbs out with '..'"
+    base = Path(root)
+    dest = base / text
+    if not why:
+        real_root = os.path.realpath(base)
+        real = os.path.realpath(dest)
+        if os.path.commonpath([real_root, real]) != real_root or real == real_root:
+            why = "it resolves outside the folder (symbolic link?)"
+    if why:
+        raise UsageError(f"{what} {text!r} would write outside {base}: {why}; give a plain name")
+    return dest
+
+
+_SAS_NAME = __import__("re").compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def check_sas_name(name: object, *, what: str = "dataset name", max_len: int = 8) -> str:
+    """``name`` if it is a valid SAS name (letters, digits, underscore, starting with a letter or
+    underscore, at most ``max_len`` characters: 8 for an XPT v5 dataset); else
+    :class:`~adamforge.errors.DataError` naming ``what``, the value and the rule. Checked under
+    every policy, before a file name is made from it."""
+    from .errors import DataError
+
+    text = str(name) if name is not None else ""
+    if not _SAS_NAME.match(text) or len(text) > max_len:
+        raise DataError(f"{what} {text!r} is not a valid SAS name (rule: letters, digits and underscore, starting "
+                        f"with a letter or underscore, at most {max_len} characters); no file is made from it")
+    return text

@@ -15,20 +15,22 @@ from . import SYNTHETIC_DATA_NOTICE
 
 
 @functools.lru_cache(maxsize=16)
-def _notice_for(folder: str, ts_mtime: float) -> str:
+def _notice_for(folder: str, ts_mtime: float, encoding: str | None = None) -> str:
     from .sdtm_io import read_sdtm
 
-    ts = read_sdtm(folder, ["TS"])["TS"]
+    ts = read_sdtm(folder, ["TS"], encoding=encoding)["TS"]
     if not {"TSPARMCD", "TSVAL"} <= set(ts.columns):
         return ""
     src = ts.loc[ts["TSPARMCD"] == "DATASRC", "TSVAL"].astype(str)
     return SYNTHETIC_DATA_NOTICE if src.str.upper().str.startswith("SYNTHETIC").any() else ""
 
 
-def data_notice(sdtm_folder: str | Path) -> str:
-    """The synthetic-data notice if the SDTM in ``sdtm_folder`` is simulated, else ``""``."""
+def data_notice(sdtm_folder: str | Path, encoding: str | None = None) -> str:
+    """The synthetic-data notice if the SDTM in ``sdtm_folder`` is simulated, else ``""``.
+
+    ``encoding``: of the TS file (``--encoding``), as for :func:`adamforge.sdtm_io.read_sdtm`."""
     folder = Path(sdtm_folder)
     ts = next((p for p in folder.glob("*") if p.name.lower() == "ts.xpt"), None) if folder.is_dir() else None
     if ts is None:
         return ""
-    return _notice_for(str(folder), ts.stat().st_mtime)
+    return _notice_for(str(folder), ts.stat().st_mtime, encoding)

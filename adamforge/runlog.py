@@ -111,6 +111,16 @@ class RunLog:
         self.lines.append(f"NOTE: Step {step.upper()} started.")
         if not self.quiet:
             print(f"[{step}] started", file=self.stream)
+        self.checkpoint()
+
+    def checkpoint(self) -> None:
+        """Write the log so far (atomically), ending with an "in progress" line, so a run killed
+        mid-step leaves a log of how far it got instead of the previous run's log."""
+        if self.path is None or not self.path.parent.is_dir():
+            return
+        trailer = [f"NOTE: Run in progress (pid {os.getpid()}): the log is complete only when it ends with "
+                   "the 'Run ended' line; otherwise the run was interrupted here."]
+        write_text_atomic(self.path, "\n".join(self.lines + [""] + trailer) + "\n")
 
     def step_end(self, step: str, *, ok: bool, status: str | None = None) -> float:
         """Mark the end of a step; returns its real time in seconds."""

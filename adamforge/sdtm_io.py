@@ -1,10 +1,11 @@
 """Reading and writing an SDTM folder.
 
-A folder of SDTM holds one SAS XPORT file per domain (``dm.xpt``, ``rs.xpt``, ...), as sponsors
-deliver them. adamforge's own simulator also writes a Parquet copy of each domain and a
-``manifest.json`` tying each copy to the SHA-256 of its XPT file; :func:`read_sdtm` reads the
-Parquet copy only when the XPT file beside it is byte for byte the one the copy was made from,
-and the XPT file otherwise (so replacing ``dm.xpt`` by hand is always honoured).
+A folder of SDTM holds one file per domain: SAS XPORT (``dm.xpt``, ``rs.xpt``, ...), as sponsors
+deliver them, or Parquet, Dataset-JSON or CSV (read by :mod:`adamforge.readers`; XPT first when a
+domain has several). adamforge's own simulator also writes a Parquet copy of each domain and a
+``manifest.json`` with the SHA-256 and record count of each file; :func:`read_sdtm` checks every
+file the manifest lists against it (a truncated or edited file is an error), and reads the
+Parquet copy of an XPT file only when both match the manifest.
 """
 
 from __future__ import annotations
@@ -74,16 +75,68 @@ def write_sdtm(
     return manifest
 
 
-def read_sdtm(folder: str | os.PathLike, domains: Iterable[str] | None = None, *, log=None) -> dict[str, pd.DataFrame]:
+def read_manifest(folder: str | os.PathLike) -> dict[str, dict]:
+    """The ``manifest.json`` of an SDTM folder (``{}`` when there is none).
+
+    Raises :class:`~adamforge.errors.DataError` when it exists but is not a JSON object of
+    domain entries (a truncated manifest is an error, never ignored).
+    """
+    path = Path(folder) / MANIFEST
+    if not path.exists():
+        return {}
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise DataError(f"{path}: truncated or malformed manifest: {exc}") from None
+    if not isinstance(doc, dict) or not all(isinstance(v, dict) for v in doc.values()):
+        raise DataError(f"{path}: malformed manifest: expected an object of domain entries")
+    return doc
+
+
+def check_against_manifest(path: Path, domain: str, entry: Mapping, *, observations: int | None = None,
+                           digest: str | None = None) -> None:
+    """Check a domain file against its ``manifest.json`` entry: SHA-256 and observations.
+
+    The manifest names the XPT file (``xpt``, ``xpt_sha256``) and the Parquet copy (``parquet``,
+    ``parquet_sha256``) with the domain's ``observations``. A file the manifest lists whose
+    checksum or record count differs raises :class:`DataError` naming the file and the expected
+    and actual values; a file it does not list is not checked.
+    """
+    kind = next((k for k in ("xpt", "parquet") if entry.get(k) == path.name), None)
+    if kind is None:
+        return
+    problems = []
+    want = entry.get(f"{kind}_sha256")
+    if want is not None:
+        got = digest or sha256_file(path)
+        if got != want:
+            problems.append(f"SHA-256 is {got}, the manifest says {want}")
+    if observations is not None and entry.get("observations") is not None and observations != entry["observations"]:
+        problems.append(f"{observations} records, the manifest says {entry['observations']}")
+    if problems:
+        raise DataError(f"SDTM {domain}: {path} does not match {MANIFEST} (changed or truncated after it was "
+                        "written; re-create the folder or remove the manifest)", problems)
+
+
+def read_sdtm(folder: str | os.PathLike, domains: Iterable[str] | None = None, *, log=None,
+              encoding: str | None = None) -> dict[str, pd.DataFrame]:
     """Read the SDTM domains of ``folder`` into DataFrames keyed by upper-case domain name.
 
     Parameters
     ----------
-    folder : a folder of ``<domain>.xpt`` files (any case), optionally with adamforge's Parquet
-        copies and ``manifest.json``.
-    domains : only these domains (default: every ``.xpt`` in the folder). A requested domain
-        that is absent raises :class:`~adamforge.errors.DataError` naming it.
+    folder : a folder with one file per domain (any case): ``<domain>.xpt``, ``.parquet``,
+        ``.json`` (Dataset-JSON) or ``.csv``. When a domain has several, the first of
+        :data:`adamforge.readers.SDTM_PRECEDENCE` is read: XPT (the submission format), then
+        Parquet, Dataset-JSON, CSV; the run log names the file read for each domain.
+    domains : only these domains (default: every domain with a file in the folder). A requested
+        domain that is absent raises :class:`~adamforge.errors.DataError` naming it.
     log : an optional :class:`~adamforge.runlog.RunLog`; each input is logged with its SHA-256.
+    encoding : text encoding of XPT and CSV files (default UTF-8; e.g. ``"cp1252"``).
+
+    When ``manifest.json`` is present (the simulator writes one), every file it lists is checked
+    against it: SHA-256 and record count; a mismatch is an error naming the file. An XPT file
+    whose Parquet copy the manifest ties to it (same checksums) is read through the copy (faster,
+    same data).
 
     Returns
     -------
@@ -91,45 +144,42 @@ def read_sdtm(folder: str | os.PathLike, domains: Iterable[str] | None = None, *
         ``{"DM": DataFrame, ...}``; text variables as ``str`` with ``""`` for missing, numeric
         variables as float64 (SAS has one numeric type).
     """
+    from .readers import domain_files, manifest_entry, read_dataset_file
+
     folder = Path(folder)
     if not folder.is_dir():
         raise UsageError(f"SDTM folder {str(folder)!r} does not exist")
-    files = {p.stem.upper(): p for p in sorted(folder.iterdir()) if p.suffix.lower() == ".xpt"}
-    manifest = {}
-    if (folder / MANIFEST).exists():
-        manifest = json.loads((folder / MANIFEST).read_text())
+    files = domain_files(folder)
+    manifest = read_manifest(folder)
     wanted = [d.upper() for d in domains] if domains is not None else sorted(files)
     missing = [d for d in wanted if d not in files]
     if missing:
         raise DataError(f"SDTM folder {folder}: domain(s) missing: {', '.join(missing)} "
-                        f"(expected {', '.join(m.lower() + '.xpt' for m in missing)})")
+                        f"(expected {', '.join(m.lower() + '.xpt' for m in missing)}, or .parquet, .json, .csv)")
     out: dict[str, pd.DataFrame] = {}
     for d in wanted:
-        xpt = files[d]
-        digest = sha256_file(xpt)
+        path, others = files[d][0], files[d][1:]
+        digest = sha256_file(path)
+        entry = manifest_entry(manifest, d)
         if log is not None:
-            log.lines.append(f"NOTE: Input {xpt}  sha256={digest}")
-        entry = manifest.get(d, {})
-        pq = folder / entry.get("parquet", "-")
-        if entry.get("xpt_sha256") == digest and pq.exists() and sha256_file(pq) == entry.get("parquet_sha256"):
-            out[d] = pd.read_parquet(pq)
+            log.lines.append(f"NOTE: Input {path}  sha256={digest}")
+            log.lines.append(f"NOTE: SDTM {d} read from {path.name}"
+                             + (f" (also present, not read: {', '.join(p.name for p in others)})" if others else ""))
+        check_against_manifest(path, d, entry, digest=digest)
+        pq = folder / str(entry.get("parquet", "-"))
+        if (path.suffix.lower() == ".xpt" and entry.get("xpt") == path.name and entry.get("xpt_sha256") == digest
+                and pq.is_file() and sha256_file(pq) == entry.get("parquet_sha256")):
+            out[d] = pd.read_parquet(pq)  # the verified copy of this very XPT file
         else:
-            out[d] = _normalise(_read_xpt_any(xpt, log))
+            out[d] = _normalise(read_dataset_file(path, encoding=encoding, what=f"SDTM {d} file").data)
+        check_against_manifest(path, d, entry, observations=len(out[d]), digest=digest)
         if log is not None:
             log.dataset("SDTM", d, len(out[d]), out[d].shape[1])
     return out
 
 
-def _read_xpt_any(path: Path, log=None) -> pd.DataFrame:
-    import pyreadstat
+def _read_xpt_any(path: Path, log=None, encoding: str | None = None) -> pd.DataFrame:
+    """Read one XPT file (kept for callers of the old reader; see :mod:`adamforge.readers`)."""
+    from .readers import read_dataset_file
 
-    try:
-        df, _ = pyreadstat.read_xport(os.fspath(path))
-    except Exception as first:  # noqa: BLE001 - pyreadstat raises its own ReadstatError
-        try:
-            df, _ = pyreadstat.read_xport(os.fspath(path), encoding="cp1252")
-        except Exception:
-            raise DataError(f"{path.name}: cannot be read as SAS XPORT: {first}") from None
-        if log is not None:
-            log.warning(f"{path.name} is not UTF-8; read as Windows-1252 (cp1252).")
-    return df
+    return read_dataset_file(path, encoding=encoding).data

@@ -2,7 +2,7 @@
 
 For each scale, a first process simulates the SDTM and saves it as Parquet (not timed); a second
 process - like ``adamforge derive`` - reads it and runs each phase of the derivation (input checks,
-ADSL, observed ADEFF records, responders, finalisation, writing the Parquet outputs), printing
+the spec's dataset programs, with the time of each program, finalisation, writing Parquet), printing
 the wall time of each and the process's peak RSS (``resource.getrusage``) after each.
 Target (issue 3): scale 100 (about 125,000 subjects, several million diary rows) under 60 s
 and 6 GB on the 2-core machine.
@@ -32,12 +32,10 @@ def _simulate(scale: int, folder: Path) -> None:
 def _derive(folder: Path) -> dict:
     import pandas as pd
 
-    from adamforge.adam import adeff as A
-    from adamforge.adam import adsl as S
     from adamforge.adam.finalize import finalize_dataset, write_parquet
-    from adamforge.adam.inputs import check_sdtm, slim_sdtm
+    from adamforge.adam.inputs import check_sdtm
+    from adamforge.adam.program import required_inputs, run_programs
     from adamforge.adam.spec import load_spec
-    from adamforge.adam.step import _week8_records
     from adamforge.context import default_spec_dir
 
     phases = []
@@ -50,49 +48,48 @@ def _derive(folder: Path) -> dict:
                        resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024))
 
     def read():
-        state["sdtm"] = {}
-        for p in sorted(folder.glob("*.parquet")):  # one domain at a time, slimmed, as the step does
-            state["sdtm"].update(slim_sdtm({p.stem.upper(): pd.read_parquet(p)}))
         state["spec"] = load_spec(default_spec_dir())
+        state["sdtm"] = {}
+        for dom, variables in required_inputs(state["spec"]).items():  # one domain at a time, slimmed
+            df = pd.read_parquet(folder / f"{dom.lower()}.parquet")
+            state["sdtm"][dom] = df if variables is None else df[[c for c in variables if c in df.columns]]
 
     def checks():
         assert check_sdtm(state["sdtm"], state["spec"]) == []
 
-    def adsl_core():
-        state["adsl"] = S.create_adsl_core(state["sdtm"], state["spec"])
+    program_times: dict[str, list[float]] = {}
 
-    def observed():
-        state["obs"] = A.create_observed(state["sdtm"], state["adsl"], state["spec"])
-        state["adsl"] = S.add_baselines(state["adsl"], state["obs"], state["spec"])
-        del state["sdtm"]
+    def programs():
+        last = [time.perf_counter(), time.process_time()]
 
-    def responders():
-        spec = state["spec"]
-        adeff = A.create_adeff(state["obs"], state["adsl"], spec)
-        state["adsl"] = S.add_subgroup_flags(state["adsl"], _week8_records(state["obs"], adeff), spec)
-        state["adeff"] = A.add_nachfl(adeff, state["adsl"])
-        del state["obs"]
+        def tick(line: str) -> None:  # called after each population and step: time per program
+            name = line.split(":", 1)[0]
+            t, c = time.perf_counter(), time.process_time()
+            acc = program_times.setdefault(name, [0.0, 0.0])
+            acc[0] += t - last[0]
+            acc[1] += c - last[1]
+            last[:] = [t, c]
+
+        state["run"] = run_programs(state.pop("sdtm"), state["spec"], log=tick, consume=True)
 
     def finalize():
-        state["ADSL"] = finalize_dataset(state.pop("adsl"), state["spec"], "ADSL")[0]
-        state["ADEFF"] = finalize_dataset(state.pop("adeff"), state["spec"], "ADEFF")[0]
+        spec, run = state["spec"], state.pop("run")
+        state["final"] = {n: finalize_dataset(run.datasets[n], spec, n)[0] for n, p in spec.programs.items() if p.output}
 
     def write():
-        for name in ("ADSL", "ADEFF"):
-            write_parquet(state[name], folder / f"out_{name.lower()}.parquet", state["spec"].datasets[name])
+        for name, df in state["final"].items():
+            write_parquet(df, folder / f"out_{name.lower()}.parquet", state["spec"].datasets[name])
 
     t0 = time.perf_counter()
     phase("read SDTM + spec", read)
-    rows = {}
+    rows = {k: len(state["sdtm"][k]) for k in ("DM", "RS", "QS") if k in state["sdtm"]}
     phase("input checks", checks)
-    rows = {k: len(state["sdtm"][k]) for k in ("DM", "RS", "QS")}
-    phase("ADSL (SDTM part)", adsl_core)
-    phase("ADEFF observed + ADSL baselines", observed)
-    phase("ADEFF responders + ADSL flags", responders)
-    phase("finalise ADSL + ADEFF", finalize)
+    phase("programs", programs)
+    phase("finalise", finalize)
     phase("write Parquet", write)
     return {"rows": rows, "phases": phases, "total": time.perf_counter() - t0,
-            "out_rows": {"ADSL": len(state["ADSL"]), "ADEFF": len(state["ADEFF"])},
+            "programs": program_times,
+            "out_rows": {n: len(df) for n, df in state["final"].items()},
             "maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
 
 
@@ -120,10 +117,13 @@ def main(argv: list[str]) -> int:
             continue
         res = json.loads(r.stdout.strip().splitlines()[-1])
         rows = ", ".join(f"{d} {n:,}" for d, n in res["rows"].items())
-        print(f"\nscale {k} (simulated in {sim:.0f} s): SDTM {rows}; "
-              f"ADSL {res['out_rows']['ADSL']:,} rows, ADEFF {res['out_rows']['ADEFF']:,} rows")
+        outs = ", ".join(f"{n} {r:,} rows" for n, r in res["out_rows"].items())
+        print(f"\nscale {k} (simulated in {sim:.0f} s): SDTM {rows}; {outs}")
         for name, secs, cpu, mb in res["phases"]:
             print(f"  {name:<34} {secs:7.2f} s wall {cpu:7.2f} s CPU   peak RSS so far {mb:8.0f} MB")
+            if name == "programs":
+                for prog, (w, c) in res["programs"].items():
+                    print(f"    {prog:<32} {w:7.2f} s wall {c:7.2f} s CPU")
         cpu = sum(p[2] for p in res["phases"])
         print(f"  {'derive total':<34} {res['total']:7.2f} s wall {cpu:7.2f} s CPU   peak RSS {res['maxrss_mb']:8.0f} MB")
     return 0

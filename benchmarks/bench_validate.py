@@ -54,7 +54,7 @@ def main(argv=None) -> int:
     print(f"reading: {t_read:.1f} s (not counted)")
 
     t0, c0 = time.perf_counter(), time.process_time()
-    r1 = validate_sdtm_run(sdtm)
+    r1 = validate_sdtm_run(sdtm, spec)
     t1, c1 = time.perf_counter(), time.process_time()
     r2 = validate_adam_run(adam, spec, labels=labels)  # includes importing great_expectations (~3 s)
     t2, c2 = time.perf_counter(), time.process_time()

@@ -1,6 +1,9 @@
 """Analysis results data (ARD): every number any output shows, unformatted, in one tidy table.
 
-Computed from ADSL and ADEFF only (contract names), driven by the TLF spec. Rendering reads the
+Computed from two datasets only, driven by the TLF spec: the subject-level dataset (ADSL class:
+populations, arms, baseline rows) and the analysis dataset of the endpoints' records (a BDS
+dataset: PARAMCD, AVISIT, AVAL at the spec's ``analysis_visit``); which datasets these are is the
+TLF spec's ``datasets`` (or the ADaM spec's classes, see :mod:`adamforge.tlf.step`). Rendering reads the
 ARD, never the ADaM data, so QC can compare the numbers and not only the text.
 
 Columns (:data:`ARD_COLUMNS`): ``output_id``, ``population`` (population id of the spec),
@@ -33,7 +36,17 @@ __all__ = ["ARD_COLUMNS", "compute_ard", "check_inputs", "select_population", "r
            "ard_to_json", "ard_value", "ard_char"]
 
 ARD_COLUMNS = ["output_id", "population", "group", "parameter", "label", "statistic", "value", "value_char"]
-RESPONDER_VISIT = "Week 8"
+RESPONDER_VISIT = "Week 8"  # the default of the TLF spec's analysis_visit
+
+
+def _names(spec: TlfSpec) -> tuple[str, str]:
+    """Names of the subject-level and analysis datasets for messages."""
+    return (getattr(spec, "subject_dataset", "") or "ADSL",
+            getattr(spec, "analysis_dataset", "") or "analysis dataset")
+
+
+def _visit(spec: TlfSpec) -> str:
+    return getattr(spec, "visit", "") or RESPONDER_VISIT
 
 
 def _eq(s: pd.Series, value: Any) -> pd.Series:
@@ -61,29 +74,32 @@ def _required_adsl_vars(spec: TlfSpec) -> set[str]:
 
 
 def check_inputs(adsl: pd.DataFrame, adeff: pd.DataFrame, spec: TlfSpec) -> None:
-    """Check ADSL/ADEFF against what the spec needs; raise one DataError listing every problem.
+    """Check the subject-level (``adsl``) and analysis (``adeff``) datasets against what the spec
+    needs; raise one DataError listing every problem.
 
-    Checked: variables present; every endpoint PARAMCD present in ADEFF at Week 8; no arm of an
+    Checked: variables present; every endpoint PARAMCD present at the analysis visit; no arm of an
     output's population (or of a column) empty; model covariates and CMH strata present for every
     analysed subject; AVAL of responder parameters 0/1/missing.
     """
     problems: list[str] = []
+    sl, an = _names(spec)
+    visit = _visit(spec)
     for var in sorted(_required_adsl_vars(spec) - set(adsl.columns)):
-        problems.append(f"ADSL.{var}: variable required by the TLF spec is missing")
+        problems.append(f"{sl}.{var}: variable required by the TLF spec is missing")
     for var in sorted({"USUBJID", "PARAMCD", "AVISIT", "AVAL"} - set(adeff.columns)):
-        problems.append(f"ADEFF.{var}: variable required by the TLF spec is missing")
+        problems.append(f"{an}.{var}: variable required by the TLF spec is missing")
     if problems:
         raise DataError(f"TLF input: {len(problems)} problem(s)", problems)
     if adsl["USUBJID"].duplicated().any():
         dups = adsl.loc[adsl["USUBJID"].duplicated(), "USUBJID"].unique()[:5]
-        problems.append(f"ADSL.USUBJID: not one record per subject (e.g. USUBJID={', '.join(map(str, dups))})")
-    wk8 = adeff[adeff["AVISIT"] == RESPONDER_VISIT]
+        problems.append(f"{sl}.USUBJID: not one record per subject (e.g. USUBJID={', '.join(map(str, dups))})")
+    wk8 = adeff[adeff["AVISIT"] == visit]
     present = set(wk8["PARAMCD"].dropna().astype(str))
     for o in spec.outputs:
         if o.kind in ("response", "listing"):
             missing = [e.paramcd for e in o.endpoints if e.paramcd not in present]
             if missing:
-                problems.append(f"ADEFF.PARAMCD: {', '.join(missing)} not found at AVISIT={RESPONDER_VISIT!r} "
+                problems.append(f"{an}.PARAMCD: {', '.join(missing)} not found at AVISIT={visit!r} "
                                 f"(needed by {o.id})")
         pops = {o.population} if o.population else set()
         pops |= {e.population for e in o.endpoints if e.population}
@@ -92,34 +108,35 @@ def check_inputs(adsl: pd.DataFrame, adeff: pd.DataFrame, spec: TlfSpec) -> None
             for var in dict.fromkeys([*spec.covariates, spec.cmh_strata]):  # models need them on every subject
                 blank = sub[var].isna() | (sub[var].astype(str).str.strip() == "")
                 if blank.any():
-                    problems.append(f"ADSL.{var}: missing for {int(blank.sum())} subject(s) of population {pid} "
+                    problems.append(f"{sl}.{var}: missing for {int(blank.sum())} subject(s) of population {pid} "
                                     f"(e.g. USUBJID={sub.loc[blank, 'USUBJID'].iloc[0]}): a model covariate or "
                                     f"CMH stratum must be present for every analysed subject")
             for val, lab in spec.arms:
                 if not _eq(sub[spec.arm_var], val).any():
-                    problems.append(f"ADSL.{spec.arm_var}={val} ({lab}): no subject in population {pid} "
+                    problems.append(f"{sl}.{spec.arm_var}={val} ({lab}): no subject in population {pid} "
                                     f"({spec.populations[pid].label}) of {o.id}: an empty arm cannot be summarised")
     for pc in sorted(present & {e.paramcd for o in spec.outputs for e in o.endpoints}):
         aval = wk8.loc[wk8["PARAMCD"] == pc, "AVAL"]
         bad = aval.dropna()[~aval.dropna().isin([0, 1])]
         if len(bad):
-            problems.append(f"ADEFF.AVAL [PARAMCD={pc}]: responder values must be 0, 1 or missing "
+            problems.append(f"{an}.AVAL [PARAMCD={pc}]: responder values must be 0, 1 or missing "
                             f"(found {sorted(set(bad.tolist()))[:5]})")
         dup = wk8.loc[wk8["PARAMCD"] == pc, "USUBJID"]
         if dup.duplicated().any():
-            problems.append(f"ADEFF [PARAMCD={pc}, AVISIT={RESPONDER_VISIT}]: more than one record for "
+            problems.append(f"{an} [PARAMCD={pc}, AVISIT={visit}]: more than one record for "
                             f"USUBJID={dup[dup.duplicated()].iloc[0]}")
     if problems:
         raise DataError(f"TLF input: {len(problems)} problem(s)", problems)
 
 
-def response_frame(adsl_pop: pd.DataFrame, adeff: pd.DataFrame, endpoint: Endpoint) -> pd.DataFrame:
-    """One record per subject of ``adsl_pop`` with ``AVAL`` of ``endpoint`` at Week 8 (plus ``DTYPE``).
+def response_frame(adsl_pop: pd.DataFrame, adeff: pd.DataFrame, endpoint: Endpoint,
+                   visit: str = RESPONDER_VISIT) -> pd.DataFrame:
+    """One record per subject of ``adsl_pop`` with ``AVAL`` of ``endpoint`` at ``visit`` (plus ``DTYPE``).
 
     ``denominator: evaluable`` keeps subjects with a non-missing AVAL; ``all`` keeps every
     subject and counts a missing AVAL as 0 (not achieved).
     """
-    rec = adeff[(adeff["PARAMCD"] == endpoint.paramcd) & (adeff["AVISIT"] == RESPONDER_VISIT)]
+    rec = adeff[(adeff["PARAMCD"] == endpoint.paramcd) & (adeff["AVISIT"] == visit)]
     cols = ["USUBJID", "AVAL"] + (["DTYPE"] if "DTYPE" in rec.columns else [])
     df = adsl_pop.merge(rec[cols], on="USUBJID", how="left", validate="one_to_one")
     if endpoint.denominator == "all":
@@ -184,7 +201,7 @@ def _response(out: _Rows, o: Output, adsl: pd.DataFrame, adeff: pd.DataFrame, sp
     for e in o.endpoints:
         pid = e.population or o.population
         pop = select_population(adsl, spec.populations[pid].where)
-        df = response_frame(pop, adeff, e)
+        df = response_frame(pop, adeff, e, _visit(spec))
         for val, lab in spec.arms:
             y = df.loc[_eq(df[spec.arm_var], val), "AVAL"]
             n, n_den = int(y.sum()), len(y)
@@ -221,8 +238,8 @@ def compute_ard(adsl: pd.DataFrame, adeff: pd.DataFrame, spec: TlfSpec) -> pd.Da
 
     Parameters
     ----------
-    adsl : ADSL (one record per subject).
-    adeff : ADEFF (BDS; the Week 8 responder parameters are used).
+    adsl : the subject-level dataset (one record per subject).
+    adeff : the analysis dataset (BDS; the endpoint parameters at the spec's analysis visit are used).
     spec : the TLF spec.
 
     Returns
@@ -237,7 +254,7 @@ def compute_ard(adsl: pd.DataFrame, adeff: pd.DataFrame, spec: TlfSpec) -> pd.Da
     # only what the outputs use: every later subset copies fewer columns
     adsl = adsl[sorted(_required_adsl_vars(spec))]
     keep = [c for c in ("USUBJID", "PARAMCD", "AVISIT", "AVAL", "DTYPE") if c in adeff.columns]
-    adeff = adeff.loc[(adeff["AVISIT"] == RESPONDER_VISIT)
+    adeff = adeff.loc[(adeff["AVISIT"] == _visit(spec))
                       & adeff["PARAMCD"].isin({e.paramcd for o in spec.outputs for e in o.endpoints}), keep]
     out = _Rows()
     for o in spec.outputs:

@@ -30,21 +30,28 @@ def _arm_of(value, spec: TlfSpec) -> tuple[int, str]:
 def create_listing_frame(adsl: pd.DataFrame, adeff: pd.DataFrame, o: Output, spec: TlfSpec) -> pd.DataFrame:
     """One record per subject of the listing's population, sorted by arm and USUBJID.
 
-    Columns: USUBJID, ARM (label), BLIGA, W8IGA (observed Week 8 IGA) and one status column per
-    component PARAMCD (see :func:`status_text`).
+    ``adsl`` is the subject-level dataset, ``adeff`` the analysis dataset. Columns: USUBJID, ARM
+    (label), one column per value of the listing's ``values`` (a subject-level variable, or the
+    observed AVAL of a parameter at the analysis visit: column ``<PARAMCD>@VISIT``), then one
+    status column per component PARAMCD (see :func:`status_text`).
     """
+    visit = getattr(spec, "visit", "") or RESPONDER_VISIT
     pop = select_population(adsl, spec.populations[o.population].where)
-    df = pop[["USUBJID", spec.arm_var] + (["BLIGA"] if "BLIGA" in pop.columns else [])].copy()
+    subj_vars = [v.var for v in o.values if v.var and v.var in pop.columns]
+    df = pop[["USUBJID", spec.arm_var] + list(dict.fromkeys(subj_vars))].copy()
     found = [_arm_of(a, spec) for a in df[spec.arm_var]]
     df["_ORD"] = [i for i, _lab in found]
     df["ARM"] = [lab for _i, lab in found]
-    iga = adeff[(adeff["PARAMCD"] == "IGA") & (adeff["AVISIT"] == RESPONDER_VISIT)]
-    if "ANL01FL" in iga.columns and iga["ANL01FL"].eq("Y").any():
-        iga = iga[iga["ANL01FL"] == "Y"]
-    iga = iga.drop_duplicates("USUBJID")[["USUBJID", "AVAL"]].rename(columns={"AVAL": "W8IGA"})
-    df = df.merge(iga, on="USUBJID", how="left")
+    for v in o.values:
+        if not v.paramcd:
+            continue
+        obs = adeff[(adeff["PARAMCD"] == v.paramcd) & (adeff["AVISIT"] == visit)]
+        if "ANL01FL" in obs.columns and obs["ANL01FL"].eq("Y").any():
+            obs = obs[obs["ANL01FL"] == "Y"]
+        obs = obs.drop_duplicates("USUBJID")[["USUBJID", "AVAL"]].rename(columns={"AVAL": v.column})
+        df = df.merge(obs, on="USUBJID", how="left")
     for e in o.endpoints:
-        rec = adeff[(adeff["PARAMCD"] == e.paramcd) & (adeff["AVISIT"] == RESPONDER_VISIT)]
+        rec = adeff[(adeff["PARAMCD"] == e.paramcd) & (adeff["AVISIT"] == visit)]
         cols = ["USUBJID", "AVAL"] + (["DTYPE"] if "DTYPE" in rec.columns else [])
         m = df[["USUBJID"]].merge(rec[cols], on="USUBJID", how="left")
         dty = m["DTYPE"] if "DTYPE" in m.columns else pd.Series([None] * len(m))
@@ -61,9 +68,9 @@ def _num(x) -> str:
 
 def listing_table(o: Output, frame: pd.DataFrame) -> DisplayTable:
     """The listing frame as a display table (subject id in the stub column)."""
-    header = ("Treatment", "Baseline IGA", "Week 8 IGA") + tuple(e.label for e in o.endpoints)
+    header = ("Treatment",) + tuple(v.label for v in o.values) + tuple(e.label for e in o.endpoints)
     rows = tuple(
-        DisplayRow(str(r["USUBJID"]), (str(r["ARM"]), _num(r.get("BLIGA")), _num(r["W8IGA"]))
+        DisplayRow(str(r["USUBJID"]), (str(r["ARM"]),) + tuple(_num(r.get(v.column)) for v in o.values)
                    + tuple(str(r[e.paramcd]) for e in o.endpoints))
         for _i, r in frame.iterrows()
     )

@@ -5,6 +5,12 @@ holds page set-up, styles, header and footer; this module fills it with the outp
 (title, subtitles, table or figure, footnotes) with autoescaping on, then sets the column widths
 of each table from the spec (python-docx needs them on every cell) and writes the .docx with
 fixed zip time stamps and core properties, so the same inputs give the same bytes.
+
+The template is untrusted input: it renders in the sandbox of :mod:`adamforge.templating`
+(only the context variables below, a few text filters, no globals, no ``_`` attributes), and a
+template reaching for anything else is refused with
+:class:`~adamforge.templating.TemplateRefused` naming the file, part and expression, before
+anything is written. The file is bounded (:data:`MAX_TEMPLATE_BYTES`, :data:`MAX_TEMPLATE_UNPACKED`).
 """
 
 from __future__ import annotations
@@ -21,6 +27,9 @@ from .tables import DisplayTable
 __all__ = ["OutputView", "DocMeta", "render_docx", "default_template", "USABLE_WIDTH_TWIPS"]
 
 USABLE_WIDTH_TWIPS = 9 * 1440  # landscape letter, 1 inch margins
+#: the largest Word template read, and the most its parts may unpack to (a template is untrusted input)
+MAX_TEMPLATE_BYTES = 20 * 1024 * 1024
+MAX_TEMPLATE_UNPACKED = 100 * 1024 * 1024
 
 
 @dataclasses.dataclass(frozen=True)
@@ -95,10 +104,15 @@ def render_docx(views: list[OutputView], meta: DocMeta, *, toc: bool = False, he
     template : a docxtpl template; default :func:`default_template`.
     created : ``datetime`` for the core properties (default: none written beyond the template's).
     """
+    import jinja2
     from docx.shared import Inches
     from docxtpl import DocxTemplate, InlineImage
 
-    tpl = DocxTemplate(str(template or default_template()))
+    from adamforge.templating import refusal, sandboxed_environment
+
+    template_path = Path(template) if template else default_template()
+    _check_template_file(template_path)
+    tpl = DocxTemplate(str(template_path))
     outputs = []
     for v in views:
         img = None
@@ -115,7 +129,12 @@ def render_docx(views: list[OutputView], meta: DocMeta, *, toc: bool = False, he
         "outputs": outputs, "toc": toc, "study": meta.study, "program": meta.program, "data_cut": meta.data_cut,
         "run_timestamp": meta.run_timestamp, "notice": meta.notice, "header_right": header_right,
     }
-    tpl.render(context, autoescape=True)
+    env = sandboxed_environment(source_name=str(template_path), allowed=context,
+                                part_name=lambda: _part_name(tpl))
+    try:
+        tpl.render(context, jinja_env=env, autoescape=True)
+    except jinja2.TemplateError as exc:
+        raise refusal(exc, str(template_path), _part_name(tpl)) from None
     doc = tpl.docx
     tables = [v.table for v in views if v.table is not None]
     rendered = doc.tables
@@ -140,6 +159,35 @@ def render_docx(views: list[OutputView], meta: DocMeta, *, toc: bool = False, he
     buf = io.BytesIO()
     tpl.save(buf)
     return reproducible_zip(buf.getvalue())
+
+
+def _part_name(tpl) -> str | None:
+    part = getattr(tpl, "current_rendering_part", None)
+    name = getattr(part, "partname", None)
+    return str(name).lstrip("/") if name else None
+
+
+def _check_template_file(path: Path) -> None:
+    """A Word template is a bounded zip: refuse what is not one, or would unpack beyond the limits."""
+    import zipfile
+
+    from adamforge.templating import TemplateRefused
+
+    try:
+        size = path.stat().st_size
+        if size > MAX_TEMPLATE_BYTES:
+            raise TemplateRefused(f"Word template {str(path)!r} is {size:,} bytes, more than the limit of "
+                                  f"{MAX_TEMPLATE_BYTES:,} (adamforge.tlf.render.MAX_TEMPLATE_BYTES)")
+        with zipfile.ZipFile(path) as z:
+            infos = z.infolist()
+    except OSError as exc:
+        raise TemplateRefused(f"Word template {str(path)!r} cannot be read: {exc.strerror or exc}") from None
+    except zipfile.BadZipFile:
+        raise TemplateRefused(f"Word template {str(path)!r} is not a Word document (.docx is a zip file)") from None
+    unpacked = sum(i.file_size for i in infos)
+    if len(infos) > 10_000 or unpacked > MAX_TEMPLATE_UNPACKED:
+        raise TemplateRefused(f"Word template {str(path)!r} unpacks to {unpacked:,} bytes in {len(infos)} parts, "
+                              f"more than the limit of {MAX_TEMPLATE_UNPACKED:,} bytes / 10,000 parts")
 
 
 def _update_fields_on_open(doc) -> None:

@@ -15,8 +15,9 @@ from typing import Any
 import yaml
 
 from adamforge.errors import DataError
+from adamforge.yamlsafe import load_yaml
 
-__all__ = ["TlfSpec", "Output", "Column", "Row", "Endpoint", "Population", "load_tlf_spec",
+__all__ = ["TlfSpec", "Output", "Column", "Row", "Endpoint", "Population", "ListingValue", "load_tlf_spec",
            "parse_tlf_spec", "ROW_STATS", "OUTPUT_KINDS"]
 
 OUTPUT_KINDS = ("baseline", "response", "figure", "listing")
@@ -63,6 +64,21 @@ class Endpoint:
 
 
 @dataclasses.dataclass(frozen=True)
+class ListingValue:
+    """A value column of a listing: a subject-level variable (``var``) or the analysis value of a
+    parameter at the analysis visit (``paramcd``)."""
+
+    label: str
+    var: str = ""
+    paramcd: str = ""
+
+    @property
+    def column(self) -> str:
+        """Column name in the listing frame: the variable, or ``<PARAMCD>@VISIT``."""
+        return self.var or f"{self.paramcd}@VISIT"
+
+
+@dataclasses.dataclass(frozen=True)
 class Output:
     id: str
     kind: str
@@ -76,6 +92,7 @@ class Output:
     widths: tuple[float, ...] = ()
     source: str = ""     # figures: the response table whose results they draw
     paramcd: str = ""    # figures: the endpoint
+    values: tuple[ListingValue, ...] = ()  # listings: value columns before the endpoints
 
     @property
     def file_stem(self) -> str:
@@ -99,6 +116,13 @@ class TlfSpec:
     font_size: float = 9
     max_title_chars: int = 150
     max_footnote_chars: int = 400
+    #: ``datasets.subject`` / ``datasets.analysis``: the subject-level dataset (populations, arms,
+    #: baseline rows) and the dataset of the endpoints' records; "" = the ADaM spec decides
+    #: (the dataset of class ADSL; the one BDS dataset)
+    subject_dataset: str = ""
+    analysis_dataset: str = ""
+    #: ``analysis_visit``: the AVISIT of the endpoint records
+    visit: str = "Week 8"
 
     @property
     def reference(self):
@@ -128,7 +152,7 @@ def load_tlf_spec(path: str | Path) -> TlfSpec:
     if not p.is_file():
         raise DataError(f"TLF spec {str(p)!r} not found")
     try:
-        raw = yaml.safe_load(p.read_text(encoding="utf-8"))
+        raw = load_yaml(p)
     except yaml.YAMLError as exc:
         raise DataError(f"TLF spec {p.name}: not valid YAML: {exc}") from None
     return parse_tlf_spec(raw, source=p.name)
@@ -188,7 +212,13 @@ def parse_tlf_spec(raw: dict, *, source: str = "tlf.yaml") -> TlfSpec:
         out = Output(oid, str(kind), str(o.get("title", "")), tuple(map(str, _tuple(o.get("subtitles")))),
                      tuple(map(str, _tuple(o.get("footnotes")))), str(o.get("population", "")), cols, tuple(rows),
                      tuple(eps), tuple(float(w) for w in _tuple(o.get("widths"))), str(o.get("source", "")),
-                     str(o.get("paramcd", "")))
+                     str(o.get("paramcd", "")),
+                     tuple(ListingValue(str(v.get("label", v.get("var") or v.get("paramcd") or "")),
+                                        str(v.get("var") or ""), str(v.get("paramcd") or ""))
+                           for v in o.get("values") or []))
+        for v in out.values:
+            if bool(v.var) == bool(v.paramcd):
+                problems.append(f"{where} value {v.label!r}: give exactly one of var and paramcd")
         if kind in ("baseline", "response", "listing") and out.population not in pops:
             problems.append(f"{where}: population {out.population!r} is not defined under populations")
         for c in cols:
@@ -206,6 +236,10 @@ def parse_tlf_spec(raw: dict, *, source: str = "tlf.yaml") -> TlfSpec:
                 problems.append(f"output {out.id!r}: source {out.source!r} is not a response table of this spec")
             elif out.paramcd not in {e.paramcd for e in src.endpoints}:
                 problems.append(f"output {out.id!r}: endpoint {out.paramcd!r} is not in {out.source!r}")
+    dsets = raw.get("datasets") or {}
+    if not isinstance(dsets, dict) or set(dsets) - {"subject", "analysis"}:
+        problems.append("datasets: a mapping with the keys subject and analysis (dataset names)")
+        dsets = {}
     spec = TlfSpec(
         study=str(raw.get("study", "")), program=str(raw.get("program", "adamforge tlf")),
         data_cut=str(raw.get("data_cut", "")), arm_var=str(arms_raw.get("variable", "TRT01PN")),
@@ -216,6 +250,8 @@ def parse_tlf_spec(raw: dict, *, source: str = "tlf.yaml") -> TlfSpec:
         populations=pops, outputs=tuple(outputs), font_size=float(layout.get("font_size", 9)),
         max_title_chars=int(layout.get("max_title_chars", 150)),
         max_footnote_chars=int(layout.get("max_footnote_chars", 400)),
+        subject_dataset=str(dsets.get("subject") or "").upper(), analysis_dataset=str(dsets.get("analysis") or "").upper(),
+        visit=str(raw.get("analysis_visit") or "Week 8"),
     )
     problems.extend(check_texts(spec))
     if problems:
@@ -235,7 +271,7 @@ def check_texts(spec: TlfSpec) -> list[str]:
                             f"{spec.max_title_chars} that fit on one landscape line (layout.max_title_chars); shorten it")
         texts = [("title", o.title)] + [("subtitle", s) for s in o.subtitles] + [("footnote", f) for f in o.footnotes]
         texts += [("column label", c.label) for c in o.columns] + [("row label", r.label) for r in o.rows]
-        texts += [("endpoint label", e.label) for e in o.endpoints]
+        texts += [("endpoint label", e.label) for e in o.endpoints] + [("value label", v.label) for v in o.values]
         for what, t in texts:
             m = _XML_ILLEGAL.search(t)
             if m:

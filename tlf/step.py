@@ -1,6 +1,8 @@
-"""The ``adamforge tlf`` step: ADSL + ADEFF -> ARD -> Word tables, figures, listing.
+"""The ``adamforge tlf`` step: ADaM -> ARD -> Word tables, figures, listing.
 
-Reads ``<out>/adam/adsl.parquet`` and ``adeff.parquet``, computes the analysis results data,
+Reads the two datasets the TLF spec names (``datasets: {subject: ..., analysis: ...}``; without
+them the ADaM spec decides: its dataset of class ADSL and its one BDS dataset) from
+``<out>/adam/<name>.parquet``, computes the analysis results data,
 renders every output of the TLF spec to its own .docx (figures also as PNG) plus one combined
 document with a table of contents, and swaps the whole ``<out>/tlf/`` folder in only when
 everything succeeded.
@@ -29,7 +31,7 @@ def add_arguments(parser) -> None:
     g.add_argument("--tlf-template", default=None, metavar="DOCX",
                    help="Word template (docxtpl) to render with (default: the packaged tlf.docx)")
     g.add_argument("--tlf-adam", default=None, metavar="DIR",
-                   help="folder with adsl.parquet and adeff.parquet (default: <out>/adam)")
+                   help="folder with the ADaM Parquet files the TLF spec reads (default: <out>/adam)")
     g.add_argument("--tlf-data-cut", default=None, metavar="TEXT",
                    help="data cut text for the footers (default: the spec's data_cut)")
 
@@ -48,7 +50,7 @@ def build_outputs(adsl: pd.DataFrame, adeff: pd.DataFrame, spec, *, meta, templa
 
     Parameters
     ----------
-    adsl, adeff : the ADaM datasets.
+    adsl, adeff : the subject-level and the analysis dataset (``spec.subject_dataset``, ``spec.analysis_dataset``).
     spec : :class:`adamforge.tlf.spec.TlfSpec`.
     meta : :class:`adamforge.tlf.render.DocMeta` (footer texts).
     template : a docxtpl template path (default: the packaged one).
@@ -110,26 +112,71 @@ def build_outputs(adsl: pd.DataFrame, adeff: pd.DataFrame, spec, *, meta, templa
     return TlfResult(files, ard, t)
 
 
-def _read_adam(folder: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _read_adam(folder: Path, names: tuple[str, str]) -> tuple[pd.DataFrame, pd.DataFrame]:
     problems = []
-    for name in ("adsl", "adeff"):
-        if not (folder / f"{name}.parquet").is_file():
-            problems.append(f"{folder / (name + '.parquet')} not found (run `adamforge derive` first)")
+    for name in names:
+        if not (folder / f"{name.lower()}.parquet").is_file():
+            problems.append(f"{folder / (name.lower() + '.parquet')} not found (run `adamforge derive` first)")
     if problems:
         raise DataError("TLF input missing", problems)
-    return pd.read_parquet(folder / "adsl.parquet"), pd.read_parquet(folder / "adeff.parquet")
+    subject, analysis = (pd.read_parquet(folder / f"{n.lower()}.parquet") for n in names)
+    return subject, analysis
+
+
+def resolve_datasets(spec, adam_spec=None):
+    """The TLF spec with its two datasets named: as it names them, else from the ADaM spec's classes.
+
+    ``adam_spec`` is the ADaM spec (:class:`adamforge.adam.spec.Spec`) or a callable loading it
+    (called only when the TLF spec leaves a dataset unnamed). The subject-level dataset is the
+    ADaM spec's dataset of class ADSL; the analysis dataset its one BDS dataset.
+
+    Raises
+    ------
+    DataError : a dataset is unnamed and the ADaM spec cannot tell it.
+    """
+    from adamforge.adam.classes import datasets_of_class, subject_level_dataset
+
+    subject, analysis = spec.subject_dataset, spec.analysis_dataset
+    if subject and analysis:
+        return spec
+    adam = adam_spec() if callable(adam_spec) else adam_spec
+    problems = []
+    if not subject:
+        subject = subject_level_dataset(adam) if adam is not None else None
+        if not subject:
+            problems.append("datasets.subject: not named in the TLF spec, and the ADaM spec has no dataset of class ADSL")
+    if not analysis:
+        bds = datasets_of_class(adam, "BDS") if adam is not None else []
+        if len(bds) == 1:
+            analysis = bds[0]
+        else:
+            problems.append("datasets.analysis: not named in the TLF spec, and the ADaM spec has "
+                            + (f"{len(bds)} BDS datasets ({', '.join(bds)}): name one" if bds else "no BDS dataset"))
+    if problems:
+        raise DataError("TLF spec: the datasets to read are not known", problems)
+    return dataclasses.replace(spec, subject_dataset=subject, analysis_dataset=analysis)
+
+
+def _load_adam_spec(ctx):
+    import warnings
+
+    from adamforge.adam.spec import load_spec
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the derive step reports the spec's problems
+        return load_spec(ctx.spec)
 
 
 def run(args, ctx) -> int:
     """Run the step: read ADaM, build all outputs, write ``<out>/tlf/`` atomically."""
     import adamforge
     from adamforge.clock import run_timestamp, run_timestamp_iso
-    from adamforge.io import staged_dir
+    from adamforge.io import safe_child, staged_dir
 
     from .render import DocMeta
     from .spec import load_tlf_spec
 
-    spec_path = Path(args.tlf_spec) if getattr(args, "tlf_spec", None) else ctx.spec / "tlf.yaml"
+    spec_path = Path(args.tlf_spec) if getattr(args, "tlf_spec", None) else getattr(ctx, "spec_dir", ctx.spec) / "tlf.yaml"
     if not spec_path.is_file():
         if getattr(args, "tlf_spec", None):
             raise UsageError(f"TLF spec {str(spec_path)!r} does not exist")
@@ -141,12 +188,14 @@ def run(args, ctx) -> int:
     if template and not Path(template).is_file():
         raise UsageError(f"Word template {template!r} does not exist")
     ctx.log.input_file(spec_path, "TLF spec")
-    spec = load_tlf_spec(spec_path)
+    spec = resolve_datasets(load_tlf_spec(spec_path), lambda: _load_adam_spec(ctx))
+    names = (spec.subject_dataset, spec.analysis_dataset)
+    ctx.log.note(f"TLF datasets: subject-level {names[0]}, analysis {names[1]}.")
     adam_dir = Path(args.tlf_adam) if getattr(args, "tlf_adam", None) else ctx.out / "adam"
-    for name in ("adsl", "adeff"):
-        if (adam_dir / f"{name}.parquet").is_file():
-            ctx.log.input_file(adam_dir / f"{name}.parquet")
-    adsl, adeff = _read_adam(adam_dir)
+    for name in dict.fromkeys(names):
+        if (adam_dir / f"{name.lower()}.parquet").is_file():
+            ctx.log.input_file(adam_dir / f"{name.lower()}.parquet")
+    adsl, adeff = _read_adam(adam_dir, names)
     meta = DocMeta(study=spec.study, program=f"{spec.program} ({adamforge.__name__} {adamforge.__version__})",
                    data_cut=getattr(args, "tlf_data_cut", None) or spec.data_cut,
                    run_timestamp=run_timestamp_iso() + " UTC", notice=ctx.data_notice)
@@ -154,7 +203,7 @@ def run(args, ctx) -> int:
     result = build_outputs(adsl, adeff, spec, meta=meta, template=template, created=run_timestamp())
     with staged_dir(ctx.out / "tlf") as stage:
         for name, data in sorted(result.files.items()):
-            (stage / name).write_bytes(data)
+            safe_child(stage, name, what="TLF output file name").write_bytes(data)
     ctx.log.note(f"ARD: {len(result.ard)} results for {result.ard['output_id'].nunique()} outputs.")
     n_sep = int((result.ard["statistic"].eq("separation") & result.ard["value"].eq(1)
                  & ~result.ard["output_id"].str.startswith("Figure")).sum())

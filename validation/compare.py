@@ -29,7 +29,6 @@ SAS, where a missing character value is blank).
 from __future__ import annotations
 
 import dataclasses
-import json
 import re
 from pathlib import Path
 from typing import Iterable, Mapping, Sequence
@@ -191,22 +190,18 @@ def _norm_format(v) -> str | None:
 # --------------------------------------------------------------------------------------------
 # Readers
 # --------------------------------------------------------------------------------------------
-_FORMATS = {".xpt": "XPT", ".parquet": "Parquet", ".pq": "Parquet", ".csv": "CSV", ".json": "Dataset-JSON",
-            ".ndjson": "Dataset-JSON"}
-
-
 def read_dataset(path: str | Path, *, role: str = "BASE", encoding: str | None = None) -> tuple[pd.DataFrame, DatasetInfo]:
-    """Read a dataset file with its metadata.
+    """Read a dataset file with its metadata (through :func:`adamforge.readers.read_dataset_file`).
 
     Parameters
     ----------
     path : ``.xpt`` (SAS transport v5/v8, via pyreadstat: labels, lengths, formats, informats,
-        dataset label), ``.parquet`` (labels etc. from pyarrow field metadata keys ``label``,
-        ``length``, ``format``, ``informat`` and the schema key ``label`` when present), ``.csv``
-        (no metadata; a column is numeric when every non-blank value is a number without a
-        leading zero) or ``.json`` (CDISC Dataset-JSON 1.0 or 1.1).
+        dataset label; date-formatted numerics as dates), ``.parquet`` (labels etc. from pyarrow
+        field metadata keys ``label``, ``length``, ``format``, ``informat`` and the schema key
+        ``label`` when present), ``.csv`` (no metadata; a column is numeric when every non-blank
+        value is a number without a leading zero) or ``.json`` (CDISC Dataset-JSON 1.0 or 1.1).
     role : ``"BASE"`` or ``"COMPARE"`` (used in messages).
-    encoding : text encoding of an XPT file (e.g. ``"cp1252"``); default: pyreadstat's.
+    encoding : text encoding of an XPT or CSV file (e.g. ``"cp1252"``); default UTF-8.
 
     Returns
     -------
@@ -215,107 +210,63 @@ def read_dataset(path: str | Path, *, role: str = "BASE", encoding: str | None =
     Raises
     ------
     UsageError : the file does not exist or its extension is not one of the above.
-    DataError : the file cannot be read.
+    DataError : the file cannot be read (truncated, malformed, not in the encoding).
     """
-    p = Path(path)
-    if not p.is_file():
-        raise UsageError(f"{role} file {str(p)!r} does not exist")
-    fmt = _FORMATS.get(p.suffix.lower())
-    if fmt is None:
-        raise UsageError(f"{role} file {str(p)!r}: unknown format {p.suffix!r} (expected .xpt, .parquet, .csv or .json)")
-    try:
-        reader = {"XPT": _read_xpt, "Parquet": _read_parquet, "CSV": _read_csv, "Dataset-JSON": _read_dsjson}[fmt]
-        df, name, label, attrs = reader(p, encoding) if fmt == "XPT" else reader(p)
-    except (DataError, UsageError):
-        raise
-    except Exception as exc:  # a reader's own exception: one clear line naming the file
-        raise DataError(f"{role} file {str(p)!r} could not be read as {fmt}: {exc}") from exc
-    df = _normalise_frame(df)
-    info = info_from_frame(df, role=role, source=str(p), name=name, label=label, file_format=fmt, attributes=attrs)
+    df, info, _ = _read_side(path, role=role, encoding=encoding)
     return df, info
 
 
-def _read_xpt(p: Path, encoding: str | None):
-    import pyreadstat
+def _read_side(path, *, role: str, encoding: str | None):
+    """(frame, info, CSV text or None) of one side."""
+    from adamforge.readers import read_dataset_file
 
-    kw = {"encoding": encoding} if encoding else {}
-    df, meta = pyreadstat.read_xport(str(p), dates_as_pandas_datetime=True, **kw)
-    informats = getattr(meta, "original_variable_informats", None) or {}
-    attrs = {}
-    for col, lab in zip(meta.column_names, meta.column_labels):
-        attrs[col] = {
-            "label": lab if lab is not None else "",
-            "length": meta.variable_storage_width.get(col),
-            "format": meta.original_variable_types.get(col) or "",
-            "informat": informats.get(col) or "",
-        }
-    return df, meta.table_name or p.stem.upper(), meta.file_label or "", attrs
-
-
-def _read_parquet(p: Path):
-    import pyarrow.parquet as pq
-
-    schema = pq.read_schema(str(p))
-    df = pd.read_parquet(p)
-    attrs = {}
-    for field in schema:
-        md = {k.decode(): v.decode() for k, v in (field.metadata or {}).items()}
-        attrs[field.name] = {k: md.get(k) for k in ("label", "length", "format", "informat")}
-    smd = {k.decode(): v.decode() for k, v in (schema.metadata or {}).items() if k != b"pandas"}
-    label = smd.get("label", smd.get("dataset_label"))
-    return df, smd.get("name", p.stem.upper()), label, attrs
+    f = read_dataset_file(path, encoding=encoding, dates=True, what=f"{role} file")
+    df = f.data
+    for c in df.columns:  # SAS has one numeric type: compare integers as numbers
+        if isinstance(df[c].dtype, pd.Int64Dtype) or str(df[c].dtype) == "Int64":
+            df[c] = df[c].astype("float64")
+    attrs = f.attributes()
+    if f.file_format == "XPT":
+        attrs = {c: {**a, "label": a["label"] or ""} for c, a in attrs.items()}
+    df = _normalise_frame(df)
+    info = info_from_frame(df, role=role, source=str(f.path), name=f.name, label=f.label, file_format=f.file_format,
+                           attributes=attrs)
+    return df, info, f.text
 
 
-_LEADING_ZERO = re.compile(r"^\s*[+-]?0\d")
+def _retype_csv(df: pd.DataFrame, info: DatasetInfo, text: pd.DataFrame, other: DatasetInfo) -> tuple[pd.DataFrame, DatasetInfo]:
+    """A CSV side's columns typed like the other side's variables where the CSV text parses.
 
-
-def _read_csv(p: Path):
-    raw = pd.read_csv(p, dtype=str, keep_default_na=False)
-    out = {}
-    for col in raw.columns:
-        s = raw[col]
-        blank = s.str.strip() == ""
-        num = pd.to_numeric(s.where(~blank), errors="coerce")
-        if (num.notna() | blank).all() and not s[~blank].str.match(_LEADING_ZERO).any() and (~blank).any():
-            out[col] = num.astype("float64")
-        else:
-            out[col] = s.where(~blank)
-    return pd.DataFrame(out, index=raw.index), p.stem.upper(), None, {}
-
-
-def _read_dsjson(p: Path):
-    doc = json.loads(p.read_text(encoding="utf-8"))
-    if "columns" in doc and "rows" in doc:  # Dataset-JSON 1.1
-        cols = doc["columns"]
-        rows = doc["rows"]
-        name, label = doc.get("name", p.stem.upper()), doc.get("label")
-        names = [c["name"] for c in cols]
-        types = [c.get("dataType", "string") for c in cols]
-    else:  # Dataset-JSON 1.0
-        body = doc.get("clinicalData") or doc.get("referenceData")
-        if not body or "itemGroupData" not in body:
-            raise DataError(f"{str(p)!r} is not Dataset-JSON (no 'columns'/'rows' and no clinicalData.itemGroupData)")
-        (_oid, ig), = body["itemGroupData"].items()
-        cols = ig["items"]
-        rows = ig["itemData"]
-        name, label = ig.get("name", p.stem.upper()), ig.get("label")
-        names = [c["name"] for c in cols]
-        types = [c.get("type", "string") for c in cols]
-    df = pd.DataFrame(rows, columns=names)
-    attrs = {}
-    for c, t in zip(cols, types):
-        n = c["name"]
-        if t in ("integer", "decimal", "float", "double", "boolean"):
-            df[n] = pd.to_numeric(df[n], errors="raise").astype("float64")
-        elif t in ("date", "datetime"):
-            df[n] = pd.to_datetime(df[n], errors="raise")
-        else:
-            df[n] = df[n].astype("str").where(df[n].notna())
-        attrs[n] = {"label": c.get("label"), "length": c.get("length"), "format": c.get("displayFormat")}
-    if "ITEMGROUPDATASEQ" in df.columns:
-        df = df.drop(columns="ITEMGROUPDATASEQ")
-        attrs.pop("ITEMGROUPDATASEQ", None)
-    return df, name, label, attrs
+    CSV carries no types: a column the other side holds as text is compared as the text read; one
+    the other side holds as numbers (dates) is compared as numbers (dates) when every non-blank
+    value parses, so an XPT compared with a CSV of the same data compares those values instead of
+    reporting a type conflict.
+    """
+    cols = {}
+    for v in other.variables:
+        if v.name not in df.columns or v.name not in text.columns:
+            continue
+        mine = info.var(v.name).kind
+        if mine == v.kind:
+            continue
+        raw = text[v.name].astype(str)
+        blank = raw.str.strip() == ""
+        if v.kind == "character":
+            cols[v.name] = raw.where(~blank)
+        elif v.kind == "numeric":
+            num = pd.to_numeric(raw.where(~blank), errors="coerce")
+            if (num.notna() | blank).all():
+                cols[v.name] = num.astype("float64")
+        elif v.kind == "datetime":
+            try:
+                cols[v.name] = pd.to_datetime(raw.where(~blank), format="ISO8601").astype("datetime64[s]")
+            except (ValueError, TypeError):
+                pass
+    if not cols:
+        return df, info
+    df = df.assign(**cols)
+    vars_ = tuple(dataclasses.replace(x, kind=_kind(df[x.name])) if x.name in cols else x for x in info.variables)
+    return df, dataclasses.replace(info, variables=vars_)
 
 
 # --------------------------------------------------------------------------------------------
@@ -502,7 +453,7 @@ def _arrow_text(s: pd.Series):
         a = pa.array(s, from_pandas=True)
     except (pa.ArrowInvalid, pa.ArrowTypeError):
         a = pa.array(s.astype(str).where(s.notna()), from_pandas=True)
-    if not (pa.types.is_string(a.type) or pa.types.is_large_string(a.type)):
+    if not pa.types.is_large_string(a.type):  # one string type, whatever the reader made
         a = a.cast(pa.large_string())
     return a
 
@@ -799,15 +750,24 @@ def compare_frames(base: pd.DataFrame, compare: pd.DataFrame, *, id_vars: Sequen
 
 def compare_datasets(base_path: str | Path, compare_path: str | Path, *, id_vars: Sequence[str] | None = None,
                      method: str | None = None, criterion: float | None = None, delta: float = 0.0,
-                     variables: Sequence[str] | None = None, encoding: str | None = None) -> CompareResult:
+                     variables: Sequence[str] | None = None, encoding: str | None = None,
+                     base_encoding: str | None = None, compare_encoding: str | None = None) -> CompareResult:
     """Read two dataset files (see :func:`read_dataset`) and compare them (see :func:`compare_frames`).
+
+    ``encoding`` applies to both files, ``base_encoding`` / ``compare_encoding`` to one side each
+    (they win over ``encoding``). A CSV side's text is compared as numbers or dates where the other
+    side holds numbers or dates and every value parses (CSV carries no types).
 
     >>> res = compare_datasets("prod/adsl.xpt", "qc/adsl.parquet", id_vars=["USUBJID"])  # doctest: +SKIP
     >>> res.return_code, res.equal                                                        # doctest: +SKIP
     (0, True)
     """
-    bdf, bi = read_dataset(base_path, role="BASE", encoding=encoding)
-    cdf, ci = read_dataset(compare_path, role="COMPARE", encoding=encoding)
+    bdf, bi, btext = _read_side(base_path, role="BASE", encoding=base_encoding or encoding)
+    cdf, ci, ctext = _read_side(compare_path, role="COMPARE", encoding=compare_encoding or encoding)
+    if btext is not None and ctext is None:
+        bdf, bi = _retype_csv(bdf, bi, btext, ci)
+    elif ctext is not None and btext is None:
+        cdf, ci = _retype_csv(cdf, ci, ctext, bi)
     return compare_frames(bdf, cdf, id_vars=id_vars, method=method, criterion=criterion, delta=delta,
                           base_info=bi, compare_info=ci, variables=variables)
 

@@ -201,9 +201,11 @@ def render_html(res: CompareResult, *, max_per_variable: int = MAX_PRINT_PER_VAR
     """The report as a self-contained HTML page (template ``compare_report.html.j2``)."""
     import jinja2
 
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(Path(__file__).parent)), autoescape=True,
-        undefined=jinja2.StrictUndefined, keep_trailing_newline=True,
+    from adamforge.templating import sandboxed_environment
+
+    env = sandboxed_environment(  # sandboxed, autoescaped, strict, no globals: see adamforge.templating
+        source_name="compare_report.html.j2",
+        loader=jinja2.FileSystemLoader(str(Path(__file__).parent)), keep_trailing_newline=True,
     )
     heads, rows, hidden = listing(res, max_per_variable=max_per_variable, max_total=max_total)
     o = res.observations

@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 from adamforge.errors import EXIT_DIFFERENCES, EXIT_OK
-from adamforge.io import staged_dir
+from adamforge.io import safe_child, staged_dir
 
 HELP = "compare two datasets, PROC COMPARE style"
 
@@ -37,7 +37,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="listed unequal values per variable on the terminal (default 50; the data file has all)")
     parser.add_argument("--name", default=None,
                         help="sub-folder of <out>/compare/ for the report (default: the BASE file name without extension)")
-    parser.add_argument("--encoding", default=None, help="text encoding of XPT input, e.g. cp1252")
+    parser.add_argument("--base-encoding", default=None, metavar="ENC",
+                        help="text encoding of the BASE file (XPT, CSV); default: --encoding, else UTF-8")
+    parser.add_argument("--compare-encoding", default=None, metavar="ENC",
+                        help="text encoding of the COMPARE file (XPT, CSV); default: --encoding, else UTF-8")
 
 
 def run(args, ctx) -> int:
@@ -45,14 +48,20 @@ def run(args, ctx) -> int:
     from . import compare as cmp
     from . import compare_report as rep
 
+    from adamforge.readers import check_encoding
+
+    both = getattr(args, "encoding", None)
+    base_enc = check_encoding(args.base_encoding, "--base-encoding") or both
+    comp_enc = check_encoding(args.compare_encoding, "--compare-encoding") or both
+    name = args.name or Path(args.base).stem
+    dest = safe_child(ctx.out / "compare", name, what="--name" if args.name else "report name (from BASE)")
     ids = cmp.split_id_option(args.id)
     variables = cmp.split_id_option(args.var) if args.var else None
     res = cmp.compare_datasets(args.base, args.compare, id_vars=ids or None, method=args.method,
-                               criterion=args.criterion, variables=variables, encoding=args.encoding)
+                               criterion=args.criterion, variables=variables, base_encoding=base_enc,
+                               compare_encoding=comp_enc)
     ctx.log.input_file(args.base, role="Base")
     ctx.log.input_file(args.compare, role="Compare")
-    name = args.name or Path(args.base).stem
-    dest = ctx.out / "compare" / name
     with staged_dir(dest) as stage:
         rep.write_outputs(res, stage, html=args.html, docx=args.docx)
     text = rep.render_text(res, max_per_variable=args.max_print)

@@ -2,7 +2,10 @@
 
 Each rule is registered by id in :data:`RULES` and returns
 :class:`adamforge.findings.Finding` records keyed by the failing record (USUBJID, PARAMCD,
-AVISIT, ...). A *BDS dataset* is any dataset with PARAMCD (ADEFF in the reference study).
+AVISIT, ...). The rules apply by the dataset's ADaM class, not its name: the class the spec gives
+(its program's ``class``, else its metadata's define.xml class, see
+:mod:`adamforge.adam.classes`); without a spec, a dataset with PARAMCD is BDS and the dataset
+named ADSL is the subject-level one. "ADSL" in the rules below means the subject-level dataset.
 
 =============== ======== ==================================================================
 rule            severity what
@@ -44,9 +47,9 @@ from .rules import MAX_PER_RULE, Rule, RuleRun, dataset_finding, findings_from_r
 
 RULES: dict[str, Rule] = {}
 
-#: Responder PARAMCDs of the contract, used when no spec (with endpoints) is given.
-DEFAULT_RESPONDERS = ("IGATS", "IGAR1", "EASI50", "EASI75", "EASI90", "NRS2", "NRS4", "QOLR", "CPR", "CPRIGA",
-                      "TSCPR", "TSCPRIGA")
+#: Responder PARAMCDs when neither ``responders`` nor a spec with endpoints is given: none named (the
+#: engine knows no study); ADAM-RESP-001 then checks the parameters whose AVALC is only Y/N/blank.
+DEFAULT_RESPONDERS: tuple[str, ...] = ()
 #: ADaMIG population flags: only Y or N.
 POPULATION_FLAGS = ("ITTFL", "SAFFL", "EFFFL", "FASFL", "PPROTFL", "RANDFL", "ENRLFL", "COMPLFL")
 _CRIT = re.compile(r"^CRIT\d+$")
@@ -61,7 +64,8 @@ class ConformanceOptions:
     spec : the spec model (attributes, keys, responder endpoints); ``None`` skips the ADAM-ATTR
         and ADAM-DS rules.
     labels : dataset -> {variable: label} as carried by the data files (ADAM-ATTR-003 needs it).
-    responders : responder PARAMCDs (default: the spec's endpoints, else :data:`DEFAULT_RESPONDERS`).
+    responders : responder PARAMCDs (default: the spec's endpoints, else the parameters whose
+        AVALC holds only Y/N/blank).
     population_flags : flag variables that must be Y or N.
     require_all_datasets : report spec datasets absent from the data (ADAM-DS-001).
     tolerance : absolute tolerance of the CHG/PCHG/BASE arithmetic checks.
@@ -143,10 +147,37 @@ def _num(df: pd.DataFrame, col: str) -> pd.Series:
     return pd.to_numeric(df[col], errors="coerce").astype("float64")
 
 
-def _bds(adam: Mapping[str, pd.DataFrame]):
+def _class_of(name: str, df: pd.DataFrame, opt: "ConformanceOptions | None") -> str:
+    """The dataset's ADaM class: the spec's (program or metadata), else guessed from the data.
+
+    Without a spec (or for a dataset the spec does not know) a dataset with PARAMCD is BDS and the
+    dataset named ADSL (the ADaM-IG's fixed name) is the subject-level one.
+    """
+    spec = getattr(opt, "spec", None) if opt is not None else None
+    if spec is not None:
+        from adamforge.adam.classes import dataset_class
+
+        cls = dataset_class(spec, name)
+        if cls:
+            return cls
+    if name == "ADSL":
+        return "ADSL"
+    return "BDS" if "PARAMCD" in df.columns else ""
+
+
+def _bds(adam: Mapping[str, pd.DataFrame], opt: "ConformanceOptions | None" = None):
+    """The BDS datasets (class BDS or TTE, a BDS subclass) with USUBJID and PARAMCD."""
     for name, df in adam.items():
-        if "PARAMCD" in df.columns and "USUBJID" in df.columns:
+        if "PARAMCD" in df.columns and "USUBJID" in df.columns and _class_of(name, df, opt) in ("BDS", "TTE"):
             yield name, df
+
+
+def _subject_level(adam: Mapping[str, pd.DataFrame], opt: "ConformanceOptions | None" = None):
+    """``(name, data)`` of the subject-level dataset (class ADSL), ``(None, None)`` when absent."""
+    for name, df in adam.items():
+        if _class_of(name, df, opt) == "ADSL":
+            return name, df
+    return None, None
 
 
 def _rkeys(df: pd.DataFrame, name: str, opt: ConformanceOptions) -> list[str]:
@@ -179,27 +210,27 @@ def _datasets_present(adam, opt: ConformanceOptions) -> list[Finding]:
 
 @register(RULES, "ADAM-ADSL-001", "ERROR", "ADSL has one record per subject")
 def _adsl_one_per_subject(adam, opt: ConformanceOptions) -> list[Finding]:
-    adsl = adam.get("ADSL")
+    sl, adsl = _subject_level(adam, opt)
     if adsl is None or "USUBJID" not in adsl.columns:
         return []
     dup = adsl.duplicated("USUBJID", keep=False)
     if not dup.any():
         return []
     counted = adsl.loc[dup].groupby("USUBJID", sort=True).size().reset_index(name="_n")
-    return findings_from_rows(counted, rule=RULES["ADAM-ADSL-001"], dataset="ADSL", variable="USUBJID",
+    return findings_from_rows(counted, rule=RULES["ADAM-ADSL-001"], dataset=sl, variable="USUBJID",
                               key_cols=["USUBJID"], value_col="_n", max_findings=opt.max_findings,
-                              message="ADSL has {value} records for this subject; it must have one.")
+                              message=f"{sl} has {{value}} records for this subject; it must have one.")
 
 
 @register(RULES, "ADAM-SUBJ-001", "ERROR", "Every subject of a BDS dataset is in ADSL")
 def _subjects_in_adsl(adam, opt: ConformanceOptions) -> list[Finding]:
-    adsl = adam.get("ADSL")
+    sl, adsl = _subject_level(adam, opt)
     if adsl is None or "USUBJID" not in adsl.columns:
         return []
     known = pd.Index(adsl["USUBJID"].dropna().unique())
     out = []
     for name, df in adam.items():
-        if name == "ADSL" or "USUBJID" not in df.columns:
+        if name == sl or "USUBJID" not in df.columns:
             continue
         subjects = pd.Index(df["USUBJID"].unique())  # distinct subjects first: fast on millions
         if subjects.isin(known).all():
@@ -210,7 +241,7 @@ def _subjects_in_adsl(adam, opt: ConformanceOptions) -> list[Finding]:
         counted = miss.groupby("USUBJID", sort=True).size().reset_index(name="_n")
         out += findings_from_rows(counted, rule=RULES["ADAM-SUBJ-001"], dataset=name, variable="USUBJID",
                                   key_cols=["USUBJID"], value_col="USUBJID", max_findings=opt.max_findings,
-                                  message=f"Subject {{value}} has {{_n}} {name} record(s) but no ADSL record.")
+                                  message=f"Subject {{value}} has {{_n}} {name} record(s) but no {sl} record.")
     return out
 
 
@@ -263,7 +294,7 @@ def _compute_up_to_baseline(df: pd.DataFrame, adam=None, name: str = "") -> pd.S
 @register(RULES, "ADAM-BASE-001", "ERROR", "At most one baseline record per subject and parameter")
 def _one_baseline(adam, opt: ConformanceOptions) -> list[Finding]:
     out = []
-    for name, df in _bds(adam):
+    for name, df in _bds(adam, opt):
         bl = df.loc[_baseline_mask(df, adam, name), ["USUBJID", "PARAMCD"]]
         counted = bl.groupby(["USUBJID", "PARAMCD"], sort=True).size().reset_index(name="_n")
         counted = counted.loc[counted["_n"] > 1]
@@ -276,7 +307,7 @@ def _one_baseline(adam, opt: ConformanceOptions) -> list[Finding]:
 @register(RULES, "ADAM-BASE-002", "ERROR", "BASE equals AVAL on the baseline record")
 def _base_equals_aval(adam, opt: ConformanceOptions) -> list[Finding]:
     out = []
-    for name, df in _bds(adam):
+    for name, df in _bds(adam, opt):
         if not {"BASE", "AVAL"} <= set(df.columns):
             continue
         bl = _baseline_mask(df, adam, name)
@@ -289,7 +320,7 @@ def _base_equals_aval(adam, opt: ConformanceOptions) -> list[Finding]:
 @register(RULES, "ADAM-BASE-003", "ERROR", "BASE equals the baseline record's AVAL on every record")
 def _base_carried(adam, opt: ConformanceOptions) -> list[Finding]:
     out = []
-    for name, df in _bds(adam):
+    for name, df in _bds(adam, opt):
         if not {"BASE", "AVAL"} <= set(df.columns):
             continue
         bl = _baseline_mask(df, adam, name)
@@ -313,7 +344,7 @@ def _base_carried(adam, opt: ConformanceOptions) -> list[Finding]:
 @register(RULES, "ADAM-CHG-001", "ERROR", "CHG = AVAL - BASE")
 def _chg(adam, opt: ConformanceOptions) -> list[Finding]:
     out = []
-    for name, df in _bds(adam):
+    for name, df in _bds(adam, opt):
         if not {"CHG", "AVAL", "BASE"} <= set(df.columns):
             continue
         chg, expected = _num(df, "CHG"), _num(df, "AVAL") - _num(df, "BASE")
@@ -328,7 +359,7 @@ def _chg(adam, opt: ConformanceOptions) -> list[Finding]:
 @register(RULES, "ADAM-PCHG-001", "ERROR", "PCHG = 100 * (AVAL - BASE) / BASE")
 def _pchg(adam, opt: ConformanceOptions) -> list[Finding]:
     out = []
-    for name, df in _bds(adam):
+    for name, df in _bds(adam, opt):
         if not {"PCHG", "AVAL", "BASE"} <= set(df.columns):
             continue
         base = _num(df, "BASE")
@@ -348,7 +379,7 @@ def _pchg(adam, opt: ConformanceOptions) -> list[Finding]:
 @register(RULES, "ADAM-CRIT-001", "ERROR", "CRITy is constant within PARAMCD")
 def _crit_constant(adam, opt: ConformanceOptions) -> list[Finding]:
     out = []
-    for name, df in _bds(adam):
+    for name, df in _bds(adam, opt):
         for crit in [c for c in df.columns if _CRIT.match(c)]:
             t = pd.DataFrame({"PARAMCD": df["PARAMCD"], "_c": _txt(df[crit])})
             t = t.loc[t["_c"] != ""].drop_duplicates()
@@ -364,7 +395,7 @@ def _crit_constant(adam, opt: ConformanceOptions) -> list[Finding]:
 @register(RULES, "ADAM-CRIT-002", "ERROR", "CRITyFL is Y, N or blank, and blank where CRITy is blank")
 def _crit_flag(adam, opt: ConformanceOptions) -> list[Finding]:
     out = []
-    for name, df in _bds(adam):
+    for name, df in _bds(adam, opt):
         for crit in [c for c in df.columns if _CRIT.match(c)]:
             fl = f"{crit}FL"
             if fl not in df.columns:
@@ -379,14 +410,25 @@ def _crit_flag(adam, opt: ConformanceOptions) -> list[Finding]:
     return out
 
 
+def _yn_parameters(df: pd.DataFrame) -> list:
+    """Responder parameters guessed from the data (no responders given, no spec endpoints): the
+    PARAMCDs whose AVALC holds only Y, N or blank, with at least one Y or N."""
+    if "AVALC" not in df.columns:
+        return []
+    t = pd.DataFrame({"P": df["PARAMCD"], "C": _txt(df["AVALC"])})
+    t = t.loc[t["C"] != ""]
+    ok = t.assign(yn=t["C"].isin(["Y", "N"])).groupby("P", sort=True)["yn"].all()
+    return ok.index[ok].tolist()
+
+
 @register(RULES, "ADAM-RESP-001", "ERROR", "Responder AVAL and AVALC agree: 1/Y, 0/N, missing/blank")
 def _responder(adam, opt: ConformanceOptions) -> list[Finding]:
     codes = opt.responder_codes()
     out = []
-    for name, df in _bds(adam):
+    for name, df in _bds(adam, opt):
         if "AVAL" not in df.columns:
             continue
-        sel = df["PARAMCD"].isin(codes)
+        sel = df["PARAMCD"].isin(codes or _yn_parameters(df))
         if not sel.any():
             continue
         aval = _num(df, "AVAL")
@@ -415,11 +457,11 @@ def _population_flags(adam, opt: ConformanceOptions) -> list[Finding]:
 
 @register(RULES, "ADAM-TRT-001", "ERROR", "TRT01P is present for every randomized subject")
 def _trt01p(adam, opt: ConformanceOptions) -> list[Finding]:
-    adsl = adam.get("ADSL")
+    sl, adsl = _subject_level(adam, opt)
     if adsl is None:
         return []
     if "TRT01P" not in adsl.columns:
-        return [dataset_finding(RULES["ADAM-TRT-001"], "ADSL", "TRT01P", "ADSL has no TRT01P.")]
+        return [dataset_finding(RULES["ADAM-TRT-001"], sl, "TRT01P", f"{sl} has no TRT01P.")]
     if "RANDFL" in adsl.columns:
         rand, why = _txt(adsl["RANDFL"]) == "Y", "RANDFL = Y"
     elif "ITTFL" in adsl.columns:
@@ -427,9 +469,9 @@ def _trt01p(adam, opt: ConformanceOptions) -> list[Finding]:
     elif "RANDDT" in adsl.columns:
         rand, why = adsl["RANDDT"].notna(), "RANDDT present"
     else:
-        rand, why = pd.Series(True, index=adsl.index), "ADSL holds randomized subjects"
+        rand, why = pd.Series(True, index=adsl.index), f"{sl} holds randomized subjects"
     bad = rand & _blank(adsl["TRT01P"])
-    return findings_from_rows(adsl.loc[bad], rule=RULES["ADAM-TRT-001"], dataset="ADSL", variable="TRT01P",
+    return findings_from_rows(adsl.loc[bad], rule=RULES["ADAM-TRT-001"], dataset=sl, variable="TRT01P",
                               key_cols=["USUBJID"], max_findings=opt.max_findings,
                               message=f"TRT01P is missing for a randomized subject ({why}).")
 

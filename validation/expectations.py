@@ -54,11 +54,9 @@ from adamforge.findings import Finding
 
 from .rules import MAX_PER_RULE, RuleRun, plain, text
 
-#: Ranges of observed parameters (plan section 1: IGA 0-4, EASI 0-72, % BSA, itch NRS 0-10,
-#: DLQI/CDLQI 0-30), used when the spec's ``parameters`` has no ``value_ranges`` entry.
-DEFAULT_VALUE_RANGES: dict[str, tuple[float, float]] = {
-    "IGA": (0, 4), "EASI": (0, 72), "BSA": (0, 100), "ITCHNRS": (0, 10), "DLQI": (0, 30), "CDLQI": (0, 30),
-}
+#: Ranges of observed parameters known without a spec: none (the engine knows no study; a
+#: study's ranges are its spec's ``parameters.value_ranges``).
+DEFAULT_VALUE_RANGES: dict[str, tuple[float, float]] = {}
 #: Variables whose range is the parameter's range.
 RANGE_VARIABLES = ("AVAL", "BASE")
 

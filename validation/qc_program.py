@@ -1,46 +1,64 @@
-"""Independent QC program for the reference study (double programming).
+"""Independent QC program (double programming), driven by the QC programmer's own spec.
 
 Written the way a QC programmer writes a second derivation: plain pandas, straight from the
-SDTM and the analysis plan (sections 1a and 2), without importing ``adamforge.adam`` (the
-production ADaM engine) or its spec model, registries or derivation helpers. Only the SDTM
-reader is shared. Study parameters (excluded sites, windows, thresholds) are written out here
-as the plan states them; :func:`qc_datasets` can take the excluded sites from the spec.
+SDTM and the analysis plan, without importing ``adamforge.adam`` (the production ADaM engine) or
+its spec model, registries or derivation helpers. Only the SDTM reader is shared. What it
+derives, and the study's parameters (randomization record, arms, excluded sites, the visit
+window, the scores and the responder definitions), come from the study's QC spec
+(``qc.yaml`` of the spec folder, see ``docs/qc.md``), handed in as plain data (:func:`load_qc_spec`).
 
 What it derives
 ---------------
-* ``qc_adsl``: one record per randomized subject with TRT01P/TRT01PN (the first segment of
-  DM.ARMCD), ITTFL (randomized), SAFFL (any exposure record), EFFFL (ITT, treated, site not
-  excluded), W8IGAFL (a non-missing IGA in the Week 8 window, days 43-71) and NACHFL
-  (efficacy-evaluable, Week 8 IGA observed, not IGA-TS).
-* ``qc_responders``: every Week 8 responder parameter of plan section 2 (IGATS IGAR1 EASI50
-  EASI75 EASI90 NRS2 NRS4 QOLR CPR CPRIGA TSCPR TSCPRIGA), one record per efficacy-evaluable
-  subject and parameter, with AVAL (1/0/missing), AVALC (Y/N/blank) and DTYPE ("NRI" when
-  evaluable but the Week 8 value is missing).
+* :func:`qc_adsl`: one record per randomized subject with TRT01P/TRT01PN (the first segment of
+  DM.ARMCD looked up in ``subjects.arms``), ITTFL (randomized), SAFFL (an exposure record with a
+  complete start date), EFFFL (treated, site not in ``subjects.excluded_sites``) and the
+  ``subjects.flags`` (observed at the visit; not meeting a responder's rule).
+* :func:`qc_responders`: the ``responders.list`` parameters at the visit, one record per subject
+  of the responders' population and parameter, with AVAL (1/0/missing), AVALC (Y/N/blank) and
+  DTYPE ("NRI" when evaluable but the visit value is missing).
 
 Code path (deliberately unlike the production engine's): study days are computed here from the
 ISO dates and DM.RFXSTDTC (no day 0; --DY is not trusted); the baseline is the last non-missing
-value on or before Day 1 found with ``merge_asof``; the Week 8 value is picked by an explicit
-window filter and a sort on (distance to target, later first); the itch means are explicit
-day-range filters; DLQI/CDLQI totals are a pivot of the ten items.
+value on or before Day 1 found with ``merge_asof``; the visit value is picked by an explicit
+window filter and a sort on (distance to target, later first); daily means are explicit
+day-range filters; item totals are a pivot of the items.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
-__all__ = ["EXCLUDED_SITES", "RESPONDER_PARAMS", "study_day", "qc_adsl", "qc_responders", "qc_datasets",
+__all__ = ["load_qc_spec", "responder_params", "study_day", "qc_adsl", "qc_responders", "qc_datasets",
            "qc_response_ard"]
 
-EXCLUDED_SITES = ("114", "139", "226")  # plan section 1a
-W8_LO, W8_HI, W8_TARGET = 43, 71, 57  # Week 8 window (study days) and target day
-ITCH_BASE_DAYS = (-7, -1)  # baseline itch: the 7 days before Day 1
-ITCH_W8_DAYS = (50, 56)  # Week 8 itch: the 7 days before the target day 57
-ITCH_MIN_DAYS = 4
-RESPONDER_PARAMS = ("IGATS", "IGAR1", "EASI50", "EASI75", "EASI90", "NRS2", "NRS4", "QOLR",
-                    "CPR", "CPRIGA", "TSCPR", "TSCPRIGA")
-ARMS = {"VEH": (1, "Vehicle"), "RUX075": (2, "RUX 0.75%"), "RUX15": (3, "RUX 1.5%")}
-EPS = 1e-9  # itch means are ratios of integers: compare thresholds with a hair of tolerance
+EPS = 1e-9  # default tolerance of the responder comparisons (QC spec: responders.tolerance)
+
+
+def load_qc_spec(path: str | Path) -> dict[str, Any]:
+    """The QC spec (``qc.yaml``) as plain data; a folder means its ``qc.yaml``."""
+    p = Path(path)
+    if p.is_dir():
+        p = p / "qc.yaml"
+    from adamforge.yamlsafe import load_yaml  # bounded, safe: every spec read goes through it
+
+    doc = load_yaml(p)
+    if not isinstance(doc, dict):
+        raise ValueError(f"QC spec {p}: expected a mapping at the top level")
+    return doc
+
+
+def responder_params(qc: dict) -> tuple[str, ...]:
+    """The responder PARAMCDs of the QC spec, in its order."""
+    return tuple(str(r["paramcd"]) for r in qc["responders"]["list"])
+
+
+def _visit(qc: dict) -> tuple[str, float, float, float]:
+    v = qc["visit"]
+    return str(v["name"]), float(v["lo"]), float(v["hi"]), float(v["target"])
 
 
 def study_day(dtc: pd.Series, first_dose: pd.Series) -> pd.Series:
@@ -73,157 +91,231 @@ def _baseline(values: pd.DataFrame, subjects: pd.Series) -> pd.Series:
     return got.set_index("USUBJID")["VAL"].reindex(subjects.to_numpy())
 
 
-def _week8(values: pd.DataFrame, subjects: pd.Series) -> pd.Series:
-    """Value in the Week 8 window closest to the target day; a tie goes to the later day."""
+def _at_visit(values: pd.DataFrame, subjects: pd.Series, qc: dict) -> pd.Series:
+    """Value in the visit window closest to the target day; a tie goes to the later day."""
+    _name, lo, hi, target = _visit(qc)
     v = values.dropna(subset=["VAL"])
-    v = v[(v["DAY"] >= W8_LO) & (v["DAY"] <= W8_HI)].copy()
-    v["DIST"] = (v["DAY"] - W8_TARGET).abs()
+    v = v[(v["DAY"] >= lo) & (v["DAY"] <= hi)].copy()
+    v["DIST"] = (v["DAY"] - target).abs()
     v = v.sort_values(["USUBJID", "DIST", "DAY", "SEQ"], ascending=[True, True, False, False])
     return v.drop_duplicates("USUBJID", keep="first").set_index("USUBJID")["VAL"].reindex(subjects.to_numpy())
 
 
-def _rs(sdtm: dict, dm: pd.DataFrame, testcd: str) -> pd.DataFrame:
-    rs = sdtm["RS"]
-    rs = rs[rs["RSTESTCD"] == testcd]
-    rs = _with_day(rs, "RSDTC", dm)
-    return pd.DataFrame({"USUBJID": rs["USUBJID"], "DAY": rs["DAY"], "SEQ": rs["RSSEQ"],
-                         "VAL": pd.to_numeric(rs["RSSTRESN"], errors="coerce")})
+def _result(sdtm: dict, dm: pd.DataFrame, sc: dict) -> pd.DataFrame:
+    """One value per assessment: the domain's --STRESN of test ``testcd``."""
+    dom = str(sc["domain"]).upper()
+    pre = dom[:2]
+    df = sdtm[dom]
+    df = df[df[f"{pre}TESTCD"] == sc["testcd"]]
+    if sc.get("category"):
+        df = df[df[f"{pre}CAT"] == sc["category"]]
+    df = _with_day(df, f"{pre}DTC", dm)
+    return pd.DataFrame({"USUBJID": df["USUBJID"], "DAY": df["DAY"], "SEQ": df[f"{pre}SEQ"],
+                         "VAL": pd.to_numeric(df[f"{pre}STRESN"], errors="coerce")})
 
 
-def qc_adsl(sdtm: dict[str, pd.DataFrame], *, excluded_sites=EXCLUDED_SITES) -> pd.DataFrame:
-    """QC ADSL: population flags, W8IGAFL and NACHFL, one record per randomized subject.
-
-    Parameters
-    ----------
-    sdtm : domains by upper-case name (DM, DS, EX, RS needed).
-    excluded_sites : SITEIDs whose patients are not efficacy-evaluable.
-
-    Returns
-    -------
-    DataFrame with USUBJID SITEID AGE TRT01P TRT01PN ITTFL SAFFL EFFFL W8IGAFL NACHFL, sorted by USUBJID.
-    """
-    dm, ds, ex = sdtm["DM"], sdtm["DS"], sdtm["EX"]
-    randomized = set(ds.loc[(ds["DSCAT"] == "PROTOCOL MILESTONE") & (ds["DSDECOD"] == "RANDOMIZED"), "USUBJID"])
-    adsl = dm[dm["USUBJID"].isin(randomized)][["USUBJID", "SITEID", "AGE", "ARMCD", "RFXSTDTC"]].copy()
-    arm8 = adsl["ARMCD"].astype(str).str.split("-").str[0]
-    adsl["TRT01P"] = arm8.map({k: v[1] for k, v in ARMS.items()})
-    adsl["TRT01PN"] = arm8.map({k: float(v[0]) for k, v in ARMS.items()})
-    adsl["ITTFL"] = "Y"
-    treated = set(ex.loc[ex["EXSTDTC"].astype(str).str.len() >= 10, "USUBJID"])
-    adsl["SAFFL"] = np.where(adsl["USUBJID"].isin(treated), "Y", "N")
-    site = adsl["SITEID"].astype(str).str.strip()
-    adsl["EFFFL"] = np.where((adsl["SAFFL"] == "Y") & ~site.isin([str(s) for s in excluded_sites]), "Y", "N")
-    iga = _rs(sdtm, dm, "IGA")
-    base = _baseline(iga, adsl["USUBJID"]).to_numpy()
-    w8 = _week8(iga, adsl["USUBJID"]).to_numpy()
-    adsl["W8IGAFL"] = np.where(~np.isnan(w8), "Y", "N")
-    ts = (w8 <= 1) & (base - w8 >= 2)
-    adsl["NACHFL"] = np.where((adsl["EFFFL"] == "Y") & ~np.isnan(w8) & ~ts, "Y", "N")
-    cols = ["USUBJID", "SITEID", "AGE", "TRT01P", "TRT01PN", "ITTFL", "SAFFL", "EFFFL", "W8IGAFL", "NACHFL"]
-    return adsl[cols].sort_values("USUBJID").reset_index(drop=True)
-
-
-def _itch(sdtm: dict, dm: pd.DataFrame, subjects: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    qs = sdtm["QS"]
-    qs = qs[(qs["QSCAT"] == "ITCH NRS") & (qs["QSTESTCD"] == "ITCHNRS")]
-    qs = _with_day(qs, "QSDTC", dm)
-    qs = qs.assign(VAL=pd.to_numeric(qs["QSSTRESN"], errors="coerce")).dropna(subset=["VAL"])
+def _daily_mean(sdtm: dict, dm: pd.DataFrame, sc: dict, subjects: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """(baseline, visit) means of the daily values over the spec's day ranges."""
+    dom = str(sc["domain"]).upper()
+    pre = dom[:2]
+    df = sdtm[dom]
+    df = df[(df[f"{pre}CAT"] == sc["category"]) & (df[f"{pre}TESTCD"] == sc["testcd"])]
+    df = _with_day(df, f"{pre}DTC", dm)
+    df = df.assign(VAL=pd.to_numeric(df[f"{pre}STRESN"], errors="coerce")).dropna(subset=["VAL"])
     out = []
-    for lo, hi in (ITCH_BASE_DAYS, ITCH_W8_DAYS):
-        win = qs[(qs["DAY"] >= lo) & (qs["DAY"] <= hi)]
+    for lo, hi in (sc["baseline_days"], sc["visit_days"]):
+        win = df[(df["DAY"] >= lo) & (df["DAY"] <= hi)]
         g = win.groupby("USUBJID")["VAL"].agg(["sum", "count"])
-        mean = (g["sum"] / g["count"]).where(g["count"] >= ITCH_MIN_DAYS)
+        mean = (g["sum"] / g["count"]).where(g["count"] >= int(sc["min_days"]))
         out.append(mean.reindex(subjects.to_numpy()).to_numpy(dtype="float64"))
     return out[0], out[1]
 
 
-def _qol_totals(sdtm: dict, dm: pd.DataFrame, instrument: str) -> pd.DataFrame:
-    qs = sdtm["QS"]
-    qs = qs[qs["QSCAT"] == instrument]
-    qs = _with_day(qs, "QSDTC", dm)
-    qs = qs.assign(VAL=pd.to_numeric(qs["QSSTRESN"], errors="coerce"))
-    items = [f"{instrument}{i:02d}" for i in range(1, 11)]
-    wide = qs.pivot_table(index=["USUBJID", "DAY"], columns="QSTESTCD", values="VAL", aggfunc="first", dropna=False)
+def _item_total(sdtm: dict, dm: pd.DataFrame, sc: dict) -> pd.DataFrame:
+    """Total of the instrument's items per subject and day (``max_missing`` missing items scored 0)."""
+    dom = str(sc["domain"]).upper()
+    pre = dom[:2]
+    df = sdtm[dom]
+    df = df[df[f"{pre}CAT"] == sc["category"]]
+    df = _with_day(df, f"{pre}DTC", dm)
+    df = df.assign(VAL=pd.to_numeric(df[f"{pre}STRESN"], errors="coerce"))
+    items = [f"{sc['item_prefix']}{i:02d}" for i in range(1, int(sc["items"]) + 1)]
+    wide = df.pivot_table(index=["USUBJID", "DAY"], columns=f"{pre}TESTCD", values="VAL", aggfunc="first", dropna=False)
     wide = wide.reindex(columns=items)
     n_missing = wide.isna().sum(axis=1)
-    total = wide.fillna(0).sum(axis=1).where(n_missing <= 1)
+    total = wide.fillna(0).sum(axis=1).where(n_missing <= int(sc.get("max_missing", 0)))
     t = total.rename("VAL").reset_index()
     t["SEQ"] = 0
     return t
 
 
-def qc_responders(sdtm: dict[str, pd.DataFrame], adsl: pd.DataFrame) -> pd.DataFrame:
-    """QC Week 8 responder records for the efficacy-evaluable subjects of ``adsl`` (from :func:`qc_adsl`).
+def _score(sdtm: dict, dm: pd.DataFrame, qc: dict, name: str, subjects: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """(baseline, visit value) of score ``name`` of the QC spec for ``subjects``."""
+    sc = qc["scores"][name]
+    kind = sc.get("kind", "result")
+    if kind == "daily_mean":
+        return _daily_mean(sdtm, dm, sc, subjects)
+    if kind == "item_total":
+        vals = _item_total(sdtm, dm, sc)
+    elif kind == "result":
+        vals = _result(sdtm, dm, sc)
+    else:
+        raise ValueError(f"QC spec: score {name}: kind {kind!r} is not result, daily_mean or item_total")
+    return _baseline(vals, subjects).to_numpy(), _at_visit(vals, subjects, qc).to_numpy()
+
+
+def _meets(rule: dict, b: np.ndarray, w: np.ndarray, eps: float) -> np.ndarray:
+    """Where (baseline, visit) meet every condition of ``rule`` (a missing value meets none)."""
+    hit = np.ones(len(b), dtype=bool)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        if "visit_at_most" in rule:
+            hit &= w <= float(rule["visit_at_most"]) + eps
+        if "drop_at_least" in rule:
+            hit &= b - w >= float(rule["drop_at_least"]) - eps
+        if "pct_drop_at_least" in rule:
+            hit &= (b - w) / b * 100 >= float(rule["pct_drop_at_least"]) - eps
+    return hit
+
+
+def _eligible(rule: dict, b: np.ndarray, eps: float) -> np.ndarray:
+    ok = ~np.isnan(b)
+    el = rule.get("eligible") or {}
+    with np.errstate(invalid="ignore"):
+        if "baseline_above" in el:
+            ok &= b > float(el["baseline_above"])
+        if "baseline_at_least" in el:
+            ok &= b >= float(el["baseline_at_least"]) - eps
+    return ok
+
+
+def _responder_rule(qc: dict, paramcd: str) -> dict:
+    for r in qc["responders"]["list"]:
+        if r["paramcd"] == paramcd:
+            return r
+    raise KeyError(f"QC spec: responder {paramcd!r} is not in responders.list")
+
+
+def qc_adsl(sdtm: dict[str, pd.DataFrame], qc: dict) -> pd.DataFrame:
+    """QC subject-level dataset: population flags, arms and the QC spec's flags, one record per
+    randomized subject.
+
+    Parameters
+    ----------
+    sdtm : domains by upper-case name (DM, the randomization domain, EX and the scores' domains).
+    qc : the QC spec (:func:`load_qc_spec`); its ``subjects`` and ``visit``.
 
     Returns
     -------
-    DataFrame with USUBJID PARAMCD AVISIT AVAL AVALC DTYPE, sorted by USUBJID and PARAMCD order.
+    DataFrame with USUBJID, the kept DM variables, TRT01P TRT01PN ITTFL SAFFL EFFFL and the flags,
+    sorted by USUBJID.
+    """
+    sj = qc["subjects"]
+    dm, ex = sdtm["DM"], sdtm["EX"]
+    rnd = sj["randomized"]
+    ds = sdtm[str(rnd["domain"]).upper()]
+    sel = np.ones(len(ds), dtype=bool)
+    for var, val in (rnd.get("where") or {}).items():
+        sel &= (ds[var] == val).to_numpy()
+    randomized = set(ds.loc[sel, "USUBJID"])
+    keep = [str(v) for v in sj.get("keep") or []]
+    adsl = dm[dm["USUBJID"].isin(randomized)][list(dict.fromkeys(["USUBJID", *keep, "ARMCD", "RFXSTDTC", "SITEID"]))].copy()
+    arm8 = adsl["ARMCD"].astype(str).str.split(str(sj.get("arm_separator", "-"))).str[0]
+    arms = sj["arms"]
+    adsl["TRT01P"] = arm8.map({k: str(v[1]) for k, v in arms.items()})
+    adsl["TRT01PN"] = arm8.map({k: float(v[0]) for k, v in arms.items()})
+    adsl["ITTFL"] = "Y"
+    treated = set(ex.loc[ex["EXSTDTC"].astype(str).str.len() >= 10, "USUBJID"])
+    adsl["SAFFL"] = np.where(adsl["USUBJID"].isin(treated), "Y", "N")
+    site = adsl["SITEID"].astype(str).str.strip()
+    excluded = [str(s) for s in sj.get("excluded_sites") or []]
+    adsl["EFFFL"] = np.where((adsl["SAFFL"] == "Y") & ~site.isin(excluded), "Y", "N")
+    eps = float(qc.get("responders", {}).get("tolerance", EPS))
+    flags = sj.get("flags") or {}
+    for flag, fd in flags.items():
+        b, w = _score(sdtm, dm, qc, fd["observed"], adsl["USUBJID"])
+        on = ~np.isnan(w)
+        for var, val in (fd.get("where") or {}).items():
+            on &= (adsl[var] == val).to_numpy()
+        if fd.get("not_responder"):
+            on &= ~_meets(_responder_rule(qc, fd["not_responder"]), b, w, eps)
+        adsl[flag] = np.where(on, "Y", "N")
+    cols = list(dict.fromkeys(["USUBJID", *keep, "TRT01P", "TRT01PN", "ITTFL", "SAFFL", "EFFFL", *flags]))
+    return adsl[cols].sort_values("USUBJID").reset_index(drop=True)
+
+
+def qc_responders(sdtm: dict[str, pd.DataFrame], adsl: pd.DataFrame, qc: dict) -> pd.DataFrame:
+    """QC responder records at the visit for the subjects of ``adsl`` (from :func:`qc_adsl`) in
+    the responders' population.
+
+    Returns
+    -------
+    DataFrame with USUBJID PARAMCD AVISIT AVAL AVALC DTYPE, sorted by USUBJID and the QC spec's order.
     """
     dm = sdtm["DM"]
-    eff = adsl[adsl["EFFFL"] == "Y"].reset_index(drop=True)
+    rsp = qc["responders"]
+    eps = float(rsp.get("tolerance", EPS))
+    eff = adsl[adsl[rsp["population"]] == "Y"].reset_index(drop=True)
     subj = eff["USUBJID"]
     res: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # PARAMCD -> (AVAL, evaluable-but-missing)
+    cache: dict[str, tuple[np.ndarray, np.ndarray]] = {}
 
-    def binary(base, w8, eligible, hit):
-        aval = np.where(np.isnan(w8), 0.0, hit.astype(float))
+    def score(name):
+        if name not in cache:
+            cache[name] = _score(sdtm, dm, qc, name, subj)
+        return cache[name]
+
+    def binary(rule, eligible_too=None):
+        b, w = score(rule["score"])
+        eligible = _eligible(rule, b, eps)
+        if eligible_too is not None:
+            eligible &= eligible_too
+        hit = _meets(rule, b, w, eps)
+        aval = np.where(np.isnan(w), 0.0, hit.astype(float))
         aval = np.where(eligible, aval, np.nan)
-        return aval, eligible & np.isnan(w8)
+        return aval, eligible & np.isnan(w)
 
-    iga = _rs(sdtm, dm, "IGA")
-    b, w = _baseline(iga, subj).to_numpy(), _week8(iga, subj).to_numpy()
-    ok = ~np.isnan(b)
-    with np.errstate(invalid="ignore"):
-        res["IGATS"] = binary(b, w, ok, (w <= 1) & (b - w >= 2))
-        res["IGAR1"] = binary(b, w, ok, b - w >= 1)
-    easi = _rs(sdtm, dm, "EASI")
-    b, w = _baseline(easi, subj).to_numpy(), _week8(easi, subj).to_numpy()
-    with np.errstate(invalid="ignore", divide="ignore"):
-        ok = ~np.isnan(b) & (b > 0)
-        pchg = (w - b) / b * 100
-        for p, cut in (("EASI50", 50), ("EASI75", 75), ("EASI90", 90)):
-            res[p] = binary(b, w, ok, pchg <= -cut + EPS)
-    b, w = _itch(sdtm, dm, subj)
-    with np.errstate(invalid="ignore"):
-        for p, cut in (("NRS2", 2), ("NRS4", 4)):
-            res[p] = binary(b, w, ~np.isnan(b) & (b >= cut - EPS), b - w >= cut - EPS)
-    # QoL: DLQI for age >= 16, CDLQI for 12-15; response = reduction >= 4 / >= 6
-    age = eff["AGE"].to_numpy(dtype="float64")
-    aval = np.full(len(eff), np.nan)
-    nri = np.zeros(len(eff), dtype=bool)
-    for inst, sel, cut in (("DLQI", age >= 16, 4), ("CDLQI", (age >= 12) & (age <= 15), 6)):
-        tot = _qol_totals(sdtm, dm, inst)
-        b, w = _baseline(tot, subj).to_numpy(), _week8(tot, subj).to_numpy()
-        with np.errstate(invalid="ignore"):
-            a, n = binary(b, w, sel & ~np.isnan(b), b - w >= cut)
-        aval = np.where(sel, a, aval)
-        nri = np.where(sel, n, nri)
-    res["QOLR"] = (aval, nri)
+    age = eff["AGE"].to_numpy(dtype="float64") if "AGE" in eff.columns else np.full(len(eff), np.nan)
+    for r in rsp["list"]:
+        pc = str(r["paramcd"])
+        if r.get("any_of"):
+            res[pc] = (np.nanmax(np.vstack([np.nan_to_num(res[c][0], nan=0.0) for c in r["any_of"]]), axis=0),
+                       np.zeros(len(eff), dtype=bool))
+        elif r.get("by_age"):
+            aval = np.full(len(eff), np.nan)
+            nri = np.zeros(len(eff), dtype=bool)
+            for case in r["by_age"]:
+                lo, hi = case["ages"]
+                sel = np.ones(len(eff), dtype=bool)
+                if lo is not None:
+                    sel &= age >= float(lo)
+                if hi is not None:
+                    sel &= age <= float(hi)
+                a, n = binary(case, sel)
+                aval = np.where(sel, a, aval)
+                nri = np.where(sel, n, nri)
+            res[pc] = (aval, nri)
+        else:
+            res[pc] = binary(r)
 
-    def anyof(*codes):
-        return np.nanmax(np.vstack([np.nan_to_num(res[c][0], nan=0.0) for c in codes]), axis=0), np.zeros(len(eff), bool)
-
-    res["CPR"] = anyof("EASI50", "NRS2", "QOLR")
-    res["CPRIGA"] = anyof("CPR", "IGAR1")
-    res["TSCPR"] = anyof("IGATS", "CPR")
-    res["TSCPRIGA"] = anyof("IGATS", "CPRIGA")
-
+    visit = _visit(qc)[0]
+    order = responder_params(qc)
     frames = []
-    for p in RESPONDER_PARAMS:
+    for i, p in enumerate(order):
         a, n = res[p]
         frames.append(pd.DataFrame({
-            "USUBJID": subj.to_numpy(), "PARAMCD": p, "AVISIT": "Week 8", "AVAL": a,
+            "USUBJID": subj.to_numpy(), "PARAMCD": p, "AVISIT": visit, "AVAL": a,
             "AVALC": np.where(np.isnan(a), "", np.where(a == 1, "Y", "N")),
             "DTYPE": np.where(n, "NRI", ""),
-            "_ORD": RESPONDER_PARAMS.index(p),
+            "_ORD": i,
         }))
     out = pd.concat(frames, ignore_index=True).sort_values(["USUBJID", "_ORD"]).drop(columns="_ORD")
     return out.reset_index(drop=True)
 
 
-def qc_datasets(sdtm: dict[str, pd.DataFrame], *, excluded_sites=EXCLUDED_SITES) -> dict[str, pd.DataFrame]:
-    """Both QC datasets: ``{"ADSL": qc_adsl(...), "ADEFF": qc_responders(...)}``."""
-    adsl = qc_adsl(sdtm, excluded_sites=excluded_sites)
-    return {"ADSL": adsl, "ADEFF": qc_responders(sdtm, adsl)}
+def qc_datasets(sdtm: dict[str, pd.DataFrame], qc: dict) -> dict[str, pd.DataFrame]:
+    """Both QC datasets by the names the QC spec gives them (``subjects.dataset``, ``responders.dataset``)."""
+    adsl = qc_adsl(sdtm, qc)
+    return {str(qc["subjects"]["dataset"]): adsl, str(qc["responders"]["dataset"]): qc_responders(sdtm, adsl, qc)}
 
 
 def qc_response_ard(adsl: pd.DataFrame, responders: pd.DataFrame, tlf: dict) -> pd.DataFrame:
@@ -232,8 +324,8 @@ def qc_response_ard(adsl: pd.DataFrame, responders: pd.DataFrame, tlf: dict) -> 
     Parameters
     ----------
     adsl, responders : from :func:`qc_adsl` and :func:`qc_responders`.
-    tlf : the TLF spec as plain data (``specs/tlf.yaml`` read with ``yaml.safe_load``): its arms,
-        populations (equality filters on ADSL) and response outputs with their endpoints
+    tlf : the TLF spec as plain data (``tlf.yaml`` read with ``yaml.safe_load``): its arms,
+        populations (equality filters on the subject-level dataset) and response outputs with their endpoints
         (``denominator: evaluable`` keeps non-missing AVAL; ``all`` counts missing as 0).
 
     Returns

@@ -1,9 +1,14 @@
 """``adamforge qc``: the study's double-programming QC and its evidence pack in ``<out>/qc/``.
 
-1. The independent QC program (:mod:`adamforge.validation.qc_program`) derives QC ADSL flags and
-   the Week 8 responder records from the SDTM.
-2. Each is compared with production (``<out>/adam/adsl.parquet``, ``<out>/adam/adeff.parquet``)
-   by keys with the PROC COMPARE engine, on the variables QC derived.
+The study's QC spec (``qc.yaml`` of the spec folder, the QC programmer's own) says what QC
+derives and what is compared. A study without one: a NOTE, exit 0, and an evidence pack saying
+"no QC spec" (overall NOT RUN, never PASS).
+
+1. The independent QC program (:mod:`adamforge.validation.qc_program`) derives the QC datasets
+   (subject flags, responder records at the visit) from the SDTM and the QC spec.
+2. Each dataset of the QC spec's ``compare`` list is compared with production
+   (``<out>/adam/<name>.parquet``) by its ``id`` variables with the PROC COMPARE engine, on the
+   variables QC derived.
 3. When ``<out>/tlf/ard.json`` exists, the QC counts of the response tables (BIGN, n, N, pct)
    are compared with production's ARD statistic by statistic (a NOTE says so when it is absent).
 4. ``<out>/qc/`` receives each comparison's report and difference table, the QC datasets,
@@ -18,12 +23,11 @@ import json
 import subprocess
 from pathlib import Path
 
-from adamforge.errors import EXIT_DIFFERENCES, EXIT_OK, AdamforgeError, UsageError
+from adamforge.errors import EXIT_DIFFERENCES, EXIT_OK, AdamforgeError, DataError, UsageError
 
 HELP = "run the study's double-programming QC and write the evidence pack"
 
-ADSL_ID = ["USUBJID"]
-ADEFF_ID = ["USUBJID", "PARAMCD"]
+QC_SPEC = "qc.yaml"
 
 
 def add_arguments(parser) -> None:
@@ -31,29 +35,55 @@ def add_arguments(parser) -> None:
     parser.add_argument("--qc-html", action="store_true", help="qc: also write HTML comparison reports")
 
 
-def _git_commit() -> str:
-    here = Path(__file__).resolve().parent
+#: git run read-only: no optional index refresh (.git/index.lock), no fsmonitor hook, no untracked cache
+_GIT_READ_ONLY = ("git", "--no-optional-locks", "-c", "core.fsmonitor=false", "-c", "core.untrackedCache=false")
+
+
+def _git_commit(folder: Path | None = None) -> str:
+    """The commit of the package's source tree, "(with uncommitted changes)" when it has some.
+
+    git runs read-only (``--no-optional-locks``, ``GIT_OPTIONAL_LOCKS=0``): ``git status`` would
+    otherwise refresh ``.git/index`` through ``.git/index.lock`` in the package's folder, a write
+    outside ``--out``.
+    """
+    import os
+
+    here = Path(folder) if folder is not None else Path(__file__).resolve().parent
+    env = {**os.environ, "GIT_OPTIONAL_LOCKS": "0"}
     try:
-        head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=here, capture_output=True, text=True, timeout=10)
+        head = subprocess.run([*_GIT_READ_ONLY, "rev-parse", "HEAD"], cwd=here, capture_output=True, text=True,
+                              timeout=10, env=env)
         if head.returncode != 0:
             return "not available"
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=here,
-                               capture_output=True, text=True, timeout=10)
+        dirty = subprocess.run([*_GIT_READ_ONLY, "status", "--porcelain", "--untracked-files=no"], cwd=here,
+                               capture_output=True, text=True, timeout=10, env=env)
         return head.stdout.strip() + (" (with uncommitted changes)" if dirty.stdout.strip() else "")
     except (OSError, subprocess.SubprocessError):
         return "not available"
 
 
-def _excluded_sites(spec: Path) -> list[str]:
-    import yaml
+def qc_spec_path(ctx) -> Path:
+    """The study's QC spec: ``qc.yaml`` of the spec folder (beside a spec workbook)."""
+    folder = Path(getattr(ctx, "spec_dir", ctx.spec))
+    if folder.is_file():
+        folder = folder.parent
+    return folder / QC_SPEC
 
-    from .qc_program import EXCLUDED_SITES
 
-    f = spec / "adam_analysis.yaml"
-    if not f.is_file():
-        return list(EXCLUDED_SITES)
-    doc = yaml.safe_load(f.read_text(encoding="utf-8")) or {}
-    return [str(s) for s in (doc.get("parameters", {}) or {}).get("excluded_sites", EXCLUDED_SITES)]
+def _production_scope(df, entry: dict, qdf):
+    """Production records in the scope of one comparison: ``where`` equality filters and, with
+    ``paramcd: qc``, the parameters QC derived. Returns (records, description)."""
+    import numpy as np
+
+    sel = np.ones(len(df), dtype=bool)
+    parts = []
+    if entry.get("paramcd") == "qc" and "PARAMCD" in df.columns and "PARAMCD" in qdf.columns:
+        sel &= df["PARAMCD"].isin(set(qdf["PARAMCD"].unique())).to_numpy()
+        parts.append("PARAMCD in QC")
+    for var, val in (entry.get("where") or {}).items():
+        sel &= (df[var] == val).to_numpy() if var in df.columns else np.zeros(len(df), dtype=bool)
+        parts.append(f"{var} = {val}")
+    return df[sel], (f" [{', '.join(parts)}]" if parts else "")
 
 
 def _comparison_entry(name, kind, base, compare, rc, meanings, passed, detail, report):
@@ -76,31 +106,48 @@ def run(args, ctx) -> int:
     from . import compare_report as rep
     from . import qc_program as qp
 
+    spec_path = qc_spec_path(ctx)
+    if not spec_path.is_file():
+        return _no_qc_spec(ctx, spec_path)
+    ctx.log.input_file(spec_path, "QC spec")
+    import yaml
+
+    try:
+        qc_spec = qp.load_qc_spec(spec_path)
+        plan_entries = [dict(e) for e in qc_spec["compare"]]
+        for e in plan_entries:
+            e["dataset"] = str(e["dataset"]).upper()
+            e["id"] = [str(v) for v in e["id"]]
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, yaml.YAMLError) as exc:
+        raise DataError(f"QC spec {spec_path}: not readable as a QC spec ({type(exc).__name__}: {exc})") from None
     adam = ctx.out / "adam"
-    prod = {"ADSL": adam / "adsl.parquet", "ADEFF": adam / "adeff.parquet"}
+    prod = {e["dataset"]: adam / f"{e['dataset'].lower()}.parquet" for e in plan_entries}
     missing = [str(p) for p in prod.values() if not p.is_file()]
     if missing:
         raise UsageError("qc needs the production ADaM datasets (run `adamforge derive` first): missing "
                          + ", ".join(missing))
-    sdtm = read_sdtm(ctx.sdtm, log=ctx.log)
-    sites = _excluded_sites(ctx.spec)
-    qc = qp.qc_datasets(sdtm, excluded_sites=sites)
-    ctx.log.dataset("QC", "ADSL", len(qc["ADSL"]), qc["ADSL"].shape[1])
-    ctx.log.dataset("QC", "ADEFF", len(qc["ADEFF"]), qc["ADEFF"].shape[1])
+    sdtm = read_sdtm(ctx.sdtm, log=ctx.log, encoding=getattr(ctx, "encoding", None))
+    qc = {k.upper(): v for k, v in qp.qc_datasets(sdtm, qc_spec).items()}
+    for name, df in qc.items():
+        ctx.log.dataset("QC", name, len(df), df.shape[1])
+    absent = [e["dataset"] for e in plan_entries if e["dataset"] not in qc]
+    if absent:
+        raise DataError(f"QC spec {spec_path}: compare lists {', '.join(absent)}, which the QC program does not "
+                        f"derive (it derives {', '.join(qc)})")
+    subject_name = str(qc_spec["subjects"]["dataset"]).upper()
+    responder_name = str(qc_spec["responders"]["dataset"]).upper()
 
     comparisons = []
     results = {}
     # -- datasets ------------------------------------------------------------------------------
-    adsl_df, adsl_info = cmp.read_dataset(prod["ADSL"], role="BASE")
-    adeff_df, adeff_info = cmp.read_dataset(prod["ADEFF"], role="BASE")
-    adeff_w8 = adeff_df[adeff_df["PARAMCD"].isin(qp.RESPONDER_PARAMS) & (adeff_df["AVISIT"] == "Week 8")]
-    plan = [("ADSL", adsl_df, adsl_info, qc["ADSL"], ADSL_ID),
-            ("ADEFF", adeff_w8, adeff_info, qc["ADEFF"], ADEFF_ID)]
-    for name, pdf, pinfo, qdf, ids in plan:
+    for entry in plan_entries:
+        name, ids, qdf = entry["dataset"], entry["id"], qc[entry["dataset"]]
+        full, pinfo = cmp.read_dataset(prod[name], role="BASE")
+        pdf, scope = _production_scope(full, entry, qdf)
         qinfo = cmp.info_from_frame(qdf, role="COMPARE", source=f"QC program ({qp.__name__})", name=name,
                                     file_format="DataFrame")
         pinfo = _restrict_info(pinfo, pdf, list(qdf.columns))
-        desc = f"{pinfo.source}" + (" [PARAMCD in responders, AVISIT = Week 8]" if name == "ADEFF" else "")
+        desc = f"{pinfo.source}{scope}"
         try:
             res = cmp.compare_frames(pdf, qdf, id_vars=ids, base_info=pinfo, compare_info=qinfo,
                                      variables=list(qdf.columns))
@@ -121,10 +168,15 @@ def run(args, ctx) -> int:
     ard_res = None
     qc_ard = None
     if ard_path.is_file():
-        import yaml
+        from adamforge.yamlsafe import load_yaml
 
-        tlf_spec = yaml.safe_load((ctx.spec / "tlf.yaml").read_text(encoding="utf-8"))
-        qc_ard = qp.qc_response_ard(qc["ADSL"], qc["ADEFF"], tlf_spec)
+        tlf_yaml = getattr(ctx, "spec_dir", ctx.spec) / "tlf.yaml"
+        if not tlf_yaml.is_file():  # a spec workbook without a tlf.yaml beside it
+            from adamforge.context import default_spec_dir
+
+            tlf_yaml = default_spec_dir() / "tlf.yaml"
+        tlf_spec = load_yaml(tlf_yaml)
+        qc_ard = qp.qc_response_ard(qc[subject_name], qc[responder_name], tlf_spec)
         prod_ard = ca.read_ard(ard_path)
         scope = set(zip(qc_ard["output_id"], qc_ard["statistic"]))
         in_scope = [(o, s) in scope for o, s in zip(prod_ard["output_id"], prod_ard["statistic"])]
@@ -145,13 +197,14 @@ def run(args, ctx) -> int:
     # -- evidence ------------------------------------------------------------------------------
     inputs = []
     for p in sorted(Path(ctx.sdtm).glob("*")):
-        if p.is_file() and p.suffix.lower() in (".xpt", ".parquet", ".json"):
+        if p.is_file() and p.suffix.lower() in (".xpt", ".parquet", ".json", ".csv"):
             inputs.append({"role": "SDTM", "path": str(p), "sha256": sha256_file(p)})
     for name, p in prod.items():
         inputs.append({"role": f"production {name}", "path": str(p), "sha256": sha256_file(p)})
     if ard_path.is_file():
         inputs.append({"role": "production ARD", "path": str(ard_path), "sha256": sha256_file(ard_path)})
-    specs = [{"path": str(p), "sha256": sha256_file(p)} for p in sorted(Path(ctx.spec).glob("*"))
+    spec_files = [Path(ctx.spec)] if Path(ctx.spec).is_file() else sorted(Path(ctx.spec).glob("*"))
+    specs = [{"path": str(p), "sha256": sha256_file(p)} for p in spec_files
              if p.is_file() and p.suffix.lower() in (".yaml", ".yml", ".xlsx", ".json")]
     programs = [{"path": str(Path(m.__file__).name), "sha256": sha256_file(m.__file__)} for m in (qp, cmp, ca)]
     passed = all(c["result"] == "PASS" for c in comparisons)
@@ -160,7 +213,8 @@ def run(args, ctx) -> int:
         "timestamp_utc": run_timestamp_iso(),
         "git_commit": _git_commit(),
         "package_versions": package_versions(),
-        "excluded_sites": sites,
+        "qc_spec": {"path": str(spec_path), "sha256": sha256_file(spec_path)},
+        "excluded_sites": [str(x) for x in qc_spec["subjects"].get("excluded_sites") or []],
         "inputs": inputs,
         "spec_files": specs,
         "qc_programs": programs,
@@ -177,8 +231,8 @@ def run(args, ctx) -> int:
             write_text_atomic(stage / "ard" / "report.txt", ca.render_ard_text(ard_res, title="ARD comparison: production vs QC"))
             ard_res.differences.to_csv(stage / "ard" / "differences.csv", index=False, lineterminator="\n")
             qc_ard.to_csv(stage / "ard" / "qc_ard.csv", index=False, lineterminator="\n")
-        qc["ADSL"].to_parquet(stage / "qc_adsl.parquet", index=False)
-        qc["ADEFF"].to_parquet(stage / "qc_adeff.parquet", index=False)
+        for name, df in qc.items():
+            df.to_parquet(stage / f"qc_{name.lower()}.parquet", index=False)
         write_text_atomic(stage / "evidence.json", json.dumps(evidence, indent=2) + "\n")
         write_text_atomic(stage / "evidence.txt", _evidence_text(evidence))
     for c in comparisons:
@@ -186,6 +240,31 @@ def run(args, ctx) -> int:
         (ctx.log.note if c["result"] == "PASS" else ctx.log.warning)(line)
     ctx.log.info(f"QC overall: {evidence['overall']}; evidence pack in {ctx.out / 'qc'}/")
     return EXIT_OK if passed else EXIT_DIFFERENCES
+
+
+def _no_qc_spec(ctx, spec_path: Path) -> int:
+    """No QC spec: one NOTE, exit 0, an evidence pack saying "no QC spec" (overall NOT RUN)."""
+    from adamforge.clock import run_timestamp_iso
+    from adamforge.io import staged_dir, write_text_atomic
+    from adamforge.runlog import package_versions
+
+    ctx.log.note(f"QC: no QC spec ({spec_path} not found); nothing double-programmed. "
+                 f"Write the study's {QC_SPEC} (docs/qc.md) to run the QC.")
+    evidence = {
+        "title": "adamforge double-programming QC evidence pack",
+        "timestamp_utc": run_timestamp_iso(),
+        "git_commit": _git_commit(),
+        "package_versions": package_versions(),
+        "qc_spec": None,
+        "inputs": [], "spec_files": [], "qc_programs": [], "comparisons": [], "ard_compared": False,
+        "overall": "NOT RUN: no QC spec",
+        "reason": f"no QC spec: {spec_path} not found",
+        "data_notice": ctx.data_notice,
+    }
+    with staged_dir(ctx.out / "qc") as stage:
+        write_text_atomic(stage / "evidence.json", json.dumps(evidence, indent=2) + "\n")
+        write_text_atomic(stage / "evidence.txt", _evidence_text(evidence))
+    return EXIT_OK
 
 
 def _restrict_info(info, df, columns):
@@ -206,7 +285,9 @@ def _evidence_text(ev: dict) -> str:
         L.append(f"         COMPARE {c['compare']}")
         for m in c["return_code_meanings"]:
             L.append(f"         - {m}")
-    if not ev["ard_compared"]:
+    if ev.get("reason"):
+        L.append(f"  none: {ev['reason']}")
+    elif not ev["ard_compared"]:
         L.append("  ard    not run: no production ARD (out/tlf/ard.json)")
     L += ["", "Inputs (SHA-256):"]
     L += [f"  {i['sha256']}  {i['role']}: {i['path']}" for i in ev["inputs"]]

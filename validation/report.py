@@ -74,9 +74,12 @@ def render_html(
     """
     import jinja2
 
-    env = jinja2.Environment(
+    from adamforge.templating import sandboxed_environment
+
+    env = sandboxed_environment(  # sandboxed, autoescaped, strict, no globals: see adamforge.templating
+        source_name=TEMPLATE,
         loader=jinja2.FunctionLoader(lambda name: resources.files("adamforge.validation").joinpath(name).read_text("utf-8")),
-        autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+        trim_blocks=True, lstrip_blocks=True,
     )
     rows = [{"severity": f.severity, "rule_id": f.rule_id, "dataset": f.dataset, "variable": f.variable,
              "record_keys": ", ".join(f"{k}={plain(v)}" for k, v in f.keys.items()), "value": f.value, "message": f.message}

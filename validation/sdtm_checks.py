@@ -1,95 +1,64 @@
-"""SDTM input checks: what must hold in the SDTM before any ADaM is derived from it.
+"""SDTM input checks: one layer for ``validate``, the SDTM gate of ``adamforge run`` and ``derive``.
 
-Plain vectorised pandas rules registered by id in :data:`RULES`; each returns
-:class:`adamforge.findings.Finding` records with the failing record's keys (``USUBJID`` plus
-``--SEQ``, or the domain's natural keys where it has no ``--SEQ``).
+The engine knows no study. What must exist follows from the spec's dataset programs
+(:func:`adamforge.adam.program.input_readers`: a domain or variable a program reads); what a
+study asks beyond that is the spec's ``inputs`` section (:mod:`adamforge.adam.input_rules`:
+record keys, complete dates, ranges, codelists, arm codes, study rules, the plausible date
+window). The rest is SDTM itself (keys not missing, --SEQ unique, ISO 8601 dates, finite
+numbers, subjects in DM). Every rule returns :class:`adamforge.findings.Finding` records with the
+failing record's keys (``USUBJID`` plus ``--SEQ``, or the domain's first unique key where it has
+no ``--SEQ``).
 
 =============== ======== ===========================================================
 rule            severity what
 =============== ======== ===========================================================
-SDTM-REQ-001    ERROR    required domains and variables present (plan section 1a)
-SDTM-KEY-001    ERROR    natural keys of each domain unique (e.g. one DM record per subject)
+SDTM-REQ-001    ERROR    domains and variables the programs read present (the finding names
+                         the program step); with scope ``all`` also the spec's ``required``
+SDTM-KEY-001    ERROR    record keys unique (the spec's ``unique``, within a filter; DM: USUBJID)
 SDTM-KEY-002    ERROR    STUDYID / USUBJID / --SEQ not missing
 SDTM-SEQ-001    ERROR    --SEQ unique within USUBJID
 SDTM-DTC-001    ERROR    --DTC values ISO 8601 (complete or right-truncated partial)
-SDTM-RANGE-001  ERROR    results in their range (IGA 0-4, EASI 0-72, BSA 0-100, itch 0-10,
-                         DLQI/CDLQI items 0-3, flares >= 0)
+SDTM-DTC-002    ERROR    dates the spec declares ``complete`` are not partial
+SDTM-DTC-003    ERROR    dates inside the plausible window (spec ``date_window``, default
+                         1900-01-01 to 2100-12-31)
+SDTM-NUM-001    ERROR    numbers finite (no inf / -inf)
+SDTM-RANGE-001  ERROR    values in the spec's ``ranges`` (severity per range)
+SDTM-CT-001     ERROR    values in the spec's ``codelists``; arm codes (``arm_codes``)
 SDTM-SUBJ-001   ERROR    subjects of every subject-level domain present in DM
-SDTM-STUDY-001  WARNING  disease duration below the eligibility limit (2 years)
-SDTM-STUDY-002  WARNING  age below the eligibility limit (12 years)
+SDTM-SPEC-001   WARNING  an ``inputs`` rule could not run (a variable it reads is absent)
+(spec ids)      (spec)   the spec's study ``rules`` (e.g. an eligibility limit)
 =============== ======== ===========================================================
 
-The tables of keys, required variables and ranges below are data; a rule is written once per
-kind and applied to every domain the table names.
+``derive`` runs the same layer with ``scope="programs"`` on the variables its programs read
+(:func:`adamforge.adam.inputs.check_sdtm`); ``validate`` and the SDTM gate run it with
+``scope="all"`` on the whole input, so the gate stops on everything derive would stop on.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import re
-from typing import Mapping
+from typing import Any, Mapping
 
 import numpy as np
 import pandas as pd
 
-from adamforge.keys import duplicated_rows, row_codes
+from adamforge.adam import filters
+from adamforge.adam.input_rules import InputRules, KeyRule, StudyRule
 from adamforge.findings import Finding
+from adamforge.keys import duplicated_rows, row_codes
 
 from .rules import MAX_PER_RULE, Rule, RuleRun, dataset_finding, findings_from_rows, record_keys, register, run_rules
 
 RULES: dict[str, Rule] = {}
 
-#: Natural keys: at most one record per combination (plan section 1a).
-DOMAIN_KEYS: dict[str, tuple[str, ...]] = {
-    "DM": ("USUBJID",),
-    "SV": ("USUBJID", "VISITNUM"),
-    "EX": ("USUBJID", "EXTRT", "EXSTDTC"),
-    "DS": ("USUBJID", "DSCAT", "EPOCH", "DSDECOD"),
-    "MH": ("USUBJID", "MHCAT", "MHDECOD", "MHSTDTC"),
-    "SC": ("USUBJID", "SCTESTCD"),
-    "RS": ("USUBJID", "RSTESTCD", "VISITNUM"),
-    "QS": ("USUBJID", "QSCAT", "QSTESTCD", "VISITNUM", "QSDTC"),
-}
-
-#: Required domains and, for each, its required variables (contract, plan section 1a).
-REQUIRED_VARIABLES: dict[str, tuple[str, ...]] = {
-    "DM": ("STUDYID", "DOMAIN", "USUBJID", "SUBJID", "RFSTDTC", "RFXSTDTC", "SITEID", "AGE", "SEX",
-           "RACE", "ARMCD", "ARM", "ACTARMCD", "COUNTRY"),
-    "SV": ("USUBJID", "VISITNUM", "VISIT", "SVSTDTC"),
-    "EX": ("USUBJID", "EXSEQ", "EXTRT", "EXDOSE", "EXSTDTC"),
-    "DS": ("USUBJID", "DSSEQ", "DSTERM", "DSDECOD", "DSCAT", "DSSTDTC"),
-    "MH": ("USUBJID", "MHSEQ", "MHTERM", "MHCAT", "MHSTDTC"),
-    "SC": ("USUBJID", "SCSEQ", "SCTESTCD", "SCSTRESC", "SCSTRESN"),
-    "RS": ("USUBJID", "RSSEQ", "RSTESTCD", "RSSTRESN", "VISITNUM", "RSDTC"),
-    "QS": ("USUBJID", "QSSEQ", "QSCAT", "QSTESTCD", "QSSTRESN", "QSDTC"),
-}
-
 #: Trial design domains: not subject-level.
 TRIAL_DESIGN = frozenset({"TA", "TE", "TV", "TS", "TI"})
 
+#: SDTM's arm codes of subjects without an arm or without treatment (never an error; any case)
+NULL_ARMCDS = frozenset({"SCRNFAIL", "NOTASSGN", "NOTTRT", "UNPLAN", ""})
 
-@dataclasses.dataclass(frozen=True)
-class RangeRule:
-    """Results of ``testcds`` (in ``testcd_var``) must lie in ``[low, high]`` in ``value_var``."""
-
-    domain: str
-    testcd_var: str
-    testcds: tuple[str, ...]
-    value_var: str
-    low: float | None
-    high: float | None
-    label: str
-
-
-RANGES: tuple[RangeRule, ...] = (
-    RangeRule("RS", "RSTESTCD", ("IGA",), "RSSTRESN", 0, 4, "IGA"),
-    RangeRule("RS", "RSTESTCD", ("EASI",), "RSSTRESN", 0, 72, "EASI"),
-    RangeRule("RS", "RSTESTCD", ("BSA",), "RSSTRESN", 0, 100, "% BSA"),
-    RangeRule("QS", "QSTESTCD", ("ITCHNRS",), "QSSTRESN", 0, 10, "itch NRS"),
-    RangeRule("QS", "QSTESTCD", tuple(f"{p}{i:02d}" for p in ("DLQI", "CDLQI") for i in range(1, 11)),
-              "QSSTRESN", 0, 3, "DLQI/CDLQI item"),
-    RangeRule("SC", "SCTESTCD", ("NFLARE12",), "SCSTRESN", 0, None, "flares in the last 12 months"),
-)
+SCOPES = ("all", "programs")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -98,20 +67,30 @@ class SdtmCheckOptions:
 
     Parameters
     ----------
-    min_disease_years : eligibility limit of disease duration (years), SDTM-STUDY-001.
-    min_age : eligibility limit of age (years), SDTM-STUDY-002.
-    diagnosis_mhcat : MHCAT of the atopic dermatitis diagnosis record.
     max_findings : cap of record-level findings per rule, dataset and variable.
+    scope : ``"all"`` (validate: the whole input; the spec's ``required`` too; a rule that cannot
+        run is a SDTM-SPEC-001 warning) or ``"programs"`` (derive: the frames hold only what the
+        programs read; rules on other variables are skipped).
     """
 
-    min_disease_years: float = 2.0
-    min_age: float = 12
-    diagnosis_mhcat: str = "PRIMARY DIAGNOSIS"
     max_findings: int = MAX_PER_RULE
+    scope: str = "all"
+
+
+@dataclasses.dataclass(frozen=True)
+class _Ctx:
+    """What the rules read besides the data: the spec's input rules, the programs' reads, options."""
+
+    inputs: InputRules
+    readers: Mapping[str, Mapping[str, tuple[str, ...]]]
+    spec: Any
+    max_findings: int
+    scope: str
 
 
 def check_sdtm(
     sdtm: Mapping[str, pd.DataFrame],
+    spec=None,
     *,
     options: SdtmCheckOptions | None = None,
     select: list[str] | None = None,
@@ -120,9 +99,11 @@ def check_sdtm(
 
     Parameters
     ----------
-    sdtm : domain name (upper case) -> DataFrame, as :func:`adamforge.sdtm_io.read_sdtm` returns.
-    options : limits and the findings cap.
-    select : rule ids to run (default all of :data:`RULES`).
+    sdtm : domain name -> DataFrame, as :func:`adamforge.sdtm_io.read_sdtm` returns.
+    spec : the loaded spec (:func:`adamforge.adam.spec.load_spec`): its programs say what is
+        required, its ``inputs`` section the study's rules. ``None``: SDTM's own rules only.
+    options : the findings cap and the scope.
+    select : rule ids to run (default all: :data:`RULES` and the spec's study rules).
 
     Returns
     -------
@@ -136,8 +117,35 @@ def check_sdtm(
     >>> [(f.rule_id, f.keys) for f in run.findings]
     [('SDTM-KEY-001', {'USUBJID': 'S-1'})]
     """
+    opt = options or SdtmCheckOptions()
+    if opt.scope not in SCOPES:
+        raise ValueError(f"scope must be one of {SCOPES}, not {opt.scope!r}")
     sdtm = {k.upper(): v for k, v in sdtm.items()}
-    return run_rules(RULES, sdtm, options or SdtmCheckOptions(), select=select)
+    inputs = getattr(spec, "inputs", None) or InputRules()
+    readers = {}
+    if spec is not None and getattr(spec, "programs", None):
+        from adamforge.adam.program import input_readers
+
+        readers = input_readers(spec)
+    ctx = _Ctx(inputs, readers, spec, opt.max_findings, opt.scope)
+    return run_rules(registry(spec), sdtm, ctx, select=select)
+
+
+def registry(spec=None) -> dict[str, Rule]:
+    """:data:`RULES` plus one rule per study rule of the spec's ``inputs`` section (by its id)."""
+    out = dict(RULES)
+    inputs = getattr(spec, "inputs", None) or InputRules()
+    for rule in inputs.rules:
+        if rule.id in out:
+            continue  # parse_inputs reports a clash with a built-in id? built-ins win
+        out[rule.id] = Rule(rule.id, rule.severity, rule.description or f"inputs rule {rule.id}",
+                            lambda data, ctx, _r=rule: _study_rule(data, ctx, _r))
+    return out
+
+
+def error_lines(findings) -> list[str]:
+    """The ERROR-level findings as log lines (what ``derive`` raises)."""
+    return [f.line() for f in findings if f.severity == "ERROR"]
 
 
 # -- helpers -----------------------------------------------------------------------------
@@ -159,8 +167,8 @@ def _duplicated(df: pd.DataFrame, cols: list[str]) -> np.ndarray:
     return duplicated_rows(row_codes([df[c] for c in cols]))
 
 
-def _keys(df: pd.DataFrame, domain: str) -> list[str]:
-    return record_keys(df, domain, extra=DOMAIN_KEYS.get(domain, ()))
+def _keys(df: pd.DataFrame, domain: str, ctx: "_Ctx | None" = None) -> list[str]:
+    return record_keys(df, domain, extra=_domain_keys(ctx, domain) if ctx is not None else ())
 
 
 def _subject_domains(sdtm: Mapping[str, pd.DataFrame]):
@@ -204,50 +212,115 @@ def impute_partial_date(values: pd.Series) -> pd.Series:
     return pd.to_datetime(s, format="%Y-%m-%d", errors="coerce")
 
 
+def _domain_keys(ctx: _Ctx, domain: str) -> tuple[str, ...]:
+    """The first unfiltered unique key of the domain in the spec (DM: USUBJID)."""
+    d = ctx.inputs.domains.get(domain)
+    for k in (d.unique if d else ()):
+        if not k.where:
+            return k.keys
+    return ("USUBJID",) if domain == "DM" else ()
+
+
+def _skipped(ctx: _Ctx, dataset: str, what: str, absent: list[str]) -> list[Finding]:
+    """A spec rule that cannot run: a SDTM-SPEC-001 warning under scope ``all``, nothing under ``programs``."""
+    if ctx.scope != "all":
+        return []
+    d = ctx.inputs.domains.get(dataset)
+    required = set(ctx.readers.get(dataset, ())) | set(d.required if d else ())
+    if dataset in ctx.readers or (d and d.required):
+        required.add("the domain")
+    if all(a in required for a in absent):
+        return []  # SDTM-REQ-001 reports it
+    return [Finding("SDTM-SPEC-001", "WARNING", dataset, ", ".join(absent),
+                    f"{what} was not run: {dataset} lacks {', '.join(absent)} (spec inputs section).")]
+
+
+def _absent(df: pd.DataFrame, names) -> list[str]:
+    return sorted({n for n in names if n and n not in df.columns})
+
+
+def _where(df: pd.DataFrame, flt) -> np.ndarray:
+    return filters.evaluate(df, flt) if flt else np.ones(len(df), dtype=bool)
+
+
+def _in_where(flt) -> str:
+    return f" where {filters.describe(flt)}" if flt else ""
+
+
 # -- rules -------------------------------------------------------------------------------
 
-@register(RULES, "SDTM-REQ-001", "ERROR", "Required domains and variables are present")
-def _required(sdtm, opt: SdtmCheckOptions) -> list[Finding]:
+@register(RULES, "SDTM-REQ-001", "ERROR", "Domains and variables the programs read (and the spec requires) are present")
+def _required(sdtm, ctx: _Ctx) -> list[Finding]:
     rule = RULES["SDTM-REQ-001"]
     out = []
-    for domain, variables in REQUIRED_VARIABLES.items():
+    named: set[tuple[str, str]] = set()
+    for domain, variables in ctx.readers.items():
         df = sdtm.get(domain)
         if df is None:
-            out.append(dataset_finding(rule, domain, "", f"Required domain {domain} is missing from the SDTM input."))
+            named.add((domain, ""))
+            out.append(dataset_finding(rule, domain, "", f"Domain {domain} is missing from the SDTM input; "
+                                                         f"read by {'; '.join(variables.get('', ()))}."))
             continue
-        for var in variables:
-            if var not in df.columns:
-                out.append(dataset_finding(rule, domain, var, f"Required variable {domain}.{var} is missing."))
+        for var, readers in variables.items():
+            if var and var not in df.columns:
+                named.add((domain, var))
+                out.append(dataset_finding(rule, domain, var, f"Variable {domain}.{var} is missing; "
+                                                              f"read by {'; '.join(readers)}."))
+    if ctx.scope == "all":
+        for domain, d in ctx.inputs.domains.items():
+            if not d.required or (domain, "") in named:
+                continue
+            df = sdtm.get(domain)
+            if df is None:
+                out.append(dataset_finding(rule, domain, "", f"Required domain {domain} is missing from the SDTM input "
+                                                             f"(spec inputs: required)."))
+                continue
+            for var in d.required:
+                if var not in df.columns and (domain, var) not in named:
+                    named.add((domain, var))
+                    out.append(dataset_finding(rule, domain, var, f"Required variable {domain}.{var} is missing "
+                                                                  f"(spec inputs: required)."))
     return out
 
 
-@register(RULES, "SDTM-KEY-001", "ERROR", "Natural keys of each domain are unique")
-def _natural_keys(sdtm, opt: SdtmCheckOptions) -> list[Finding]:
+def _key_rules(ctx: _Ctx) -> list[tuple[str, KeyRule]]:
+    rules = [(dom, k) for dom, d in ctx.inputs.domains.items() for k in d.unique]
+    if not any(dom == "DM" and k.keys == ("USUBJID",) and not k.where for dom, k in rules):
+        rules.insert(0, ("DM", KeyRule(("USUBJID",))))  # SDTM: one DM record per subject
+    return rules
+
+
+@register(RULES, "SDTM-KEY-001", "ERROR", "Record keys are unique (the spec's unique keys; DM: one record per subject)")
+def _natural_keys(sdtm, ctx: _Ctx) -> list[Finding]:
     rule = RULES["SDTM-KEY-001"]
     out = []
-    for domain, keys in DOMAIN_KEYS.items():
+    for domain, kr in _key_rules(ctx):
         df = sdtm.get(domain)
         if df is None:
             continue
-        cols = [k for k in keys if k in df.columns]
-        if not cols:
+        cols = list(kr.keys)
+        absent = _absent(df, [*cols, *filters.variables(kr.where)])
+        if absent:
+            out += _skipped(ctx, domain, f"Unique key ({', '.join(cols)}){_in_where(kr.where)}", absent)
             continue
-        dup = _duplicated(df, cols)
+        rows = np.flatnonzero(_where(df, kr.where)) if kr.where else None
+        sub = df if rows is None else df.iloc[rows]
+        dup = _duplicated(sub, cols)
         if not dup.any():
             continue
-        groups = df.loc[dup, cols].copy()
+        groups = sub.loc[dup, cols].copy()
         groups["_n"] = 1
         counted = groups.groupby(cols, dropna=False, sort=True)["_n"].size().reset_index()
         out += findings_from_rows(
             counted, rule=rule, dataset=domain, variable=", ".join(cols), key_cols=cols, value_col="_n",
-            message=f"{{value}} records share the key ({', '.join(cols)}); {domain} allows one.",
-            max_findings=opt.max_findings,
+            message=f"{{value}} records share the key ({', '.join(cols)}){_in_where(kr.where)}; {domain} allows one.",
+            max_findings=ctx.max_findings,
         )
     return out
 
 
 @register(RULES, "SDTM-KEY-002", "ERROR", "STUDYID, USUBJID and --SEQ are not missing")
-def _keys_not_null(sdtm, opt: SdtmCheckOptions) -> list[Finding]:
+def _keys_not_null(sdtm, ctx: _Ctx) -> list[Finding]:
     rule = RULES["SDTM-KEY-002"]
     out = []
     for domain, df in _subject_domains(sdtm):
@@ -257,17 +330,17 @@ def _keys_not_null(sdtm, opt: SdtmCheckOptions) -> list[Finding]:
             miss = _blank(df[var])
             if not miss.any():
                 continue
-            keys = [k for k in _keys(df, domain) if k != var]
+            keys = [k for k in _keys(df, domain, ctx) if k != var]
             bad = df.loc[miss].assign(ROW=np.flatnonzero(miss.to_numpy()) + 1)
             out += findings_from_rows(
                 bad, rule=rule, dataset=domain, variable=var, key_cols=[*keys, "ROW"],
-                message=f"{var} is missing (record number {{ROW}} of {domain}).", max_findings=opt.max_findings,
+                message=f"{var} is missing (record number {{ROW}} of {domain}).", max_findings=ctx.max_findings,
             )
     return out
 
 
 @register(RULES, "SDTM-SEQ-001", "ERROR", "--SEQ is unique within each subject")
-def _seq_unique(sdtm, opt: SdtmCheckOptions) -> list[Finding]:
+def _seq_unique(sdtm, ctx: _Ctx) -> list[Finding]:
     rule = RULES["SDTM-SEQ-001"]
     out = []
     for domain, df in _subject_domains(sdtm):
@@ -281,56 +354,228 @@ def _seq_unique(sdtm, opt: SdtmCheckOptions) -> list[Finding]:
         out += findings_from_rows(
             counted, rule=rule, dataset=domain, variable=seq, key_cols=["USUBJID", seq], value_col="_n",
             message=f"{{value}} records of this subject have {seq} = {{{seq}}}; --SEQ must be unique within USUBJID.",
-            max_findings=opt.max_findings,
+            max_findings=ctx.max_findings,
         )
     return out
 
 
+def _dtc_columns(df: pd.DataFrame) -> list[str]:
+    return [c for c in df.columns if c.endswith("DTC")]
+
+
 @register(RULES, "SDTM-DTC-001", "ERROR", "--DTC values are ISO 8601 dates (complete or partial)")
-def _iso_dates(sdtm, opt: SdtmCheckOptions) -> list[Finding]:
+def _iso_dates(sdtm, ctx: _Ctx) -> list[Finding]:
     rule = RULES["SDTM-DTC-001"]
     out = []
     for domain, df in sdtm.items():
-        for var in [c for c in df.columns if c.endswith("DTC")]:
+        for var in _dtc_columns(df):
             ok = iso8601_valid(df[var])
             if ok.all():
                 continue
             out += findings_from_rows(
-                df.loc[~ok], rule=rule, dataset=domain, variable=var, key_cols=_keys(df, domain), value_col=var,
+                df.loc[~ok], rule=rule, dataset=domain, variable=var, key_cols=_keys(df, domain, ctx), value_col=var,
                 message=f"{var} '{{value}}' is not an ISO 8601 date (YYYY, YYYY-MM, YYYY-MM-DD or a date-time).",
-                max_findings=opt.max_findings,
+                max_findings=ctx.max_findings,
             )
     return out
 
 
-@register(RULES, "SDTM-RANGE-001", "ERROR", "Results lie in their valid range")
-def _ranges(sdtm, opt: SdtmCheckOptions) -> list[Finding]:
-    rule = RULES["SDTM-RANGE-001"]
+@register(RULES, "SDTM-DTC-002", "ERROR", "Dates the spec declares complete are not partial")
+def _complete_dates(sdtm, ctx: _Ctx) -> list[Finding]:
+    rule = RULES["SDTM-DTC-002"]
     out = []
-    for rr in RANGES:
-        df = sdtm.get(rr.domain)
-        if df is None or rr.testcd_var not in df.columns or rr.value_var not in df.columns:
+    for domain, d in ctx.inputs.domains.items():
+        df = sdtm.get(domain)
+        if df is None:
             continue
-        sel = df[rr.testcd_var].isin(rr.testcds)
-        val = pd.to_numeric(df[rr.value_var], errors="coerce")
-        bad = sel & val.notna() & (
-            (val < rr.low if rr.low is not None else False) | (val > rr.high if rr.high is not None else False)
-        )
-        if not bad.any():
+        for var, partial in d.dates.items():
+            if partial:
+                continue
+            if var not in df.columns:
+                out += _skipped(ctx, domain, f"Complete-date check of {var}", [var])
+                continue
+            col = df[var]
+            valid = iso8601_valid(col) & ~_blank(col)  # invalid ones are SDTM-DTC-001's
+            bad = valid & (col.astype("str").str.len() < 10)
+            if not bad.any():
+                continue
+            out += findings_from_rows(
+                df.loc[bad], rule=rule, dataset=domain, variable=var, key_cols=_keys(df, domain, ctx), value_col=var,
+                message=f"{var} '{{value}}' is a partial date; the study needs a complete date (YYYY-MM-DD) here.",
+                max_findings=ctx.max_findings,
+            )
+    return out
+
+
+def _outside(values: pd.Series, lo: str, hi: str) -> pd.Series:
+    """True where a valid ISO 8601 value's date lies outside ``[lo, hi]`` (a partial one: its prefix)."""
+    miss = _blank(values)
+    ok = iso8601_valid(values) & ~miss
+    txt = values.astype("str")
+    uniq = pd.unique(txt[ok])
+    bad = set()
+    for v in uniq:
+        date = v[:10]
+        n = len(date)
+        if date < lo[:n] or date > hi[:n]:
+            bad.add(v)
+    if not bad:
+        return pd.Series(False, index=values.index)
+    return ok & txt.isin(bad)
+
+
+@register(RULES, "SDTM-DTC-003", "ERROR", "Dates lie in the plausible date window")
+def _date_window(sdtm, ctx: _Ctx) -> list[Finding]:
+    rule = RULES["SDTM-DTC-003"]
+    lo, hi = ctx.inputs.date_window
+    out = []
+    for domain, df in sdtm.items():
+        for var in _dtc_columns(df):
+            bad = _outside(df[var], lo, hi)
+            if not bad.any():
+                continue
+            out += findings_from_rows(
+                df.loc[bad], rule=rule, dataset=domain, variable=var, key_cols=_keys(df, domain, ctx), value_col=var,
+                message=f"{var} '{{value}}' is outside the plausible date window {lo} to {hi} (spec inputs: date_window).",
+                max_findings=ctx.max_findings,
+            )
+    return out
+
+
+@register(RULES, "SDTM-NUM-001", "ERROR", "Numbers are finite (no infinity)")
+def _finite(sdtm, ctx: _Ctx) -> list[Finding]:
+    rule = RULES["SDTM-NUM-001"]
+    out = []
+    for domain, df in sdtm.items():
+        for var in df.columns:
+            col = df[var]
+            if not pd.api.types.is_float_dtype(col.dtype):
+                continue
+            bad = np.isinf(col.to_numpy(dtype="float64", na_value=np.nan))
+            if not bad.any():
+                continue
+            out += findings_from_rows(
+                df.loc[bad], rule=rule, dataset=domain, variable=var, key_cols=_keys(df, domain, ctx), value_col=var,
+                message=f"{var} is {{value}}: not a finite number.", max_findings=ctx.max_findings,
+            )
+    return out
+
+
+def _range_text(lo, hi) -> str:
+    if lo is not None and hi is not None:
+        return f"{lo:g} to {hi:g}"
+    return f">= {lo:g}" if lo is not None else f"<= {hi:g}"
+
+
+@register(RULES, "SDTM-RANGE-001", "ERROR", "Values lie in the spec's ranges")
+def _ranges(sdtm, ctx: _Ctx) -> list[Finding]:
+    base = RULES["SDTM-RANGE-001"]
+    out = []
+    for domain, d in ctx.inputs.domains.items():
+        df = sdtm.get(domain)
+        if df is None:
             continue
-        hi = "" if rr.high is None else f" to {rr.high:g}"
-        rng = f"{rr.low:g}{hi}" if rr.high is not None else f">= {rr.low:g}"
-        out += findings_from_rows(
-            df.loc[bad], rule=rule, dataset=rr.domain, variable=rr.value_var, key_cols=_keys(df, rr.domain),
-            value_col=rr.value_var,
-            message=f"{{{rr.testcd_var}}} {rr.value_var} = {{value}} is outside the {rr.label} range {rng}.",
-            max_findings=opt.max_findings,
-        )
+        for rr in d.ranges:
+            absent = _absent(df, [rr.variable, *filters.variables(rr.where)])
+            if absent:
+                out += _skipped(ctx, domain, f"Range {rr.label} of {rr.variable}", absent)
+                continue
+            sel = _where(df, rr.where)
+            val = pd.to_numeric(df[rr.variable], errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+            with np.errstate(invalid="ignore"):
+                low = val < rr.min if rr.min is not None else np.zeros(len(df), dtype=bool)
+                high = val > rr.max if rr.max is not None else np.zeros(len(df), dtype=bool)
+            bad = sel & ~np.isnan(val) & (low | high)
+            if not bad.any():
+                continue
+            rule = base if rr.severity == base.severity else dataclasses.replace(base, severity=rr.severity)
+            out += findings_from_rows(
+                df.loc[bad], rule=rule, dataset=domain, variable=rr.variable, key_cols=_keys(df, domain, ctx),
+                value_col=rr.variable,
+                message=f"{rr.variable} = {{value}} is outside the {rr.label} range {_range_text(rr.min, rr.max)}"
+                        f"{_in_where(rr.where)}.",
+                max_findings=ctx.max_findings,
+            )
+    return out
+
+
+def _allowed(ctx: _Ctx, codelist: str) -> list:
+    cl = ctx.spec.codelists.get(codelist) if ctx.spec is not None else None
+    return [] if cl is None else [t.coded for t in cl.terms]
+
+
+def _arm_values(ctx: _Ctx, name: str) -> set[str]:
+    v = ctx.spec.parameters.get(name) if ctx.spec is not None else None
+    if isinstance(v, Mapping):
+        return {str(k) for k in v}
+    if isinstance(v, (list, tuple)):
+        return {str(x) for x in v}
+    return set()
+
+
+@register(RULES, "SDTM-CT-001", "ERROR", "Values are in the spec's codelists; arm codes are the study's arms")
+def _codelists(sdtm, ctx: _Ctx) -> list[Finding]:
+    rule = RULES["SDTM-CT-001"]
+    out = []
+    for domain, d in ctx.inputs.domains.items():
+        df = sdtm.get(domain)
+        if df is None:
+            continue
+        for c in d.codelists:
+            absent = _absent(df, [c.variable, *filters.variables(c.where)])
+            if absent:
+                out += _skipped(ctx, domain, f"Codelist {c.codelist} check of {c.variable}", absent)
+                continue
+            allowed = _allowed(ctx, c.codelist)
+            if not allowed:
+                continue  # the spec check names an unknown codelist
+            col = df[c.variable]
+            if pd.api.types.is_numeric_dtype(col.dtype):
+                v = pd.to_numeric(col, errors="coerce")
+                nums = pd.to_numeric(pd.Series(allowed, dtype=object), errors="coerce").dropna().astype(float)
+                bad = v.notna() & ~v.isin(nums)
+            else:
+                bad = ~_blank(col) & ~col.astype("str").isin({str(a) for a in allowed})
+            bad = bad.to_numpy() & _where(df, c.where)
+            if bad.any():
+                out += findings_from_rows(
+                    df.loc[bad], rule=rule, dataset=domain, variable=c.variable, key_cols=_keys(df, domain, ctx),
+                    value_col=c.variable,
+                    message=f"{c.variable} '{{value}}' is not in codelist {c.codelist}{_in_where(c.where)}.",
+                    max_findings=ctx.max_findings,
+                )
+        a = d.arm_codes
+        if a is None:
+            continue
+        arms = _arm_values(ctx, a.values)
+        if not arms:
+            continue
+        for var in a.variables:
+            if var not in df.columns:
+                out += _skipped(ctx, domain, f"Arm code check of {var}", [var])
+                continue
+            codes, uniq = pd.factorize(df[var], use_na_sentinel=True)  # a few distinct codes
+            good = []
+            for u in uniq:
+                txt = str(u).strip()
+                parts = txt.split(a.split) if a.split else [txt]
+                good.append(txt.upper() in NULL_ARMCDS or (len(parts) <= a.max_parts and all(p in arms for p in parts)))
+            good_arr = np.asarray(good + [True], dtype=bool)  # -1 (missing): no arm, not an error
+            bad = ~good_arr[codes]
+            if bad.any():
+                out += findings_from_rows(
+                    df.loc[bad], rule=rule, dataset=domain, variable=var, key_cols=_keys(df, domain, ctx), value_col=var,
+                    message=(f"{var} '{{value}}' is not an arm code of parameter '{a.values}' "
+                             f"({', '.join(sorted(arms))}"
+                             + (f"; up to {a.max_parts} joined by '{a.split}'" if a.split and a.max_parts > 1 else "")
+                             + ") nor an SDTM code for no arm or no treatment."),
+                    max_findings=ctx.max_findings,
+                )
     return out
 
 
 @register(RULES, "SDTM-SUBJ-001", "ERROR", "Subjects of every subject-level domain are in DM")
-def _subjects_in_dm(sdtm, opt: SdtmCheckOptions) -> list[Finding]:
+def _subjects_in_dm(sdtm, ctx: _Ctx) -> list[Finding]:
     rule = RULES["SDTM-SUBJ-001"]
     dm = sdtm.get("DM")
     if dm is None or "USUBJID" not in dm.columns:
@@ -350,44 +595,50 @@ def _subjects_in_dm(sdtm, opt: SdtmCheckOptions) -> list[Finding]:
         out += findings_from_rows(
             counted, rule=rule, dataset=domain, variable="USUBJID", key_cols=["USUBJID"], value_col="USUBJID",
             message=f"Subject {{value}} has {{_n}} {domain} record(s) but no DM record.",
-            max_findings=opt.max_findings,
+            max_findings=ctx.max_findings,
         )
     return out
 
 
-@register(RULES, "SDTM-STUDY-001", "WARNING", "Disease duration at first dose below the eligibility limit")
-def _disease_duration(sdtm, opt: SdtmCheckOptions) -> list[Finding]:
-    rule = RULES["SDTM-STUDY-001"]
-    mh, dm = sdtm.get("MH"), sdtm.get("DM")
-    if mh is None or dm is None or not {"USUBJID", "MHSTDTC"} <= set(mh.columns) or not {"USUBJID", "RFXSTDTC"} <= set(dm.columns):
-        return []
-    diag = mh.loc[mh["MHCAT"] == opt.diagnosis_mhcat] if "MHCAT" in mh.columns else mh
-    first = dm.drop_duplicates("USUBJID").set_index("USUBJID")["RFXSTDTC"]
-    rfx = pd.to_datetime(diag["USUBJID"].map(first).astype("str").str.slice(0, 10), format="%Y-%m-%d", errors="coerce")
-    onset = impute_partial_date(diag["MHSTDTC"])
-    years = (rfx.to_numpy() - onset.to_numpy()) / np.timedelta64(1, "D") / 365.25
-    years = pd.Series(years, index=diag.index)
-    bad = years.notna() & (years < opt.min_disease_years)
+@register(RULES, "SDTM-SPEC-001", "WARNING", "An input rule of the spec could not run (a variable it reads is absent)")
+def _spec_rules(sdtm, ctx: _Ctx) -> list[Finding]:
+    return []  # the findings come from the rules that could not run
+
+
+def _study_rule(sdtm, ctx: _Ctx, r: StudyRule) -> list[Finding]:
+    """A study rule of the spec: records meeting ``where`` but not ``require``."""
+    df = sdtm.get(r.domain)
+    what = f"Rule {r.id}"
+    if df is None:
+        return [] if ctx.scope != "all" or r.domain in ctx.readers else _skipped(ctx, r.domain, what, ["the domain"])
+    absent = _absent(df, r.variables())
+    if absent:
+        return _skipped(ctx, r.domain, what, absent)
+    keys = _keys(df, r.domain, ctx)
+    cols = list(dict.fromkeys([*keys, *sorted(r.variables())]))
+    work = df[cols]
+    if r.merge:
+        other = sdtm.get(r.merge["from"])
+        need = [*r.merge["by"], *r.merge["keep"]]
+        if other is None or _absent(other, need):
+            return _skipped(ctx, r.merge["from"], what, _absent(other, need) if other is not None else ["the domain"])
+        first = other[need].drop_duplicates(list(r.merge["by"])).set_index(list(r.merge["by"]))
+        work = work.drop(columns=[c for c in r.merge["keep"] if c in work.columns]).join(first, on=list(r.merge["by"]))
+    if r.duration:
+        du = r.duration
+        start = impute_partial_date(work[du.start])
+        end = pd.to_datetime(work[du.end].astype("str").str.slice(0, 10), format="%Y-%m-%d", errors="coerce")
+        days = (end.to_numpy() - start.to_numpy()) / np.timedelta64(1, "D")
+        work = work.assign(**{du.name: days / 365.25 if du.unit == "years" else days})
+    bad = _where(work, r.where) & ~_where(work, r.require)
     if not bad.any():
         return []
-    rows = diag.loc[bad].assign(_years=years[bad].round(2).map(lambda x: f"{x:.2f}"), _rfx=diag.loc[bad, "USUBJID"].map(first))
+    rows = work.loc[bad]
+    if r.duration and r.duration.name in rows.columns:
+        d = r.duration.digits
+        rows = rows.assign(**{r.duration.name: rows[r.duration.name].round(d).map(lambda x: f"{x:.{d}f}")})
+    rule = Rule(r.id, r.severity, r.description, lambda *a: [])
     return findings_from_rows(
-        rows, rule=rule, dataset="MH", variable="MHSTDTC", key_cols=_keys(mh, "MH"), value_col="_years",
-        message=(f"Disease duration {{value}} years (onset {{MHSTDTC}}, first dose {{_rfx}}) is below the "
-                 f"{opt.min_disease_years:g}-year eligibility limit; kept as collected."),
-        max_findings=opt.max_findings,
-    )
-
-
-@register(RULES, "SDTM-STUDY-002", "WARNING", "Age below the eligibility limit")
-def _age(sdtm, opt: SdtmCheckOptions) -> list[Finding]:
-    rule = RULES["SDTM-STUDY-002"]
-    dm = sdtm.get("DM")
-    if dm is None or "AGE" not in dm.columns:
-        return []
-    age = pd.to_numeric(dm["AGE"], errors="coerce")
-    return findings_from_rows(
-        dm.loc[age < opt.min_age], rule=rule, dataset="DM", variable="AGE", key_cols=["USUBJID"], value_col="AGE",
-        message=f"AGE {{value}} is below the eligibility limit of {opt.min_age:g} years.",
-        max_findings=opt.max_findings,
+        rows, rule=rule, dataset=r.domain, variable=r.variable, key_cols=keys, value_col=r.value or None,
+        message=r.message, max_findings=ctx.max_findings,
     )

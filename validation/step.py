@@ -62,39 +62,36 @@ def read_adam(folder: Path) -> tuple[dict[str, pd.DataFrame], dict[str, dict[str
 
 # -- validating --------------------------------------------------------------------------
 
-def validate_sdtm(sdtm: Mapping[str, pd.DataFrame]):
+def validate_sdtm(sdtm: Mapping[str, pd.DataFrame], spec=None):
     """SDTM input checks; returns ``(findings, seconds per rule)``."""
-    run = validate_sdtm_run(sdtm)
+    run = validate_sdtm_run(sdtm, spec)
     return run.findings, run.seconds
 
 
-def validate_sdtm_run(sdtm: Mapping[str, pd.DataFrame]):
-    """SDTM input checks as a :class:`~.rules.RuleRun` (findings, wall and CPU seconds per rule)."""
+def validate_sdtm_run(sdtm: Mapping[str, pd.DataFrame], spec=None):
+    """SDTM input checks as a :class:`~.rules.RuleRun` (findings, wall and CPU seconds per rule).
+
+    One layer (:func:`.sdtm_checks.check_sdtm`): ``derive`` runs the same rules on what its
+    programs read, so the SDTM gate of ``adamforge run`` stops on everything derive would stop on.
+    ``spec`` (the loaded spec) gives the programs' reads and the ``inputs`` section; without it
+    only SDTM's own rules run.
+    """
     from .sdtm_checks import check_sdtm
 
-    return check_sdtm(sdtm)
+    return check_sdtm(sdtm, spec)
 
 
 def derive_input_findings(sdtm: Mapping[str, pd.DataFrame], spec_dir) -> list[Finding]:
-    """What ``adamforge derive`` would reject in this SDTM, as findings (rule ADAM-INPUT-001).
+    """What ``adamforge derive`` would reject in this SDTM: the ERROR findings of its input check.
 
-    The derive step checks its own input (:func:`adamforge.adam.inputs.check_sdtm`: the arm codes,
-    codelists, keys and dates its derivations rely on). Running the same check here means the
-    SDTM gate of ``adamforge run`` stops on everything derive would stop on, with the reasons in
-    the findings report, instead of passing data that derive then refuses. It runs when the
-    generic SDTM rules found no error (most of their errors are derive's too).
+    Kept for callers of the former two-layer design: the derive check is now the same layer
+    (:func:`adamforge.adam.inputs.input_findings`, scope ``programs``) as the SDTM checks.
     """
-    from adamforge.adam.inputs import check_sdtm as derive_checks
+    from adamforge.adam.inputs import input_findings
     from adamforge.adam.spec import load_spec
 
     spec = load_spec(spec_dir)
-    out = []
-    for problem in derive_checks(sdtm, spec):
-        where, _, message = problem.partition(": ")
-        dataset, _, variable = where.partition(".")
-        out.append(Finding("ADAM-INPUT-001", "ERROR", dataset.split(" ")[0], variable,
-                           f"derive input check: {message}"))
-    return out
+    return [f for f in input_findings(sdtm, spec) if f.severity == "ERROR"]
 
 
 def validate_adam(adam: Mapping[str, pd.DataFrame], spec, *, labels=None):
@@ -115,11 +112,13 @@ def validate_adam_run(adam: Mapping[str, pd.DataFrame], spec, *, labels=None):
     return RuleRun(gx_run.findings + conf.findings, {**gx_run.seconds, **conf.seconds}, {**gx_run.cpu, **conf.cpu})
 
 
-def all_rules():
-    """Every registered rule (SDTM and conformance) plus the generated expectation kinds, by id."""
+def all_rules(spec=None):
+    """Every registered rule (SDTM, the spec's input rules, conformance) plus the expectation kinds, by id."""
     from .conformance import RULES as CONF
     from .rules import Rule
-    from .sdtm_checks import RULES as SDTM
+    from .sdtm_checks import registry
+
+    SDTM = registry(spec)
 
     gx = {
         "ADAM-VAR-001": ("ERROR", "Required spec variables exist (GX)"),
@@ -129,14 +128,13 @@ def all_rules():
         "ADAM-CT-001": ("ERROR", "Values are in their codelist (GX)"),
         "ADAM-RANGE-001": ("ERROR", "AVAL/BASE within the parameter's range (GX)"),
         "ADAM-GX-000": ("ERROR", "An expectation could not run"),
-        "ADAM-INPUT-001": ("ERROR", "SDTM acceptable to the derive step"),
     }
     out = {**SDTM, **CONF}
     out.update({rid: Rule(rid, sev, desc, lambda *a: []) for rid, (sev, desc) in gx.items()})
     return out
 
 
-def _policy_exit(findings: list[Finding], policy: str, ctx) -> int:
+def _policy_exit(findings: list[Finding], policy: str, ctx, rules=None) -> int:
     from .report import sort_findings, terminal_summary
 
     counts = count_by_severity(findings)
@@ -145,7 +143,7 @@ def _policy_exit(findings: list[Finding], policy: str, ctx) -> int:
         (ctx.log.error if policy == "submission" else ctx.log.warning)(f.line().split(": ", 1)[1])
     if len(errors) > 20:
         ctx.log.note(f"{len(errors) - 20} more ERROR-level findings in {ctx.out / 'validation' / 'report.html'}.")
-    for line in terminal_summary(findings, rules=all_rules(), max_lines=0).splitlines():
+    for line in terminal_summary(findings, rules=rules or all_rules(), max_lines=0).splitlines():
         ctx.log.info(line)
     if counts["ERROR"] and policy == "submission":
         ctx.log.error(f"Validation failed: {counts['ERROR']} ERROR-level finding(s) (policy submission); "
@@ -168,14 +166,16 @@ def _validate(ctx, *, scope: str, policy: str) -> int:
     adam_dir = ctx.out / "adam"
     adam_files = sorted(adam_dir.glob("*.parquet")) if adam_dir.is_dir() else []
     did = []
+    spec = None
     if scope in ("all", "sdtm"):
         if not ctx.sdtm.is_dir():
             raise UsageError(f"SDTM folder {str(ctx.sdtm)!r} does not exist (run 'adamforge simulate' or pass --sdtm)")
-        sdtm = read_sdtm(ctx.sdtm, log=ctx.log)
-        f, _ = validate_sdtm(sdtm)
+        sdtm = read_sdtm(ctx.sdtm, log=ctx.log, encoding=getattr(ctx, "encoding", None))
+        from adamforge.adam.spec import load_spec
+
+        spec = load_spec(ctx.spec)  # its programs and inputs section say what the input must hold
+        f, _ = validate_sdtm(sdtm, spec)
         findings += f
-        if not any(x.severity == "ERROR" for x in f):  # else the same problems would be reported twice
-            findings += derive_input_findings(sdtm, ctx.spec)
         inputs += [(f"SDTM.{n}", len(df), df.shape[1]) for n, df in sorted(sdtm.items())]
         did.append(f"SDTM ({len(sdtm)} domains)")
     if scope == "adam" or (scope == "all" and adam_files):
@@ -183,7 +183,7 @@ def _validate(ctx, *, scope: str, policy: str) -> int:
             raise UsageError(f"no ADaM datasets (*.parquet) in {str(adam_dir)!r} (run 'adamforge derive' first)")
         from adamforge.adam.spec import load_spec
 
-        spec = load_spec(ctx.spec)
+        spec = spec if spec is not None else load_spec(ctx.spec)
         adam, labels = read_adam(adam_dir)
         f, _ = validate_adam(adam, spec, labels=labels)
         findings += f
@@ -191,10 +191,11 @@ def _validate(ctx, *, scope: str, policy: str) -> int:
         did.append(f"ADaM ({', '.join(sorted(adam))})")
     elif scope == "all":
         ctx.log.note(f"No ADaM datasets in {adam_dir}: only the SDTM input was validated.")
-    paths = write_report(findings, ctx.out / "validation", rules=all_rules(), inputs=inputs, policy=policy,
+    rules = all_rules(spec)
+    paths = write_report(findings, ctx.out / "validation", rules=rules, inputs=inputs, policy=policy,
                          notice=ctx.data_notice)
     ctx.log.note(f"Validated {' and '.join(did)}; report {paths['report']}, findings {paths['findings']}.")
-    return _policy_exit(findings, policy, ctx)
+    return _policy_exit(findings, policy, ctx, rules)
 
 
 def run(args, ctx) -> int:

@@ -165,25 +165,14 @@ def read_dataset_json(path: str | os.PathLike) -> tuple[pd.DataFrame, dict[str, 
     """Read a Dataset-JSON file: (DataFrame, the object without ``rows``).
 
     Dates (``dataType`` date/datetime) come back as ``datetime64[s]``, integers as ``Int64``,
-    other numbers as ``float64``, text as ``object`` with ``None`` for missing.
+    other numbers as ``float64``, text as ``object`` with ``None`` for missing. Read through
+    :func:`adamforge.readers.read_dataset_file` (``records`` must equal the rows: a truncated file
+    is a :class:`~adamforge.errors.DataError`).
     """
-    with open(path, encoding="utf-8") as fh:
-        obj = json.load(fh)
-    names = [c["name"] for c in obj["columns"]]
-    df = pd.DataFrame(obj.get("rows", []), columns=names)
-    for c in obj["columns"]:
-        s = df[c["name"]]
-        t = c["dataType"]
-        if t in ("date", "datetime"):
-            df[c["name"]] = pd.to_datetime(s.astype(object).where(s.notna(), None)).astype("datetime64[s]")
-        elif t == "integer":
-            df[c["name"]] = pd.to_numeric(s).astype("Int64")
-        elif t in ("double", "float", "decimal"):
-            df[c["name"]] = pd.to_numeric(s).astype("float64")
-        else:
-            df[c["name"]] = s.astype(object).where(s.notna(), None)
-    meta = {k: v for k, v in obj.items() if k != "rows"}
-    return df, meta
+    from ..readers import read_dataset_file
+
+    f = read_dataset_file(path)
+    return f.data, f.raw
 
 
 def load_schema() -> dict[str, Any]:

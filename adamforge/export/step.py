@@ -27,7 +27,7 @@ from typing import Sequence
 import pandas as pd
 
 from ..errors import EXIT_OK, DataError, UsageError
-from ..io import remove_stale, sha256_file
+from ..io import check_sas_name, remove_stale, safe_child, sha256_file
 
 HELP = "write submission files: XPT v5, define.xml 2.1, Dataset-JSON"
 
@@ -62,7 +62,7 @@ def run(args, ctx) -> int:
     standard = tuple(std.split(":", 1))
     frames = {}
     for n in names:
-        p = adam_dir / f"{n.lower()}.parquet"
+        p = safe_child(adam_dir, f"{n.lower()}.parquet", what=f"dataset {n}")
         ctx.log.input_file(p)
         frames[n] = pd.read_parquet(p)
     try:
@@ -71,7 +71,7 @@ def run(args, ctx) -> int:
     except Exception:
         for n in names:
             for suffix in (".xpt", ".json"):
-                if remove_stale(adam_dir / f"{n.lower()}{suffix}"):
+                if remove_stale(safe_child(adam_dir, f"{n.lower()}{suffix}", what=f"dataset {n}")):
                     ctx.log.note(f"Removed stale {n.lower()}{suffix} of an earlier export.")
         if remove_stale(adam_dir / "define.xml"):
             ctx.log.note("Removed stale define.xml of an earlier export.")
@@ -82,6 +82,15 @@ def run(args, ctx) -> int:
 
 
 def _dataset_names(option: str | None, spec, adam_dir: Path) -> list[str]:
+    # a name becomes a file name: a valid SAS name under every policy (never a path)
+    bad = []
+    for n in spec.datasets:
+        try:
+            check_sas_name(n, what="spec dataset name")
+        except DataError as exc:
+            bad.append(str(exc))
+    if bad:
+        raise DataError(f"export: {len(bad)} spec dataset name(s) cannot name an XPT file; nothing written", bad)
     if option:
         names = [x.strip().upper() for x in option.split(",") if x.strip()]
         unknown = [n for n in names if n not in spec.datasets]
@@ -139,6 +148,11 @@ def export_datasets(
     problems = []
     metas, data = {}, {}
     for name, df in frames.items():
+        try:
+            check_sas_name(name, what="dataset name")
+        except DataError as exc:
+            problems.append(str(exc))
+            continue
         if name not in spec.datasets:
             problems.append(f"{name}: dataset is not in the spec")
             continue
@@ -166,10 +180,10 @@ def export_datasets(
             meta = metas[name]
             xpt = f"{name.lower()}.xpt"
             files[name] = xpt
-            write_xpt(df, stage / xpt, dataset=name, dataset_label=meta.label, labels=meta.labels,
+            write_xpt(df, safe_child(stage, xpt, what=f"dataset {name}"), dataset=name, dataset_label=meta.label, labels=meta.labels,
                       lengths=meta.lengths, formats=meta.formats, keys=list(meta.keys))
             if json:
-                write_dataset_json(df, stage / f"{name.lower()}.json", meta, study_oid=study_oid,
+                write_dataset_json(df, safe_child(stage, f"{name.lower()}.json", what=f"dataset {name}"), meta, study_oid=study_oid,
                                    metadata_version_oid=mdv_oid)
             if log is not None:
                 log.dataset("ADAM", name, len(df), len(df.columns))
@@ -193,7 +207,7 @@ def export_datasets(
 
         out = []
         for f in sorted(stage.iterdir()):
-            os.replace(f, dest / f.name)
+            os.replace(f, safe_child(dest, f.name))
             out.append(dest / f.name)
         return out
     finally:

@@ -595,17 +595,13 @@ def read_xpt(path: str | os.PathLike, *, encoding: str | None = None):
         ``variable_storage_width``, ...). Variables with a date format are ``datetime64[s]``
         (NaT for missing), with a date-time format ``datetime64[s]`` too; character missing
         values are ``""`` and numerics ``float64``.
-    """
-    import pyreadstat
 
-    kw = {"encoding": encoding} if encoding else {}
-    df, meta = pyreadstat.read_xport(os.fspath(path), **kw)
-    for col, fmt in (meta.original_variable_types or {}).items():
-        fname = _format_name((fmt or "") + ("" if (fmt or "").endswith(".") else "."))
-        if col in df.columns and fname in DATE_FORMATS | DATETIME_FORMATS:
-            s = df[col]
-            if pd.api.types.is_numeric_dtype(s.dtype):  # pyreadstat left numbers: convert ourselves
-                unit = "D" if fname in DATE_FORMATS else "s"
-                s = pd.Series(_SAS_EPOCH_NS + pd.to_timedelta(s, unit=unit).to_numpy(), index=s.index)
-            df[col] = pd.to_datetime(s.astype(object).where(s.notna(), None)).astype("datetime64[s]")
-    return df, meta
+    The file goes through :func:`adamforge.readers.read_dataset_file` (record structure checked
+    first: a truncated file is a :class:`~adamforge.errors.DataError`, never a partial read).
+    """
+    from ..readers import read_dataset_file
+
+    f = read_dataset_file(path, encoding=encoding, dates=True)
+    if f.file_format != "XPT":
+        raise DataError(f"{path}: not an .xpt file")
+    return f.data, f.raw

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from adamforge.adam.derive_adsl import (derive_var_agegr, derive_var_disdur, derive_var_disposition, derive_var_efffl,
-                                        derive_var_nachfl, derive_var_obsfl, derive_var_racegr, derive_var_region,
+                                        derive_var_racegr, derive_var_region,
                                         derive_vars_trtp)
 from adamforge.errors import DataError
 
@@ -41,7 +41,7 @@ def test_region_race_age_groups_and_qol_instrument_at_15_and_16():
 
 def test_disease_duration_in_years():
     df = pd.DataFrame({"DISONSDT": pd.to_datetime(["2000-01-01", None]), "TRTSDT": pd.to_datetime(["2020-01-01", "2020-01-01"])})
-    out = derive_var_disdur(df, start_var="DISONSDT", end_var="TRTSDT")
+    out = derive_var_disdur(df, start_var="DISONSDT", end_var="TRTSDT", new_var="DISDURY")
     assert out["DISDURY"].iloc[0] == pytest.approx(7305 / 365.25) and np.isnan(out["DISDURY"].iloc[1])
 
 
@@ -53,18 +53,6 @@ def test_disposition_latest_epoch_decides():
     out = derive_var_disposition(adsl, ds, epochs=["BLINDED TREATMENT", "CONTINUATION TREATMENT"])
     assert out["EOSSTT"].tolist() == ["DISCONTINUED", "DISCONTINUED", "COMPLETED", "ONGOING"]
     assert out["DCSREAS"].tolist() == ["ADVERSE EVENT", "LOST TO FOLLOW-UP", "", ""]
-
-
-def test_week8_observed_and_non_achiever_flags():
-    adsl = pd.DataFrame({"USUBJID": ["A", "B", "C", "D"], "EFFFL": ["Y", "Y", "Y", "N"]})
-    bds = pd.DataFrame({"USUBJID": ["A", "B", "C", "D", "A", "B", "D"],
-                        "PARAMCD": ["IGA", "IGA", "IGA", "IGA", "IGATS", "IGATS", "IGATS"],
-                        "AVISIT": ["Week 8", "Week 8", "Week 4", "Week 8", "Week 8", "Week 8", "Week 8"],
-                        "ANL01FL": "Y", "AVAL": [1, 2, 3, 2, 1, 0, 0]})
-    out = derive_var_obsfl(adsl, bds, paramcd="IGA", avisit="Week 8", new_var="W8IGAFL")
-    assert out["W8IGAFL"].tolist() == ["Y", "Y", "N", "Y"]
-    out = derive_var_nachfl(out, bds, success_paramcd="IGATS")
-    assert out["NACHFL"].tolist() == ["N", "Y", "N", "N"]
 
 
 def test_required_variable_missing_is_named():

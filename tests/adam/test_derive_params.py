@@ -21,7 +21,7 @@ def _diary(subj, days_values):
 def test_week8_mean_uses_days_50_to_56_and_needs_4_days():
     a = _diary("A", [(49, 10), (50, 2), (52, 4), (53, np.nan), (55, 6), (56, 8), (57, 10)])  # 4 non-missing in 50-56
     b = _diary("B", [(50, 1), (51, 2), (52, 3), (53, np.nan), (54, np.nan)])  # 3 of 7 days
-    out = derive_param_window_mean(pd.concat([a, b]), targets=[57], days_before=7, min_days=4)
+    out = derive_param_window_mean(pd.concat([a, b]), targets=[57], days_before=7, min_days=4, paramcd="ITCHNRS")
     res = out.set_index("USUBJID")
     assert res.loc["A", "AVAL"] == 5.0 and res.loc["A", "NDAYS"] == 4
     assert np.isnan(res.loc["B", "AVAL"]) and res.loc["B", "NDAYS"] == 3
@@ -31,7 +31,7 @@ def test_week8_mean_uses_days_50_to_56_and_needs_4_days():
 
 def test_baseline_mean_uses_days_minus7_to_minus1():
     a = _diary("A", [(-8, 10), (-7, 4), (-5, 5), (-3, 6), (-1, 7), (1, 10)])
-    out = derive_param_window_mean(a, targets=[1, 57])
+    out = derive_param_window_mean(a, targets=[1, 57], paramcd="ITCHNRS")
     assert out["AVAL"].tolist() == [5.5]
     assert out["ADT"].tolist() == [DAY1 - pd.Timedelta(days=1)]
 

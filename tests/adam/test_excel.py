@@ -15,12 +15,13 @@ def test_yaml_to_xlsx_to_model_round_trip_is_equal(tmp_path):
     spec = load_spec(default_spec_dir(), policy="submission")
     path = write_spec_xlsx(spec, tmp_path / "spec.xlsx")
     wb = load_workbook(path)
-    assert wb.sheetnames == list(SHEETS)
+    assert wb.sheetnames == [*SHEETS, "Programs"]  # the optional Plugins sheet is left out: no plugins
     assert [c.value for c in wb["Variables"][1]][:4] == ["Order", "Dataset", "Variable", "Label"]
     back = read_spec_xlsx(path, policy="submission")
     assert back == spec
     assert back.datasets["ADEFF"].variables["AVISITN"] == spec.datasets["ADEFF"].variables["AVISITN"]
-    assert back.endpoint("QOLR") == spec.endpoint("QOLR") or back._content() == spec._content()
+    assert back.endpoint("QOLR") == spec.endpoint("QOLR")
+    assert back.programs["ADEFFOBS"] == spec.programs["ADEFFOBS"]  # the dataset programs survive too
     assert back.method_args("MT.AGEGR1") == {"groups": [[12, 17, "12-17"], [18, 64, "18-64"], [65, None, ">=65"]],
                                              "new_var": "AGEGR1"}
 
@@ -47,3 +48,17 @@ def test_missing_sheet_is_a_clear_error(tmp_path):
     with pytest.raises(DataError) as ei:
         read_spec_xlsx(path)
     assert ei.value.problems == ["sheet 'Windows' is missing"]
+
+
+def test_load_spec_and_the_cli_accept_a_workbook_file(tmp_path):
+    """``--spec spec.xlsx``: load_spec reads a workbook path like a YAML folder."""
+    from adamforge import cli
+
+    spec = load_spec(default_spec_dir(), policy="dev")
+    path = write_spec_xlsx(spec, tmp_path / "spec.xlsx")
+    assert load_spec(path, policy="dev").datasets == spec.datasets
+    with pytest.raises(DataError, match="does not exist"):
+        load_spec(tmp_path / "nope.xlsx")
+    args = cli.build_parser().parse_args(["export", "--out", str(tmp_path / "o"), "--spec", str(path)])
+    ctx = cli._context(args)
+    assert load_spec(ctx.spec).datasets.keys() == spec.datasets.keys()

@@ -84,8 +84,9 @@ EXPECTED = [
     "ADSL.TOOLONGNAME: codelist CL.MISSING is referenced but not defined",
     "codelist UNUSED: defined but not used",
     "method MT.UNUSED: defined but not used",
-    "method MT.EFFFL: argument 'excluded_site' is not a keyword argument of derive_var_efffl",
-    "method MT.REGION1: function 'no_such_function' is not in the derivation registry",
+    # methods run by program steps are checked with the step that runs them (file, program, step)
+    "adam_programs.yaml: program ADSLCORE step 14 (MT.EFFFL): argument 'excluded_site' is not a keyword argument of derive_var_efffl",
+    "adam_programs.yaml: program ADSLCORE step 1 (MT.REGION1): function 'no_such_function' is not a registered derivation",
     "endpoint IGATS: criterion 'chg_lte' is not in the criteria registry",
     "endpoint IGAR1: criterion chg_le: argument 'extra' is not a keyword argument of chg_le",
 ]

@@ -35,7 +35,7 @@ def test_failed_run_removes_stale_outputs_and_names_every_problem(tmp_path, monk
     assert code == EXIT_FAILED
     assert not (out / "adam" / "adsl.parquet").exists() and not (out / "adam" / "adeff.parquet").exists()
     log = (out / "adamforge.log").read_text()
-    assert "DM.SEX: value outside codelist SEX" in log and "QS.USUBJID: subject not in DM" in log
+    assert "[SDTM-CT-001] DM.SEX [USUBJID=S-101-2]" in log and "[SDTM-SUBJ-001] QS.USUBJID [USUBJID=S-999-9]" in log
     assert "Removed stale" in log
 
 
@@ -47,7 +47,7 @@ def test_missing_domain_is_reported_with_the_other_problems(tmp_path, monkeypatc
     _fake_reader(monkeypatch, sdtm, out / "sdtm")
     assert cli.main(["derive", "--out", str(out), "--quiet"]) == EXIT_FAILED
     log = (out / "adamforge.log").read_text()
-    assert "MH: domain missing (rule: required domain)" in log and "DM.SEX: value outside codelist SEX" in log
+    assert "[SDTM-REQ-001] MH: Domain MH is missing" in log and "[SDTM-CT-001] DM.SEX" in log
 
 
 def test_successful_run_writes_both_datasets(tmp_path, monkeypatch):

@@ -182,3 +182,36 @@ def test_all_missing_column_takes_spec_type(study, tiny_adsl):
     assert run_export(out, spec_dir) == EXIT_OK
     df, meta = read_xpt(out / "adam" / "adsl.xpt")
     assert meta.original_variable_types["TRTSDT"] == "DATE9" and df["TRTSDT"].isna().all()
+
+
+def test_spec_dataset_name_with_a_path_removes_nothing_outside_out(tmp_path, tiny_raw, tiny_adsl, tiny_adeff):
+    """Issue 13 item 2: a spec dataset named ``../../../elsewhere/DM`` is refused under any policy;
+    no file outside --out is written or removed."""
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    for suffix in (".xpt", ".json", ".parquet"):
+        (elsewhere / f"dm{suffix}").write_text("not ours")
+    tiny_raw["datasets"]["../../../elsewhere/DM"] = tiny_raw["datasets"].pop("ADEFF")
+    spec_dir = tmp_path / "spec"
+    spec_dir.mkdir()
+    (spec_dir / "adam_tiny.yaml").write_text(yaml.safe_dump(tiny_raw, sort_keys=False))
+    out = tmp_path / "a" / "b" / "out"
+    (out / "adam").mkdir(parents=True)
+    tiny_adsl.to_parquet(out / "adam" / "adsl.parquet")
+    assert run_export(out, spec_dir) == EXIT_FAILED
+    log = (out / "adamforge.log").read_text()
+    assert "'../../../elsewhere/DM' is not a valid SAS name" in log
+    assert sorted(p.read_text() for p in elsewhere.iterdir()) == ["not ours"] * 3
+    assert adam_files(out) == []
+
+
+def test_export_datasets_rejects_a_bad_name_before_any_path(study, tiny_adsl):
+    from adamforge.export.step import export_datasets
+
+    out, spec_dir = study
+    from adamforge.adam.spec import load_spec
+
+    spec = load_spec(spec_dir)
+    with pytest.raises(Exception, match="not a valid SAS name"):
+        export_datasets({"../ADSL": tiny_adsl}, spec, out / "adam")
+    assert adam_files(out) == []

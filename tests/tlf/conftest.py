@@ -39,6 +39,7 @@ W8IGA = {"S01": 2, "S02": 1, "S05": 1, "S06": 2, "S08": 1, "S09": 2, "S10": 3}
 
 TINY_SPEC = {
     "study": "Tiny study", "program": "test", "data_cut": "cut 1",
+    "datasets": {"subject": "ADSL", "analysis": "ADEFF"},
     "arms": {"variable": "TRT01PN", "levels": [{"value": 1, "label": "Vehicle"}, {"value": 2, "label": "RUX 0.75%"},
                                                {"value": 3, "label": "RUX 1.5%"}]},
     "model": {"covariates": [], "cmh_strata": "STUDYID"},
@@ -65,6 +66,7 @@ TINY_SPEC = {
          "endpoints": [{"paramcd": "IGATS", "label": "IGA-TS"}]},
         {"id": "Figure 2", "kind": "figure", "source": "Table 2", "paramcd": "EASI50", "title": "EASI-50 bars"},
         {"id": "Listing 1", "kind": "listing", "title": "Listing", "population": "NACH",
+         "values": [{"label": "Baseline IGA", "var": "BLIGA"}, {"label": "Week 8 IGA", "paramcd": "IGA"}],
          "components": [{"paramcd": "EASI50", "label": "EASI-50"}, {"paramcd": "CPR", "label": "CPR"}]},
     ],
 }

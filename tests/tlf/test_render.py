@@ -131,3 +131,111 @@ def test_title_too_long_and_control_characters_are_refused(tiny_spec_raw):
     assert any("output 'Table 1': title is 209 characters" in p and "max_title_chars" in p for p in problems)
     assert any("output 'Table 2': footnote 'bad \\x07 bell' contains the control character U+0007" in p
                for p in problems)
+
+
+# -- the template is untrusted input: sandboxed rendering (issue 13, item 1) ----------------------
+
+EXPLOIT = "{{ cycler.__init__.__globals__.os.system('id > x') }}"
+
+
+def _restyled(tmp_path, footer_text=None, body_text=None, name="evil.docx"):
+    """The packaged template "restyled": one paragraph added to its footer or body."""
+    from adamforge.tlf.render import default_template
+
+    doc = Document(str(default_template()))
+    if footer_text is not None:
+        doc.sections[0].footer.add_paragraph(footer_text)
+    if body_text is not None:
+        doc.add_paragraph(body_text)
+    path = tmp_path / name
+    doc.save(str(path))
+    return path
+
+
+@pytest.mark.parametrize("text, expect", [
+    (EXPLOIT, "'cycler'"),
+    ("{{ outputs.__class__.__mro__ }}", "internal attribute '__"),
+    ("{{ notice['__class__'] }}", "internal attribute '__class__'"),
+    ("{{ range(10) | join }}", "'range'"),
+    ("{{ lipsum() }}", "'lipsum'"),
+])
+def test_template_reaching_beyond_its_context_is_refused_before_rendering(tiny_inputs, tmp_path, monkeypatch,
+                                                                        text, expect):
+    from adamforge.templating import TemplateRefused
+
+    adsl, adeff, spec = tiny_inputs
+    evil = _restyled(tmp_path, footer_text=text)
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(TemplateRefused) as exc:
+        build_outputs(adsl, adeff, spec, meta=META, template=evil, created=CREATED)
+    msg = str(exc.value)
+    assert str(evil) in msg and "word/footer" in msg and expect in msg, msg
+    assert not (tmp_path / "x").exists()
+
+
+def test_exploit_message_quotes_the_offending_expression(tiny_inputs, tmp_path):
+    from adamforge.templating import TemplateRefused
+
+    adsl, adeff, spec = tiny_inputs
+    with pytest.raises(TemplateRefused) as exc:
+        build_outputs(adsl, adeff, spec, meta=META, template=_restyled(tmp_path, footer_text=EXPLOIT), created=CREATED)
+    assert "the expression \"{{ cycler.__init__.__globals__.os.system('id > x') }}\"" in str(exc.value)
+
+
+@pytest.mark.parametrize("text, expect", [
+    ("{{ outputs.append(1) }}", "refused by the sandbox"),           # mutating what it was handed
+    ("{{ study * 100000000 }}", "limit 1,000,000"),                  # memory bomb
+    ("{{ study | attr('upper') }}", "the filter 'attr'"),             # filters are an allowlist
+    ("{{ notice | safe }}", "the filter 'safe'"),                     # autoescape cannot be turned off
+])
+def test_sandbox_refuses_at_render_time(tiny_inputs, tmp_path, text, expect):
+    from adamforge.templating import TemplateRefused
+
+    adsl, adeff, spec = tiny_inputs
+    with pytest.raises(TemplateRefused) as exc:
+        build_outputs(adsl, adeff, spec, meta=META, template=_restyled(tmp_path, body_text=text), created=CREATED)
+    assert expect in str(exc.value) and "evil.docx" in str(exc.value)
+
+
+def test_template_filters_and_context_still_work(tiny_inputs, tmp_path):
+    adsl, adeff, spec = tiny_inputs
+    tpl = _restyled(tmp_path, footer_text="Study {{ study | upper }} / {{ outputs | length }} output(s)")
+    res = build_outputs(adsl, adeff, spec, meta=META, template=tpl, created=CREATED)
+    footer = "\n".join(p.text for p in _doc(res, "table_1.docx").sections[0].footer.paragraphs)
+    assert "Study TINY STUDY / 1 output(s)" in footer
+
+
+def test_not_a_word_file_is_refused_with_its_name(tiny_inputs, tmp_path):
+    from adamforge.templating import TemplateRefused
+
+    adsl, adeff, spec = tiny_inputs
+    bad = tmp_path / "plain.docx"
+    bad.write_text("not a zip")
+    with pytest.raises(TemplateRefused, match="plain.docx' is not a Word document"):
+        build_outputs(adsl, adeff, spec, meta=META, template=bad, created=CREATED)
+
+
+def test_tlf_command_with_exploit_template_exits_1_and_writes_nothing(tiny_inputs, tmp_path):
+    """End to end: `adamforge tlf --tlf-template` with the exploit in a footer: exit 1, the template
+    and expression named, the command not run, no tlf/ output."""
+    import subprocess
+    import sys
+
+    import yaml
+
+    from .conftest import TINY_SPEC
+
+    adsl, adeff, _ = tiny_inputs
+    adam = tmp_path / "adam"
+    adam.mkdir()
+    adsl.to_parquet(adam / "adsl.parquet")
+    adeff.to_parquet(adam / "adeff.parquet")
+    (tmp_path / "tlf.yaml").write_text(yaml.safe_dump(TINY_SPEC))
+    evil = _restyled(tmp_path, footer_text=EXPLOIT)
+    r = subprocess.run([sys.executable, "-m", "adamforge.cli", "tlf", "--out", str(tmp_path / "o"),
+                        "--tlf-spec", str(tmp_path / "tlf.yaml"), "--tlf-adam", str(adam), "--tlf-template", str(evil)],
+                       capture_output=True, text=True, cwd=tmp_path)
+    assert r.returncode == 1, r.stderr
+    assert "evil.docx" in r.stderr and "cycler" in r.stderr and "Traceback" not in r.stderr
+    assert not (tmp_path / "x").exists()
+    assert not (tmp_path / "o" / "tlf").exists()

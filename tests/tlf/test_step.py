@@ -62,3 +62,27 @@ def test_reference_spec_loads():
     assert [o.id for o in spec.outputs] == ["Table 1", "Table 2", "Table 3", "Figure 2", "Figure 3", "Figure 4",
                                             "Figure 5", "Figure 6", "Figure 7", "Listing 1"]
     assert spec.covariates == ("STUDYID",) and spec.reference == 1
+
+
+def test_datasets_default_to_the_adam_spec_classes(tiny_spec_raw):
+    """A TLF spec without `datasets` reads the ADaM spec's ADSL-class dataset and its one BDS dataset."""
+    import types
+
+    import pytest
+
+    from adamforge.errors import DataError
+    from adamforge.tlf.spec import parse_tlf_spec
+    from adamforge.tlf.step import resolve_datasets
+
+    raw = {k: v for k, v in tiny_spec_raw.items() if k != "datasets"}
+    ds = lambda cls: types.SimpleNamespace(class_=cls)  # noqa: E731
+    adam = types.SimpleNamespace(programs={}, datasets={"ADSUBJ": ds("SUBJECT LEVEL ANALYSIS DATASET"),
+                                                        "ADRESP": ds("BASIC DATA STRUCTURE")})
+    spec = resolve_datasets(parse_tlf_spec(raw), adam)
+    assert (spec.subject_dataset, spec.analysis_dataset) == ("ADSUBJ", "ADRESP")
+    adam.datasets["ADLB"] = ds("BASIC DATA STRUCTURE")
+    with pytest.raises(DataError) as exc:
+        resolve_datasets(parse_tlf_spec(raw), adam)
+    assert "2 BDS datasets (ADRESP, ADLB): name one" in str(exc.value.problems)
+    named = parse_tlf_spec({**raw, "datasets": {"subject": "adsubj", "analysis": "ADLB"}})
+    assert resolve_datasets(named, None).analysis_dataset == "ADLB"

@@ -225,7 +225,8 @@ def test_readers_agree_across_formats(tmp_path):
     for ext in ("csv", "xpt", "json"):
         res = compare_datasets(tmp_path / "d.parquet", tmp_path / f"d.{ext}", id_vars=["USUBJID"])
         bits = res.return_code & ~(1 | 16 | 8 | 32)  # metadata may differ by format; values must not
-        assert bits == (8192 if ext == "csv" else 0), (ext, res.reasons, res.variables.differences)
+        assert bits == 0, (ext, res.reasons, res.variables.differences)
+        assert {v.variable for v in res.values} >= {"AGE", "SITEID", "ADT"}  # the CSV dates compared as dates
     _, info = read_dataset(tmp_path / "d.csv")
     assert [v.kind for v in info.variables] == ["character", "numeric", "character", "character"]
     _, info = read_dataset(tmp_path / "d.xpt")
@@ -290,3 +291,64 @@ def test_cli_exit_codes(tmp_path, capsys):
     log = (tmp_path / "out" / "adamforge.log").read_text()
     assert "COMPARE: duplicate ID USUBJID=S-1 (2 observations)" in log
     assert cli.main(["compare", str(b), str(tmp_path / "nope.csv"), "--out", out, "-q"]) == EXIT_USAGE
+
+
+# -- hardening: report names, per-side encodings, CSV against XPT (issue 13) ---------------------
+@pytest.mark.parametrize("name", ["../adam", "../../x", "/abs"])
+def test_compare_name_cannot_leave_the_compare_folder(tmp_path, capsys, name):
+    out = tmp_path / "out"
+    (out / "adam").mkdir(parents=True)
+    (out / "adam" / "keep.txt").write_text("production")
+    outside = tmp_path / "x"
+    outside.mkdir()
+    (outside / "keep.txt").write_text("not ours")
+    b = tmp_path / "b.csv"
+    b.write_text("USUBJID,AGE\nS-1,30\n")
+    argv = ["compare", str(b), str(b), "--out", str(out), "--name", name if name != "/abs" else str(outside), "-q"]
+    assert cli.main(argv) == EXIT_USAGE
+    assert "would write outside" in capsys.readouterr().err
+    assert (out / "adam" / "keep.txt").read_text() == "production"
+    assert (outside / "keep.txt").read_text() == "not ours"
+
+
+def _text_xpt(path, value: str, encoding: str):
+    df = pd.DataFrame({"USUBJID": ["S-1"], "NAME": ["X" * 10]})  # same length both sides, blank-padded
+    pyreadstat.write_xport(df, str(path), table_name="T", file_format_version=5)
+    data = path.read_bytes().replace(b"X" * 10, value.encode(encoding).ljust(10))
+    path.write_bytes(data)
+    return path
+
+
+def test_per_side_encodings(tmp_path, capsys):
+    base = _text_xpt(tmp_path / "utf8.xpt", "Müller", "utf-8")
+    comp = _text_xpt(tmp_path / "win.xpt", "Müller", "cp1252")
+    res = compare_datasets(base, comp, id_vars=["USUBJID"], compare_encoding="cp1252")
+    assert res.n_unequal_values == 0
+    # one encoding for both: the UTF-8 side is misread, a false difference
+    res = compare_datasets(base, comp, id_vars=["USUBJID"], encoding="cp1252")
+    assert res.n_unequal_values == 1
+    out = str(tmp_path / "o")
+    assert cli.main(["compare", str(base), str(comp), "--id", "USUBJID", "--out", out, "-q",
+                     "--compare-encoding", "cp1252"]) == EXIT_OK
+    assert cli.main(["compare", str(comp), str(base), "--id", "USUBJID", "--out", out, "-q",
+                     "--base-encoding", "cp1252"]) == EXIT_OK
+    assert cli.main(["compare", str(base), str(comp), "--id", "USUBJID", "--out", out, "-q"]) == EXIT_FAILED
+    assert "--encoding cp1252" in capsys.readouterr().err
+    assert cli.main(["compare", str(base), str(comp), "--out", out, "--base-encoding", "nope"]) == EXIT_USAGE
+
+
+def test_xpt_against_csv_compares_values_where_the_text_parses(tmp_path):
+    df = pd.DataFrame({"USUBJID": ["S-1", "S-2"], "AGE": [30.0, 41.0], "SITEID": ["7", "10"],
+                       "ADT": [21919.0, np.nan]})  # 2020-01-05 as a SAS date
+    pyreadstat.write_xport(df, str(tmp_path / "d.xpt"), table_name="D", file_format_version=5,
+                           variable_format={"ADT": "DATE9."})
+    # SITEID is text in the XPT but looks numeric in the CSV; AGE differs in one record
+    (tmp_path / "d.csv").write_text("USUBJID,AGE,SITEID,ADT\nS-1,30,7,2020-01-05\nS-2,42,10,\n")
+    res = compare_datasets(tmp_path / "d.xpt", tmp_path / "d.csv", id_vars=["USUBJID"])
+    assert not [d for d in res.variables.differences if d.attribute == "type"]
+    compared = {v.variable: v.n_unequal for v in res.values}
+    assert compared == {"AGE": 1, "SITEID": 0, "ADT": 0}
+    # text that does not parse keeps the type conflict (and is not compared)
+    (tmp_path / "e.csv").write_text("USUBJID,AGE,SITEID,ADT\nS-1,thirty,7,2020-01-05\nS-2,41,10,\n")
+    res = compare_datasets(tmp_path / "d.xpt", tmp_path / "e.csv", id_vars=["USUBJID"])
+    assert [d.variable for d in res.variables.differences if d.attribute == "type"] == ["AGE"]

@@ -180,9 +180,20 @@ def test_missing_dataset_reported_only_when_required():
         ("ADAM-DS-001", "ADEFF", "", {}, "")]
 
 
-def test_responders_default_to_spec_endpoints_then_contract():
-    assert "IGATS" in ConformanceOptions().responder_codes()
+def test_responders_default_to_spec_endpoints_else_none():
+    assert ConformanceOptions().responder_codes() == ()  # the engine knows no study's responders
     assert ConformanceOptions(responders=("X",)).responder_codes() == ("X",)
+
+
+def test_rules_apply_by_class_not_name():
+    """A subject-level dataset named otherwise is checked as ADSL when the spec says its class is ADSL."""
+    import types
+
+    subj = pd.DataFrame({"USUBJID": ["S-1", "S-1"], "TRT01P": ["A", "A"]})
+    spec = types.SimpleNamespace(programs={}, datasets={"ADSUBJ": types.SimpleNamespace(class_="SUBJECT LEVEL ANALYSIS DATASET")})
+    found = check_conformance({"ADSUBJ": subj}, options=ConformanceOptions(spec=spec), select=["ADAM-ADSL-001"]).findings
+    assert [(f.rule_id, f.dataset) for f in found] == [("ADAM-ADSL-001", "ADSUBJ")]
+    assert check_conformance({"ADSUBJ": subj}, select=["ADAM-ADSL-001"]).findings == []  # no spec: by name
 
 
 def test_every_rule_is_timed():

@@ -15,11 +15,15 @@ from adamforge.validation.expectations import DEFAULT_VALUE_RANGES, build_checks
 S1, S2, S3 = "X-101-001", "X-101-002", "X-102-003"
 
 
+#: the tiny study's parameter ranges (a study's ranges are its spec's parameters.value_ranges)
+RANGES = {"IGA": [0, 4], "EASI": [0, 72], "BSA": [0, 100], "ITCHNRS": [0, 10], "DLQI": [0, 30], "CDLQI": [0, 30]}
+
+
 def tiny_spec(**parameters):
     v = lambda name, type_="text", core="Perm", codelist="": {  # noqa: E731
         "name": name, "label": name.title(), "type": type_, "core": core, "origin": "Assigned", "codelist": codelist}
     return build_spec({
-        "parameters": parameters,
+        "parameters": {"value_ranges": RANGES, **parameters},
         "datasets": {
             "ADSL": {"label": "Subject level", "keys": ["USUBJID"],
                      "variables": [v("USUBJID", core="Req"), v("SEX", core="Req", codelist="SEX"), v("AGE", "integer"),
@@ -65,7 +69,7 @@ def test_checks_are_generated_per_rule_kind_from_the_spec():
 
 def test_value_ranges_come_from_the_spec_when_given():
     r = value_ranges(tiny_spec(value_ranges={"EASI": [0, 50], "NEW": [1, 2]}))
-    assert r["EASI"] == (0, 50) and r["NEW"] == (1, 2) and r["IGA"] == DEFAULT_VALUE_RANGES["IGA"]
+    assert r["EASI"] == (0, 50) and r["NEW"] == (1, 2) and "IGA" not in r and DEFAULT_VALUE_RANGES == {}
 
 
 def test_reference_spec_generates_checks_for_every_codelist_variable():

@@ -9,7 +9,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from adamforge.context import default_spec_dir
 from adamforge.validation import qc_program as qp
+
+#: the reference study's QC spec (specs/reference/qc.yaml)
+QC = qp.load_qc_spec(default_spec_dir() / "qc.yaml")
 
 
 def _dm(rows):
@@ -71,7 +75,7 @@ def _tiny():
 
 
 def test_qc_adsl_flags_on_tiny_study():
-    adsl = qp.qc_adsl(_tiny())
+    adsl = qp.qc_adsl(_tiny(), QC)
     got = adsl.set_index("USUBJID")[["TRT01PN", "SAFFL", "EFFFL", "W8IGAFL", "NACHFL"]].to_dict("index")
     assert got == {
         "A": {"TRT01PN": 3.0, "SAFFL": "Y", "EFFFL": "Y", "W8IGAFL": "Y", "NACHFL": "N"},
@@ -84,7 +88,7 @@ def test_qc_adsl_flags_on_tiny_study():
 
 def test_qc_responders_on_tiny_study():
     sdtm = _tiny()
-    r = qp.qc_responders(sdtm, qp.qc_adsl(sdtm))
+    r = qp.qc_responders(sdtm, qp.qc_adsl(sdtm, QC), QC)
     assert sorted(r["USUBJID"].unique()) == ["A", "C"]  # efficacy-evaluable only
     got = {(u, p): (None if np.isnan(a) else a, c, t)
            for u, p, a, c, t in r[["USUBJID", "PARAMCD", "AVAL", "AVALC", "DTYPE"]].itertuples(index=False)}
@@ -98,7 +102,7 @@ def test_qc_responders_on_tiny_study():
     assert got[("C", "NRS2")] == (None, "", "") and got[("C", "NRS4")] == (None, "", "")
     assert got[("C", "QOLR")] == (0.0, "N", "NRI")
     assert got[("C", "CPR")] == (0.0, "N", "") and got[("C", "CPRIGA")] == (1.0, "Y", "")
-    assert r["PARAMCD"].tolist()[:12] == list(qp.RESPONDER_PARAMS)
+    assert r["PARAMCD"].tolist()[:12] == list(qp.responder_params(QC))
 
 
 def test_qc_program_does_not_import_the_production_engine():
@@ -117,7 +121,7 @@ def study():
 
 @pytest.mark.e2e
 def test_qc_reproduces_plan_section_4(study):
-    q = qp.qc_datasets(study)
+    q = qp.qc_datasets(study, QC)
     a, r = q["ADSL"], q["ADEFF"]
     arms = [1.0, 2.0, 3.0]
 

@@ -14,7 +14,7 @@ from adamforge.context import default_spec_dir
 from adamforge.errors import EXIT_DIFFERENCES, EXIT_OK, EXIT_USAGE
 from adamforge.validation import qc_program as qp
 
-from .test_qc_program import _tiny
+from .test_qc_program import QC, _tiny
 
 
 @pytest.fixture()
@@ -25,7 +25,7 @@ def tree(tmp_path):
     sd.mkdir()
     for name, df in sdtm.items():
         pyreadstat.write_xport(df, str(sd / f"{name.lower()}.xpt"), file_format_version=5, table_name=name)
-    q = qp.qc_datasets(sdtm)
+    q = qp.qc_datasets(sdtm, QC)
     out = tmp_path / "out"
     (out / "adam").mkdir(parents=True)
     adsl = q["ADSL"].assign(STUDYID="S1", AGEU="YEARS")  # production has more variables than QC derives
@@ -111,3 +111,66 @@ def test_qc_compares_the_ard_when_present(tree):
 
 def test_qc_without_production_is_a_usage_error(tree):
     assert _qc(tree) == EXIT_USAGE
+
+
+def test_qc_without_a_qc_spec_says_so_and_is_not_a_pass(tree, tmp_path):
+    """A study folder without qc.yaml: one NOTE, exit 0, an evidence pack saying "no QC spec"."""
+    import shutil
+
+    study = tmp_path / "study"
+    shutil.copytree(default_spec_dir(), study)
+    (study / "qc.yaml").unlink()
+    _write(tree)
+    code = cli.main(["qc", "--out", str(tree["out"]), "--sdtm", str(tree["sdtm"]), "--spec", str(study), "-q"])
+    assert code == EXIT_OK
+    ev = json.loads((tree["out"] / "qc" / "evidence.json").read_text())
+    assert ev["overall"] != "PASS" and "no QC spec" in ev["overall"] and ev["comparisons"] == []
+    assert "no QC spec" in (tree["out"] / "qc" / "evidence.txt").read_text()
+    log = (tree["out"] / "adamforge.log").read_text()
+    assert log.count("no QC spec") == 1
+
+
+def test_qc_compares_the_datasets_its_spec_lists(tree, tmp_path):
+    """The comparisons follow the QC spec's compare list (here: the subject-level dataset only)."""
+    import shutil
+
+    study = tmp_path / "study"
+    shutil.copytree(default_spec_dir(), study)
+    doc = yaml.safe_load((study / "qc.yaml").read_text())
+    doc["compare"] = [c for c in doc["compare"] if c["dataset"] == "ADSL"]
+    (study / "qc.yaml").write_text(yaml.safe_dump(doc, sort_keys=False))
+    _write(tree)
+    assert cli.main(["qc", "--out", str(tree["out"]), "--sdtm", str(tree["sdtm"]), "--spec", str(study), "-q"]) == EXIT_OK
+    ev = json.loads((tree["out"] / "qc" / "evidence.json").read_text())
+    assert [c["name"] for c in ev["comparisons"]] == ["adsl"] and ev["overall"] == "PASS"
+
+
+def test_git_commit_is_read_only(tmp_path):
+    """Issue 13 item 9: the evidence pack's git lookup writes nothing in the repository (no
+    ``.git/index.lock``, no refreshed ``.git/index``), even when plain ``git status`` would."""
+    import os
+    import shutil
+    import subprocess
+
+    from adamforge.validation.qc_step import _git_commit
+
+    if shutil.which("git") is None:
+        pytest.skip("git not installed")
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t", "GIT_COMMITTER_NAME": "t",
+           "GIT_COMMITTER_EMAIL": "t@t"}
+    for cmd in (["init", "-q"], ["add", "."], ["commit", "-q", "-m", "x"]):
+        if cmd[0] == "add":
+            (repo / "f.txt").write_text("a\n")
+        subprocess.run(["git", *cmd], cwd=repo, check=True, env=env, capture_output=True)
+    os.utime(repo / "f.txt", (1_000_000_000, 1_000_000_000))  # stat changed, content not: status would refresh
+    index = repo / ".git" / "index"
+    before = (index.stat().st_mtime_ns, index.read_bytes())
+    got = _git_commit(repo)
+    assert len(got.split()[0]) == 40 and "uncommitted" not in got
+    assert (index.stat().st_mtime_ns, index.read_bytes()) == before
+    assert not (repo / ".git" / "index.lock").exists()
+    (repo / "f.txt").write_text("b\n")
+    assert _git_commit(repo).endswith("(with uncommitted changes)")
+    assert (index.stat().st_mtime_ns, index.read_bytes()) == before

@@ -41,6 +41,9 @@ def _errors(findings):
     return [(f.rule_id, f.dataset, dict(f.keys)) for f in findings if f.severity == "ERROR"]
 
 
+SPEC = load_spec(default_spec_dir())
+
+
 def _copy(d):
     return {k: v.copy() for k, v in d.items()}
 
@@ -60,7 +63,7 @@ def test_duplicate_subject_in_dm(sdtm):
     sd = _copy(sdtm)
     subj = sd["DM"]["USUBJID"].iloc[10]
     sd["DM"] = pd.concat([sd["DM"], sd["DM"].iloc[[10]]], ignore_index=True)
-    assert _errors(validate_sdtm(sd)[0]) == [("SDTM-KEY-001", "DM", {"USUBJID": subj})]
+    assert _errors(validate_sdtm(sd, SPEC)[0]) == [("SDTM-KEY-001", "DM", {"USUBJID": subj})]
 
 
 def test_iga_7_in_rs(sdtm):
@@ -68,14 +71,15 @@ def test_iga_7_in_rs(sdtm):
     rs = sd["RS"]
     i = rs.index[rs["RSTESTCD"] == "IGA"][5]
     rs.loc[i, "RSSTRESN"] = 7.0
-    assert _errors(validate_sdtm(sd)[0]) == [("SDTM-RANGE-001", "RS", {"USUBJID": rs.loc[i, "USUBJID"], "RSSEQ": int(rs.loc[i, "RSSEQ"])})]
+    key = {"USUBJID": rs.loc[i, "USUBJID"], "RSSEQ": int(rs.loc[i, "RSSEQ"])}
+    assert _errors(validate_sdtm(sd, SPEC)[0]) == [("SDTM-RANGE-001", "RS", key), ("SDTM-CT-001", "RS", key)]
 
 
 def test_bad_date_in_rs(sdtm):
     sd = _copy(sdtm)
     rs = sd["RS"]
     rs.loc[3, "RSDTC"] = "2019-02-30"
-    assert _errors(validate_sdtm(sd)[0]) == [("SDTM-DTC-001", "RS", {"USUBJID": rs.loc[3, "USUBJID"], "RSSEQ": int(rs.loc[3, "RSSEQ"])})]
+    assert _errors(validate_sdtm(sd, SPEC)[0]) == [("SDTM-DTC-001", "RS", {"USUBJID": rs.loc[3, "USUBJID"], "RSSEQ": int(rs.loc[3, "RSSEQ"])})]
 
 
 @pytest.fixture(scope="module")
@@ -142,16 +146,18 @@ def test_adam_scope_without_adam_is_a_usage_error(tmp_path):
 
 
 def test_sdtm_gate_reports_what_derive_would_reject(tmp_path):
-    """An arm code derive does not know passes the generic SDTM rules but must stop the gate."""
+    """An arm code the study does not know: derive and the gate run the same rule, so both stop."""
     import pandas as pd
 
-    from adamforge.adam.inputs import REQUIRED
+    from adamforge.adam.program import required_inputs
     from adamforge.context import default_spec_dir
     from adamforge.validation.step import derive_input_findings
 
-    dm = pd.DataFrame({c: ["x"] for c in REQUIRED["DM"]})
+    dm = pd.DataFrame({c: ["x"] for c in required_inputs(SPEC)["DM"]})
     dm = dm.assign(USUBJID="S-1", ARMCD="PLACEBO", ACTARMCD="PLACEBO", SEX="F", RACE="WHITE", AGEU="YEARS",
                    AGE=30.0, RFXSTDTC="2020-01-01", RFXENDTC="2020-02-01")
     found = derive_input_findings({"DM": dm}, default_spec_dir())
-    assert any(f.rule_id == "ADAM-INPUT-001" and f.dataset == "DM" and f.variable == "ARMCD"
-               and "PLACEBO" in f.message for f in found)
+    gate, _ = validate_sdtm({"DM": dm}, SPEC)
+    for fs in (found, gate):
+        assert any(f.rule_id == "SDTM-CT-001" and f.dataset == "DM" and f.variable == "ARMCD"
+                   and "PLACEBO" in f.message for f in fs)
