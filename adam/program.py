@@ -658,7 +658,7 @@ def input_readers(spec) -> dict[str, dict[str, tuple[str, ...]]]:
             if inp.keep == "all":
                 continue
             if inp.keep == "predecessors":
-                names = list(_predecessors(spec, prog.dataset, src))
+                names = [var for _, var in _predecessors(spec, prog.dataset, src)]
             else:
                 names = list(inp.keep or ())
             names += sorted(filters.variables(inp.where) - set(names))

@@ -655,7 +655,9 @@ def check_spec(spec: Spec) -> list[str]:
             p.append(f"method {m.id}: names function {m.function!r}, but no program step runs the method")
         if m.function and m.id not in run_by_steps:  # a step's method is checked with its step
             try:
-                fn = registry.REGISTRY[m.function] if m.function in registry.REGISTRY else None
+                fn = registry.get(m.function, plugins=spec.plugins)
+            except KeyError:
+                fn = None
             except (ImportError, AttributeError) as exc:  # a registry entry that does not import
                 p.append(f"method {m.id}: function {m.function!r} cannot be loaded: {exc}")
                 continue
