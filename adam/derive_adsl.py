@@ -15,7 +15,7 @@ from .checks import assert_vars
 from ..keys import isin, match_last
 
 __all__ = [
-    "derive_vars_trtp", "derive_var_efffl", "derive_var_region", "derive_var_racegr", "derive_var_agegr",
+    "derive_vars_trtp", "derive_var_efffl",
     "derive_var_disdur", "derive_var_disposition", "derive_var_from_findings", "derive_var_from_param",
 ]
 
@@ -71,62 +71,6 @@ def derive_var_efffl(
     excluded = out[site_var].astype("string").isin([str(s) for s in excluded_sites]).to_numpy()
     ok = (out[pop_var] == "Y").to_numpy() & ~excluded
     out[new_var] = np.where(ok, "Y", "N").astype(object)
-    return out
-
-
-def derive_var_region(
-    dataset: pd.DataFrame,
-    *,
-    regions: Mapping[str, Sequence[str]],
-    default: str,
-    country_var: str = "COUNTRY",
-    new_var: str = "REGION1",
-) -> pd.DataFrame:
-    """Region from the ISO alpha-3 country: ``regions`` maps region -> countries; others ``default``."""
-    assert_vars(dataset, [country_var], dataset="ADSL", fn="derive_var_region")
-    out = dataset.copy(deep=False)  # copy-on-write: the input is never modified
-    lookup = {c: r for r, cs in regions.items() for c in cs}
-    c = out[country_var].astype("string")
-    out[new_var] = c.map(lookup).astype(object).where(c.isin(list(lookup)), default).where(c.notna() & (c != ""), "")
-    return out
-
-
-def derive_var_racegr(
-    dataset: pd.DataFrame,
-    *,
-    groups: Mapping[str, str],
-    default: str,
-    race_var: str = "RACE",
-    new_var: str = "RACEGR1",
-) -> pd.DataFrame:
-    """Pooled race group: ``groups`` maps RACE -> group; any other non-blank race ``default``."""
-    assert_vars(dataset, [race_var], dataset="ADSL", fn="derive_var_racegr")
-    out = dataset.copy(deep=False)  # copy-on-write: the input is never modified
-    r = out[race_var].astype("string")
-    out[new_var] = r.map(dict(groups)).astype(object).where(r.isin(list(groups)), default).where(r.notna() & (r != ""), "")
-    return out
-
-
-def derive_var_agegr(
-    dataset: pd.DataFrame,
-    *,
-    groups: Sequence[Sequence[Any]],
-    age_var: str = "AGE",
-    new_var: str = "AGEGR1",
-) -> pd.DataFrame:
-    """A category by age ranges: ``groups`` is ``[[low, high or None, label], ...]`` (inclusive).
-
-    Used for AGEGR1 and for the QoL instrument by age (``[[12, 15, "CDLQI"], [16, None, "DLQI"]]``);
-    an age in no range (or missing) gets a blank.
-    """
-    assert_vars(dataset, [age_var], dataset="ADSL", fn="derive_var_agegr")
-    out = dataset.copy(deep=False)  # copy-on-write: the input is never modified
-    age = pd.to_numeric(out[age_var], errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
-    res = np.full(len(out), "", dtype=object)
-    for lo, hi, label in groups:
-        m = (age >= lo) & (age <= (np.inf if hi is None else hi))
-        res[m & (res == "")] = label
-    out[new_var] = res
     return out
 
 

@@ -558,8 +558,10 @@ def run_programs(sdtm: Mapping[str, pd.DataFrame] | dict, spec, *, log: Callable
 
     Raises
     ------
-    DataError : an input or variable a step needs is missing, or a derivation rejects its data;
-        the message names the spec file, program, step and rule.
+    DataError : the programs have problems (:func:`check_programs`: unknown functions, arguments
+        of the wrong name or type, bad filters, cycles ...; all listed, under any spec policy), an
+        input or variable a step needs is missing, or a derivation rejects its data; the message
+        names the spec file, program, step and rule.
     """
     from . import registry
 
@@ -567,6 +569,9 @@ def run_programs(sdtm: Mapping[str, pd.DataFrame] | dict, spec, *, log: Callable
         raise DataError("the spec has no programs: nothing to derive",
                         ["spec: no 'programs' section (adam_programs.yaml): each dataset needs a program "
                          "(see docs/spec.md)"])
+    problems = check_programs(spec)
+    if problems:  # under any policy: a program that cannot run right is not run at all
+        raise DataError(f"the spec's programs have {len(problems)} problem(s); nothing derived", problems)
     lines: list[str] = []
 
     def note(msg: str) -> None:

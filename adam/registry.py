@@ -158,9 +158,6 @@ _DERIVATIONS: dict[str, str] = {
     # ADSL
     "derive_vars_trtp": "adamforge.adam.derive_adsl:derive_vars_trtp",
     "derive_var_efffl": "adamforge.adam.derive_adsl:derive_var_efffl",
-    "derive_var_region": "adamforge.adam.derive_adsl:derive_var_region",
-    "derive_var_racegr": "adamforge.adam.derive_adsl:derive_var_racegr",
-    "derive_var_agegr": "adamforge.adam.derive_adsl:derive_var_agegr",
     "derive_var_disdur": "adamforge.adam.derive_adsl:derive_var_disdur",
     "derive_var_disposition": "adamforge.adam.derive_adsl:derive_var_disposition",
     "derive_var_from_findings": "adamforge.adam.derive_adsl:derive_var_from_findings",

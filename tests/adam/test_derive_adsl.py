@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from adamforge.adam.derive_adsl import (derive_var_agegr, derive_var_disdur, derive_var_disposition, derive_var_efffl,
-                                        derive_var_racegr, derive_var_region,
+from adamforge.adam.categories import derive_var_cat_by_map, derive_var_cat_by_range
+from adamforge.adam.derive_adsl import (derive_var_disdur, derive_var_disposition, derive_var_efffl,
                                         derive_vars_trtp)
 from adamforge.errors import DataError
 
@@ -28,15 +28,18 @@ def test_efffl_only_excluded_sites_and_safety_population():
     assert derive_var_efffl(df, excluded_sites=["114", "139", "226"])["EFFFL"].tolist() == ["N", "Y", "N", "N"]
 
 
-def test_region_race_age_groups_and_qol_instrument_at_15_and_16():
+def test_region_race_and_qol_instrument_at_15_and_16_through_the_generic_vocabulary():
+    """The reference study's REGION1, RACEGR1 and QOLINST rules, as its spec writes them."""
     df = pd.DataFrame({"COUNTRY": ["USA", "CAN", "DEU", ""], "RACE": ["WHITE", "ASIAN", "MULTIPLE", "BLACK OR AFRICAN AMERICAN"],
                        "AGE": [15, 16, 65, 11]})
-    out = derive_var_region(df, regions={"North America": ["USA", "CAN"]}, default="Europe")
-    assert out["REGION1"].tolist() == ["North America", "North America", "Europe", ""]
-    out = derive_var_racegr(df, groups={"WHITE": "White", "BLACK OR AFRICAN AMERICAN": "Black", "ASIAN": "Asian"}, default="Other")
+    out = derive_var_cat_by_map(df, source_var="COUNTRY", values={"USA": "North America", "CAN": "North America"},
+                                default="Europe", new_var="REGION1")
+    assert out["REGION1"].tolist() == ["North America", "North America", "Europe", ""]  # blank country: blank
+    out = derive_var_cat_by_map(df, source_var="RACE", values={"WHITE": "White", "BLACK OR AFRICAN AMERICAN": "Black",
+                                                                "ASIAN": "Asian"}, default="Other", new_var="RACEGR1")
     assert out["RACEGR1"].tolist() == ["White", "Asian", "Other", "Black"]
-    out = derive_var_agegr(df, groups=[[12, 15, "CDLQI"], [16, None, "DLQI"]], new_var="QOLINST")
-    assert out["QOLINST"].tolist() == ["CDLQI", "DLQI", "DLQI", ""]
+    out = derive_var_cat_by_range(df, source_var="AGE", ranges=[[12, 16, "CDLQI"], [16, None, "DLQI"]], new_var="QOLINST")
+    assert out["QOLINST"].tolist() == ["CDLQI", "DLQI", "DLQI", ""]  # 15 < 16: CDLQI; 11: below every range
 
 
 def test_disease_duration_in_years():

@@ -240,3 +240,14 @@ def test_programs_survive_the_excel_workbook(tmp_path):
         warnings.simplefilter("ignore")
         back = read_spec_xlsx(tmp_path / "spec.xlsx")
     assert dict(back.programs) == dict(spec.programs)
+
+
+def test_programs_with_problems_are_not_run_under_any_policy():
+    """A wrong argument type is only a warning when the spec loads (policy dev), but derive stops."""
+    prog = dict(ADSL_PROGRAM, steps=[{"derive": "derive_vars_dt", "args": {"dtc": 5, "new_var": "X"}}])
+    spec = _spec({"ADSL": prog})
+    assert spec.problems  # dev policy: the spec loads with the problem as a warning
+    with pytest.raises(DataError, match="nothing derived") as ei:
+        run_programs({"DM": DM, "DS": DS}, spec)
+    assert ei.value.problems == ["program ADSL step 1 (derive_vars_dt): argument 'dtc' of derive_vars_dt must be text, "
+                                 "got a number 5"]
