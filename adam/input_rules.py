@@ -20,7 +20,7 @@ The YAML::
           codelists: [{variable: SEX, codelist: SEX}]
           arm_codes: {variables: [ARMCD, ACTARMCD], values: "@arms", split: "-", max_parts: 2}
         QS:
-          unique: [{keys: [USUBJID, QSTESTCD, VISITNUM], where: {QSCAT: {in: [DLQI, CDLQI]}}}]
+          unique: [{keys: [USUBJID, QSTESTCD, VISITNUM], where: {QSCAT: {in: [DLQI, CDLQI]}}}]   # severity: WARNING
           ranges: [{variable: QSSTRESN, min: 0, max: 10, where: {QSTESTCD: ITCHNRS}, label: itch NRS}]
       rules:
         - id: SDTM-STUDY-002
@@ -71,6 +71,7 @@ class KeyRule:
 
     keys: tuple[str, ...]
     where: Any = None
+    severity: str = "ERROR"  # WARNING for a natural key the study's data are known to repeat
 
 
 @dataclasses.dataclass(frozen=True)
@@ -251,7 +252,11 @@ def _domain(name: str, raw: Any, problems: list[str]) -> DomainInputs:
         if not isinstance(u, Mapping) or not _tuple(u.get("keys")):
             problems.append(f"{w}: needs 'keys' (a list of variables)")
             continue
-        unique.append(KeyRule(tuple(map(str, _tuple(u["keys"]))), _filter(u.get("where"), w, problems)))
+        unknown = set(map(str, u)) - {"keys", "where", "severity"}
+        if unknown:
+            problems.append(f"{w}: unknown entry {', '.join(sorted(unknown))} (expected keys, where, severity)")
+        unique.append(KeyRule(tuple(map(str, _tuple(u["keys"]))), _filter(u.get("where"), w, problems),
+                              _severity(u.get("severity"), w, problems)))
     dates: dict[str, bool] = {}
     raw_dates = raw.get("dates") or {}
     if not isinstance(raw_dates, Mapping):

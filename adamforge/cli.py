@@ -111,14 +111,21 @@ def _context(args):
 
     from .readers import check_encoding
 
+    from .context import study_sdtm
+
     spec = _spec_path(getattr(args, "spec", None), getattr(args, "study", None))
     encoding = check_encoding(getattr(args, "encoding", None))
     if args.sdtm and not Path(args.sdtm).is_dir():  # checked before --out is made: a usage error creates nothing
         raise UsageError(f"SDTM folder {args.sdtm!r} does not exist")
+    source = study_sdtm(spec)  # the study's own word on its SDTM: simulated, or shipped with the package
+    if getattr(args, "command", None) == "simulate" and not source.simulated:
+        raise UsageError(f"the study's SDTM is not simulated: it is shipped with the package ({source.folder}); "
+                         "run `adamforge run` or `derive` with the same --study")
     out = ensure_writable_dir(args.out)
-    sdtm = Path(args.sdtm) if args.sdtm else out / "sdtm"
+    sdtm = Path(args.sdtm) if args.sdtm else source.folder if source.folder is not None else out / "sdtm"
     log = RunLog(out / "adamforge.log", quiet=args.quiet)
-    return RunContext(out=out, sdtm=sdtm, spec=spec, log=log, quiet=args.quiet, encoding=encoding)
+    return RunContext(out=out, sdtm=sdtm, spec=spec, log=log, quiet=args.quiet, encoding=encoding,
+                      study_sdtm=source)
 
 
 def _spec_path(spec_opt: str | None, study: str | None) -> Path:
@@ -318,6 +325,10 @@ def _run_all(args, ctx) -> int:
             continue
         if step.name == "simulate" and args.sdtm:
             ctx.log.note(f"Step simulate skipped: SDTM input taken from {args.sdtm}.")
+            continue
+        if step.name == "simulate" and not ctx.study_sdtm.simulated:  # the spec's study.sdtm says so
+            ctx.log.note(f"Step simulate skipped: the study's SDTM is not simulated; input taken from "
+                         f"{ctx.study_sdtm.describe()}.")
             continue
         if step.name == "derive" and any(s.name == "validate" and s.module for s in chain):
             # check the SDTM input before deriving (the ADaM is checked by the validate step)

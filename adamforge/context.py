@@ -24,6 +24,85 @@ def default_spec_dir() -> Path:
     return studies_dir() / DEFAULT_STUDY
 
 
+#: ``study: {sdtm: simulated}``: the study's SDTM is written by ``adamforge simulate``
+SIMULATED = "simulated"
+
+
+def sample_data_dir() -> Path:
+    """The folder of the SDTM samples shipped with the package (``sdtm_sample/``)."""
+    return Path(str(resources.files("adamforge.sdtm_sample")))
+
+
+@dataclasses.dataclass(frozen=True)
+class StudySdtm:
+    """Where a study's SDTM comes from, as its spec's ``study: {sdtm: ...}`` says.
+
+    ``simulated``: ``adamforge run`` runs the simulate step into ``<out>/sdtm`` (the reference
+    study: ``sdtm: simulated``; also a spec that says nothing, as before). ``folder``: the
+    study's packaged data folder (``sdtm: cdiscpilot01`` -> ``sdtm_sample/cdiscpilot01/``),
+    read as the SDTM input when no ``--sdtm`` is given, and the folder the QC spec's files
+    (validated datasets) are resolved in. ``declared``: the spec says it.
+    """
+
+    simulated: bool = True
+    folder: Path | None = None
+    declared: bool = False
+
+    def describe(self) -> str:
+        """One phrase for the log."""
+        if self.folder is not None:
+            return f"the study's SDTM shipped with the package ({self.folder})"
+        return "simulated" if self.simulated else "not declared"
+
+
+def study_sdtm(spec: Path) -> StudySdtm:
+    """Read ``study.sdtm`` of a spec folder (the ``study`` section of its ``adam*.yaml`` files).
+
+    ``simulated``, or the plain name of a folder of ``sdtm_sample/`` holding the study's SDTM
+    files. A spec workbook, or a spec that does not say, gives the default (simulated, as
+    ``adamforge run`` always did). Raises :class:`~adamforge.errors.UsageError` for a value
+    that is neither (a path, ``..``, a folder that is not shipped).
+    """
+    import re
+
+    from .errors import UsageError
+    from .yamlsafe import load_yaml
+
+    spec = Path(spec)
+    if not spec.is_dir():
+        return StudySdtm()
+    value = None
+    for f in sorted(spec.glob("adam*.yaml")):
+        try:
+            text = f.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            continue  # the spec loader reports it
+        if not re.search(r"^study\s*:", text, re.M):
+            continue
+        try:
+            data = load_yaml(f) or {}
+        except Exception:  # noqa: BLE001 - the spec loader reports a bad file with its context
+            continue
+        study = data.get("study") if isinstance(data, dict) else None
+        if isinstance(study, dict) and "sdtm" in study:
+            value = study["sdtm"]
+    if value is None:
+        return StudySdtm()
+    name = str(value).strip()
+    if name == SIMULATED:
+        return StudySdtm(simulated=True, declared=True)
+    if (not name or name.startswith(".") or "/" in name or "\\" in name or "\x00" in name
+            or name.startswith("_")):
+        raise UsageError(f"spec {spec}: study.sdtm must be {SIMULATED!r} or the plain name of a folder of "
+                         f"sdtm_sample/ shipped with the package, not {value!r}")
+    folder = sample_data_dir() / name
+    if not folder.is_dir():
+        shipped = sorted(p.name for p in sample_data_dir().iterdir() if p.is_dir() and not p.name.startswith(("_", ".")))
+        raise UsageError(f"spec {spec}: study.sdtm names {name!r}, which is not an SDTM folder shipped with the "
+                         f"package (shipped: {', '.join(shipped) or 'none'})")
+    return StudySdtm(simulated=False, folder=folder, declared=True)
+
+
 @dataclasses.dataclass
 class RunContext:
     """Folders and services of one run.
@@ -37,6 +116,8 @@ class RunContext:
     log : the run log.
     quiet : suppress notes and progress on the terminal.
     encoding : text encoding of XPT/CSV input (``--encoding``); ``None`` is UTF-8.
+    study_sdtm : where the study's SDTM comes from (its spec's ``study.sdtm``): simulated, or a
+        folder shipped with the package (also the folder the QC spec's files are resolved in).
     """
 
     out: Path
@@ -45,6 +126,7 @@ class RunContext:
     log: RunLog
     quiet: bool = False
     encoding: str | None = None
+    study_sdtm: StudySdtm = dataclasses.field(default_factory=StudySdtm)
 
     @property
     def spec_dir(self) -> Path:

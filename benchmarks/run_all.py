@@ -1,4 +1,6 @@
-"""Run every benchmark under benchmarks/ in turn (``make bench``); each prints its own figures."""
+"""Run every benchmark under benchmarks/ in turn (``make bench``); each prints its own figures.
+
+bench_*.py are found by name: bench_pilot.py (``adamforge run --study cdiscpilot01``, wall time) among them."""
 
 from __future__ import annotations
 

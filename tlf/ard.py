@@ -20,6 +20,7 @@ comparisons, ``fisher_p``.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 from typing import Any
@@ -64,13 +65,24 @@ def select_population(adsl: pd.DataFrame, where: dict[str, Any]) -> pd.DataFrame
     return adsl[mask]
 
 
+#: output kinds whose inputs :func:`check_inputs` checks up front (the reference study's kinds: one
+#: DataError listing every problem); ``table`` and ``km_plot`` note their problems in the output.
+CHECKED_KINDS = ("baseline", "response", "figure", "listing")
+
+
 def _required_adsl_vars(spec: TlfSpec) -> set[str]:
     need = {"USUBJID", spec.arm_var, *spec.covariates, spec.cmh_strata}
     for p in spec.populations.values():
-        need |= set(p.where)
+        if not p.dataset:
+            need |= set(p.where)
     for o in spec.outputs:
         need |= {r.var for r in o.rows if r.var}
     return need
+
+
+def _checked(spec: TlfSpec) -> bool:
+    """Whether the spec has outputs of the reference kinds (which need the analysis dataset's contract)."""
+    return any(o.kind in CHECKED_KINDS for o in spec.outputs)
 
 
 def check_inputs(adsl: pd.DataFrame, adeff: pd.DataFrame, spec: TlfSpec) -> None:
@@ -84,6 +96,8 @@ def check_inputs(adsl: pd.DataFrame, adeff: pd.DataFrame, spec: TlfSpec) -> None
     problems: list[str] = []
     sl, an = _names(spec)
     visit = _visit(spec)
+    if not _checked(spec):
+        return
     for var in sorted(_required_adsl_vars(spec) - set(adsl.columns)):
         problems.append(f"{sl}.{var}: variable required by the TLF spec is missing")
     for var in sorted({"USUBJID", "PARAMCD", "AVISIT", "AVAL"} - set(adeff.columns)):
@@ -96,6 +110,8 @@ def check_inputs(adsl: pd.DataFrame, adeff: pd.DataFrame, spec: TlfSpec) -> None
     wk8 = adeff[adeff["AVISIT"] == visit]
     present = set(wk8["PARAMCD"].dropna().astype(str))
     for o in spec.outputs:
+        if o.kind not in CHECKED_KINDS:
+            continue
         if o.kind in ("response", "listing"):
             missing = [e.paramcd for e in o.endpoints if e.paramcd not in present]
             if missing:
@@ -160,7 +176,23 @@ class _Rows:
                               label=label, statistic=statistic, value=value, value_char=value_char))
 
 
-def _baseline(out: _Rows, o: Output, adsl: pd.DataFrame, spec: TlfSpec) -> None:
+@dataclasses.dataclass
+class TlfData:
+    """The datasets an ARD is computed from: the subject-level and analysis datasets of the
+    reference kinds (trimmed to what they use) and every dataset by name (for ``table`` and
+    ``km_plot`` outputs, whose populations name their dataset)."""
+
+    adsl: pd.DataFrame
+    adeff: pd.DataFrame
+    datasets: dict[str, pd.DataFrame] = dataclasses.field(default_factory=dict)
+
+
+def compute_baseline(out: _Rows, o: Output, data: TlfData, spec: TlfSpec) -> None:
+    """ARD records of a ``baseline`` output: N per column, then each row's statistics
+    (:data:`adamforge.tlf.registry.BASELINE_ROWS`)."""
+    from .registry import BASELINE_ROWS
+
+    adsl = data.adsl
     for c in o.columns:
         sub = select_population(adsl, spec.populations[c.population].where)
         if c.arm is not None:
@@ -168,31 +200,18 @@ def _baseline(out: _Rows, o: Output, adsl: pd.DataFrame, spec: TlfSpec) -> None:
         n_col = len(sub)
         out.add(o.id, c.population, c.id, "BIGN", c.label, "N", n_col)
         for r in o.rows:
-            if r.stat == "header":
+            compute = BASELINE_ROWS[r.stat].compute
+            if compute is None:
                 continue
-            s = sub[r.var]
-            if r.stat == "n_pct":
-                n = int(_eq(s, r.level).fillna(False).sum())
-            elif r.stat == "n_pct_ge":
-                n = int((pd.to_numeric(s, errors="coerce") >= r.threshold).sum())
-            if r.stat in ("n_pct", "n_pct_ge"):
-                out.add(o.id, c.population, c.id, r.id, r.label, "n", n)
-                out.add(o.id, c.population, c.id, r.id, r.label, "N", n_col)
-                out.add(o.id, c.population, c.id, r.id, r.label, "pct", float(fmt.percent(n, n_col)) if n_col else None)
-                continue
-            x = pd.to_numeric(s, errors="coerce").dropna().astype(float)
-            out.add(o.id, c.population, c.id, r.id, r.label, "nobs", len(x))
-            if r.stat == "mean_sd":
-                out.add(o.id, c.population, c.id, r.id, r.label, "mean", x.mean() if len(x) else None)
-                out.add(o.id, c.population, c.id, r.id, r.label, "sd", x.std(ddof=1) if len(x) > 1 else None)
-            elif r.stat == "median_range":
-                out.add(o.id, c.population, c.id, r.id, r.label, "median", x.median() if len(x) else None)
-                out.add(o.id, c.population, c.id, r.id, r.label, "min", x.min() if len(x) else None)
-                out.add(o.id, c.population, c.id, r.id, r.label, "max", x.max() if len(x) else None)
+            for stat, value in compute(sub[r.var], r, n_col):
+                out.add(o.id, c.population, c.id, r.id, r.label, stat, value)
 
 
-def _response(out: _Rows, o: Output, adsl: pd.DataFrame, adeff: pd.DataFrame, spec: TlfSpec) -> None:
+def compute_response(out: _Rows, o: Output, data: TlfData, spec: TlfSpec) -> None:
+    """ARD records of a ``response`` output: n, N, % per arm, logistic regression and CMH per active arm."""
     from . import stats
+
+    adsl, adeff = data.adsl, data.adeff
 
     ref_val, ref_label = spec.arms[0]
     opop = select_population(adsl, spec.populations[o.population].where)
@@ -233,7 +252,8 @@ def _response(out: _Rows, o: Output, adsl: pd.DataFrame, adeff: pd.DataFrame, sp
             out.add(o.id, pid, lab, e.paramcd, e.label, "mh_or", cmh.odds_ratio)
 
 
-def compute_ard(adsl: pd.DataFrame, adeff: pd.DataFrame, spec: TlfSpec) -> pd.DataFrame:
+def compute_ard(adsl: pd.DataFrame, adeff: pd.DataFrame, spec: TlfSpec,
+                datasets: dict[str, pd.DataFrame] | None = None) -> pd.DataFrame:
     """Compute the analysis results data of every output of ``spec``.
 
     Parameters
@@ -241,6 +261,8 @@ def compute_ard(adsl: pd.DataFrame, adeff: pd.DataFrame, spec: TlfSpec) -> pd.Da
     adsl : the subject-level dataset (one record per subject).
     adeff : the analysis dataset (BDS; the endpoint parameters at the spec's analysis visit are used).
     spec : the TLF spec.
+    datasets : every dataset by name (``ADAE``, ``ADTTE``, ...) for the outputs whose populations
+        name their dataset; ``adsl`` and ``adeff`` are added under the spec's names.
 
     Returns
     -------
@@ -250,18 +272,25 @@ def compute_ard(adsl: pd.DataFrame, adeff: pd.DataFrame, spec: TlfSpec) -> pd.Da
     ------
     DataError listing every input problem (missing variable or endpoint, empty arm, ...).
     """
+    from .registry import output_kind
+
     check_inputs(adsl, adeff, spec)
-    # only what the outputs use: every later subset copies fewer columns
-    adsl = adsl[sorted(_required_adsl_vars(spec))]
-    keep = [c for c in ("USUBJID", "PARAMCD", "AVISIT", "AVAL", "DTYPE") if c in adeff.columns]
-    adeff = adeff.loc[(adeff["AVISIT"] == _visit(spec))
-                      & adeff["PARAMCD"].isin({e.paramcd for o in spec.outputs for e in o.endpoints}), keep]
+    full = dict(datasets or {})
+    full.setdefault(getattr(spec, "subject_dataset", "") or "ADSL", adsl)
+    if getattr(spec, "analysis_dataset", ""):
+        full.setdefault(spec.analysis_dataset, adeff)
+    if _checked(spec):
+        # only what the outputs use: every later subset copies fewer columns
+        adsl = adsl[sorted(_required_adsl_vars(spec))]
+        keep = [c for c in ("USUBJID", "PARAMCD", "AVISIT", "AVAL", "DTYPE") if c in adeff.columns]
+        adeff = adeff.loc[(adeff["AVISIT"] == _visit(spec))
+                          & adeff["PARAMCD"].isin({e.paramcd for o in spec.outputs for e in o.endpoints}), keep]
+    data = TlfData(adsl, adeff, full)
     out = _Rows()
     for o in spec.outputs:
-        if o.kind == "baseline":
-            _baseline(out, o, adsl, spec)
-        elif o.kind == "response":
-            _response(out, o, adsl, adeff, spec)
+        compute = output_kind(o.kind, "compute")
+        if compute is not None:
+            compute(out, o, data, spec)
     ard = pd.DataFrame(out.rows, columns=ARD_COLUMNS)
     # figures show numbers of their source table: the same numbers, under the figure's id
     figs = []

@@ -68,3 +68,61 @@ def figure_png(o: Output, ix: ArdIndex, spec: TlfSpec, *, label: str = "") -> by
         fig.savefig(buf, format="png", dpi=FIGURE_DPI, metadata={"Software": None})
         plt.close(fig)
     return buf.getvalue()
+
+
+def km_png(o: Output, ix: ArdIndex, spec: TlfSpec) -> bytes:
+    """Kaplan-Meier curves by arm from the ARD (steps, censoring marks), the numbers at risk under
+    the axis, and the log-rank p-value; returns PNG bytes (byte-identical for the same ARD)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    arms = [lab for _v, lab in spec.arms]
+    keys = ix.keys()
+    with plt.rc_context({"font.family": "DejaVu Sans", "font.size": 9, "svg.hashsalt": "adamforge",
+                         "path.simplify": True}):
+        fig, ax = plt.subplots(figsize=(FIGURE_SIZE_IN[0], 5.0))
+        styles = ("-", "--", ":", "-.")
+        tmax = 0.0
+        for i, lab in enumerate(arms):
+            steps = sorted({p for (oid, g, p, s) in keys if oid == o.id and g == lab and p.startswith("KM|")})
+            if not steps:
+                continue
+            t = [ix.num(o.id, lab, p, "time") for p in steps]
+            s = [ix.num(o.id, lab, p, "surv") for p in steps]
+            c = [ix.num(o.id, lab, p, "n_censor") for p in steps]
+            tmax = max(tmax, max(t))
+            color = _COLORS[(i + 1) % len(_COLORS)] if i else "#404040"
+            ax.step([0.0] + t, [1.0] + s, where="post", color=color, linestyle=styles[i % len(styles)],
+                    linewidth=1.2, label=lab)
+            ct = [tt for tt, cc in zip(t, c) if cc]
+            cs = [ss for ss, cc in zip(s, c) if cc]
+            ax.plot(ct, cs, linestyle="none", marker="|", markersize=7, color=color)
+        ax.set_ylim(0, 1.05)
+        ax.set_xlim(0, max(o.risk_times + (tmax,)) * 1.02 if tmax else 1)
+        ax.set_xlabel(o.xlabel or "Time")
+        ax.set_ylabel(o.ylabel or "Probability of no event")
+        ax.spines[["top", "right"]].set_visible(False)
+        ax.legend(loc="upper right", bbox_to_anchor=(1.0, 0.92), frameon=False, fontsize=8)
+        p = ix.num(o.id, "", "LOGRANK", "p_value") if ix.has(o.id, "", "LOGRANK", "p_value") else None
+        if p is not None:
+            ax.text(0.98, 0.97, f"Log-rank p = {fmt.fmt_pvalue(p)}".replace("= <", "< "), transform=ax.transAxes,
+                    ha="right", va="top", fontsize=8)
+        if o.risk_times:
+            ax.set_xticks(list(o.risk_times))
+            ax.text(-0.06, -0.17, "Number at risk", transform=ax.transAxes, ha="right", va="top", fontsize=8,
+                    fontweight="bold")
+            for i, lab in enumerate(arms):
+                y = -0.24 - 0.07 * i
+                ax.text(-0.06, y, lab, transform=ax.transAxes, ha="right", va="top", fontsize=8)
+                for rt in o.risk_times:
+                    key = (o.id, lab, f"RISK|{rt:g}", "n_risk")
+                    if ix.has(*key):
+                        ax.text(rt, y, str(int(ix.num(*key) or 0)), transform=ax.get_xaxis_transform(),
+                                ha="center", va="top", fontsize=8)
+        fig.subplots_adjust(left=0.25, right=0.97, top=0.95, bottom=0.12 + 0.07 * (len(arms) + 2))
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png", dpi=FIGURE_DPI, metadata={"Software": None})
+        plt.close(fig)
+    return buf.getvalue()

@@ -17,11 +17,17 @@ import yaml
 from adamforge.errors import DataError
 from adamforge.yamlsafe import load_yaml
 
-__all__ = ["TlfSpec", "Output", "Column", "Row", "Endpoint", "Population", "ListingValue", "load_tlf_spec",
-           "parse_tlf_spec", "ROW_STATS", "OUTPUT_KINDS"]
+__all__ = ["TlfSpec", "Output", "Column", "Row", "Endpoint", "Population", "ListingValue", "Layer", "LayerRow",
+           "load_tlf_spec", "parse_tlf_spec", "ROW_STATS", "OUTPUT_KINDS", "format_tokens"]
 
-OUTPUT_KINDS = ("baseline", "response", "figure", "listing")
-ROW_STATS = ("header", "n_pct", "n_pct_ge", "mean_sd", "median_range")
+from .registry import BASELINE_ROWS, LAYER_TYPES, METHODS, OUTPUT_KINDS as _KINDS, STATISTICS, check_method_args
+
+OUTPUT_KINDS = tuple(_KINDS)
+ROW_STATS = tuple(BASELINE_ROWS)
+#: a format token: ``{stat}``, ``{stat:1}`` (1 decimal), ``{stat:+1}`` (data precision + 1), ``{stat:p}``
+_TOKEN = re.compile(r"\{(\w+)(?::([^{}]*))?\}")
+_TOKEN_SPEC = re.compile(r"^(|\d|[+]\d|p\d?|d)$")
+COUNT_STATS = ("n", "N", "pct")
 DENOMINATORS = ("evaluable", "all")
 # Characters XML 1.0 (hence Word) cannot hold: a clear error, not a corrupt document.
 _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
@@ -32,7 +38,63 @@ class Population:
     id: str
     label: str
     where: dict[str, Any]
+    #: the dataset whose records the population selects; "" = the subject-level dataset with
+    #: equality filters (the reference study's populations). With a dataset, ``where`` is a filter
+    #: of :mod:`adamforge.adam.filters`.
+    dataset: str = ""
 
+
+def format_tokens(text: str) -> list[tuple[str, str]]:
+    """The ``(statistic, spec)`` tokens of a format text such as ``"{mean:+1} ({sd:+2})"``."""
+    return [(m.group(1), m.group(2) or "") for m in _TOKEN.finditer(text)]
+
+
+@dataclasses.dataclass(frozen=True)
+class LayerRow:
+    """A row of a ``desc`` or ``model`` layer: its label and format (``{stat:spec}`` tokens); model
+    rows may name the ``comparisons`` they show (default: the layer's)."""
+
+    label: str
+    format: str
+    comparisons: tuple[tuple[Any, Any], ...] | None = None
+    column: Any = None    # where an overall statistic is shown (an arm value; default the last arm)
+
+
+@dataclasses.dataclass(frozen=True)
+class Layer:
+    """A layer of a ``table`` output (Tplyr's ``group_count`` / ``group_desc``, a model).
+
+    ``type``: ``counts`` (``var`` or nested ``vars``, ``levels`` order or ``sort``), ``desc``
+    (``var``, ``rows``), ``model`` (``method`` with ``args``, ``comparisons``, ``rows``).
+    ``problem`` is set when the spec entry cannot be computed (an unregistered statistic or
+    method): the output then shows a note and the log an error, and the other layers are computed.
+    """
+
+    id: str
+    type: str
+    label: str = ""
+    vars: tuple[str, ...] = ()
+    levels: tuple[Any, ...] = ()
+    sort: str = "levels"          # counts: levels (as given, else sorted values) | frequency | alpha
+    format: str = "{n} ({pct:1})"
+    rows: tuple[LayerRow, ...] = ()
+    method: str = ""
+    args: tuple[tuple[str, Any], ...] = ()
+    comparisons: tuple[tuple[Any, Any], ...] = ()
+    precision: int | None = None   # desc: decimals of the data (default: from the data, at most 3)
+    any_label: str = ""           # counts: a first row counting subjects with any record
+    distinct: str = "USUBJID"     # counts: what is counted (distinct values of this variable)
+    population: str = ""          # overrides the table's population (same dataset or another)
+    indent: int = 0
+    problem: str = ""
+
+    @property
+    def var(self) -> str:
+        return self.vars[0] if self.vars else ""
+
+    @property
+    def arg_dict(self) -> dict:
+        return dict(self.args)
 
 @dataclasses.dataclass(frozen=True)
 class Column:
@@ -93,7 +155,18 @@ class Output:
     source: str = ""     # figures: the response table whose results they draw
     paramcd: str = ""    # figures: the endpoint
     values: tuple[ListingValue, ...] = ()  # listings: value columns before the endpoints
-
+    # ``table`` and ``km_plot`` outputs
+    layers: tuple[Layer, ...] = ()
+    group_var: str = ""        # the arm variable of the output's dataset (default: arms.variable)
+    total: str = ""            # label of a total column ("" = none)
+    big_n: str = ""            # population of the column headers' N (default: the output's)
+    big_n_var: str = ""        # its arm variable (default: arms.variable)
+    time: str = "AVAL"         # km_plot: time and censoring (1 = censored, CDISC ADTTE) variables
+    censor: str = "CNSR"
+    risk_times: tuple[float, ...] = ()
+    xlabel: str = ""
+    ylabel: str = ""
+    ci_level: float | None = None
     @property
     def file_stem(self) -> str:
         """File name of the output: ``"Table 1"`` -> ``"table_1"``."""
@@ -177,7 +250,12 @@ def parse_tlf_spec(raw: dict, *, source: str = "tlf.yaml") -> TlfSpec:
     layout = raw.get("layout") or {}
     pops = {}
     for pid, pr in (raw.get("populations") or {}).items():
-        pops[pid] = Population(pid, str(pr.get("label", pid)), dict(pr.get("where") or {}))
+        pops[pid] = Population(pid, str(pr.get("label", pid)), dict(pr.get("where") or {}),
+                               str(pr.get("dataset") or "").upper())
+        if pops[pid].dataset:
+            from adamforge.adam import filters
+
+            problems += [f"population {pid}: {m}" for m in filters.check(pops[pid].where)]
     arm_values = {a for a, _ in arms}
     outputs = []
     seen = set()
@@ -191,7 +269,7 @@ def parse_tlf_spec(raw: dict, *, source: str = "tlf.yaml") -> TlfSpec:
         if kind not in OUTPUT_KINDS:
             problems.append(f"{where}: kind {kind!r} is not one of {', '.join(OUTPUT_KINDS)}")
         cols = tuple(Column(str(c["id"]), str(c["label"]), str(c.get("population", o.get("population", ""))),
-                            c.get("arm")) for c in o.get("columns") or [])
+                            c.get("arm")) for c in (o.get("columns") if isinstance(o.get("columns"), list) else []))
         rows = []
         for r in o.get("rows") or []:
             rows.append(Row(str(r["id"]), str(r["label"]), str(r.get("stat", "")), str(r.get("var", "")),
@@ -199,7 +277,7 @@ def parse_tlf_spec(raw: dict, *, source: str = "tlf.yaml") -> TlfSpec:
                             int(r.get("range_digits", 1)), int(r.get("indent", 0))))
             if rows[-1].stat not in ROW_STATS:
                 problems.append(f"{where} row {r['id']!r}: stat {rows[-1].stat!r} is not one of {', '.join(ROW_STATS)}")
-            elif rows[-1].stat != "header" and not rows[-1].var:
+            elif BASELINE_ROWS[rows[-1].stat].needs_var and not rows[-1].var:
                 problems.append(f"{where} row {r['id']!r}: stat {rows[-1].stat} needs var")
         eps = []
         for e in o.get("endpoints") or o.get("components") or []:
@@ -216,10 +294,13 @@ def parse_tlf_spec(raw: dict, *, source: str = "tlf.yaml") -> TlfSpec:
                      tuple(ListingValue(str(v.get("label", v.get("var") or v.get("paramcd") or "")),
                                         str(v.get("var") or ""), str(v.get("paramcd") or ""))
                            for v in o.get("values") or []))
+        if kind in ("table", "km_plot"):
+            out, more = _parse_layered(o, out, where, pops, arm_values)
+            problems += more
         for v in out.values:
             if bool(v.var) == bool(v.paramcd):
                 problems.append(f"{where} value {v.label!r}: give exactly one of var and paramcd")
-        if kind in ("baseline", "response", "listing") and out.population not in pops:
+        if kind in ("baseline", "response", "listing", "table", "km_plot") and out.population not in pops:
             problems.append(f"{where}: population {out.population!r} is not defined under populations")
         for c in cols:
             if c.population not in pops:
@@ -272,6 +353,7 @@ def check_texts(spec: TlfSpec) -> list[str]:
         texts = [("title", o.title)] + [("subtitle", s) for s in o.subtitles] + [("footnote", f) for f in o.footnotes]
         texts += [("column label", c.label) for c in o.columns] + [("row label", r.label) for r in o.rows]
         texts += [("endpoint label", e.label) for e in o.endpoints] + [("value label", v.label) for v in o.values]
+        texts += [("layer label", x.label) for x in o.layers] + [("row label", r.label) for x in o.layers for r in x.rows]
         for what, t in texts:
             m = _XML_ILLEGAL.search(t)
             if m:
@@ -286,3 +368,90 @@ def check_texts(spec: TlfSpec) -> list[str]:
         if m:
             problems.append(f"study/program/data_cut text {t[:40]!r} contains the control character U+{ord(m.group()):04X}")
     return problems
+
+
+def _pairs(raw) -> tuple[tuple[Any, Any], ...]:
+    return tuple((p[0], p[1]) for p in (raw or []) if isinstance(p, (list, tuple)) and len(p) == 2)
+
+
+def _layer_problem(lay: Layer, arm_values: set) -> str:
+    """Why a layer cannot be computed (unregistered statistic or method, bad arguments), or ""."""
+    probs = []
+    if lay.type not in LAYER_TYPES:
+        return f"layer type {lay.type!r} is not one of {', '.join(LAYER_TYPES)}"
+    if not lay.vars and lay.type in ("counts", "desc"):
+        probs.append("needs var")
+    formats = [lay.format] if lay.type == "counts" else [r.format for r in lay.rows]
+    if lay.type != "counts" and not lay.rows:
+        probs.append("needs rows (label and format)")
+    allowed = (set(COUNT_STATS) if lay.type == "counts" else set(STATISTICS) if lay.type == "desc"
+               else set(METHODS[lay.method].stats) if lay.method in METHODS else None)
+    if lay.type == "model":
+        probs += check_method_args(lay.method, lay.arg_dict)
+    for f in formats:
+        toks = format_tokens(f)
+        if not toks:
+            probs.append(f"format {f!r} names no statistic")
+        for name, spec in toks:
+            if allowed is not None and name not in allowed:
+                what = ("descriptive statistics" if lay.type == "desc" else
+                        f"statistics of method {lay.method}" if lay.type == "model" else "count statistics")
+                probs.append(f"statistic {name!r} is not registered ({what}: {', '.join(sorted(allowed))})")
+            if not _TOKEN_SPEC.match(spec):
+                probs.append(f"format {{{name}:{spec}}}: the spec after ':' is N (decimals), +N (data precision + N), "
+                             "p or pN (p-value), d (integer)")
+    for a, b in lay.comparisons + tuple(c for r in lay.rows for c in (r.comparisons or ())):
+        for v in (a, b):
+            if v not in arm_values:
+                probs.append(f"comparison arm {v!r} is not one of the arms {sorted(arm_values, key=str)}")
+    return "; ".join(dict.fromkeys(probs))
+
+
+def _parse_layered(o: dict, out: Output, where: str, pops: dict, arm_values: set) -> tuple[Output, list[str]]:
+    """The ``table`` / ``km_plot`` fields of an output; spec problems (the output cannot be made at
+    all) are returned, layer problems are kept on the layer (a note in the output)."""
+    problems = []
+    cols = o.get("columns") or {}
+    if not isinstance(cols, dict):
+        problems.append(f"{where}: columns of a {out.kind} is a mapping {{variable: ..., total: ...}}")
+        cols = {}
+    layers = []
+    for i, lr in enumerate(o.get("layers") or []):
+        if not isinstance(lr, dict):
+            problems.append(f"{where} layer #{i + 1}: a mapping is expected")
+            continue
+        lid = str(lr.get("id") or f"L{i + 1}")
+        var = lr.get("vars") or lr.get("var") or ()
+        rows = tuple(LayerRow(str(r.get("label", "")), str(r.get("format", "")),
+                              _pairs(r.get("comparisons")) if r.get("comparisons") is not None else None,
+                              r.get("column"))
+                     for r in (lr.get("rows") or []) if isinstance(r, dict))
+        args = lr.get("args") or {}
+        lay = Layer(lid, str(lr.get("type", "")), str(lr.get("label", "")), tuple(map(str, _tuple(var))),
+                    tuple(_tuple(lr.get("levels"))), str(lr.get("sort", "levels")),
+                    str(lr.get("format", "{n} ({pct:1})")), rows, str(lr.get("method", "")),
+                    tuple(sorted(args.items())) if isinstance(args, dict) else (),
+                    _pairs(lr.get("comparisons")),
+                    None if lr.get("precision") is None else int(lr["precision"]), str(lr.get("any_label", "")),
+                    str(lr.get("distinct", "USUBJID")), str(lr.get("population", "")), int(lr.get("indent", 0)))
+        if lay.sort not in ("levels", "frequency", "alpha"):
+            problems.append(f"{where} layer {lid}: sort {lay.sort!r} is not one of levels, frequency, alpha")
+        if lay.population and lay.population not in pops:
+            problems.append(f"{where} layer {lid}: population {lay.population!r} is not defined")
+        lay = dataclasses.replace(lay, problem=_layer_problem(lay, arm_values))
+        layers.append(lay)
+    if out.kind == "table" and not layers:
+        problems.append(f"{where}: a table needs layers")
+    big_n = o.get("big_n") or {}
+    if isinstance(big_n, str):
+        big_n = {"population": big_n}
+    if big_n.get("population") and big_n["population"] not in pops:
+        problems.append(f"{where}: big_n population {big_n['population']!r} is not defined")
+    out = dataclasses.replace(
+        out, columns=(), layers=tuple(layers), group_var=str(cols.get("variable") or ""),
+        total=str(cols.get("total") or ""), big_n=str(big_n.get("population") or ""),
+        big_n_var=str(big_n.get("variable") or ""), time=str(o.get("time", "AVAL")),
+        censor=str(o.get("censor", "CNSR")), risk_times=tuple(float(t) for t in _tuple(o.get("risk_times"))),
+        xlabel=str(o.get("xlabel", "")), ylabel=str(o.get("ylabel", "")),
+        ci_level=None if o.get("ci_level") is None else float(o["ci_level"]))
+    return out, problems

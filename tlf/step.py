@@ -21,6 +21,7 @@ from adamforge.errors import DataError, UsageError
 
 HELP = "compute analysis results data and render tables, listings, figures to Word"
 COMBINED_NAME = "tlf_all.docx"
+COMBINED_RTF = "tlf_all.rtf"
 
 
 def add_arguments(parser) -> None:
@@ -43,9 +44,12 @@ class TlfResult:
     files: dict[str, bytes]
     ard: pd.DataFrame
     timings: dict[str, float]
+    #: problems a ``table`` / ``km_plot`` output shows as a note (the step logs each as an ERROR line)
+    notes: list[str] = dataclasses.field(default_factory=list)
 
 
-def build_outputs(adsl: pd.DataFrame, adeff: pd.DataFrame, spec, *, meta, template=None, created=None) -> TlfResult:
+def build_outputs(adsl: pd.DataFrame, adeff: pd.DataFrame, spec, *, meta, template=None, created=None,
+                  datasets: dict[str, pd.DataFrame] | None = None, rtf: bool = True) -> TlfResult:
     """Compute the ARD and render every output of ``spec``; nothing is written to disk.
 
     Parameters
@@ -55,51 +59,36 @@ def build_outputs(adsl: pd.DataFrame, adeff: pd.DataFrame, spec, *, meta, templa
     meta : :class:`adamforge.tlf.render.DocMeta` (footer texts).
     template : a docxtpl template path (default: the packaged one).
     created : datetime for the documents' core properties.
+    datasets : every other dataset the spec's populations name (``ADAE``, ``ADTTE``, ...), by name.
+    rtf : also write each output (and the combined document) as RTF.
 
     Returns
     -------
-    TlfResult with ``files`` (``ard.json``, ``ard.csv``, ``<output>.docx``, ``<figure>.png``,
-    ``tlf_all.docx``).
+    TlfResult with ``files`` (``ard.json``, ``ard.csv``, ``<output>.docx``, ``<output>.rtf``,
+    ``<figure>.png``, ``tlf_all.docx``, ``tlf_all.rtf``) and ``notes`` (problems shown in the outputs).
     """
     from . import ard as ard_mod
-    from .figures import figure_png
-    from .listing import create_listing_frame, listing_table
-    from .render import OutputView, render_docx
-    from .tables import ArdIndex, baseline_table, fallback_footnotes, response_table
+    from .registry import output_kind
+    from .render import render_docx
+    from .rtf import render_rtf
+    from .tables import ArdIndex
 
     t = {}
     t0 = time.perf_counter()
-    ard = ard_mod.compute_ard(adsl, adeff, spec)
+    ard = ard_mod.compute_ard(adsl, adeff, spec, datasets=datasets)
     t["ard (statistics)"] = time.perf_counter() - t0
     files: dict[str, bytes] = {
         "ard.json": ard_mod.ard_to_json(ard).encode("utf-8"),
         "ard.csv": ard.to_csv(index=False, lineterminator="\n").encode("utf-8"),
     }
     ix = ArdIndex(ard)
+    data = ard_mod.TlfData(adsl, adeff, dict(datasets or {}))
     views = []
-    t0 = time.perf_counter()
-    tfig = 0.0
     for o in spec.outputs:
-        if o.kind == "baseline":
-            dt = baseline_table(o, ix)
-            views.append(OutputView(o, table=dt, footnotes=o.footnotes))
-        elif o.kind == "response":
-            dt = response_table(o, ix, spec)
-            views.append(OutputView(o, table=dt, footnotes=o.footnotes + dt.extra_footnotes))
-        elif o.kind == "figure":
-            f0 = time.perf_counter()
-            src = spec.output(o.source)
-            label = next(e.label for e in src.endpoints if e.paramcd == o.paramcd)
-            png = figure_png(o, ix, spec, label=label)
-            tfig += time.perf_counter() - f0
-            files[f"{o.file_stem}.png"] = png
-            extra = fallback_footnotes(o.id, [(o.paramcd, label)], ix, spec)
-            views.append(OutputView(o, png=png, footnotes=o.footnotes + extra))
-        elif o.kind == "listing":
-            frame = create_listing_frame(adsl, adeff, o, spec)
-            views.append(OutputView(o, table=listing_table(o, frame), footnotes=o.footnotes))
-    t["figures (matplotlib)"] = tfig
-    t["display tables and listing"] = time.perf_counter() - t0 - tfig
+        t0 = time.perf_counter()
+        views.append(output_kind(o.kind, "view")(o, ix, spec, data, files))
+        key = f"views: {o.kind}"
+        t[key] = t.get(key, 0.0) + time.perf_counter() - t0
     t0 = time.perf_counter()
     for v in views:
         files[f"{v.output.file_stem}.docx"] = render_docx([v], meta, header_right=v.output.id,
@@ -109,7 +98,14 @@ def build_outputs(adsl: pd.DataFrame, adeff: pd.DataFrame, spec, *, meta, templa
     files[COMBINED_NAME] = render_docx(views, meta, toc=True, header_right="Tables, figures and listings",
                                        template=template, created=created)
     t["word, combined"] = time.perf_counter() - t0
-    return TlfResult(files, ard, t)
+    if rtf:
+        t0 = time.perf_counter()
+        for v in views:
+            files[f"{v.output.file_stem}.rtf"] = render_rtf([v], meta, header_right=v.output.id)
+        files[COMBINED_RTF] = render_rtf(views, meta, header_right="Tables, figures and listings")
+        t["rtf"] = time.perf_counter() - t0
+    notes = ard[ard["statistic"] == "note"]
+    return TlfResult(files, ard, t, [f"{r.output_id}: {r.value_char}" for r in notes.itertuples()])
 
 
 def _read_adam(folder: Path, names: tuple[str, str]) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -180,10 +176,16 @@ def run(args, ctx) -> int:
     if not spec_path.is_file():
         if getattr(args, "tlf_spec", None):
             raise UsageError(f"TLF spec {str(spec_path)!r} does not exist")
-        from adamforge.context import default_spec_dir
+        # a study without a TLF spec has no outputs yet: say so and skip (never another study's spec);
+        # an earlier tlf/ under --out was made from other inputs and is removed
+        from adamforge.io import remove_stale
 
-        ctx.log.note(f"No tlf.yaml in {ctx.spec}; using the reference study's TLF spec.")
-        spec_path = default_spec_dir() / "tlf.yaml"
+        stale = ctx.out / "tlf"
+        removed = stale.exists() and remove_stale(stale)
+        ctx.log.note(f"Step tlf skipped: no TLF spec (tlf.yaml) in {getattr(ctx, 'spec_dir', ctx.spec)}; no tables, "
+                     "listings or figures for this study"
+                     + (f" (earlier output {stale} removed)." if removed else "."))
+        return 0
     template = getattr(args, "tlf_template", None)
     if template and not Path(template).is_file():
         raise UsageError(f"Word template {template!r} does not exist")
@@ -196,11 +198,22 @@ def run(args, ctx) -> int:
         if (adam_dir / f"{name.lower()}.parquet").is_file():
             ctx.log.input_file(adam_dir / f"{name.lower()}.parquet")
     adsl, adeff = _read_adam(adam_dir, names)
+    others = sorted({p.dataset for p in spec.populations.values() if p.dataset} - set(names))
+    datasets = {}
+    for name in others:  # the datasets of the populations of table / km_plot outputs
+        path = adam_dir / f"{name.lower()}.parquet"
+        if not path.is_file():
+            raise DataError("TLF input missing", [f"{path} not found (run `adamforge derive` first)"])
+        ctx.log.input_file(path)
+        datasets[name] = pd.read_parquet(path)
     meta = DocMeta(study=spec.study, program=f"{spec.program} ({adamforge.__name__} {adamforge.__version__})",
                    data_cut=getattr(args, "tlf_data_cut", None) or spec.data_cut,
                    run_timestamp=run_timestamp_iso() + " UTC", notice=ctx.data_notice)
     t0 = time.perf_counter()
-    result = build_outputs(adsl, adeff, spec, meta=meta, template=template, created=run_timestamp())
+    result = build_outputs(adsl, adeff, spec, meta=meta, template=template, created=run_timestamp(),
+                           datasets=datasets)
+    for note in result.notes:
+        ctx.log.warning(f"TLF {note} (shown as a note in the output)")
     with staged_dir(ctx.out / "tlf") as stage:
         for name, data in sorted(result.files.items()):
             safe_child(stage, name, what="TLF output file name").write_bytes(data)

@@ -34,6 +34,9 @@ class DisplayTable:
     rows: tuple[DisplayRow, ...]
     widths: tuple[float, ...] = ()
     extra_footnotes: tuple[str, ...] = ()
+    #: per row, per cell: the ARD keys ``(output_id, group, parameter, statistic)`` of the numbers
+    #: the cell shows, in order (``table`` outputs; empty for the other kinds)
+    sources: tuple[tuple[tuple[tuple, ...], ...], ...] = ()
 
 
 class ArdIndex:
@@ -42,8 +45,10 @@ class ArdIndex:
     def __init__(self, ard: pd.DataFrame):
         self._num: dict[tuple, float | None] = {}
         self._chr: dict[tuple, str] = {}
+        self._keys: list[tuple] = []
         for r in ard.itertuples(index=False):
             key = (r.output_id, r.group, r.parameter, r.statistic)
+            self._keys.append(key)
             v = r.value
             self._num[key] = None if v is None or (isinstance(v, float) and math.isnan(v)) else float(v)
             self._chr[key] = r.value_char
@@ -56,6 +61,10 @@ class ArdIndex:
         """Text value (``default`` when absent)."""
         return self._chr.get((output_id, group, parameter, statistic), default)
 
+    def keys(self) -> list[tuple]:
+        """Every key, in ARD order."""
+        return self._keys
+
     def has(self, output_id, group, parameter, statistic) -> bool:
         return (output_id, group, parameter, statistic) in self._num
 
@@ -65,24 +74,21 @@ def _int(x: float | None) -> int:
 
 
 def baseline_table(o: Output, ix: ArdIndex) -> DisplayTable:
-    """Table 1 style: one column per spec column, ``(N=...)`` in the header."""
+    """Table 1 style: one column per spec column, ``(N=...)`` in the header; each row's cell from
+    its statistic's cell function (:data:`adamforge.tlf.registry.BASELINE_ROWS`)."""
+    from .registry import BASELINE_ROWS
+
     header = tuple(f"{c.label}\n(N={_int(ix.num(o.id, c.id, 'BIGN', 'N'))})" for c in o.columns)
     rows = []
     for r in o.rows:
-        if r.stat == "header":
+        cell = BASELINE_ROWS[r.stat].cell
+        if cell is None:
             rows.append(DisplayRow(r.label, tuple("" for _ in o.columns), r.indent))
             continue
         cells = []
         for c in o.columns:
             g = (o.id, c.id, r.id)
-            if r.stat in ("n_pct", "n_pct_ge"):
-                n, den = _int(ix.num(*g, "n")), _int(ix.num(*g, "N"))
-                cells.append(fmt.fmt_n_pct(n, den, 1) if den else "0")
-            elif r.stat == "mean_sd":
-                cells.append(fmt.fmt_mean_sd(ix.num(*g, "mean"), ix.num(*g, "sd"), r.digits))
-            elif r.stat == "median_range":
-                cells.append(fmt.fmt_median_range(ix.num(*g, "median"), ix.num(*g, "min"), ix.num(*g, "max"),
-                                                  r.digits, r.range_digits, trim_range=True))
+            cells.append(cell(lambda stat, g=g: ix.num(*g, stat), r))
         rows.append(DisplayRow(r.label, tuple(cells), r.indent))
     return DisplayTable("Characteristic", header, tuple(rows), o.widths)
 

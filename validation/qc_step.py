@@ -70,6 +70,13 @@ def qc_spec_path(ctx) -> Path:
     return folder / QC_SPEC
 
 
+def _study_data_dir(ctx, spec_path: Path) -> Path:
+    """Where the QC spec's files (``against``) are resolved: the study's packaged data folder
+    (its spec's ``study.sdtm``), else the QC spec's folder."""
+    src = getattr(ctx, "study_sdtm", None)
+    return src.folder if src is not None and src.folder is not None else spec_path.parent
+
+
 def _production_scope(df, entry: dict, qdf):
     """Production records in the scope of one comparison: ``where`` equality filters and, with
     ``paramcd: qc``, the parameters QC derived. Returns (records, description)."""
@@ -104,6 +111,7 @@ def run(args, ctx) -> int:
     from . import compare as cmp
     from . import compare_ard as ca
     from . import compare_report as rep
+    from . import qc_against as qa
     from . import qc_program as qp
 
     spec_path = qc_spec_path(ctx)
@@ -118,29 +126,46 @@ def run(args, ctx) -> int:
         for e in plan_entries:
             e["dataset"] = str(e["dataset"]).upper()
             e["id"] = [str(v) for v in e["id"]]
+            fmt = str(e.get("production") or "parquet").lower()
+            if fmt not in qa.PRODUCTION_FORMATS:
+                raise ValueError(f"compare {e['dataset']}: production must be one of "
+                                 f"{', '.join(qa.PRODUCTION_FORMATS)}, not {e.get('production')!r}")
+            e["production"] = fmt
     except (OSError, ValueError, KeyError, TypeError, AttributeError, yaml.YAMLError) as exc:
         raise DataError(f"QC spec {spec_path}: not readable as a QC spec ({type(exc).__name__}: {exc})") from None
+    # entries with `against` compare production with a file the study ships (its validated
+    # datasets); the others with the independent QC program's datasets
+    program_entries = [e for e in plan_entries if not e.get("against")]
+    against_entries = [e for e in plan_entries if e.get("against")]
+    data_dir = _study_data_dir(ctx, spec_path)
+    against_files = {e["dataset"]: qa.resolve_against(e, data_dir, spec_path=spec_path) for e in against_entries}
+    explained_items = {e["dataset"]: qa.check_explained(e, spec_path) for e in against_entries}
     adam = ctx.out / "adam"
-    prod = {e["dataset"]: adam / f"{e['dataset'].lower()}.parquet" for e in plan_entries}
+    prod = {e["dataset"]: adam / f"{e['dataset'].lower()}{qa.PRODUCTION_FORMATS[e['production']]}"
+            for e in plan_entries}
     missing = [str(p) for p in prod.values() if not p.is_file()]
     if missing:
-        raise UsageError("qc needs the production ADaM datasets (run `adamforge derive` first): missing "
-                         + ", ".join(missing))
-    sdtm = read_sdtm(ctx.sdtm, log=ctx.log, encoding=getattr(ctx, "encoding", None))
-    qc = {k.upper(): v for k, v in qp.qc_datasets(sdtm, qc_spec).items()}
-    for name, df in qc.items():
-        ctx.log.dataset("QC", name, len(df), df.shape[1])
-    absent = [e["dataset"] for e in plan_entries if e["dataset"] not in qc]
-    if absent:
-        raise DataError(f"QC spec {spec_path}: compare lists {', '.join(absent)}, which the QC program does not "
-                        f"derive (it derives {', '.join(qc)})")
-    subject_name = str(qc_spec["subjects"]["dataset"]).upper()
-    responder_name = str(qc_spec["responders"]["dataset"]).upper()
+        raise UsageError("qc needs the production ADaM datasets (run `adamforge derive` first"
+                         + (", and `adamforge export` for XPT" if any(e["production"] != "parquet" for e in plan_entries)
+                            else "") + "): missing " + ", ".join(missing))
+    qc = {}
+    subject_name = responder_name = None
+    if program_entries:
+        sdtm = read_sdtm(ctx.sdtm, log=ctx.log, encoding=getattr(ctx, "encoding", None))
+        qc = {k.upper(): v for k, v in qp.qc_datasets(sdtm, qc_spec).items()}
+        for name, df in qc.items():
+            ctx.log.dataset("QC", name, len(df), df.shape[1])
+        absent = [e["dataset"] for e in program_entries if e["dataset"] not in qc]
+        if absent:
+            raise DataError(f"QC spec {spec_path}: compare lists {', '.join(absent)}, which the QC program does not "
+                            f"derive (it derives {', '.join(qc)})")
+        subject_name = str(qc_spec["subjects"]["dataset"]).upper()
+        responder_name = str(qc_spec["responders"]["dataset"]).upper()
 
     comparisons = []
     results = {}
     # -- datasets ------------------------------------------------------------------------------
-    for entry in plan_entries:
+    for entry in program_entries:
         name, ids, qdf = entry["dataset"], entry["id"], qc[entry["dataset"]]
         full, pinfo = cmp.read_dataset(prod[name], role="BASE")
         pdf, scope = _production_scope(full, entry, qdf)
@@ -162,35 +187,66 @@ def run(args, ctx) -> int:
             f"{res.observations.n_common} observations matched by {', '.join(ids)}; "
             f"{len(res.values)} variables compared; {res.n_unequal_values} unequal values",
             f"{name.lower()}/report.txt"))
+    explanations = {}
+    for entry in against_entries:
+        name, ids, apath = entry["dataset"], entry["id"], against_files[entry["dataset"]]
+        against = entry["against"] if isinstance(entry["against"], dict) else {}
+        pdf, pinfo = cmp.read_dataset(prod[name], role="BASE")
+        adf, ainfo = cmp.read_dataset(apath, role="COMPARE", encoding=against.get("encoding"))
+        desc = str(against.get("name") or apath)
+        try:
+            res = cmp.compare_frames(pdf, adf, id_vars=ids, base_info=pinfo, compare_info=ainfo)
+        except AdamforgeError as exc:
+            comparisons.append(_comparison_entry(name.lower(), "dataset", pinfo.source, desc, 32768,
+                                                 ["Fatal error: comparison not done", str(exc)], False, str(exc), ""))
+            ctx.log.error(f"QC {name}: comparison not done: {exc}")
+            continue
+        results[name.lower()] = res
+        ex = qa.explain(res, explained_items[name])
+        explanations[name.lower()] = ex
+        c = _comparison_entry(
+            name.lower(), "dataset", pinfo.source, f"{desc} ({apath})", res.return_code, [m for _, m in res.reasons],
+            ex.result != qa.FAIL,
+            f"{res.observations.n_common} observations matched by {', '.join(ids)}; {len(res.values)} variables "
+            f"compared; {res.n_unequal_values} unequal values; {res.observations.n_base_only} + "
+            f"{res.observations.n_compare_only} records in one side only; {len(res.variables.differences)} attribute "
+            f"difference(s); {sum(e['count'] for e in ex.explained)} explained, {ex.n_unexplained} unexplained",
+            f"{name.lower()}/report.txt")
+        c["result"] = ex.result
+        c.update(attributes_not_compared=list(res.variables.not_compared), explained=ex.explained,
+                 unexplained=ex.unexplained, n_unexplained=ex.n_unexplained)
+        comparisons.append(c)
+        for line in ex.unexplained[:20]:
+            ctx.log.warning(f"QC {name}: unexplained: {line}")
+        if ex.n_unexplained > 20:
+            ctx.log.warning(f"QC {name}: ... and {ex.n_unexplained - 20} more unexplained (evidence.json)")
 
     # -- ARD -----------------------------------------------------------------------------------
     ard_path = ctx.out / "tlf" / "ard.json"
     ard_res = None
     qc_ard = None
-    if ard_path.is_file():
+    ard_scope = None
+    tlf_yaml = getattr(ctx, "spec_dir", ctx.spec) / "tlf.yaml"
+    if ard_path.is_file() and subject_name is not None and not tlf_yaml.is_file():
+        ctx.log.note(f"QC: no TLF spec ({tlf_yaml}) to read the response tables from; ARD comparison skipped.")
+    elif ard_path.is_file() and subject_name is not None:
         from adamforge.yamlsafe import load_yaml
 
-        tlf_yaml = getattr(ctx, "spec_dir", ctx.spec) / "tlf.yaml"
-        if not tlf_yaml.is_file():  # a spec workbook without a tlf.yaml beside it
-            from adamforge.context import default_spec_dir
-
-            tlf_yaml = default_spec_dir() / "tlf.yaml"
         tlf_spec = load_yaml(tlf_yaml)
-        qc_ard = qp.qc_response_ard(qc[subject_name], qc[responder_name], tlf_spec)
-        prod_ard = ca.read_ard(ard_path)
-        scope = set(zip(qc_ard["output_id"], qc_ard["statistic"]))
-        in_scope = [(o, s) in scope for o, s in zip(prod_ard["output_id"], prod_ard["statistic"])]
-        prod_ard = prod_ard[in_scope][list(qc_ard.columns)].reset_index(drop=True)
         try:
-            ard_res = ca.compare_ard(prod_ard, qc_ard)
+            ard_res, qc_ard, ard_scope = qp.qc_compare_results(sdtm, qc[subject_name], qc[responder_name], tlf_spec,
+                                                               qc_spec, ca.read_ard(ard_path))
             comparisons.append(_comparison_entry(
-                "ard", "results", f"{ard_path} [response outputs: BIGN, n, N, pct]", "QC counts (qc_response_ard)",
+                "ard", "results", f"{ard_path} [{ard_scope['description']}]", "QC results (qc_results_ard)",
                 ard_res.return_code, [m for _, m in ard_res.reasons], ard_res.equal,
                 f"{ard_res.n_common} statistics matched; {len(ard_res.differences)} unequal",
-                "ard/report.txt"))
+                "ard/report.txt") | {"kinds": [k.as_dict() for k in ard_res.summaries],
+                                     "not_compared": ard_scope["not_compared"]})
         except AdamforgeError as exc:
-            comparisons.append(_comparison_entry("ard", "results", str(ard_path), "QC counts", 32768,
+            comparisons.append(_comparison_entry("ard", "results", str(ard_path), "QC results", 32768,
                                                  ["Fatal error: comparison not done", str(exc)], False, str(exc), ""))
+    elif subject_name is None:
+        ctx.log.note("QC: the QC spec has no QC program (subjects, responders); no results (ARD) comparison.")
     else:
         ctx.log.note(f"QC: {ard_path} not found (run `adamforge tlf` first); ARD comparison skipped.")
 
@@ -201,34 +257,47 @@ def run(args, ctx) -> int:
             inputs.append({"role": "SDTM", "path": str(p), "sha256": sha256_file(p)})
     for name, p in prod.items():
         inputs.append({"role": f"production {name}", "path": str(p), "sha256": sha256_file(p)})
-    if ard_path.is_file():
+    for name, p in against_files.items():
+        inputs.append({"role": f"against {name}", "path": str(p), "sha256": sha256_file(p)})
+    if ard_path.is_file() and subject_name is not None:
         inputs.append({"role": "production ARD", "path": str(ard_path), "sha256": sha256_file(ard_path)})
     spec_files = [Path(ctx.spec)] if Path(ctx.spec).is_file() else sorted(Path(ctx.spec).glob("*"))
     specs = [{"path": str(p), "sha256": sha256_file(p)} for p in spec_files
              if p.is_file() and p.suffix.lower() in (".yaml", ".yml", ".xlsx", ".json")]
-    programs = [{"path": str(Path(m.__file__).name), "sha256": sha256_file(m.__file__)} for m in (qp, cmp, ca)]
-    passed = all(c["result"] == "PASS" for c in comparisons)
+    programs = [{"path": str(Path(m.__file__).name), "sha256": sha256_file(m.__file__)}
+                for m in ((qp, cmp, ca) if not against_entries else (qp, cmp, ca, qa))]
+    verdicts = [c["result"] for c in comparisons]
+    passed = qa.FAIL not in verdicts
+    overall = qa.FAIL if not passed else qa.PASS_EXPLAINED if qa.PASS_EXPLAINED in verdicts else qa.PASS
     evidence = {
         "title": "adamforge double-programming QC evidence pack",
         "timestamp_utc": run_timestamp_iso(),
         "git_commit": _git_commit(),
         "package_versions": package_versions(),
         "qc_spec": {"path": str(spec_path), "sha256": sha256_file(spec_path)},
-        "excluded_sites": [str(x) for x in qc_spec["subjects"].get("excluded_sites") or []],
+        "excluded_sites": [str(x) for x in (qc_spec.get("subjects") or {}).get("excluded_sites") or []],
         "inputs": inputs,
         "spec_files": specs,
         "qc_programs": programs,
         "comparisons": comparisons,
         "ard_compared": ard_res is not None,
-        "overall": "PASS" if passed else "FAIL",
+        **({"ard_not_run": "the QC spec has no QC program (subjects, responders) to count results from"}
+           if subject_name is None else {}),
+        "overall": overall,
         "data_notice": ctx.data_notice,
     }
     with staged_dir(ctx.out / "qc") as stage:
         for name, res in results.items():
             rep.write_outputs(res, stage / name, html=args.qc_html)
+            if name in explanations:
+                ex = explanations[name]
+                write_text_atomic(stage / name / "explained.json", json.dumps(
+                    {"result": ex.result, "explained": ex.explained, "unexplained": ex.unexplained}, indent=2) + "\n")
         if ard_res is not None:
             (stage / "ard").mkdir()
-            write_text_atomic(stage / "ard" / "report.txt", ca.render_ard_text(ard_res, title="ARD comparison: production vs QC"))
+            write_text_atomic(stage / "ard" / "report.txt", ca.render_ard_text(
+                ard_res, title="ARD comparison: production vs QC",
+                excluded=[(x["statistic"], x["records"], x["why"]) for x in ard_scope["not_compared"]]))
             ard_res.differences.to_csv(stage / "ard" / "differences.csv", index=False, lineterminator="\n")
             qc_ard.to_csv(stage / "ard" / "qc_ard.csv", index=False, lineterminator="\n")
         for name, df in qc.items():
@@ -237,7 +306,7 @@ def run(args, ctx) -> int:
         write_text_atomic(stage / "evidence.txt", _evidence_text(evidence))
     for c in comparisons:
         line = f"QC {c['name']}: {c['result']} (return code {c['return_code']}): {c['detail']}"
-        (ctx.log.note if c["result"] == "PASS" else ctx.log.warning)(line)
+        (ctx.log.note if c["result"] != qa.FAIL else ctx.log.warning)(line)
     ctx.log.info(f"QC overall: {evidence['overall']}; evidence pack in {ctx.out / 'qc'}/")
     return EXIT_OK if passed else EXIT_DIFFERENCES
 
@@ -275,6 +344,10 @@ def _restrict_info(info, df, columns):
     return dataclasses.replace(info, variables=keep, nobs=len(df))
 
 
+def _g(v) -> str:
+    return "-" if v is None else f"{v:.3g}"
+
+
 def _evidence_text(ev: dict) -> str:
     L = [ev["title"], "", f"Time stamp (UTC): {ev['timestamp_utc']}", f"Git commit: {ev['git_commit']}",
          "Package versions: " + ", ".join(f"{k} {v}" for k, v in ev["package_versions"].items()), "",
@@ -285,10 +358,23 @@ def _evidence_text(ev: dict) -> str:
         L.append(f"         COMPARE {c['compare']}")
         for m in c["return_code_meanings"]:
             L.append(f"         - {m}")
+        for k in c.get("kinds", []):
+            L.append(f"         {k['kind']:<12} {k['n_compared']:>5} compared, {k['n_unequal']} unequal, largest "
+                     f"difference {_g(k['max_abs_diff'])} (relative {_g(k['max_rel_diff'])}); tolerance {k['tolerance']}")
+        for x in c.get("not_compared", []):
+            L.append(f"         not compared: {x['statistic']} ({x['records']} records): {x['why']}")
+        if c.get("attributes_not_compared"):
+            L.append("         attributes not compared: " + "; ".join(c["attributes_not_compared"]))
+        for e in c.get("explained") or []:
+            L.append(f"         explained: {e['what']} ({e['kind']}): {e['reason']}")
+            for r in e.get("records") or []:
+                L.append(f"           {r}")
+        for u in c.get("unexplained") or []:
+            L.append(f"         UNEXPLAINED: {u}")
     if ev.get("reason"):
         L.append(f"  none: {ev['reason']}")
     elif not ev["ard_compared"]:
-        L.append("  ard    not run: no production ARD (out/tlf/ard.json)")
+        L.append(f"  ard    not run: {ev.get('ard_not_run') or 'no production ARD (out/tlf/ard.json)'}")
     L += ["", "Inputs (SHA-256):"]
     L += [f"  {i['sha256']}  {i['role']}: {i['path']}" for i in ev["inputs"]]
     L += ["", "Spec files (SHA-256):"]

@@ -312,7 +312,8 @@ def _natural_keys(sdtm, ctx: _Ctx) -> list[Finding]:
         groups["_n"] = 1
         counted = groups.groupby(cols, dropna=False, sort=True)["_n"].size().reset_index()
         out += findings_from_rows(
-            counted, rule=rule, dataset=domain, variable=", ".join(cols), key_cols=cols, value_col="_n",
+            counted, rule=rule if kr.severity == rule.severity else dataclasses.replace(rule, severity=kr.severity),
+            dataset=domain, variable=", ".join(cols), key_cols=cols, value_col="_n",
             message=f"{{value}} records share the key ({', '.join(cols)}){_in_where(kr.where)}; {domain} allows one.",
             max_findings=ctx.max_findings,
         )

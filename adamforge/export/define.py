@@ -13,13 +13,18 @@ three cannot disagree. Contents:
 * value-level metadata: one ``def:ValueListDef`` per dataset variable that has entries in the
   spec's ``value_level`` (ADEFF.AVAL), one ``ItemRef`` + ``def:WhereClauseDef``
   (``PARAMCD EQ <code>``) + value-level ``ItemDef`` per PARAMCD;
+* analysis results metadata (ARM 1.0, ``arm:AnalysisResultDisplays``) of the tables and figures
+  of the study's TLF spec when it is given (``results``; :mod:`adamforge.export.arm`), with the
+  ``def:WhereClauseDef`` of their populations and parameters and ``def:leaf`` links to the
+  Word files and the ARD;
 * ``CodeList`` (``CodeListItem`` with decodes, ``EnumeratedItem`` without), ``MethodDef``
   with the derivation text, and ``def:CommentDef`` (the synthetic-data notice and any dataset
   or variable comments). Only codelists and methods that are referenced are written.
 
 The ``CreationDateTime`` comes from :func:`adamforge.clock.run_timestamp_iso`; everything else
 is a function of the spec, so the same inputs give a byte-identical file. The output validates
-against the Define-XML 2.1 XSD (tested with the schema shipped in ``odmlib``).
+against the Define-XML 2.1 XSD, and with ARM against the ARM 1.0 XSD for Define-XML 2.1 (tested
+with the schemas shipped in ``odmlib``).
 """
 
 from __future__ import annotations
@@ -41,7 +46,8 @@ ODM = "http://www.cdisc.org/ns/odm/v1.3"
 DEF = "http://www.cdisc.org/ns/def/v2.1"
 XLINK = "http://www.w3.org/1999/xlink"
 XML = "http://www.w3.org/XML/1998/namespace"
-NS = {"odm": ODM, "def": DEF, "xlink": XLINK}
+ARM = "http://www.cdisc.org/ns/arm/v1.0"
+NS = {"odm": ODM, "def": DEF, "xlink": XLINK, "arm": ARM}
 
 _DATATYPE = {"text": "text", "integer": "integer", "float": "float", "date": "integer", "datetime": "integer"}
 _CL_DATATYPE = {"text": "text", "integer": "integer", "float": "float"}
@@ -93,6 +99,7 @@ def build_define(
     context: str = "Submission",
     originator: str = "adamforge",
     notice: str = "",
+    results: Mapping[str, Any] | None = None,
 ) -> bytes:
     """The define.xml 2.1 document (UTF-8 bytes) for ``datasets`` of ``spec``.
 
@@ -107,6 +114,9 @@ def build_define(
         ``MDV.<study_oid>.<standard>``); the Dataset-JSON files must use the same.
     standard : (``def:Standard/@Name``, ``@Version``) of the datasets.
     context : ``def:Context`` (``"Submission"`` or ``"Other"``).
+    results : the study's TLF spec as plain data (``tlf.yaml``): adds the analysis results
+        metadata (ARM 1.0, :mod:`adamforge.export.arm`) of its tables and figures. Results on a
+        dataset not in ``datasets`` are left out.
 
     Raises
     ------
@@ -155,11 +165,15 @@ def build_define(
         if m is not None and (v.variable not in m.names or "PARAMCD" not in m.names):
             problems.append(f"value-level entry {v.dataset}.{v.variable} where PARAMCD EQ {v.paramcd}: "
                             f"{v.dataset} has no {v.variable if v.variable not in m.names else 'PARAMCD'} variable")
+    displays = _arm_displays(results, names, metas, problems) if results else []
     if problems:
         raise DataError("define.xml not written: the spec is inconsistent", problems)
 
     # -- root -------------------------------------------------------------------------------
-    root = etree.Element(f"{{{ODM}}}ODM", nsmap={None: ODM, "def": DEF, "xlink": XLINK})
+    nsmap = {None: ODM, "def": DEF, "xlink": XLINK}
+    if displays:
+        nsmap["arm"] = ARM
+    root = etree.Element(f"{{{ODM}}}ODM", nsmap=nsmap)
     root.set("ODMVersion", "1.3.2")
     root.set("FileType", "Snapshot")
     root.set("FileOID", f"DEFINE.{study_oid}.{standard[0]}")
@@ -205,6 +219,18 @@ def build_define(
         rc = etree.SubElement(wc, f"{{{ODM}}}RangeCheck", {"Comparator": "EQ", "SoftHard": "Soft",
                                                            f"{{{DEF}}}ItemOID": f"IT.{ds}.PARAMCD"})
         _text(rc, "CheckValue", v.paramcd)
+    arm_wheres = {}
+    for d in displays:
+        for r in d.results:
+            for ds in r.datasets:
+                if ds.where is not None:
+                    arm_wheres.setdefault(ds.where.oid, ds.where)
+    for w in arm_wheres.values():
+        wc = etree.SubElement(mdv, f"{{{DEF}}}WhereClauseDef", OID=w.oid)
+        for ds, var, val in w.conditions:
+            rc = etree.SubElement(wc, f"{{{ODM}}}RangeCheck", {"Comparator": "EQ", "SoftHard": "Soft",
+                                                               f"{{{DEF}}}ItemOID": f"IT.{ds}.{var}"})
+            _text(rc, "CheckValue", val)
 
     # -- datasets ------------------------------------------------------------------------------
     comments: list[tuple[str, str]] = [(COMMENT_SYNTHETIC, notice)] if notice else []
@@ -290,8 +316,84 @@ def build_define(
     for oid, text in comments:
         el = etree.SubElement(mdv, f"{{{DEF}}}CommentDef", OID=oid)
         _description(el, text)
+    if displays:
+        _arm_block(mdv, displays)
 
     return b'<?xml version="1.0" encoding="UTF-8"?>\n' + etree.tostring(root, encoding="UTF-8", pretty_print=True)
+
+
+def _arm_displays(tlf: Mapping[str, Any], names: Sequence[str], metas: Mapping[str, DatasetMeta],
+                  problems: list[str]) -> list:
+    """The ARM displays of the TLF spec on the datasets of this define.xml; problems appended."""
+    import dataclasses
+
+    from .arm import arm_displays
+
+    ds = tlf.get("datasets") or {}
+    subject = str(ds.get("subject") or next(
+        (n for n in names if metas[n].class_ == "SUBJECT LEVEL ANALYSIS DATASET"), "ADSL")).upper()
+    bds = [n for n in names if metas[n].class_ == "BASIC DATA STRUCTURE"]
+    analysis = str(ds.get("analysis") or (bds[0] if len(bds) == 1 else "ADEFF")).upper()
+    out = []
+    for d in arm_displays(tlf, subject=subject, analysis=analysis):
+        keep = []
+        for r in d.results:
+            if not all(a.dataset in metas for a in r.datasets):
+                continue  # a result on a dataset this define.xml does not describe
+            sets = []
+            for a in r.datasets:
+                have = set(metas[a.dataset].names)
+                where = a.where
+                if where is not None:
+                    for x, v, _ in where.conditions:
+                        if v not in have and where.population:
+                            problems.append(f"analysis results metadata: {d.name} / {r.description}: population "
+                                            f"variable {x}.{v} is not a variable of {x} in the spec")
+                    # an analysis dataset without the visit variable (e.g. time-to-event): no visit condition
+                    cond = tuple(c for c in where.conditions if c[1] in have)
+                    where = dataclasses.replace(where, conditions=cond) if cond else None
+                sets.append(dataclasses.replace(a, where=where, variables=tuple(v for v in a.variables if v in have)))
+            pid = r.parameter_oid if r.parameter_oid and "PARAMCD" in metas[analysis].names else None
+            keep.append(dataclasses.replace(r, datasets=tuple(sets), parameter_oid=pid))
+        if keep:
+            out.append(dataclasses.replace(d, results=tuple(keep)))
+    return out
+
+
+def _arm_block(mdv: etree._Element, displays: list) -> None:
+    """``def:leaf`` per document, then ``arm:AnalysisResultDisplays`` (ARM 1.0 element order)."""
+    leaves = {}
+    for d in displays:
+        leaves[f"LF.{d.oid}"] = (d.file, d.name)
+    leaves["LF.ARD"] = ("../tlf/ard.json", "Analysis results data (ARD)")
+    for lid, (href, title) in leaves.items():
+        leaf = etree.SubElement(mdv, f"{{{DEF}}}leaf", {"ID": lid, f"{{{XLINK}}}href": href})
+        _text(leaf, "title", title, ns=DEF)
+    ards = etree.SubElement(mdv, f"{{{ARM}}}AnalysisResultDisplays")
+    for d in displays:
+        rd = etree.SubElement(ards, f"{{{ARM}}}ResultDisplay", OID=d.oid, Name=d.name)
+        _description(rd, d.description)
+        etree.SubElement(rd, f"{{{DEF}}}DocumentRef", leafID=f"LF.{d.oid}")
+        for r in d.results:
+            attrs = {"OID": r.oid}
+            if r.parameter_oid:
+                attrs["ParameterOID"] = r.parameter_oid
+            attrs["AnalysisReason"] = r.reason
+            attrs["AnalysisPurpose"] = r.purpose
+            ar = etree.SubElement(rd, f"{{{ARM}}}AnalysisResult", attrs)
+            _description(ar, r.description)
+            ads = etree.SubElement(ar, f"{{{ARM}}}AnalysisDatasets")
+            for a in r.datasets:
+                ad = etree.SubElement(ads, f"{{{ARM}}}AnalysisDataset", ItemGroupOID=f"IG.{a.dataset}")
+                if a.where is not None:
+                    etree.SubElement(ad, f"{{{DEF}}}WhereClauseRef", WhereClauseOID=a.where.oid)
+                for v in a.variables:
+                    etree.SubElement(ad, f"{{{ARM}}}AnalysisVariable", ItemOID=f"IT.{a.dataset}.{v}")
+            doc = etree.SubElement(ar, f"{{{ARM}}}Documentation")
+            _description(doc, r.documentation)
+            pc = etree.SubElement(ar, f"{{{ARM}}}ProgrammingCode", Context="Python 3 (adamforge)")
+            _text(pc, "Code", r.code, ns=ARM)
+            etree.SubElement(pc, f"{{{DEF}}}DocumentRef", leafID="LF.ARD")
 
 
 def _coded(v: Any) -> str:

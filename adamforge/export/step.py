@@ -6,7 +6,8 @@ checks everything first (data against spec, XPT v5 rules) and reports every prob
 then writes into a staging folder:
 
 * ``<name>.xpt`` (SAS XPORT v5) and ``<name>.json`` (Dataset-JSON v1.1) per dataset,
-* ``define.xml`` (Define-XML 2.1) with leaf links to the XPT files,
+* ``define.xml`` (Define-XML 2.1) with leaf links to the XPT files and, when the study has a
+  TLF spec (``tlf.yaml``), the analysis results metadata (ARM 1.0) of its tables and figures,
 
 verifies them (each XPT read back equals the data; define.xml lists exactly the datasets and
 variables of the XPT files) and only then moves them into ``<out>/adam/``. If anything fails,
@@ -65,9 +66,18 @@ def run(args, ctx) -> int:
         p = safe_child(adam_dir, f"{n.lower()}.parquet", what=f"dataset {n}")
         ctx.log.input_file(p)
         frames[n] = pd.read_parquet(p)
+    results = None  # the TLF spec: analysis results metadata (ARM) of its tables and figures
+    tlf_yaml = Path(getattr(ctx, "spec_dir", ctx.spec)) / "tlf.yaml"
+    if tlf_yaml.is_file():
+        from ..yamlsafe import load_yaml
+
+        ctx.log.input_file(tlf_yaml, role="TLF spec")
+        results = load_yaml(tlf_yaml)
+    else:
+        ctx.log.note(f"export: no TLF spec ({tlf_yaml}); define.xml has no analysis results metadata.")
     try:
         written = export_datasets(frames, spec, adam_dir, json=not getattr(args, "export_no_json", False),
-                                  standard=standard, log=ctx.log, notice=ctx.data_notice)
+                                  standard=standard, log=ctx.log, notice=ctx.data_notice, results=results)
     except Exception:
         for n in names:
             for suffix in (".xpt", ".json"):
@@ -117,6 +127,7 @@ def export_datasets(
     standard: Sequence[str] = ("ADaMIG", "1.3"),
     log=None,
     notice: str = "",
+    results: dict | None = None,
 ) -> list[Path]:
     """Check, write and verify the submission files of ``frames`` into ``dest``.
 
@@ -128,6 +139,8 @@ def export_datasets(
     json : also write Dataset-JSON files.
     standard : (name, version) of the datasets' standard for define.xml.
     log : a :class:`adamforge.runlog.RunLog` for counts (optional).
+    results : the TLF spec as plain data: define.xml then carries its analysis results
+        metadata (ARM 1.0).
 
     Returns
     -------
@@ -188,7 +201,8 @@ def export_datasets(
             if log is not None:
                 log.dataset("ADAM", name, len(df), len(df.columns))
         define = build_define(spec, datasets=list(data), metas=metas, files=files, study_oid=study_oid,
-                              metadata_version_oid=mdv_oid, standard=standard, notice=notice)
+                              metadata_version_oid=mdv_oid, standard=standard, notice=notice,
+                              results=results)
         (stage / "define.xml").write_bytes(define)
 
         # verify before anything is moved into place

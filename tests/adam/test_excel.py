@@ -22,8 +22,8 @@ def test_yaml_to_xlsx_to_model_round_trip_is_equal(tmp_path):
     assert back.datasets["ADEFF"].variables["AVISITN"] == spec.datasets["ADEFF"].variables["AVISITN"]
     assert back.endpoint("QOLR") == spec.endpoint("QOLR")
     assert back.programs["ADEFFOBS"] == spec.programs["ADEFFOBS"]  # the dataset programs survive too
-    assert back.method_args("MT.AGEGR1") == {"groups": [[12, 17, "12-17"], [18, 64, "18-64"], [65, None, ">=65"]],
-                                             "new_var": "AGEGR1"}
+    assert back.method_args("MT.AGEGR1") == {"source_var": "AGE", "new_var": "AGEGR1",
+                                             "ranges": [[12, 18, "12-17"], [18, 65, "18-64"], [65, None, ">=65"]]}
 
 
 def test_edited_workbook_is_cross_checked(tmp_path):

@@ -169,3 +169,148 @@ def test_unknown_dataset_refused(tiny_spec):
     with pytest.raises(DataError) as ei:
         build_define(tiny_spec, datasets=["ADSL", "ADAE"])
     assert ei.value.problems == ["dataset ADAE is not in the spec"]
+
+
+# -- analysis results metadata (ARM 1.0) ----------------------------------------------------------
+
+ARM_XSD = os.path.join(os.path.dirname(odmlib.__file__), "schemas", "arm", "1.0-define2.1", "arm1-0-0.xsd")
+ARM = NS["arm"]
+
+TINY_TLF = {
+    "datasets": {"subject": "ADSL", "analysis": "ADEFF"},
+    "analysis_visit": "Week 8",
+    "arms": {"variable": "TRT01PN", "levels": [{"value": 1, "label": "Vehicle"}, {"value": 2, "label": "RUX 1.5%"}]},
+    "model": {"covariates": ["STUDYID"], "ci_level": 0.95, "cmh_strata": "STUDYID"},
+    "populations": {"EFF": {"label": "Efficacy-evaluable", "where": {"EFFFL": "Y"}}},
+    "outputs": [
+        {"id": "Table 1", "kind": "baseline", "title": "Baseline characteristics", "population": "EFF",
+         "columns": [{"id": "VEH", "population": "EFF", "arm": 1}],
+         "rows": [{"id": "AGE", "label": "Age, median (range)", "var": "AGE", "stat": "median_range"},
+                  {"id": "HDR", "label": "Sex", "stat": "header"},
+                  {"id": "FEMALE", "label": "Female", "var": "SEX", "stat": "n_pct", "level": "F"}]},
+        {"id": "Table 2", "kind": "response", "title": "IGA-TS at Week 8", "population": "EFF",
+         "a_field_added_later": {"layers": []},
+         "endpoints": [{"paramcd": "IGATS", "label": "IGA-TS", "denominator": "all"}]},
+        {"id": "Figure 2", "kind": "figure", "source": "Table 2", "paramcd": "IGATS", "title": "IGA-TS by arm"},
+        {"id": "Listing 1", "kind": "listing", "title": "Listing", "population": "EFF"},
+    ],
+}
+
+
+@pytest.fixture(scope="module")
+def arm_schema():
+    return etree.XMLSchema(etree.parse(ARM_XSD))
+
+
+def _kids(el):
+    return [etree.QName(c).localname if etree.QName(c).namespace == NS["odm"] else
+            f"{ {NS['def']: 'def', ARM: 'arm'}[etree.QName(c).namespace]}:{etree.QName(c).localname}" for c in el]
+
+
+def test_arm_valid_against_the_arm_1_0_xsd_for_define_2_1(tiny_spec, arm_schema, schema):
+    xml = build_define(tiny_spec, results=TINY_TLF)
+    doc = parse(xml)
+    assert arm_schema.validate(doc), arm_schema.error_log
+    assert schema.validate(parse(build_define(tiny_spec)))  # without results: plain Define-XML 2.1
+    assert build_define(tiny_spec, results=TINY_TLF) == xml  # same inputs, same bytes
+    assert b'xmlns:arm="http://www.cdisc.org/ns/arm/v1.0"' in xml
+    assert b"xmlns:arm" not in build_define(tiny_spec)
+
+
+def test_arm_block_element_by_element(tiny_spec):
+    doc = parse(build_define(tiny_spec, results=TINY_TLF))
+    mdv = one(doc, "//odm:MetaDataVersion")
+    # ARM comes last in MetaDataVersion, after the def:leaf documents it points to
+    kids = _kids(mdv)
+    assert kids[-1] == "arm:AnalysisResultDisplays"
+    assert kids[-5:-1] == ["def:leaf"] * 4
+    assert kids.index("def:WhereClauseDef") < kids.index("ItemGroupDef")
+    leaves = {lf.get("ID"): lf.get(f"{{{NS['xlink']}}}href") for lf in mdv.findall(f"{{{NS['def']}}}leaf")}
+    assert leaves == {"LF.RD.Table_1": "../tlf/table_1.docx", "LF.RD.Table_2": "../tlf/table_2.docx",
+                      "LF.RD.Figure_2": "../tlf/figure_2.docx", "LF.ARD": "../tlf/ard.json"}
+    rds = doc.xpath("//arm:ResultDisplay", namespaces=NS)
+    assert [(r.get("OID"), r.get("Name")) for r in rds] == [("RD.Table_1", "Table 1"), ("RD.Table_2", "Table 2"),
+                                                          ("RD.Figure_2", "Figure 2")]  # no listing
+    t1 = rds[0]
+    assert _kids(t1) == ["Description", "def:DocumentRef", "arm:AnalysisResult", "arm:AnalysisResult"]  # header row skipped
+    assert one(t1, "def:DocumentRef").get("leafID") == "LF.RD.Table_1"
+    t2 = rds[1]
+    ar = one(t2, "arm:AnalysisResult")
+    assert dict(ar.attrib) == {"OID": "AR.Table_2.IGATS", "ParameterOID": "IT.ADEFF.PARAMCD",
+                               "AnalysisReason": "SPECIFIED IN SAP", "AnalysisPurpose": "SECONDARY OUTCOME MEASURE"}
+    assert _kids(ar) == ["Description", "arm:AnalysisDatasets", "arm:Documentation", "arm:ProgrammingCode"]
+    assert one(ar, "odm:Description/odm:TranslatedText").text == "IGA-TS"
+    ads = ar.findall(f"{{{ARM}}}AnalysisDatasets/{{{ARM}}}AnalysisDataset")
+    assert [a.get("ItemGroupOID") for a in ads] == ["IG.ADSL", "IG.ADEFF"]
+    assert _kids(ads[0]) == ["def:WhereClauseRef", "arm:AnalysisVariable", "arm:AnalysisVariable"]
+    assert [v.get("ItemOID") for v in ads[0].findall(f"{{{ARM}}}AnalysisVariable")] == ["IT.ADSL.TRT01PN", "IT.ADSL.STUDYID"]
+    assert [v.get("ItemOID") for v in ads[1].findall(f"{{{ARM}}}AnalysisVariable")] == ["IT.ADEFF.AVAL"]
+    pop = one(ads[0], "def:WhereClauseRef").get("WhereClauseOID")
+    rc = one(doc, f"//def:WhereClauseDef[@OID='{pop}']/odm:RangeCheck")
+    assert (rc.get("Comparator"), rc.get(f"{{{NS['def']}}}ItemOID"), one(rc, "odm:CheckValue").text) == (
+        "EQ", "IT.ADSL.EFFFL", "Y")
+    par = one(ads[1], "def:WhereClauseRef").get("WhereClauseOID")
+    checks = doc.xpath(f"//def:WhereClauseDef[@OID='{par}']/odm:RangeCheck", namespaces=NS)
+    # the tiny ADEFF has no AVISIT: the parameter condition only
+    assert [(c.get(f"{{{NS['def']}}}ItemOID"), one(c, "odm:CheckValue").text) for c in checks] == [
+        ("IT.ADEFF.PARAMCD", "IGATS")]
+    doc_text = one(ar, "arm:Documentation/odm:Description/odm:TranslatedText").text
+    assert "Logistic regression" in doc_text and "Firth" in doc_text and "Cochran-Mantel-Haenszel" in doc_text
+    assert "missing AVAL counted as not achieved" in doc_text
+    code = one(ar, "arm:ProgrammingCode")
+    assert code.get("Context").startswith("Python")
+    assert _kids(code) == ["arm:Code", "def:DocumentRef"]
+    assert "output_id == 'Table 2' and parameter == 'IGATS'" in one(code, "arm:Code").text
+    assert one(code, "def:DocumentRef").get("leafID") == "LF.ARD"
+    # every reference resolves
+    oids = {e.get("OID") for e in doc.iter() if e.get("OID")}
+    for attr in ("ItemOID", "ItemGroupOID", "WhereClauseOID", "ParameterOID"):
+        for e in doc.xpath(f"//*[@{attr}]"):
+            assert e.get(attr) in oids, (attr, e.get(attr))
+    assert {e.get("leafID") for e in doc.xpath("//def:DocumentRef", namespaces=NS)} <= set(leaves)
+
+
+def test_arm_of_the_reference_study_is_schema_valid_and_matches_its_ard(arm_schema):
+    import warnings
+
+    import pandas as pd
+
+    from adamforge.adam.spec import load_spec
+    from adamforge.context import default_spec_dir
+    from adamforge.export.arm import ard_mismatches, arm_displays
+    from adamforge.yamlsafe import load_yaml
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        spec = load_spec(default_spec_dir())
+    tlf = load_yaml(default_spec_dir() / "tlf.yaml")
+    xml = build_define(spec, results=tlf)
+    doc = parse(xml)
+    assert arm_schema.validate(doc), arm_schema.error_log
+    assert build_define(spec, results=tlf) == xml
+    names = [r.get("Name") for r in doc.xpath("//arm:ResultDisplay", namespaces=NS)]
+    assert names == [str(o["id"]) for o in tlf["outputs"] if o["kind"] != "listing"]
+    t2 = one(doc, "//arm:ResultDisplay[@Name='Table 2']")
+    assert [a.get("OID") for a in t2.findall(f"{{{ARM}}}AnalysisResult")] == [
+        f"AR.Table_2.{e['paramcd']}" for e in next(o for o in tlf["outputs"] if o["id"] == "Table 2")["endpoints"]]
+    # an ARD with exactly the (output, parameter) pairs of the spec agrees; one extra or missing pair is named
+    displays = arm_displays(tlf, subject="ADSL", analysis="ADEFF")
+    ard = pd.DataFrame([(r.output_id, r.parameter) for d in displays for r in d.results] + [("Table 2", "BIGN")],
+                       columns=["output_id", "parameter"])
+    assert ard_mismatches(displays, ard) == []
+    bad = pd.concat([ard.iloc[1:], pd.DataFrame([("Table 2", "XYZ")], columns=["output_id", "parameter"])])
+    assert ard_mismatches(displays, bad) == ["ARD Table 2 / XYZ: no analysis result in define.xml",
+                                             "define.xml result Table 1 / AGE: no statistic in the ARD"]
+
+
+def test_arm_population_variable_missing_is_refused(tiny_spec):
+    tlf = {**TINY_TLF, "populations": {"EFF": {"where": {"NOPEFL": "Y"}}}}
+    with pytest.raises(DataError) as ei:
+        build_define(tiny_spec, results=tlf)
+    assert any("population variable ADSL.NOPEFL is not a variable of ADSL" in p for p in ei.value.problems)
+
+
+def test_arm_results_on_datasets_not_exported_are_left_out(tiny_spec, arm_schema):
+    doc = parse(build_define(tiny_spec, datasets=["ADSL"], results=TINY_TLF))
+    assert [r.get("Name") for r in doc.xpath("//arm:ResultDisplay", namespaces=NS)] == ["Table 1"]
+    assert arm_schema.validate(doc), arm_schema.error_log

@@ -22,8 +22,9 @@ def test_step_writes_every_output(tmp_path, adsl, adeff, tiny_spec_raw, monkeypa
     code = cli.main(["tlf", "--out", str(out), "--tlf-spec", str(spec), "--quiet"])
     assert code == EXIT_OK
     names = sorted(p.name for p in (out / "tlf").iterdir())
-    assert names == ["ard.csv", "ard.json", "figure_2.docx", "figure_2.png", "listing_1.docx", "table_1.docx",
-                     "table_2.docx", "table_3.docx", "tlf_all.docx"]
+    assert names == ["ard.csv", "ard.json", "figure_2.docx", "figure_2.png", "figure_2.rtf", "listing_1.docx",
+                     "listing_1.rtf", "table_1.docx", "table_1.rtf", "table_2.docx", "table_2.rtf", "table_3.docx",
+                     "table_3.rtf", "tlf_all.docx", "tlf_all.rtf"]
     log = (out / "adamforge.log").read_text()
     assert "comparison(s) with separation: Firth estimates shown" in log
     assert "NOTE: Step TLF ended" in log

@@ -147,3 +147,90 @@ def test_qc_reproduces_plan_section_4(study):
     assert resp("TSCPR", r["W8IGAFL"] == "Y") == [138, 404, 421]
     assert resp("TSCPRIGA", r["W8IGAFL"] == "Y") == [148, 415, 432]
     assert len(r) == 1208 * 12
+
+
+# -- results-level QC: the QC program's own statistics --------------------------------------------
+
+def _two_by_two(a, b, c, d):
+    """Subjects of a 2x2 table: active (a responders, b not), reference (c responders, d not)."""
+    y = np.r_[np.ones(a), np.zeros(b), np.ones(c), np.zeros(d)]
+    arm = np.r_[np.ones(a + b), np.zeros(c + d)]
+    return y, np.column_stack([np.ones(len(y)), arm])
+
+
+def test_qc_odds_ratio_equals_the_closed_form_on_a_2x2_table():
+    a, b, c, d = 40, 22, 25, 41
+    y, X = _two_by_two(a, b, c, d)
+    res = qp.qc_logistic(y, X)
+    odds = a * d / (b * c)
+    se = (1 / a + 1 / b + 1 / c + 1 / d) ** 0.5  # Woolf
+    z = 1.959963984540054
+    assert res["method"] == "logistic" and res["separation"] == 0
+    assert res["or"] == pytest.approx(odds, rel=1e-9)
+    assert res["or_lcl"] == pytest.approx(np.exp(np.log(odds) - z * se), rel=1e-9)
+    assert res["or_ucl"] == pytest.approx(np.exp(np.log(odds) + z * se), rel=1e-9)
+    from scipy.stats import norm
+    assert res["p_value"] == pytest.approx(2 * norm.sf(np.log(odds) / se), rel=1e-9)
+
+
+def test_qc_firth_on_a_zero_cell_is_the_haldane_odds_ratio_and_agrees_with_production():
+    a, b, c, d = 12, 0, 5, 7   # every active subject responds: ML does not exist
+    y, X = _two_by_two(a, b, c, d)
+    res = qp.qc_logistic(y, X)
+    assert res["method"] == "firth" and res["separation"] == 1
+    # the saturated 2x2 model: Firth's estimate is the log odds ratio with 1/2 added to each cell
+    assert res["or"] == pytest.approx((a + .5) * (d + .5) / ((b + .5) * (c + .5)), rel=1e-9)
+    # and the production implementation, on a design with a covariate, agrees within the tolerances
+    from adamforge.tlf import stats
+
+    rng = np.random.default_rng(7)
+    df = pd.DataFrame({"ARM": np.r_[np.ones(30), np.zeros(30)], "STUDYID": rng.choice(["S1", "S2"], 60)})
+    df["AVAL"] = np.where(df["ARM"] == 1, 1.0, (rng.random(60) < 0.4).astype(float))
+    prod = stats.compare_logistic(df, response="AVAL", arm_var="ARM", reference=0, active=1, covariates=["STUDYID"])
+    qc = qp.qc_logistic(df["AVAL"].to_numpy(), qp.qc_design(df, df["ARM"].to_numpy(), ["STUDYID"]))
+    assert prod.method == qc["method"] == "firth"
+    assert qc["or"] == pytest.approx(prod.odds_ratio, rel=1e-6)
+    assert qc["or_lcl"] == pytest.approx(prod.lcl, rel=1e-6) and qc["or_ucl"] == pytest.approx(prod.ucl, rel=1e-6)
+    assert abs(qc["p_value"] - prod.p_value) <= 1e-8
+
+
+def test_qc_cmh_and_fisher_match_the_reference_implementations():
+    from scipy.stats import fisher_exact
+    from statsmodels.stats.contingency_tables import StratifiedTable
+
+    tables = [(30, 20, 15, 35), (12, 8, 9, 11)]
+    got = qp.qc_cmh(tables)
+    st = StratifiedTable(np.array([[[a, b], [c, d]] for a, b, c, d in tables], dtype=float).transpose(1, 2, 0))
+    assert got["cmh_stat"] == pytest.approx(st.test_null_odds(correction=False).statistic, rel=1e-12)
+    assert got["mh_or"] == pytest.approx(st.oddsratio_pooled, rel=1e-12)
+    assert np.isnan(qp.qc_cmh([(0, 10, 0, 12)])["cmh_p"])  # no responder at all: undefined
+    for t in ((12, 0, 5, 7), (3, 9, 8, 2), (0, 5, 5, 0)):
+        assert qp.qc_fisher(*t) == pytest.approx(fisher_exact([[t[0], t[1]], [t[2], t[3]]]).pvalue, rel=1e-9)
+
+
+def test_qc_results_ard_baseline_statistics_by_hand():
+    adsl = pd.DataFrame({"USUBJID": list("ABCDE"), "TRT01PN": [1.0, 1.0, 2.0, 2.0, 2.0], "EFFFL": "Y",
+                         "AGE": [20, 30, 40, 50, 61], "SEX": ["F", "M", "F", "F", None]})
+    tlf = {"arms": {"variable": "TRT01PN", "levels": [{"value": 1, "label": "P"}, {"value": 2, "label": "A"}]},
+           "populations": {"EFF": {"where": {"EFFFL": "Y"}}},
+           "outputs": [{"id": "T1", "kind": "baseline", "new_field_ignored": True,
+                        "columns": [{"id": "A", "population": "EFF", "arm": 2}, {"id": "ALL", "population": "EFF"}],
+                        "rows": [{"id": "AGE", "var": "AGE", "stat": "median_range"},
+                                 {"id": "AGE2", "var": "AGE", "stat": "mean_sd"},
+                                 {"id": "F", "var": "SEX", "stat": "n_pct", "level": "F"},
+                                 {"id": "OLD", "var": "AGE", "stat": "n_pct_ge", "threshold": 50}]}]}
+    ard = qp.qc_results_ard(adsl, pd.DataFrame(columns=["USUBJID", "PARAMCD", "AVAL"]), adsl[["USUBJID"]], tlf)
+    v = {(g, p, s): x for g, p, s, x in ard[["group", "parameter", "statistic", "value"]].itertuples(index=False)}
+    assert v[("A", "BIGN", "N")] == 3 and v[("ALL", "BIGN", "N")] == 5
+    assert (v[("A", "AGE", "median")], v[("A", "AGE", "min")], v[("A", "AGE", "max")]) == (50, 40, 61)
+    assert v[("ALL", "AGE2", "mean")] == pytest.approx(40.2) and v[("ALL", "AGE2", "sd")] == pytest.approx(
+        np.std([20, 30, 40, 50, 61], ddof=1))
+    assert (v[("A", "F", "n")], v[("A", "F", "pct")]) == (2, pytest.approx(200 / 3))
+    assert (v[("ALL", "OLD", "n")], v[("ALL", "OLD", "N")]) == (2, 5)
+
+
+def test_qc_program_does_not_import_the_production_tlf():
+    src = Path(qp.__file__).read_text()
+    mods = {n.module or "" for n in ast.walk(ast.parse(src)) if isinstance(n, ast.ImportFrom)}
+    mods |= {a.name for n in ast.walk(ast.parse(src)) if isinstance(n, ast.Import) for a in n.names}
+    assert not any("tlf" in m.split(".") for m in mods), mods

@@ -94,19 +94,25 @@ def test_qc_missing_responder_record_and_duplicate_are_reported(tree):
 def test_qc_compares_the_ard_when_present(tree):
     _write(tree)
     tlf = yaml.safe_load((default_spec_dir() / "tlf.yaml").read_text())
-    ard = qp.qc_response_ard(tree["qc"]["ADSL"], tree["qc"]["ADEFF"], tlf).assign(label="x", value_char="")
+    base = qp.qc_baseline(_tiny(), tree["qc"]["ADSL"], QC)
+    ard = qp.qc_results_ard(tree["qc"]["ADSL"], tree["qc"]["ADEFF"], base, tlf).assign(label="x")
     (tree["out"] / "tlf").mkdir()
-    (tree["out"] / "tlf" / "ard.json").write_text(json.dumps(ard.to_dict("records")))
+    (tree["out"] / "tlf" / "ard.json").write_text(json.dumps(ard.astype(object).where(ard.notna(), None).to_dict("records")))
     assert _qc(tree) == EXIT_OK
     ev = json.loads((tree["out"] / "qc" / "evidence.json").read_text())
     assert ev["ard_compared"] and ev["comparisons"][2]["name"] == "ard" and ev["comparisons"][2]["return_code"] == 0
+    kinds = {k["kind"]: k for k in ev["comparisons"][2]["kinds"]}
+    assert {"count", "percent", "descriptive"} <= set(kinds)  # the tiny study has an empty arm: no model
+    assert kinds["percent"]["tolerance"] == "absolute 1e-09" and kinds["count"]["n_compared"] > 0
+    assert ev["comparisons"][2]["not_compared"][0]["statistic"] == "fallback_reason"
+    assert "largest difference" in (tree["out"] / "qc" / "evidence.txt").read_text()
     sel = (ard["output_id"] == "Table 2") & (ard["parameter"] == "CPR") & (ard["statistic"] == "n") & (ard["group"] == "RUX 0.75%")
     assert ard.loc[sel, "value"].tolist() == [0.0]
     ard.loc[sel, "value"] = 1.0
-    (tree["out"] / "tlf" / "ard.json").write_text(json.dumps(ard.to_dict("records")))
+    (tree["out"] / "tlf" / "ard.json").write_text(json.dumps(ard.astype(object).where(ard.notna(), None).to_dict("records")))
     assert _qc(tree) == EXIT_DIFFERENCES
     txt = (tree["out"] / "qc" / "ard" / "report.txt").read_text()
-    assert "Table 2    NACH        RUX 0.75%  CPR        n          count  1     0        -1" in txt
+    assert ["Table", "2", "NACH", "RUX", "0.75%", "CPR", "n", "count", "1", "0", "-1"] in [ln.split() for ln in txt.splitlines()]
 
 
 def test_qc_without_production_is_a_usage_error(tree):
