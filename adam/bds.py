@@ -22,7 +22,8 @@ sorts a missing value first: write ``{var: ADT, na: first}`` to get that). Recor
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -31,7 +32,6 @@ from adamforge.errors import DataError
 from adamforge.keys import row_codes
 
 from . import filters as _filters
-from .checks import assert_vars
 
 __all__ = [
     "MissingVariableError",
@@ -68,8 +68,9 @@ def require(df: pd.DataFrame, fn: str, dataset: str = "dataset", **by_argument: 
         for v in names:
             if v not in df.columns:
                 missing.append(f"{v} (argument {arg})")
-                problems.append(f"{dataset}.{v}: required by {fn} (argument {arg}) but not in the dataset "
-                                "(rule: required variable)")
+                problems.append(
+                    f"{dataset}.{v}: required by {fn} (argument {arg}) but not in the dataset (rule: required variable)"
+                )
     if missing:
         raise MissingVariableError(f"{fn}: required variable(s) missing from {dataset}: {', '.join(missing)}", problems)
 
@@ -100,7 +101,9 @@ def parse_order(order: Any, fn: str = "order", arg: str = "order") -> list[tuple
         elif isinstance(item, Mapping):
             unknown = set(item) - {"var", "desc", "na"}
             if "var" not in item or unknown:
-                raise ValueError(f"{fn}: {arg} item {dict(item)!r} must be {{var: NAME, desc: true|false, na: first|last}}")
+                raise ValueError(
+                    f"{fn}: {arg} item {dict(item)!r} must be {{var: NAME, desc: true|false, na: first|last}}"
+                )
             na = item.get("na", "last")
             if na not in ("first", "last"):
                 raise ValueError(f"{fn}: {arg} item {dict(item)!r}: na must be 'first' or 'last'")
@@ -133,8 +136,14 @@ def group_codes(df: pd.DataFrame, by_vars: Sequence[str]) -> np.ndarray:
     return row_codes([df[v] for v in by_vars])
 
 
-def sorted_positions(df: pd.DataFrame, by_vars: Sequence[str], order: Any, rows: np.ndarray | None = None,
-                     *, extra_keys: Sequence[np.ndarray] = ()) -> tuple[np.ndarray, np.ndarray]:
+def sorted_positions(
+    df: pd.DataFrame,
+    by_vars: Sequence[str],
+    order: Any,
+    rows: np.ndarray | None = None,
+    *,
+    extra_keys: Sequence[np.ndarray] = (),
+) -> tuple[np.ndarray, np.ndarray]:
     """Positions of ``rows`` (default all) sorted by group, ``order``, ``extra_keys``, input position.
 
     Returns ``(positions, group codes of those positions)``.
@@ -177,8 +186,10 @@ def _to_float(col: pd.Series) -> np.ndarray:
 
 
 def _constants_frame(values: Mapping[str, Any] | None, n: int) -> dict[str, Any]:
-    return {k: np.repeat(np.array([v], dtype=object), n) if isinstance(v, str) or v is None else np.repeat(v, n)
-            for k, v in dict(values or {}).items()}
+    return {
+        k: np.repeat(np.array([v], dtype=object), n) if isinstance(v, str) or v is None else np.repeat(v, n)
+        for k, v in dict(values or {}).items()
+    }
 
 
 def _append(dataset: pd.DataFrame, new: pd.DataFrame) -> pd.DataFrame:
@@ -233,12 +244,22 @@ def derive_var_extreme_flag(
     >>> derive_var_extreme_flag(df, by_vars=["USUBJID"], order=["-ADY"], new_var="LSTFL")["LSTFL"].tolist()
     ['', 'Y', 'Y']
     """
-    return flag_extreme(dataset, "derive_var_extreme_flag", by_vars=by_vars, order=order, new_var=new_var,
-                        mode=mode, filter=filter, true_value=true_value, false_value=false_value)
+    return flag_extreme(
+        dataset,
+        "derive_var_extreme_flag",
+        by_vars=by_vars,
+        order=order,
+        new_var=new_var,
+        mode=mode,
+        filter=filter,
+        true_value=true_value,
+        false_value=false_value,
+    )
 
 
-def flag_extreme(dataset: pd.DataFrame, fn: str, *, by_vars, order, new_var, mode, filter, true_value,
-                 false_value) -> pd.DataFrame:
+def flag_extreme(
+    dataset: pd.DataFrame, fn: str, *, by_vars, order, new_var, mode, filter, true_value, false_value
+) -> pd.DataFrame:
     """The body of :func:`derive_var_extreme_flag`, errors naming the public function ``fn``."""
     if mode not in ("first", "last"):
         raise ValueError(f"{fn}: mode must be 'first' or 'last', got {mode!r}")
@@ -272,8 +293,9 @@ def _window_table(windows: Sequence[Mapping], fn: str) -> pd.DataFrame:
             raise ValueError(f"{fn}: window {i + 1} must be a mapping with avisit and avisitn, got {w!r}")
         unknown = set(w) - _WINDOW_KEYS
         if unknown:
-            raise ValueError(f"{fn}: window {w['avisit']!r} has unknown key(s) {sorted(unknown)} "
-                             f"(accepted: {sorted(_WINDOW_KEYS)})")
+            raise ValueError(
+                f"{fn}: window {w['avisit']!r} has unknown key(s) {sorted(unknown)} (accepted: {sorted(_WINDOW_KEYS)})"
+            )
         lo = -np.inf if w.get("lo") is None else float(w["lo"])
         hi = np.inf if w.get("hi") is None else float(w["hi"])
         if lo > hi:
@@ -295,8 +317,9 @@ def _window_table(windows: Sequence[Mapping], fn: str) -> pd.DataFrame:
     lo, hi = t["LO"].to_numpy(), t["HI"].to_numpy()
     for i in range(len(t) - 1):  # a loop over windows (a handful), not records
         if lo[i + 1] <= hi[i]:
-            raise ValueError(f"{fn}: windows {t['AVISIT'][i]!r} and {t['AVISIT'][i + 1]!r} overlap "
-                             "(bounds are inclusive)")
+            raise ValueError(
+                f"{fn}: windows {t['AVISIT'][i]!r} and {t['AVISIT'][i + 1]!r} overlap (bounds are inclusive)"
+            )
     return t
 
 
@@ -590,8 +613,15 @@ def derive_locf_records(
 COMPUTED_OPS = {"sum": None, "mean": None, "min": None, "max": None, "difference": 2, "ratio": 2, "bmi": 2}
 
 
-def _wide(dataset: pd.DataFrame, rows: np.ndarray, by_vars: list[str], param_var: str, analysis_var: str,
-          params: list[str], fn: str) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+def _wide(
+    dataset: pd.DataFrame,
+    rows: np.ndarray,
+    by_vars: list[str],
+    param_var: str,
+    analysis_var: str,
+    params: list[str],
+    fn: str,
+) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
     """``(by_vars of each group, values[group, parameter], present[group, parameter])``; a repeat is an error."""
     sel = rows & dataset[param_var].isin(params).to_numpy()
     sub = dataset.loc[sel].reset_index(drop=True)
@@ -600,9 +630,11 @@ def _wide(dataset: pd.DataFrame, rows: np.ndarray, by_vars: list[str], param_var
     key = g.astype(np.int64) * len(params) + p
     if len(key) and (np.bincount(key).max() > 1):
         dup = sub.iloc[np.flatnonzero(pd.Series(key).duplicated(keep=False).to_numpy())[:1]]
-        raise ValueError(f"{fn}: more than one {param_var} = {dup[param_var].iloc[0]!r} record in the by-group "
-                         + ", ".join(f"{v}={dup[v].iloc[0]!r}" for v in by_vars)
-                         + " (add variables to by_vars or filter the records)")
+        raise ValueError(
+            f"{fn}: more than one {param_var} = {dup[param_var].iloc[0]!r} record in the by-group "
+            + ", ".join(f"{v}={dup[v].iloc[0]!r}" for v in by_vars)
+            + " (add variables to by_vars or filter the records)"
+        )
     ngroups = int(g.max()) + 1 if len(g) else 0
     vals = np.full(ngroups * len(params), np.nan)
     present = np.zeros(ngroups * len(params), dtype=bool)
@@ -696,7 +728,9 @@ def derive_param_computed(
         at = chead.assign(_k=np.arange(len(chead)))
         k = head[cby].merge(at, on=cby, how="left", sort=False)["_k"].to_numpy(dtype="float64", na_value=np.nan)
         for i, p in enumerate(const):
-            cols[p] = np.where(np.isnan(k), np.nan, cvals[np.nan_to_num(k).astype(np.int64), i] if len(cvals) else np.nan)
+            cols[p] = np.where(
+                np.isnan(k), np.nan, cvals[np.nan_to_num(k).astype(np.int64), i] if len(cvals) else np.nan
+            )
     x = np.column_stack([cols[p] for p in params]) if len(head) else np.empty((0, len(params)))
     complete = ~np.isnan(x).any(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):

@@ -6,7 +6,8 @@ expression string.
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -15,8 +16,14 @@ from . import filters
 from .merge import assert_vars
 
 __all__ = [
-    "derive_var_cat_by_range", "derive_var_cat_by_map", "derive_var_flag_if", "derive_var_assign",
-    "derive_var_copy", "derive_var_coalesce", "derive_var_compute", "COMPUTE_OPS",
+    "derive_var_cat_by_range",
+    "derive_var_cat_by_map",
+    "derive_var_flag_if",
+    "derive_var_assign",
+    "derive_var_copy",
+    "derive_var_coalesce",
+    "derive_var_compute",
+    "COMPUTE_OPS",
 ]
 
 
@@ -35,6 +42,7 @@ def _is_text(col: pd.Series) -> bool:
 # ---------------------------------------------------------------------------------------
 # categories
 # ---------------------------------------------------------------------------------------
+
 
 def derive_var_cat_by_range(
     dataset: pd.DataFrame,
@@ -116,7 +124,9 @@ def _codes(code: np.ndarray) -> pd.Series:
     """Whole-number codes as nullable integers, others as floats."""
     finite = code[~np.isnan(code)]
     if len(finite) == 0 or np.all(finite == np.round(finite)):
-        return pd.Series(pd.array(np.where(np.isnan(code), 0, code).astype(np.int64), dtype="Int64")).where(~np.isnan(code))
+        return pd.Series(pd.array(np.where(np.isnan(code), 0, code).astype(np.int64), dtype="Int64")).where(
+            ~np.isnan(code)
+        )
     return pd.Series(code)
 
 
@@ -191,6 +201,7 @@ def derive_var_cat_by_map(
 # flags, constants, copies
 # ---------------------------------------------------------------------------------------
 
+
 def derive_var_flag_if(
     dataset: pd.DataFrame,
     *,
@@ -243,7 +254,9 @@ def derive_var_assign(dataset: pd.DataFrame, *, new_var: str, value: Any) -> pd.
     ['BMI', 'BMI']
     """
     out = dataset.copy(deep=False)  # copy-on-write: the input is never modified
-    out[new_var] = pd.Series([value] * len(out), index=out.index, dtype=object if isinstance(value, str) or value is None else None)
+    out[new_var] = pd.Series(
+        [value] * len(out), index=out.index, dtype=object if isinstance(value, str) or value is None else None
+    )
     return out
 
 
@@ -298,9 +311,18 @@ def derive_var_coalesce(dataset: pd.DataFrame, *, new_var: str, source_vars: Seq
 
 #: operations of :func:`derive_var_compute` and their number of arguments (None: two or more)
 COMPUTE_OPS = {
-    "add": None, "subtract": None, "multiply": None, "divide": None,
-    "sum": None, "mean": None, "min": None, "max": None,
-    "power": 2, "bmi": 2, "abs": 1, "negate": 1,
+    "add": None,
+    "subtract": None,
+    "multiply": None,
+    "divide": None,
+    "sum": None,
+    "mean": None,
+    "min": None,
+    "max": None,
+    "power": 2,
+    "bmi": 2,
+    "abs": 1,
+    "negate": 1,
 }
 
 
@@ -346,15 +368,21 @@ def derive_var_compute(
     if isinstance(args, (str, bytes)) or not isinstance(args, (list, tuple)):
         raise ValueError(f"{fn}: args must be a list of variable names and numbers, got {args!r}")
     need = COMPUTE_OPS[op]
-    if (need is None and len(args) < (1 if op in ("sum", "mean", "min", "max") else 2)) or (need is not None and len(args) != need):
+    if (need is None and len(args) < (1 if op in ("sum", "mean", "min", "max") else 2)) or (
+        need is not None and len(args) != need
+    ):
         raise ValueError(f"{fn}: op {op!r} takes {need if need is not None else 'two or more'} args, got {len(args)}")
     bad = [a for a in args if not isinstance(a, str) and (isinstance(a, bool) or not isinstance(a, (int, float)))]
     if bad:
         raise ValueError(f"{fn}: args must be variable names or numbers, got {bad!r}")
     assert_vars(dataset, [a for a in args if isinstance(a, str)], dataset="dataset", fn=fn)
     n = len(dataset)
-    cols = [pd.to_numeric(dataset[a], errors="coerce").to_numpy(dtype="float64", na_value=np.nan) if isinstance(a, str)
-            else np.full(n, float(a)) for a in args]
+    cols = [
+        pd.to_numeric(dataset[a], errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+        if isinstance(a, str)
+        else np.full(n, float(a))
+        for a in args
+    ]
     m = np.column_stack(cols) if cols else np.zeros((n, 0))
     with np.errstate(all="ignore"):
         if op in ("sum", "mean", "min", "max"):

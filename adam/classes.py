@@ -15,11 +15,17 @@ __all__ = ["CLASS_NAMES", "normalise_class", "dataset_class", "datasets_of_class
 
 #: define.xml class names (ADaM-IG) and their short names
 CLASS_NAMES = {
-    "ADSL": "ADSL", "SUBJECT LEVEL ANALYSIS DATASET": "ADSL",
-    "BDS": "BDS", "BASIC DATA STRUCTURE": "BDS",
-    "OCCDS": "OCCDS", "OCCURRENCE DATA STRUCTURE": "OCCDS",
-    "TTE": "TTE", "TIME-TO-EVENT": "TTE", "TIME TO EVENT": "TTE",
-    "OTHER": "OTHER", "ADAM OTHER": "OTHER",
+    "ADSL": "ADSL",
+    "SUBJECT LEVEL ANALYSIS DATASET": "ADSL",
+    "BDS": "BDS",
+    "BASIC DATA STRUCTURE": "BDS",
+    "OCCDS": "OCCDS",
+    "OCCURRENCE DATA STRUCTURE": "OCCDS",
+    "TTE": "TTE",
+    "TIME-TO-EVENT": "TTE",
+    "TIME TO EVENT": "TTE",
+    "OTHER": "OTHER",
+    "ADAM OTHER": "OTHER",
 }
 
 

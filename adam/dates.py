@@ -37,7 +37,9 @@ def _on_uniques(dtc: pd.Series, fn):
     return tuple(expand(r) for r in res) if isinstance(res, tuple) else expand(res)
 
 
-def compute_dt(dtc: pd.Series, *, highest_imputation: str = "n", date_imputation: str = "first") -> tuple[pd.Series, pd.Series]:
+def compute_dt(
+    dtc: pd.Series, *, highest_imputation: str = "n", date_imputation: str = "first"
+) -> tuple[pd.Series, pd.Series]:
     """Dates from ISO 8601 text, imputing partial dates.
 
     Parameters
@@ -157,8 +159,10 @@ __all__ += ["compute_dtm_imputed", "derive_vars_dt_imputed", "derive_vars_dtm"]
 
 #: ISO 8601 with SDTM's hyphen placeholders for missing components ("2019---15", "--12-15",
 #: "-----T07:15"); fractional seconds and a trailing time zone are accepted and ignored
-_DTC_RE = (r"^(?:(\d{4})|-)(?:-(?:(\d{2})|-)(?:-(?:(\d{2})|-)(?:T(?:(\d{2})|-)(?::(?:(\d{2})|-)"
-           r"(?::(?:(\d{2})(?:[.,]\d+)?|-))?)?)?)?)?(?:Z|[+-]\d{2}(?::?\d{2})?)?$")
+_DTC_RE = (
+    r"^(?:(\d{4})|-)(?:-(?:(\d{2})|-)(?:-(?:(\d{2})|-)(?:T(?:(\d{2})|-)(?::(?:(\d{2})|-)"
+    r"(?::(?:(\d{2})(?:[.,]\d+)?|-))?)?)?)?)?(?:Z|[+-]\d{2}(?::?\d{2})?)?$"
+)
 #: component levels: year, month, day, hour, minute, second
 _LEVELS = ("Y", "M", "D", "h", "m", "s")
 _HIGHEST = {"Y": 0, "M": 1, "D": 2, "h": 3, "m": 4, "s": 5, "n": 6}
@@ -209,8 +213,9 @@ def _impute(parts, date_imputation: str, time_imputation: str) -> np.ndarray:
     y, mo, d, h, mi, s = parts
     last_t = time_imputation == "last"
     mo2 = np.where(np.isnan(mo), {"first": 1, "mid": 6, "last": 12}[date_imputation], mo)
-    dflt = {"first": np.ones_like(y), "mid": np.where(np.isnan(mo), 30.0, 15.0),
-            "last": _days_in_month(y, mo2)}[date_imputation]
+    dflt = {"first": np.ones_like(y), "mid": np.where(np.isnan(mo), 30.0, 15.0), "last": _days_in_month(y, mo2)}[
+        date_imputation
+    ]
     d2 = np.where(np.isnan(d), dflt, d)
     h2 = np.where(np.isnan(h), 23 if last_t else 0, h)
     mi2 = np.where(np.isnan(mi), 59 if last_t else 0, mi)
@@ -255,8 +260,10 @@ def compute_dtm_imputed(
     if time_imputation not in ("first", "last"):
         raise ValueError(f"time_imputation must be 'first' or 'last', got {time_imputation!r}")
     if highest_imputation == "Y" and not (max_dates if date_imputation == "last" else min_dates):
-        raise ValueError(f"highest_imputation 'Y' with date_imputation {date_imputation!r} needs "
-                         f"{'max_dates' if date_imputation == 'last' else 'min_dates'} (a missing year is imputed from them)")
+        raise ValueError(
+            f"highest_imputation 'Y' with date_imputation {date_imputation!r} needs "
+            f"{'max_dates' if date_imputation == 'last' else 'min_dates'} (a missing year is imputed from them)"
+        )
     *comp, valid = _on_uniques(dtc, _dtc_parts)
     parts = [c.to_numpy(dtype="float64") for c in comp]
     if date_only:
@@ -358,10 +365,14 @@ def derive_vars_dt_imputed(
 
     _require(dataset, [dtc, *(min_dates or []), *(max_dates or [])], dataset="dataset", fn=fn)
     try:
-        d, f, _ = compute_dtm_imputed(dataset[dtc], highest_imputation=highest_imputation,
-                                      date_imputation=date_imputation,
-                                      min_dates=[dataset[v] for v in min_dates or []],
-                                      max_dates=[dataset[v] for v in max_dates or []], date_only=True)
+        d, f, _ = compute_dtm_imputed(
+            dataset[dtc],
+            highest_imputation=highest_imputation,
+            date_imputation=date_imputation,
+            min_dates=[dataset[v] for v in min_dates or []],
+            max_dates=[dataset[v] for v in max_dates or []],
+            date_only=True,
+        )
     except ValueError as exc:
         raise ValueError(f"{fn}: {exc}") from exc
     out = dataset.copy(deep=False)  # copy-on-write: the input is never modified
@@ -410,15 +421,21 @@ def derive_vars_dtm(
     """
     fn = "derive_vars_dtm"
     if flag_imputation not in ("auto", "both", "date", "time", "none"):
-        raise ValueError(f"{fn}: flag_imputation must be 'auto', 'both', 'date', 'time' or 'none', got {flag_imputation!r}")
+        raise ValueError(
+            f"{fn}: flag_imputation must be 'auto', 'both', 'date', 'time' or 'none', got {flag_imputation!r}"
+        )
     from .merge import assert_vars as _require  # MissingVariableError: a DataError and a ValueError
 
     _require(dataset, [dtc, *(min_dates or []), *(max_dates or [])], dataset="dataset", fn=fn)
     try:
-        d, df_, tf = compute_dtm_imputed(dataset[dtc], highest_imputation=highest_imputation,
-                                         date_imputation=date_imputation, time_imputation=time_imputation,
-                                         min_dates=[dataset[v] for v in min_dates or []],
-                                         max_dates=[dataset[v] for v in max_dates or []])
+        d, df_, tf = compute_dtm_imputed(
+            dataset[dtc],
+            highest_imputation=highest_imputation,
+            date_imputation=date_imputation,
+            time_imputation=time_imputation,
+            min_dates=[dataset[v] for v in min_dates or []],
+            max_dates=[dataset[v] for v in max_dates or []],
+        )
     except ValueError as exc:
         raise ValueError(f"{fn}: {exc}") from exc
     if flag_imputation == "auto":

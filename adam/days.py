@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 import pandas as pd
 
@@ -16,8 +16,10 @@ def _dy_name(var: str) -> str:
     for suffix in ("DTM", "DT"):
         if var.endswith(suffix):
             return var[: -len(suffix)] + "DY"
-    raise ValueError(f"derive_vars_dy: cannot name the study day of {var!r} (not a --DT/--DTM variable); "
-                     f"give source_vars as a mapping {{NEWVAR: {var}}}")
+    raise ValueError(
+        f"derive_vars_dy: cannot name the study day of {var!r} (not a --DT/--DTM variable); "
+        f"give source_vars as a mapping {{NEWVAR: {var}}}"
+    )
 
 
 def derive_vars_dy(

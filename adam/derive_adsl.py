@@ -6,17 +6,21 @@ frame returned (the input is not modified or re-sorted), required variables chec
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
+from ..keys import match_last
 from .checks import assert_vars
-from ..keys import isin, match_last
 
 __all__ = [
-    "derive_vars_trtp", "derive_var_efffl",
-    "derive_var_disdur", "derive_var_disposition", "derive_var_from_findings", "derive_var_from_param",
+    "derive_vars_trtp",
+    "derive_var_efffl",
+    "derive_var_disdur",
+    "derive_var_disposition",
+    "derive_var_from_findings",
+    "derive_var_from_param",
 ]
 
 
@@ -51,8 +55,9 @@ def derive_vars_trtp(
     seg = parts.str.get(segment - 1).where(n >= segment, parts.str.get(-1))
     num = {k: v[0] for k, v in arms.items()}
     txt = {k: v[1] for k, v in arms.items()}
-    out[new_var] = pd.Series(seg.map(txt).astype(object).where(seg.isin(list(arms)), "").to_numpy()[codes],
-                             index=out.index, dtype=object)
+    out[new_var] = pd.Series(
+        seg.map(txt).astype(object).where(seg.isin(list(arms)), "").to_numpy()[codes], index=out.index, dtype=object
+    )
     out[new_var_n] = pd.Series(seg.map(num).astype("Int64").array.take(codes), index=out.index)
     return out
 
@@ -156,7 +161,9 @@ def derive_var_from_param(
     """
     if bool(paramcd) == bool(paramcd_var):
         raise ValueError("give exactly one of paramcd and paramcd_var")
-    assert_vars(dataset, ["USUBJID", *([paramcd_var] if paramcd_var else [])], dataset="ADSL", fn="derive_var_from_param")
+    assert_vars(
+        dataset, ["USUBJID", *([paramcd_var] if paramcd_var else [])], dataset="ADSL", fn="derive_var_from_param"
+    )
     assert_vars(bds, ["USUBJID", "PARAMCD", source_var, flag_var], dataset="BDS", fn="derive_var_from_param")
     out = dataset.copy(deep=False)  # copy-on-write: the input is never modified
     b = bds.loc[bds[flag_var] == "Y", ["USUBJID", "PARAMCD", source_var]]

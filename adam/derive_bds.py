@@ -6,7 +6,7 @@ required variables are checked on entry. All vectorised (sort + group operations
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
@@ -14,8 +14,12 @@ import pandas as pd
 from .checks import assert_vars
 
 __all__ = [
-    "derive_var_ablfl", "derive_vars_avisit", "derive_var_anl01fl", "derive_var_base",
-    "derive_var_chg", "derive_var_pchg",
+    "derive_var_ablfl",
+    "derive_vars_avisit",
+    "derive_var_anl01fl",
+    "derive_var_base",
+    "derive_var_chg",
+    "derive_var_pchg",
 ]
 
 
@@ -167,5 +171,5 @@ def derive_var_pchg(dataset: pd.DataFrame) -> pd.DataFrame:
     assert_vars(dataset, ["CHG", "BASE"], dataset="BDS", fn="derive_var_pchg")
     out = dataset.copy(deep=False)  # copy-on-write: the input is never modified
     base = out["BASE"].astype("float64")
-    out["PCHG"] = (out["CHG"].astype("float64") / base.where(base != 0) * 100.0)
+    out["PCHG"] = out["CHG"].astype("float64") / base.where(base != 0) * 100.0
     return out

@@ -6,7 +6,7 @@ take seconds.
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
@@ -80,13 +80,15 @@ def derive_param_window_mean(
     tarr = np.asarray(targets)[t_idx]
     t_off = np.where(tarr >= 1, tarr - 1, tarr)
     adt = ref_u[subj_idx] + (t_off - 1).astype("timedelta64[D]")
-    return pd.DataFrame({
-        by_var: subjects,
-        "PARAMCD": paramcd,
-        "ADT": pd.Series(adt).astype("datetime64[s]").to_numpy(),
-        "AVAL": mean,
-        "NDAYS": cnts[idx].astype(np.int64),
-    })
+    return pd.DataFrame(
+        {
+            by_var: subjects,
+            "PARAMCD": paramcd,
+            "ADT": pd.Series(adt).astype("datetime64[s]").to_numpy(),
+            "AVAL": mean,
+            "NDAYS": cnts[idx].astype(np.int64),
+        }
+    )
 
 
 def derive_param_item_total(

@@ -130,8 +130,16 @@ def derive_vars_duration(
     fn = "derive_vars_duration"
     assert_vars(dataset, [start_date, end_date], dataset="dataset", fn=fn)
     try:
-        dur = compute_duration(dataset[start_date], dataset[end_date], in_unit=in_unit, out_unit=out_unit,
-                               floor_in=floor_in, add_one=add_one, trunc_out=trunc_out, round_digits=round_digits)
+        dur = compute_duration(
+            dataset[start_date],
+            dataset[end_date],
+            in_unit=in_unit,
+            out_unit=out_unit,
+            floor_in=floor_in,
+            add_one=add_one,
+            trunc_out=trunc_out,
+            round_digits=round_digits,
+        )
     except ValueError as exc:
         raise ValueError(str(exc).replace("compute_duration", fn)) from exc
     out = dataset.copy(deep=False)  # copy-on-write: the input is never modified

@@ -25,15 +25,47 @@ __all__ = ["write_spec_xlsx", "read_spec_xlsx", "SHEETS"]
 
 SHEETS: dict[str, list[str]] = {
     "Datasets": ["Dataset", "Label", "Class", "Structure", "Key Variables"],
-    "Variables": ["Order", "Dataset", "Variable", "Label", "Data Type", "Length", "Format", "Origin", "Predecessor",
-                  "Codelist", "Method", "Core"],
-    "ValueLevel": ["Dataset", "Variable", "Where Clause", "PARAMCD", "Parameter", "Data Type", "Length", "Format",
-                   "Origin", "Codelist", "Method"],
+    "Variables": [
+        "Order",
+        "Dataset",
+        "Variable",
+        "Label",
+        "Data Type",
+        "Length",
+        "Format",
+        "Origin",
+        "Predecessor",
+        "Codelist",
+        "Method",
+        "Core",
+    ],
+    "ValueLevel": [
+        "Dataset",
+        "Variable",
+        "Where Clause",
+        "PARAMCD",
+        "Parameter",
+        "Data Type",
+        "Length",
+        "Format",
+        "Origin",
+        "Codelist",
+        "Method",
+    ],
     "Codelists": ["ID", "Name", "Data Type", "Order", "Term", "Decoded Value"],
     "Methods": ["ID", "Name", "Description", "Function", "Arguments (JSON)"],
     "Windows": ["AVISIT", "AVISITN", "Target Day", "Low Day", "High Day"],
-    "Endpoints": ["PARAMCD", "Parameter", "PARAMN", "AVISIT", "CRIT1", "PARCAT1", "Missing", "Components",
-                  "Cases (JSON)"],
+    "Endpoints": [
+        "PARAMCD",
+        "Parameter",
+        "PARAMN",
+        "AVISIT",
+        "CRIT1",
+        "PARCAT1",
+        "Missing",
+        "Components",
+        "Cases (JSON)",
+    ],
     "Parameters": ["Name", "Value (JSON)"],
     "Study": ["Name", "Value (JSON)"],
 }
@@ -41,8 +73,21 @@ SHEETS: dict[str, list[str]] = {
 #: sheets a workbook may leave out (a P21 workbook of another team has none of them)
 OPTIONAL_SHEETS: dict[str, list[str]] = {
     # one row per program (Step 0: class, output, population) and one per step, in order
-    "Programs": ["Dataset", "Step", "Class", "Output", "Population (JSON)", "ID", "Method", "Derive",
-                 "Arguments (JSON)", "Inputs (JSON)", "Result", "Verb", "Verb Value (JSON)"],
+    "Programs": [
+        "Dataset",
+        "Step",
+        "Class",
+        "Output",
+        "Population (JSON)",
+        "ID",
+        "Method",
+        "Derive",
+        "Arguments (JSON)",
+        "Inputs (JSON)",
+        "Result",
+        "Verb",
+        "Verb Value (JSON)",
+    ],
     "Plugins": ["Module"],
 }
 
@@ -67,11 +112,38 @@ def write_spec_xlsx(spec: Spec, path: str | Path) -> Path:
     for ds in spec.datasets.values():
         rows["Datasets"].append([ds.name, ds.label, ds.class_, ds.structure, ", ".join(ds.keys)])
         for v in ds.variables.values():
-            rows["Variables"].append([v.order, ds.name, v.name, v.label, v.type, v.length, v.display_format or None,
-                                      v.origin, v.predecessor or None, v.codelist or None, v.method or None, v.core])
+            rows["Variables"].append(
+                [
+                    v.order,
+                    ds.name,
+                    v.name,
+                    v.label,
+                    v.type,
+                    v.length,
+                    v.display_format or None,
+                    v.origin,
+                    v.predecessor or None,
+                    v.codelist or None,
+                    v.method or None,
+                    v.core,
+                ]
+            )
     for vl in spec.value_level:
-        rows["ValueLevel"].append([vl.dataset, vl.variable, vl.where, vl.paramcd, vl.param, vl.type, vl.length,
-                                   vl.display_format or None, vl.origin, vl.codelist or None, vl.method or None])
+        rows["ValueLevel"].append(
+            [
+                vl.dataset,
+                vl.variable,
+                vl.where,
+                vl.paramcd,
+                vl.param,
+                vl.type,
+                vl.length,
+                vl.display_format or None,
+                vl.origin,
+                vl.codelist or None,
+                vl.method or None,
+            ]
+        )
     for cl in spec.codelists.values():
         for i, t in enumerate(cl.terms, start=1):
             rows["Codelists"].append([cl.id, cl.name, cl.data_type, i, t.coded, t.decode or None])
@@ -80,10 +152,28 @@ def write_spec_xlsx(spec: Spec, path: str | Path) -> Path:
     for w in spec.windows:
         rows["Windows"].append([w.avisit, w.avisitn, w.target, w.lo, w.hi])
     for e in spec.endpoints:
-        cases = [{"source": c.source, "criterion": thaw(c.criterion), **({"eligible": thaw(c.eligible)} if c.eligible else {}),
-                  **({"when": thaw(c.when)} if c.when else {})} for c in e.cases]
-        rows["Endpoints"].append([e.paramcd, e.param, e.paramn, e.avisit, e.crit1, e.parcat1, e.missing,
-                                  ", ".join(e.components) or None, json.dumps(cases, ensure_ascii=False) if cases else None])
+        cases = [
+            {
+                "source": c.source,
+                "criterion": thaw(c.criterion),
+                **({"eligible": thaw(c.eligible)} if c.eligible else {}),
+                **({"when": thaw(c.when)} if c.when else {}),
+            }
+            for c in e.cases
+        ]
+        rows["Endpoints"].append(
+            [
+                e.paramcd,
+                e.param,
+                e.paramn,
+                e.avisit,
+                e.crit1,
+                e.parcat1,
+                e.missing,
+                ", ".join(e.components) or None,
+                json.dumps(cases, ensure_ascii=False) if cases else None,
+            ]
+        )
     for k, v in spec.parameters.items():
         rows["Parameters"].append([k, _j(v)])
     for k, v in spec.study.items():
@@ -101,6 +191,7 @@ def write_spec_xlsx(spec: Spec, path: str | Path) -> Path:
             ws.append(r)
         ws.freeze_panes = "A2"
     from datetime import datetime
+
     wb.properties.creator = "adamforge"
     wb.properties.created = datetime(2000, 1, 1)
     wb.properties.modified = datetime(2000, 1, 1)
@@ -125,17 +216,29 @@ def _program_rows(spec: Spec) -> list[list[Any]]:
         pop = json.dumps(_input_raw(prog.population), ensure_ascii=False) if prog.population else None
         rows.append([name, 0, prog.class_, "Y" if prog.output else "N", pop] + [None] * 8)
         for st in prog.steps:
-            rows.append([name, st.index, None, None, None, st.id or None, st.method or None, st.derive or None,
-                         _j(st.args) if st.args else None,
-                         json.dumps([_input_raw(i) for i in st.inputs], ensure_ascii=False) if st.inputs else None,
-                         st.result if st.result != "replace" else None, st.verb or None,
-                         _j(st.value) if st.verb else None])
+            rows.append(
+                [
+                    name,
+                    st.index,
+                    None,
+                    None,
+                    None,
+                    st.id or None,
+                    st.method or None,
+                    st.derive or None,
+                    _j(st.args) if st.args else None,
+                    json.dumps([_input_raw(i) for i in st.inputs], ensure_ascii=False) if st.inputs else None,
+                    st.result if st.result != "replace" else None,
+                    st.verb or None,
+                    _j(st.value) if st.verb else None,
+                ]
+            )
     return rows
 
 
 def _programs_raw(recs: list[dict], problems: list[str]) -> dict[str, dict]:
     out: dict[str, dict] = {}
-    for r in sorted(recs, key=lambda r: (r["_row"])):
+    for r in sorted(recs, key=lambda r: r["_row"]):
         name, where = str(r["Dataset"]), f"Programs row {r['_row']}"
         prog = out.setdefault(name, {"steps": []})
         if r["Step"] in (0, "0"):
@@ -212,18 +315,33 @@ def read_spec_xlsx(path: str | Path, *, policy: str = "dev") -> Spec:
     datasets: dict[str, dict] = {}
     for r in recs["Datasets"]:
         keys = [k.strip() for k in str(r["Key Variables"] or "").split(",") if k.strip()]
-        datasets[str(r["Dataset"])] = {"label": r["Label"] or "", "class": r["Class"] or "", "structure": r["Structure"] or "",
-                                       "keys": keys, "variables": []}
+        datasets[str(r["Dataset"])] = {
+            "label": r["Label"] or "",
+            "class": r["Class"] or "",
+            "structure": r["Structure"] or "",
+            "keys": keys,
+            "variables": [],
+        }
     for r in recs["Variables"]:
         ds = str(r["Dataset"])
         if ds not in datasets:
             problems.append(f"Variables row {r['_row']}: dataset {ds} is not on the Datasets sheet")
             continue
-        datasets[ds]["variables"].append({
-            "name": r["Variable"], "label": r["Label"] or "", "type": r["Data Type"], "length": r["Length"],
-            "format": r["Format"] or "", "origin": r["Origin"], "predecessor": r["Predecessor"] or "",
-            "codelist": r["Codelist"] or "", "method": r["Method"] or "", "core": r["Core"], "order": r["Order"],
-        })
+        datasets[ds]["variables"].append(
+            {
+                "name": r["Variable"],
+                "label": r["Label"] or "",
+                "type": r["Data Type"],
+                "length": r["Length"],
+                "format": r["Format"] or "",
+                "origin": r["Origin"],
+                "predecessor": r["Predecessor"] or "",
+                "codelist": r["Codelist"] or "",
+                "method": r["Method"] or "",
+                "core": r["Core"],
+                "order": r["Order"],
+            }
+        )
     codelists: dict[str, dict] = {}
     for r in sorted(recs["Codelists"], key=lambda r: (str(r["ID"]), r["Order"] or 0)):
         c = codelists.setdefault(str(r["ID"]), {"name": r["Name"], "data_type": r["Data Type"], "terms": []})
@@ -233,31 +351,73 @@ def read_spec_xlsx(path: str | Path, *, policy: str = "dev") -> Spec:
     codelists = {k: codelists[k] for k in order}
     methods = {}
     for r in recs["Methods"]:
-        methods[str(r["ID"])] = {"name": r["Name"], "description": r["Description"] or "", "function": r["Function"] or "",
-                                 "args": _json(r["Arguments (JSON)"], f"Methods row {r['_row']}", problems) or {}}
-    value_level = [{"dataset": r["Dataset"], "variable": r["Variable"], "paramcd": r["PARAMCD"], "param": r["Parameter"],
-                    "type": r["Data Type"], "length": r["Length"], "format": r["Format"] or "", "origin": r["Origin"],
-                    "codelist": r["Codelist"] or "", "method": r["Method"] or ""} for r in recs["ValueLevel"]]
-    windows = [{"avisit": r["AVISIT"], "avisitn": r["AVISITN"], "target": r["Target Day"], "lo": r["Low Day"],
-                "hi": r["High Day"]} for r in recs["Windows"]]
+        methods[str(r["ID"])] = {
+            "name": r["Name"],
+            "description": r["Description"] or "",
+            "function": r["Function"] or "",
+            "args": _json(r["Arguments (JSON)"], f"Methods row {r['_row']}", problems) or {},
+        }
+    value_level = [
+        {
+            "dataset": r["Dataset"],
+            "variable": r["Variable"],
+            "paramcd": r["PARAMCD"],
+            "param": r["Parameter"],
+            "type": r["Data Type"],
+            "length": r["Length"],
+            "format": r["Format"] or "",
+            "origin": r["Origin"],
+            "codelist": r["Codelist"] or "",
+            "method": r["Method"] or "",
+        }
+        for r in recs["ValueLevel"]
+    ]
+    windows = [
+        {
+            "avisit": r["AVISIT"],
+            "avisitn": r["AVISITN"],
+            "target": r["Target Day"],
+            "lo": r["Low Day"],
+            "hi": r["High Day"],
+        }
+        for r in recs["Windows"]
+    ]
     endpoints = []
     for r in recs["Endpoints"]:
-        e = {"paramcd": r["PARAMCD"], "param": r["Parameter"], "paramn": r["PARAMN"], "avisit": r["AVISIT"],
-             "crit1": r["CRIT1"] or "", "parcat1": r["PARCAT1"] or "", "missing": r["Missing"] or "NRI"}
+        e = {
+            "paramcd": r["PARAMCD"],
+            "param": r["Parameter"],
+            "paramn": r["PARAMN"],
+            "avisit": r["AVISIT"],
+            "crit1": r["CRIT1"] or "",
+            "parcat1": r["PARCAT1"] or "",
+            "missing": r["Missing"] or "NRI",
+        }
         if r["Components"]:
             e["components"] = [c.strip() for c in str(r["Components"]).split(",") if c.strip()]
         cases = _json(r["Cases (JSON)"], f"Endpoints row {r['_row']}", problems)
         if cases:
             e["cases"] = cases
         endpoints.append(e)
-    parameters = {str(r["Name"]): _json(r["Value (JSON)"], f"Parameters row {r['_row']}", problems) for r in recs["Parameters"]}
+    parameters = {
+        str(r["Name"]): _json(r["Value (JSON)"], f"Parameters row {r['_row']}", problems) for r in recs["Parameters"]
+    }
     study = {str(r["Name"]): _json(r["Value (JSON)"], f"Study row {r['_row']}", problems) for r in recs["Study"]}
     if problems:
         raise DataError(f"spec workbook {path.name} is malformed", problems)
     programs = _programs_raw(recs["Programs"], problems)
     if problems:
         raise DataError(f"spec workbook {path.name} is malformed", problems)
-    raw = {"study": study, "parameters": parameters, "datasets": datasets, "codelists": codelists, "methods": methods,
-           "value_level": value_level, "windows": windows, "endpoints": endpoints, "programs": programs,
-           "plugins": [str(r["Module"]) for r in recs["Plugins"] if r["Module"]]}
+    raw = {
+        "study": study,
+        "parameters": parameters,
+        "datasets": datasets,
+        "codelists": codelists,
+        "methods": methods,
+        "value_level": value_level,
+        "windows": windows,
+        "endpoints": endpoints,
+        "programs": programs,
+        "plugins": [str(r["Module"]) for r in recs["Plugins"] if r["Module"]],
+    }
     return build_spec(raw, files=(path,), policy=policy, base=path.parent)

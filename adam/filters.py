@@ -35,7 +35,8 @@ filter in words, for logs and define.xml).
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -45,12 +46,36 @@ __all__ = ["OPERATORS", "evaluate", "check", "variables", "describe", "FilterErr
 _CMP = ("lt", "le", "gt", "ge")
 _VAR_OPS = ("eq_var", "ne_var", "lt_var", "le_var", "gt_var", "ge_var")
 #: every operator a filter may use
-OPERATORS = ("eq", "ne", "in", "not_in", "eq_ci", "in_ci", "not_in_ci", *_CMP, *_VAR_OPS,
-             "missing", "starts_with", "contains")
+OPERATORS = (
+    "eq",
+    "ne",
+    "in",
+    "not_in",
+    "eq_ci",
+    "in_ci",
+    "not_in_ci",
+    *_CMP,
+    *_VAR_OPS,
+    "missing",
+    "starts_with",
+    "contains",
+)
 _LOGIC = ("all", "any", "not")
-_WORDS = {"eq": "=", "ne": "^=", "lt": "<", "le": "<=", "gt": ">", "ge": ">=", "in": "IN", "not_in": "NOT IN",
-          "eq_ci": "= (any case)", "in_ci": "IN (any case)", "not_in_ci": "NOT IN (any case)",
-          "starts_with": "starts with", "contains": "contains"}
+_WORDS = {
+    "eq": "=",
+    "ne": "^=",
+    "lt": "<",
+    "le": "<=",
+    "gt": ">",
+    "ge": ">=",
+    "in": "IN",
+    "not_in": "NOT IN",
+    "eq_ci": "= (any case)",
+    "in_ci": "IN (any case)",
+    "not_in_ci": "NOT IN (any case)",
+    "starts_with": "starts with",
+    "contains": "contains",
+}
 _MAX_DEPTH = 32
 
 
@@ -114,7 +139,7 @@ def _op(df: pd.DataFrame, var: str, op: str, value: Any) -> np.ndarray:
         return present & (~res if op == "not_in_ci" else res)
     if op in ("starts_with", "contains"):
         txt = _text(col)
-        res = (txt.str.startswith(str(value)) if op == "starts_with" else txt.str.contains(str(value), regex=False))
+        res = txt.str.startswith(str(value)) if op == "starts_with" else txt.str.contains(str(value), regex=False)
         return present & res.fillna(False).to_numpy(dtype=bool)
     if op in _CMP or op in _VAR_OPS:
         base = op[:-4] if op in _VAR_OPS else op
@@ -134,8 +159,14 @@ def _op(df: pd.DataFrame, var: str, op: str, value: Any) -> np.ndarray:
             left = pd.to_numeric(col, errors="coerce")
             if op in _VAR_OPS:
                 other = pd.to_numeric(other, errors="coerce")
-        fn = {"eq": np.equal, "ne": np.not_equal, "lt": np.less, "le": np.less_equal, "gt": np.greater,
-              "ge": np.greater_equal}[base]
+        fn = {
+            "eq": np.equal,
+            "ne": np.not_equal,
+            "lt": np.less,
+            "le": np.less_equal,
+            "gt": np.greater,
+            "ge": np.greater_equal,
+        }[base]
         with np.errstate(invalid="ignore"):
             res = pd.Series(fn(left, other), index=df.index).fillna(False).to_numpy(dtype=bool)
         return present & res

@@ -20,8 +20,16 @@ from ..keys import duplicated_rows, row_codes
 from .spec import DatasetSpec, Spec
 
 __all__ = [
-    "check_variables", "apply_keep_order", "apply_types", "check_lengths", "check_codelists", "check_keys",
-    "sort_by_keys", "apply_sequence", "finalize_dataset", "write_parquet",
+    "check_variables",
+    "apply_keep_order",
+    "apply_types",
+    "check_lengths",
+    "check_codelists",
+    "check_keys",
+    "sort_by_keys",
+    "apply_sequence",
+    "finalize_dataset",
+    "write_parquet",
 ]
 
 _MAX_EXAMPLES = 5
@@ -29,9 +37,16 @@ _MAX_EXAMPLES = 5
 
 def check_variables(df: pd.DataFrame, ds: DatasetSpec) -> list[str]:
     """Spec variables missing from the data, and data variables not in the spec (dropped by keep)."""
-    p = [f"{ds.name}.{v}: in the spec but not derived (rule: spec variable missing)" for v in ds.variables if v not in df.columns]
-    p += [f"{ds.name}.{c}: derived but not in the spec; dropped (rule: variable not in spec)" for c in df.columns
-          if c not in ds.variables and not c.startswith("_")]
+    p = [
+        f"{ds.name}.{v}: in the spec but not derived (rule: spec variable missing)"
+        for v in ds.variables
+        if v not in df.columns
+    ]
+    p += [
+        f"{ds.name}.{c}: derived but not in the spec; dropped (rule: variable not in spec)"
+        for c in df.columns
+        if c not in ds.variables and not c.startswith("_")
+    ]
     return p
 
 
@@ -95,7 +110,9 @@ def check_lengths(df: pd.DataFrame, ds: DatasetSpec) -> list[str]:
             continue
         bad = _utf8_lengths(df[name]) > v.length
         if bad.any():
-            p.append(f"{ds.name}.{name}: value longer than spec length {v.length} (rule: length): {_examples(df, bad, ds, name)}")
+            p.append(
+                f"{ds.name}.{name}: value longer than spec length {v.length} (rule: length): {_examples(df, bad, ds, name)}"
+            )
     return p
 
 
@@ -106,12 +123,16 @@ def check_codelists(df: pd.DataFrame, ds: DatasetSpec, spec: Spec) -> list[str]:
         if not v.codelist or name not in df.columns or v.codelist not in spec.codelists:
             continue
         cl = spec.codelists[v.codelist]
-        allowed = {str(t.coded) for t in cl.terms} | {str(float(t.coded)) for t in cl.terms if isinstance(t.coded, (int, float))}
+        allowed = {str(t.coded) for t in cl.terms} | {
+            str(float(t.coded)) for t in cl.terms if isinstance(t.coded, (int, float))
+        }
         codes, uniques = pd.factorize(df[name], use_na_sentinel=True)
         ok_u = np.fromiter((str(u) in allowed or str(u) == "" for u in uniques), dtype=bool, count=len(uniques))
         bad = (codes >= 0) & ~ok_u[np.clip(codes, 0, None)]
         if bad.any():
-            p.append(f"{ds.name}.{name}: value outside codelist {cl.id} (rule: codelist): {_examples(df, bad, ds, name)}")
+            p.append(
+                f"{ds.name}.{name}: value outside codelist {cl.id} (rule: codelist): {_examples(df, bad, ds, name)}"
+            )
     return p
 
 
@@ -122,7 +143,9 @@ def check_keys(df: pd.DataFrame, ds: DatasetSpec) -> list[str]:
         return []
     dup = duplicated_rows(row_codes([df[k] for k in keys]))
     if dup.any():
-        return [f"{ds.name}: duplicate keys ({', '.join(keys)}) (rule: unique keys): {_examples(df, dup, ds, keys[-1])}"]
+        return [
+            f"{ds.name}: duplicate keys ({', '.join(keys)}) (rule: unique keys): {_examples(df, dup, ds, keys[-1])}"
+        ]
     return []
 
 
@@ -143,7 +166,12 @@ def apply_sequence(df: pd.DataFrame, ds: DatasetSpec, class_: str = "", *, seq_v
     spec's), its spec has ``seq_var`` and the program did not derive it; otherwise returns ``df``.
     """
     cls = (class_ or ds.class_).upper()
-    if seq_var not in ds.variables or seq_var in df.columns or cls not in SEQUENCED_CLASSES or "USUBJID" not in df.columns:
+    if (
+        seq_var not in ds.variables
+        or seq_var in df.columns
+        or cls not in SEQUENCED_CLASSES
+        or "USUBJID" not in df.columns
+    ):
         return df
     keys = [k for k in ds.keys if k in df.columns and k != seq_var]
     out = df.sort_values(keys or ["USUBJID"], kind="stable", na_position="first").reset_index(drop=True)
@@ -199,6 +227,8 @@ def write_parquet(df: pd.DataFrame, path, ds: DatasetSpec) -> None:
         meta = {b"label": (v.label if v else "").encode("utf-8")}
         fields.append(f.with_metadata(meta))
     schema_meta = dict(table.schema.metadata or {})
-    schema_meta[b"adamforge"] = json.dumps({"dataset": ds.name, "label": ds.label, "keys": list(ds.keys)}).encode("utf-8")
+    schema_meta[b"adamforge"] = json.dumps({"dataset": ds.name, "label": ds.label, "keys": list(ds.keys)}).encode(
+        "utf-8"
+    )
     table = table.cast(pa.schema(fields, metadata=schema_meta))
     pq.write_table(table, str(path))

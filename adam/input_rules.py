@@ -47,20 +47,43 @@ import dataclasses
 import datetime as _dt
 import re
 import string
+from collections.abc import Mapping
 from types import MappingProxyType
-from typing import Any, Mapping
+from typing import Any
 
 from . import filters
 
-__all__ = ["DEFAULT_DATE_WINDOW", "InputRules", "DomainInputs", "KeyRule", "RangeRule", "CodelistRule",
-           "ArmRule", "Duration", "StudyRule", "parse_inputs", "check_inputs"]
+__all__ = [
+    "DEFAULT_DATE_WINDOW",
+    "InputRules",
+    "DomainInputs",
+    "KeyRule",
+    "RangeRule",
+    "CodelistRule",
+    "ArmRule",
+    "Duration",
+    "StudyRule",
+    "parse_inputs",
+    "check_inputs",
+]
 
 #: plausible dates when the spec gives no ``date_window``
 DEFAULT_DATE_WINDOW = ("1900-01-01", "2100-12-31")
 SEVERITIES = ("ERROR", "WARNING", "NOTE")
 _DOMAIN_KEYS = {"required", "unique", "dates", "ranges", "codelists", "arm_codes"}
-_RULE_KEYS = {"id", "description", "domain", "where", "require", "merge", "duration", "variable", "value",
-              "severity", "message"}
+_RULE_KEYS = {
+    "id",
+    "description",
+    "domain",
+    "where",
+    "require",
+    "merge",
+    "duration",
+    "variable",
+    "value",
+    "severity",
+    "message",
+}
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
@@ -255,8 +278,13 @@ def _domain(name: str, raw: Any, problems: list[str]) -> DomainInputs:
         unknown = set(map(str, u)) - {"keys", "where", "severity"}
         if unknown:
             problems.append(f"{w}: unknown entry {', '.join(sorted(unknown))} (expected keys, where, severity)")
-        unique.append(KeyRule(tuple(map(str, _tuple(u["keys"]))), _filter(u.get("where"), w, problems),
-                              _severity(u.get("severity"), w, problems)))
+        unique.append(
+            KeyRule(
+                tuple(map(str, _tuple(u["keys"]))),
+                _filter(u.get("where"), w, problems),
+                _severity(u.get("severity"), w, problems),
+            )
+        )
     dates: dict[str, bool] = {}
     raw_dates = raw.get("dates") or {}
     if not isinstance(raw_dates, Mapping):
@@ -278,8 +306,16 @@ def _domain(name: str, raw: Any, problems: list[str]) -> DomainInputs:
             problems.append(f"{w}: needs 'min' or 'max'")
         elif lo is not None and hi is not None and lo > hi:
             problems.append(f"{w}: min {lo:g} is above max {hi:g}")
-        ranges.append(RangeRule(str(r["variable"]), lo, hi, _filter(r.get("where"), w, problems),
-                                str(r.get("label") or r["variable"]), _severity(r.get("severity"), w, problems)))
+        ranges.append(
+            RangeRule(
+                str(r["variable"]),
+                lo,
+                hi,
+                _filter(r.get("where"), w, problems),
+                str(r.get("label") or r["variable"]),
+                _severity(r.get("severity"), w, problems),
+            )
+        )
     codelists = []
     for i, c in enumerate(_tuple(raw.get("codelists")), start=1):
         w = f"{where} codelist #{i}"
@@ -292,13 +328,27 @@ def _domain(name: str, raw: Any, problems: list[str]) -> DomainInputs:
     if a is not None:
         w = f"{where} arm_codes"
         vals = a.get("values") if isinstance(a, Mapping) else None
-        if not isinstance(a, Mapping) or not _tuple(a.get("variables")) or not (isinstance(vals, str) and vals.startswith("@")):
+        if (
+            not isinstance(a, Mapping)
+            or not _tuple(a.get("variables"))
+            or not (isinstance(vals, str) and vals.startswith("@"))
+        ):
             problems.append(f"{w}: needs 'variables' and 'values' (\"@parameter\": the study parameter of arm codes)")
         else:
-            arm = ArmRule(tuple(map(str, _tuple(a["variables"]))), vals[1:], str(a.get("split") or ""),
-                          int(a.get("max_parts") or 1))
-    return DomainInputs(required=tuple(map(str, _tuple(raw.get("required")))), unique=tuple(unique),
-                        dates=MappingProxyType(dates), ranges=tuple(ranges), codelists=tuple(codelists), arm_codes=arm)
+            arm = ArmRule(
+                tuple(map(str, _tuple(a["variables"]))),
+                vals[1:],
+                str(a.get("split") or ""),
+                int(a.get("max_parts") or 1),
+            )
+    return DomainInputs(
+        required=tuple(map(str, _tuple(raw.get("required")))),
+        unique=tuple(unique),
+        dates=MappingProxyType(dates),
+        ranges=tuple(ranges),
+        codelists=tuple(codelists),
+        arm_codes=arm,
+    )
 
 
 def _rule(i: int, raw: Any, problems: list[str]) -> StudyRule | None:
@@ -323,8 +373,13 @@ def _rule(i: int, raw: Any, problems: list[str]) -> StudyRule | None:
         if not isinstance(m, Mapping) or not m.get("from") or not _tuple(m.get("keep")):
             problems.append(f"{where} merge: needs 'from' (a domain), 'keep' (variables) and optionally 'by'")
         else:
-            merge = MappingProxyType({"from": str(m["from"]), "by": tuple(map(str, _tuple(m.get("by") or "USUBJID"))),
-                                      "keep": tuple(map(str, _tuple(m["keep"])))})
+            merge = MappingProxyType(
+                {
+                    "from": str(m["from"]),
+                    "by": tuple(map(str, _tuple(m.get("by") or "USUBJID"))),
+                    "keep": tuple(map(str, _tuple(m["keep"]))),
+                }
+            )
     dur = None
     d = raw.get("duration")
     if d is not None:
@@ -333,13 +388,22 @@ def _rule(i: int, raw: Any, problems: list[str]) -> StudyRule | None:
         elif str(d.get("unit") or "days") not in ("days", "years"):
             problems.append(f"{where} duration: unit 'days' or 'years', got {d.get('unit')!r}")
         else:
-            dur = Duration(str(d["name"]), str(d["start"]), str(d["end"]), str(d.get("unit") or "days"),
-                           int(d.get("digits", 2)))
+            dur = Duration(
+                str(d["name"]), str(d["start"]), str(d["end"]), str(d.get("unit") or "days"), int(d.get("digits", 2))
+            )
     rule = StudyRule(
-        id=rid, domain=str(raw.get("domain") or ""), require=_filter(raw.get("require"), f"{where} require", problems),
-        message=_message(raw.get("message"), where, problems), severity=_severity(raw.get("severity"), where, problems),
-        description=str(raw.get("description") or ""), where=_filter(raw.get("where"), f"{where} where", problems),
-        variable=str(raw.get("variable") or ""), value=str(raw.get("value") or ""), merge=merge, duration=dur)
+        id=rid,
+        domain=str(raw.get("domain") or ""),
+        require=_filter(raw.get("require"), f"{where} require", problems),
+        message=_message(raw.get("message"), where, problems),
+        severity=_severity(raw.get("severity"), where, problems),
+        description=str(raw.get("description") or ""),
+        where=_filter(raw.get("where"), f"{where} where", problems),
+        variable=str(raw.get("variable") or ""),
+        value=str(raw.get("value") or ""),
+        merge=merge,
+        duration=dur,
+    )
     return rule
 
 

@@ -12,7 +12,7 @@ and returns the ERROR-level findings as lines; the ``derive`` step raises one
 
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 import pandas as pd
 

@@ -14,16 +14,18 @@ Shared helpers for the other generic modules live here too: :func:`by_pairs`,
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from . import filters
-from .bds import MissingVariableError, _sort_code, parse_order as _parse_order
-from .checks import assert_vars as _assert_vars
 from ..errors import DataError
 from ..keys import row_codes
+from . import filters
+from .bds import MissingVariableError, _sort_code
+from .bds import parse_order as _parse_order
+from .checks import assert_vars as _assert_vars
 
 __all__ = ["derive_vars_merged", "derive_var_merged_exist_flag"]
 
@@ -31,6 +33,7 @@ __all__ = ["derive_vars_merged", "derive_var_merged_exist_flag"]
 # ---------------------------------------------------------------------------------------
 # shared helpers (used by summaries.py too)
 # ---------------------------------------------------------------------------------------
+
 
 def assert_vars(df: pd.DataFrame, required, *, dataset: str, fn: str) -> None:
     """:func:`adamforge.adam.checks.assert_vars`, raising :class:`MissingVariableError` (a ``DataError``
@@ -71,8 +74,10 @@ def group_codes(left: Sequence[pd.Series], right: Sequence[pd.Series]) -> tuple[
     missing key values match each other (as in ``merge``).
     """
     n = len(right[0])
-    cols = [pd.concat([pd.Series(r).reset_index(drop=True), pd.Series(lv).reset_index(drop=True)], ignore_index=True)
-            for lv, r in zip(left, right)]
+    cols = [
+        pd.concat([pd.Series(r).reset_index(drop=True), pd.Series(lv).reset_index(drop=True)], ignore_index=True)
+        for lv, r in zip(left, right)
+    ]
     codes, uniq = pd.factorize(row_codes(cols))
     return codes[n:], codes[:n], max(len(uniq), 1)
 
@@ -104,7 +109,9 @@ def _evaluate(df: pd.DataFrame, flt: Any, *, fn: str, name: str) -> np.ndarray:
     return filters.evaluate(df, flt)
 
 
-def filter_add_records(dataset_add: pd.DataFrame, filter_add: Any, *, fn: str, name: str = "filter_add") -> pd.DataFrame:
+def filter_add_records(
+    dataset_add: pd.DataFrame, filter_add: Any, *, fn: str, name: str = "filter_add"
+) -> pd.DataFrame:
     """``dataset_add`` restricted to ``filter_add`` (every record if ``None``); bad filters name ``fn``."""
     if not filter_add:
         return dataset_add
@@ -132,6 +139,7 @@ def _take(col: pd.Series, pos: np.ndarray, index: pd.Index) -> pd.Series:
 # ---------------------------------------------------------------------------------------
 # derivations
 # ---------------------------------------------------------------------------------------
+
 
 def derive_vars_merged(
     dataset: pd.DataFrame,
@@ -215,18 +223,24 @@ def derive_vars_merged(
     if rename:
         unknown = [k for k in rename if k not in pairs]
         if unknown:
-            raise ValueError(f"{fn}: rename names variable(s) {', '.join(unknown)} that are not among the new variables")
+            raise ValueError(
+                f"{fn}: rename names variable(s) {', '.join(unknown)} that are not among the new variables"
+            )
         pairs = {rename.get(k, k): v for k, v in pairs.items()}
     if missing_values:
         unknown = [k for k in missing_values if k not in pairs]
         if unknown:
-            raise ValueError(f"{fn}: missing_values names variable(s) {', '.join(unknown)} that are not among the new variables")
+            raise ValueError(
+                f"{fn}: missing_values names variable(s) {', '.join(unknown)} that are not among the new variables"
+            )
     assert_vars(dataset, left, dataset="dataset", fn=fn)
     assert_vars(dataset_add, [*right, *pairs.values(), *(v for v, _, _ in ordv)], dataset="dataset_add", fn=fn)
     clash = [k for k in [*pairs, *([exist_flag] if exist_flag else [])] if k in dataset.columns]
     if clash:
-        raise ValueError(f"{fn}: variable(s) {', '.join(clash)} already in the input dataset; "
-                         "rename them (new_vars mapping or rename) or add them to by_vars")
+        raise ValueError(
+            f"{fn}: variable(s) {', '.join(clash)} already in the input dataset; "
+            "rename them (new_vars mapping or rename) or add them to by_vars"
+        )
     add = filter_add_records(dataset_add, filter_add, fn=fn)
     lc, rc, _ = group_codes([dataset[v] for v in left], [add[v] for v in right])
     if mode is not None:
@@ -237,8 +251,10 @@ def derive_vars_merged(
             if (counts > 1).any():
                 i = int(np.sort(first[counts > 1])[0])
                 keys = ", ".join(f"{v}={add[v].iloc[i]!r}" for v in right)
-                raise ValueError(f"{fn}: dataset_add has more than one record for {keys} (by_vars {', '.join(right)}); "
-                                 "give order and mode ('first'/'last') to select one, or a filter_add")
+                raise ValueError(
+                    f"{fn}: dataset_add has more than one record for {keys} (by_vars {', '.join(right)}); "
+                    "give order and mode ('first'/'last') to select one, or a filter_add"
+                )
         sel = select_extreme(add, rc, [], "last")
     # position of the selected record of each group, then of each input row's group
     lookup = np.full(int(max(lc.max(initial=-1), rc.max(initial=-1))) + 2, -1, dtype=np.int64)
@@ -249,8 +265,11 @@ def derive_vars_merged(
     for new, src in pairs.items():
         col = _take(add[src], pos, out.index)
         if missing_values and new in missing_values and not found.all():
-            col = col.astype(object).where(found, missing_values[new]) if not _fits(col, missing_values[new]) \
+            col = (
+                col.astype(object).where(found, missing_values[new])
+                if not _fits(col, missing_values[new])
                 else col.where(found, missing_values[new])
+            )
         out[new] = col
     if exist_flag:
         out[exist_flag] = np.where(found, "Y", "N").astype(object)

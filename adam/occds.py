@@ -8,7 +8,8 @@ missing variables named in the error. ``order`` uses the notation of :mod:`adamf
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -142,8 +143,17 @@ def derive_var_occurrence_flags(
     ...                             filter={"TRTEMFL": "Y"})["AOCCFL"].tolist()
     ['', '', 'Y']
     """
-    return flag_extreme(dataset, "derive_var_occurrence_flags", by_vars=by_vars, order=order, new_var=new_var,
-                        mode=mode, filter=filter, true_value=true_value, false_value=false_value)
+    return flag_extreme(
+        dataset,
+        "derive_var_occurrence_flags",
+        by_vars=by_vars,
+        order=order,
+        new_var=new_var,
+        mode=mode,
+        filter=filter,
+        true_value=true_value,
+        false_value=false_value,
+    )
 
 
 _QUERY_KEYS = {"name_var", "name", "condition", "flag_var", "code_var", "code"}

@@ -33,8 +33,9 @@ import importlib
 import importlib.util
 import re
 import sys
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any
 
 __all__ = ["derivation", "LoadedPlugin", "load_plugins", "ENTRY_POINT_GROUP"]
 
@@ -51,6 +52,7 @@ def derivation(fn: Callable | None = None, *, name: str | None = None):
     The function follows the vocabulary's convention: the dataset first, further datasets
     positional, options keyword-only; it returns a new DataFrame.
     """
+
     def mark(f: Callable) -> Callable:
         setattr(f, _MARK, name or f.__name__)
         return f
@@ -139,7 +141,9 @@ def load_plugins(raw: Any, *, base: str | Path | None) -> tuple[list[LoadedPlugi
         try:
             if isinstance(item, str):
                 if base is None:
-                    raise ValueError(f"plugin {item!r}: a module file needs the spec folder (load the spec with load_spec)")
+                    raise ValueError(
+                        f"plugin {item!r}: a module file needs the spec folder (load the spec with load_spec)"
+                    )
                 plug = _load_file(item, Path(base))
             elif isinstance(item, Mapping) and set(item) == {"entry_point"}:
                 plug = _load_entry_point(str(item["entry_point"]))

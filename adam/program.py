@@ -47,8 +47,9 @@ from __future__ import annotations
 import dataclasses
 import graphlib
 import inspect
+from collections.abc import Callable, Mapping
 from types import MappingProxyType
-from typing import Any, Callable, Mapping
+from typing import Any
 
 import pandas as pd
 
@@ -57,8 +58,17 @@ from adamforge.errors import DataError
 from . import filters
 
 __all__ = [
-    "CLASSES", "VERBS", "InputSpec", "Step", "Program", "parse_programs", "check_programs", "program_order",
-    "required_inputs", "run_programs", "resolve_reference",
+    "CLASSES",
+    "VERBS",
+    "InputSpec",
+    "Step",
+    "Program",
+    "parse_programs",
+    "check_programs",
+    "program_order",
+    "required_inputs",
+    "run_programs",
+    "resolve_reference",
 ]
 
 #: ADaM classes a program may declare (the finishing of each is in :mod:`adamforge.adam.finalize`)
@@ -140,6 +150,7 @@ class Program:
 # parsing (structural problems only; cross-checks in check_programs)
 # ---------------------------------------------------------------------------------------------
 
+
 def _freeze(obj: Any) -> Any:
     from .spec import _freeze as freeze
 
@@ -154,7 +165,9 @@ def _input(raw: Any, where: str, problems: list[str], *, population: bool = Fals
         return None
     extra = set(raw) - _INPUT_KEYS
     if extra:
-        problems.append(f"{where}: unknown input key(s) {', '.join(sorted(map(str, extra)))} (allowed: from, where, keep)")
+        problems.append(
+            f"{where}: unknown input key(s) {', '.join(sorted(map(str, extra)))} (allowed: from, where, keep)"
+        )
     src = raw.get("from")
     sources = tuple(str(s) for s in (src if isinstance(src, (list, tuple)) else [src] if src else []))
     if not sources:
@@ -185,8 +198,10 @@ def parse_programs(raw: Mapping[str, Any] | None) -> tuple[dict[str, Program], l
             continue
         extra = set(p) - _PROGRAM_KEYS
         if extra:
-            problems.append(f"{head}: unknown key(s) {', '.join(sorted(map(str, extra)))} "
-                            f"(allowed: class, output, population, steps, label)")
+            problems.append(
+                f"{head}: unknown key(s) {', '.join(sorted(map(str, extra)))} "
+                f"(allowed: class, output, population, steps, label)"
+            )
         pop = _input(p["population"], f"{head} population", problems, population=True) if p.get("population") else None
         steps = []
         raw_steps = p.get("steps") or []
@@ -196,16 +211,22 @@ def parse_programs(raw: Mapping[str, Any] | None) -> tuple[dict[str, Program], l
         for i, s in enumerate(raw_steps, start=1):
             where = f"{head} step {i}"
             if not isinstance(s, Mapping):
-                problems.append(f"{where}: a step must be a mapping (derive/method/filter/keep/drop/rename/predecessors)")
+                problems.append(
+                    f"{where}: a step must be a mapping (derive/method/filter/keep/drop/rename/predecessors)"
+                )
                 continue
             extra = set(s) - _STEP_KEYS
             if extra:
-                problems.append(f"{where}: unknown key(s) {', '.join(sorted(map(str, extra)))} "
-                                f"(allowed: {', '.join(sorted(_STEP_KEYS))})")
+                problems.append(
+                    f"{where}: unknown key(s) {', '.join(sorted(map(str, extra)))} "
+                    f"(allowed: {', '.join(sorted(_STEP_KEYS))})"
+                )
             verbs = [v for v in VERBS if v in s]
             if len(verbs) > 1 or (verbs and ("derive" in s or "args" in s or "inputs" in s)):
-                problems.append(f"{where}: a step is one of: a derivation (derive/method with args, inputs) "
-                                f"or one verb ({', '.join(VERBS)}); found {', '.join(verbs + [k for k in ('derive', 'args', 'inputs') if k in s])}")
+                problems.append(
+                    f"{where}: a step is one of: a derivation (derive/method with args, inputs) "
+                    f"or one verb ({', '.join(VERBS)}); found {', '.join(verbs + [k for k in ('derive', 'args', 'inputs') if k in s])}"
+                )
                 continue
             inputs = []
             raw_inputs = s.get("inputs") or []
@@ -226,17 +247,34 @@ def parse_programs(raw: Mapping[str, Any] | None) -> tuple[dict[str, Program], l
             verb = verbs[0] if verbs else ""
             if not verb and not s.get("derive") and not s.get("method"):
                 problems.append(f"{where}: names no derivation ('derive' or 'method') and no verb ({', '.join(VERBS)})")
-            steps.append(Step(index=i, id=str(s.get("id") or ""), method=str(s.get("method") or ""),
-                              derive=str(s.get("derive") or ""), args=_freeze(dict(args)), inputs=tuple(inputs),
-                              result=result, verb=verb, value=_freeze(s[verb]) if verb else None))
-        out[name] = Program(dataset=name, class_=str(p.get("class") or ""), output=bool(p.get("output", True)),
-                            population=pop, steps=tuple(steps), file=file)
+            steps.append(
+                Step(
+                    index=i,
+                    id=str(s.get("id") or ""),
+                    method=str(s.get("method") or ""),
+                    derive=str(s.get("derive") or ""),
+                    args=_freeze(dict(args)),
+                    inputs=tuple(inputs),
+                    result=result,
+                    verb=verb,
+                    value=_freeze(s[verb]) if verb else None,
+                )
+            )
+        out[name] = Program(
+            dataset=name,
+            class_=str(p.get("class") or ""),
+            output=bool(p.get("output", True)),
+            population=pop,
+            steps=tuple(steps),
+            file=file,
+        )
     return out, problems
 
 
 # ---------------------------------------------------------------------------------------------
 # cross-checks (spec load time: no data)
 # ---------------------------------------------------------------------------------------------
+
 
 def resolve_reference(value: Any, spec) -> Any:
     """An argument value with ``@`` references resolved (see the module docstring)."""
@@ -254,8 +292,9 @@ def resolve_reference(value: Any, spec) -> Any:
             parts = ref.split(":")
             if len(parts) == 3 and parts[2] == "param":
                 return {v.paramcd: v.param for v in spec.value_level_for(parts[1])}
-        raise KeyError(f"reference {value!r} is not a study parameter nor one of @windows, @endpoints, "
-                       f"@value_level:DATASET:param")
+        raise KeyError(
+            f"reference {value!r} is not a study parameter nor one of @windows, @endpoints, @value_level:DATASET:param"
+        )
     return thaw(value)
 
 
@@ -335,8 +374,10 @@ def check_programs(spec) -> list[str]:
             try:
                 fn = registry.get(fname, plugins=spec.plugins)
             except KeyError:
-                p.append(f"{where}: function {fname!r} is not a registered derivation (see docs/vocabulary.md; "
-                         f"a study's own derivation is a plugin)")
+                p.append(
+                    f"{where}: function {fname!r} is not a registered derivation (see docs/vocabulary.md; "
+                    f"a study's own derivation is a plugin)"
+                )
                 continue
             except (ImportError, AttributeError) as exc:
                 p.append(f"{where}: function {fname!r} cannot be loaded: {exc}")
@@ -352,8 +393,10 @@ def check_programs(spec) -> list[str]:
             n = len(step.inputs) + (0 if step.result == "append" else 1)
             if n < least or (most is not None and n > most):
                 want = f"{least}" if most == least else f"{least} to {most if most is not None else 'any'}"
-                p.append(f"{where}: {fname} takes {want} dataset(s) and gets {n} "
-                         f"({'the inputs' if step.result == 'append' else 'the dataset and its inputs'})")
+                p.append(
+                    f"{where}: {fname} takes {want} dataset(s) and gets {n} "
+                    f"({'the inputs' if step.result == 'append' else 'the dataset and its inputs'})"
+                )
     for name, ds in spec.datasets.items():
         if name not in programs:
             p.append(f"dataset {name}: no program in the spec's programs")
@@ -397,9 +440,13 @@ def program_order(programs: Mapping[str, Program]) -> list[str]:
         return list(ts.static_order())
     except graphlib.CycleError as exc:
         cycle = exc.args[1]
-        raise DataError("the programs read each other in a cycle",
-                        [f"programs cycle: {' -> '.join(cycle)} (each reads the next; split one into a work "
-                         f"dataset with output: false)"]) from None
+        raise DataError(
+            "the programs read each other in a cycle",
+            [
+                f"programs cycle: {' -> '.join(cycle)} (each reads the next; split one into a work "
+                f"dataset with output: false)"
+            ],
+        ) from None
 
 
 def required_inputs(spec) -> dict[str, tuple[str, ...] | None]:
@@ -424,6 +471,7 @@ def required_inputs(spec) -> dict[str, tuple[str, ...] | None]:
             names |= filters.variables(inp.where)
             if out.get(src, set()) is not None:
                 out[src] = (out.get(src) or set()) | names
+
     for prog in spec.programs.values():
         if prog.population:
             add(prog.population, prog, True)
@@ -452,6 +500,7 @@ def _predecessors(spec, dataset: str, source: str) -> list[str]:
 # running
 # ---------------------------------------------------------------------------------------------
 
+
 @dataclasses.dataclass
 class ProgramRun:
     """What :func:`run_programs` returns: every dataset built (outputs and work) and the step log."""
@@ -460,20 +509,26 @@ class ProgramRun:
     log: list[str]
 
 
-def _read_input(inp: InputSpec, env: Mapping[str, pd.DataFrame], where: str, spec, dataset: str,
-                population: bool = False) -> pd.DataFrame:
+def _read_input(
+    inp: InputSpec, env: Mapping[str, pd.DataFrame], where: str, spec, dataset: str, population: bool = False
+) -> pd.DataFrame:
     frames = []
     for src in inp.sources:
         if src not in env:
-            raise DataError(f"{where}: input {src} is not available",
-                            [f"{where}: reads {src}, which is neither an SDTM domain of the input folder nor a "
-                             f"dataset built before (rule: input exists)"])
+            raise DataError(
+                f"{where}: input {src} is not available",
+                [
+                    f"{where}: reads {src}, which is neither an SDTM domain of the input folder nor a "
+                    f"dataset built before (rule: input exists)"
+                ],
+            )
         df = env[src]
         if inp.where:
             bad = filters.check(inp.where, df.columns)
             if bad:
-                raise DataError(f"{where}: filter on {src} reads variables {src} lacks",
-                                [f"{where}: input {src}: {m}" for m in bad])
+                raise DataError(
+                    f"{where}: filter on {src} reads variables {src} lacks", [f"{where}: input {src}: {m}" for m in bad]
+                )
             df = df.loc[filters.evaluate(df, inp.where)]
         keep = inp.keep
         rename = {}
@@ -484,8 +539,10 @@ def _read_input(inp: InputSpec, env: Mapping[str, pd.DataFrame], where: str, spe
         if isinstance(keep, tuple):
             missing = [k for k in keep if k not in df.columns]
             if missing:
-                raise DataError(f"{where}: {src} lacks variable(s) {', '.join(missing)}",
-                                [f"{src}.{k}: read by {where} but not in {src} (rule: required variable)" for k in missing])
+                raise DataError(
+                    f"{where}: {src} lacks variable(s) {', '.join(missing)}",
+                    [f"{src}.{k}: read by {where} but not in {src} (rule: required variable)" for k in missing],
+                )
             df = df[list(keep)]
             if rename:
                 df = df.rename(columns=rename)
@@ -520,14 +577,16 @@ def _run_verb(df: pd.DataFrame, step: Step, env, spec, prog: Program, where: str
             raise DataError(f"{where}: predecessors from {src}, which is not built yet")
         add = env[src]
         pairs = [(n, s) for n, s in _predecessors(spec, prog.dataset, src) if n not in by]
-        missing = [s for _, s in pairs if s not in add.columns] + [b for b in by if b not in add.columns or b not in df.columns]
+        missing = [s for _, s in pairs if s not in add.columns] + [
+            b for b in by if b not in add.columns or b not in df.columns
+        ]
         if missing:
             raise DataError(f"{where}: predecessor variable(s) missing: {', '.join(missing)}")
         if len(by) != 1:
             from ..keys import row_codes
 
             codes = row_codes([pd.concat([add[b], df[b]], ignore_index=True) for b in by])
-            left, right = pd.Series(codes[len(add):]), pd.Series(codes[:len(add)])
+            left, right = pd.Series(codes[len(add) :]), pd.Series(codes[: len(add)])
         else:
             left, right = df[by[0]], add[by[0]]
         if right.duplicated().any():
@@ -540,8 +599,14 @@ def _run_verb(df: pd.DataFrame, step: Step, env, spec, prog: Program, where: str
     raise AssertionError(step.verb)
 
 
-def run_programs(sdtm: Mapping[str, pd.DataFrame] | dict, spec, *, log: Callable[[str], None] | None = None,
-                 keep_work: bool = False, consume: bool = False) -> ProgramRun:
+def run_programs(
+    sdtm: Mapping[str, pd.DataFrame] | dict,
+    spec,
+    *,
+    log: Callable[[str], None] | None = None,
+    keep_work: bool = False,
+    consume: bool = False,
+) -> ProgramRun:
     """Run the spec's programs on SDTM frames; the datasets built.
 
     Memory stays bounded by what is still to be read: a domain or work dataset is released as
@@ -566,9 +631,10 @@ def run_programs(sdtm: Mapping[str, pd.DataFrame] | dict, spec, *, log: Callable
     from . import registry
 
     if not spec.programs:
-        raise DataError("the spec has no programs: nothing to derive",
-                        ["spec: no 'programs' section (adam_programs.yaml): each dataset needs a program "
-                         "(see docs/spec.md)"])
+        raise DataError(
+            "the spec has no programs: nothing to derive",
+            ["spec: no 'programs' section (adam_programs.yaml): each dataset needs a program (see docs/spec.md)"],
+        )
     problems = check_programs(spec)
     if problems:  # under any policy: a program that cannot run right is not run at all
         raise DataError(f"the spec's programs have {len(problems)} problem(s); nothing derived", problems)
@@ -627,8 +693,9 @@ def _run_derivation(df, step: Step, env, spec, prog: Program, where: str, regist
     except DataError as exc:
         raise DataError(f"{where}: {exc}", [f"{where}: {m}" for m in (exc.problems or [str(exc)])]) from exc
     except (KeyError, ValueError, TypeError, OverflowError) as exc:
-        raise DataError(f"{where}: {type(exc).__name__}: {exc}",
-                        [f"{where}: {fname} rejected its data or arguments: {exc}"]) from exc
+        raise DataError(
+            f"{where}: {type(exc).__name__}: {exc}", [f"{where}: {fname} rejected its data or arguments: {exc}"]
+        ) from exc
 
 
 def describe_programs(spec) -> list[str]:
@@ -636,8 +703,10 @@ def describe_programs(spec) -> list[str]:
     out = []
     for name in program_order(spec.programs):
         prog = spec.programs[name]
-        out.append(f"{name} ({prog.class_}{'' if prog.output else ', work dataset'}):"
-                   + (f" population {prog.population.describe()}" if prog.population else ""))
+        out.append(
+            f"{name} ({prog.class_}{'' if prog.output else ', work dataset'}):"
+            + (f" population {prog.population.describe()}" if prog.population else "")
+        )
         for s in prog.steps:
             out.append(f"  {s.label}" + ("" if not s.inputs else " <- " + "; ".join(i.describe() for i in s.inputs)))
     return out

@@ -20,7 +20,8 @@ from __future__ import annotations
 
 import importlib
 import inspect
-from typing import Any, Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -106,14 +107,17 @@ def any_of(df: pd.DataFrame, *, criteria: list) -> pd.Series:
 
 
 CRITERIA: dict[str, Callable[..., pd.Series]] = {
-    f.__name__: f for f in (aval_in, aval_le, aval_ge, chg_le, chg_ge, pchg_le, pchg_ge, base_ge, base_gt, all_of, any_of)
+    f.__name__: f
+    for f in (aval_in, aval_le, aval_ge, chg_le, chg_ge, pchg_le, pchg_ge, base_ge, base_gt, all_of, any_of)
 }
 
 
 def _criterion_call(criterion: Mapping[str, Any]) -> tuple[str, Callable, dict]:
     if not isinstance(criterion, Mapping) or len(criterion) != 1:
-        raise ValueError(f"a criterion must be a one-key mapping {{name: args}}, got {dict(criterion) if isinstance(criterion, Mapping) else criterion!r}")
-    (name, args), = criterion.items()
+        raise ValueError(
+            f"a criterion must be a one-key mapping {{name: args}}, got {dict(criterion) if isinstance(criterion, Mapping) else criterion!r}"
+        )
+    ((name, args),) = criterion.items()
     fn = CRITERIA.get(name)
     if fn is None:
         raise ValueError(f"criterion {name!r} is not in the criteria registry ({', '.join(sorted(CRITERIA))})")
@@ -255,7 +259,9 @@ def check_arguments(fn: Callable, args: Mapping[str, Any], *, complete: bool = F
         if k not in kwonly:
             msgs.append(f"argument {k!r} is not a keyword argument of {fn.__name__} (accepted: {', '.join(kwonly)})")
         elif k in hints and not (isinstance(v, str) and v.startswith("@")) and not _conforms(v, hints[k]):
-            msgs.append(f"argument {k!r} of {fn.__name__} must be {_describe_type(hints[k])}, got {_yaml_kind(v)} {v!r}")
+            msgs.append(
+                f"argument {k!r} of {fn.__name__} must be {_describe_type(hints[k])}, got {_yaml_kind(v)} {v!r}"
+            )
     if complete:
         for n, p in kwonly.items():
             if p.default is p.empty and n not in args:
@@ -266,6 +272,7 @@ def check_arguments(fn: Callable, args: Mapping[str, Any], *, complete: bool = F
 # ---------------------------------------------------------------------------------------
 # argument types: a spec value checked against the function's annotation
 # ---------------------------------------------------------------------------------------
+
 
 def _hints(fn: Callable) -> dict[str, Any]:
     import typing

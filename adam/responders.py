@@ -16,22 +16,39 @@ CRIT1 holds the endpoint's criterion text and CRIT1FL its result (Y/N, blank whe
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
 
-from .checks import assert_vars
 from ..keys import match_last
+from .checks import assert_vars
 from .registry import evaluate_criterion
 
 __all__ = ["derive_param_responders"]
 
-_OUT_VARS = ["USUBJID", "PARAMCD", "PARAM", "PARAMN", "PARCAT1", "AVISIT", "AVISITN", "ADT", "ADY",
-             "AVAL", "AVALC", "DTYPE", "CRIT1", "CRIT1FL", "ANL01FL"]
+_OUT_VARS = [
+    "USUBJID",
+    "PARAMCD",
+    "PARAM",
+    "PARAMN",
+    "PARCAT1",
+    "AVISIT",
+    "AVISITN",
+    "ADT",
+    "ADY",
+    "AVAL",
+    "AVALC",
+    "DTYPE",
+    "CRIT1",
+    "CRIT1FL",
+    "ANL01FL",
+]
 
 
-def _criterion_values(bds: pd.DataFrame, bds_by_param: dict, subjects: pd.DataFrame, ep, avisitn: float) -> pd.DataFrame:
+def _criterion_values(
+    bds: pd.DataFrame, bds_by_param: dict, subjects: pd.DataFrame, ep, avisitn: float
+) -> pd.DataFrame:
     """AVAL/ADT/ADY/DTYPE of one criterion endpoint for ``subjects`` (a USUBJID + ADSL frame)."""
     n = len(subjects)
     aval = np.full(n, np.nan)
@@ -53,13 +70,15 @@ def _criterion_values(bds: pd.DataFrame, bds_by_param: dict, subjects: pd.DataFr
         # each subject's (last) baseline and visit record: a left merge done on integer codes
         pb = match_last([subjects["USUBJID"]], [base["USUBJID"]])
         pv = match_last([subjects["USUBJID"]], [visit["USUBJID"]])
-        frame = pd.DataFrame({"USUBJID": subjects["USUBJID"].array, "BASE": base["AVAL"].array.take(pb, allow_fill=True)}
-                             | {v: visit[v].array.take(pv, allow_fill=True) for v in ("AVAL", "ADT", "ADY")})
+        frame = pd.DataFrame(
+            {"USUBJID": subjects["USUBJID"].array, "BASE": base["AVAL"].array.take(pb, allow_fill=True)}
+            | {v: visit[v].array.take(pv, allow_fill=True) for v in ("AVAL", "ADT", "ADY")}
+        )
         frame["CHG"] = frame["AVAL"] - frame["BASE"]
         frame["PCHG"] = frame["CHG"] / frame["BASE"].where(frame["BASE"] != 0) * 100.0
         eligible = frame["BASE"].notna().to_numpy().copy()
         for el in case.eligible:
-            eligible &= (evaluate_criterion(frame, el).to_numpy() == 1)
+            eligible &= evaluate_criterion(frame, el).to_numpy() == 1
         present = frame["AVAL"].notna().to_numpy()
         met = evaluate_criterion(frame, case.criterion).to_numpy()
         if ep.missing == "NRI":
@@ -99,15 +118,21 @@ def derive_param_responders(
         (USUBJID, PARAMCD, PARAM, PARAMN, PARCAT1, AVISIT, AVISITN, ADT, ADY, AVAL, AVALC,
         DTYPE, CRIT1, CRIT1FL, ANL01FL).
     """
-    assert_vars(bds, ["USUBJID", "PARAMCD", "AVAL", "ABLFL", "ANL01FL", "AVISITN", "ADT", "ADY"], dataset="BDS",
-                fn="derive_param_responders")
+    assert_vars(
+        bds,
+        ["USUBJID", "PARAMCD", "AVAL", "ABLFL", "ANL01FL", "AVISITN", "ADT", "ADY"],
+        dataset="BDS",
+        fn="derive_param_responders",
+    )
     when_vars = sorted({v for ep in endpoints for c in ep.cases for v in c.when})
     assert_vars(adsl, ["USUBJID", *when_vars], dataset="ADSL", fn="derive_param_responders")
     subjects = adsl[["USUBJID", *when_vars]].drop_duplicates("USUBJID").reset_index(drop=True)
     sources = {c.source for ep in endpoints for c in ep.cases}
     keep = (bds["ABLFL"] == "Y") | (bds["ANL01FL"] == "Y")
-    slim = bds.loc[keep.to_numpy() & bds["PARAMCD"].isin(sources).to_numpy(),
-                   ["USUBJID", "PARAMCD", "AVAL", "ABLFL", "ANL01FL", "AVISITN", "ADT", "ADY"]]
+    slim = bds.loc[
+        keep.to_numpy() & bds["PARAMCD"].isin(sources).to_numpy(),
+        ["USUBJID", "PARAMCD", "AVAL", "ABLFL", "ANL01FL", "AVISITN", "ADT", "ADY"],
+    ]
     bds_by_param = {k: g for k, g in slim.groupby("PARAMCD", sort=False, observed=True)}
     visitn = {w.avisit: float(w.avisitn) for w in windows}
     visitn.setdefault("Baseline", 0.0)
@@ -123,8 +148,14 @@ def derive_param_responders(
                 raise KeyError(f"endpoint {ep.paramcd}: component(s) {', '.join(missing)} not derived before it")
             comp = np.column_stack([done[c] for c in ep.components])
             aval = np.where((comp == 1).any(axis=1), 1.0, 0.0)
-            part = pd.DataFrame({"AVAL": aval, "DTYPE": "", "ADT": pd.Series(pd.NaT, index=range(len(aval)), dtype="datetime64[s]"),
-                                 "ADY": pd.array([pd.NA] * len(aval), dtype="Int64")})
+            part = pd.DataFrame(
+                {
+                    "AVAL": aval,
+                    "DTYPE": "",
+                    "ADT": pd.Series(pd.NaT, index=range(len(aval)), dtype="datetime64[s]"),
+                    "ADY": pd.array([pd.NA] * len(aval), dtype="Int64"),
+                }
+            )
         else:
             part = _criterion_values(bds, bds_by_param, subjects, ep, avisitn)
         done[ep.paramcd] = part["AVAL"].to_numpy()

@@ -34,11 +34,11 @@ def compute_round_sas(x, digits: int = 0):
     is_series = isinstance(x, pd.Series)
     v = pd.to_numeric(x, errors="coerce").astype("float64") if is_series else np.asarray(x, dtype="float64")
     a = v.to_numpy() if is_series else v
-    scale = 10.0 ** digits
+    scale = 10.0**digits
     s = a * scale
     mag = np.abs(s)
     r = np.sign(s) * np.floor(mag + 0.5 + _FUZZ * np.maximum(mag, 1.0))
-    out = r / scale if digits >= 0 else r * (10.0 ** -digits)
+    out = r / scale if digits >= 0 else r * (10.0**-digits)
     out = out + 0.0  # no negative zero
     if is_series:
         return pd.Series(out, index=x.index, name=x.name)

@@ -27,25 +27,52 @@ import dataclasses
 import inspect
 import re
 import warnings
+from collections.abc import Mapping
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Mapping
+from typing import Any
 
 import yaml
 
 from adamforge.errors import DataError
 
 __all__ = [
-    "Term", "Codelist", "Method", "VariableSpec", "DatasetSpec", "ValueLevel", "VisitWindow",
-    "Endpoint", "EndpointCase", "Spec", "SpecWarning", "load_spec", "build_spec", "spec_files",
-    "check_spec", "SPEC_PATTERN", "VARIABLE_TYPES", "ORIGINS",
+    "Term",
+    "Codelist",
+    "Method",
+    "VariableSpec",
+    "DatasetSpec",
+    "ValueLevel",
+    "VisitWindow",
+    "Endpoint",
+    "EndpointCase",
+    "Spec",
+    "SpecWarning",
+    "load_spec",
+    "build_spec",
+    "spec_files",
+    "check_spec",
+    "SPEC_PATTERN",
+    "VARIABLE_TYPES",
+    "ORIGINS",
 ]
 
 VARIABLE_TYPES = ("text", "integer", "float", "date")
 ORIGINS = ("Collected", "Derived", "Assigned", "Predecessor", "Protocol")
 CORES = ("Req", "Cond", "Perm", "Exp")
-SECTIONS = ("study", "parameters", "datasets", "codelists", "methods", "value_level", "windows", "endpoints",
-            "programs", "plugins", "inputs")
+SECTIONS = (
+    "study",
+    "parameters",
+    "datasets",
+    "codelists",
+    "methods",
+    "value_level",
+    "windows",
+    "endpoints",
+    "programs",
+    "plugins",
+    "inputs",
+)
 _NAME_RE = re.compile(r"^[A-Z][A-Z0-9_]*$")
 
 
@@ -157,7 +184,13 @@ class DatasetSpec:
         if not isinstance(other, DatasetSpec):
             return NotImplemented
         return (self.name, self.label, self.structure, self.keys, self.class_, dict(self.variables)) == (
-            other.name, other.label, other.structure, other.keys, other.class_, dict(other.variables))
+            other.name,
+            other.label,
+            other.structure,
+            other.keys,
+            other.class_,
+            dict(other.variables),
+        )
 
     __hash__ = None  # type: ignore[assignment]
 
@@ -266,9 +299,17 @@ class Spec:
         return self._content() == other._content()
 
     def _content(self):
-        return (thaw(self.study), thaw(self.parameters), dict(self.datasets), dict(self.codelists),
-                {k: _method_key(m) for k, m in self.methods.items()}, self.value_level, self.windows,
-                tuple(_endpoint_key(e) for e in self.endpoints), dict(self.programs))
+        return (
+            thaw(self.study),
+            thaw(self.parameters),
+            dict(self.datasets),
+            dict(self.codelists),
+            {k: _method_key(m) for k, m in self.methods.items()},
+            self.value_level,
+            self.windows,
+            tuple(_endpoint_key(e) for e in self.endpoints),
+            dict(self.programs),
+        )
 
     # convenience ---------------------------------------------------------------------
     def method_args(self, method_id: str) -> dict[str, Any]:
@@ -299,7 +340,7 @@ class Spec:
         """Value-level entries of a dataset."""
         return tuple(v for v in self.value_level if v.dataset == dataset)
 
-    def replace(self, **changes) -> "Spec":
+    def replace(self, **changes) -> Spec:
         """A copy with some sections replaced (re-checked with ``policy="dev"``)."""
         fields = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
         fields.update(changes)
@@ -313,13 +354,23 @@ def _method_key(m: Method):
 
 
 def _endpoint_key(e: Endpoint):
-    return (e.paramcd, e.param, e.paramn, e.avisit, e.crit1, e.parcat1, e.components, e.missing,
-            tuple((c.source, thaw(c.criterion), thaw(c.eligible), thaw(c.when)) for c in e.cases))
+    return (
+        e.paramcd,
+        e.param,
+        e.paramn,
+        e.avisit,
+        e.crit1,
+        e.parcat1,
+        e.components,
+        e.missing,
+        tuple((c.source, thaw(c.criterion), thaw(c.eligible), thaw(c.when)) for c in e.cases),
+    )
 
 
 # ---------------------------------------------------------------------------------------
 # building from plain data (YAML-shaped dicts)
 # ---------------------------------------------------------------------------------------
+
 
 def _s(v: Any) -> str:
     return "" if v is None else str(v)
@@ -331,8 +382,9 @@ def _opt_int(v: Any) -> int | None:
     return int(v)
 
 
-def build_spec(raw: Mapping[str, Any], *, files: tuple[Path, ...] = (), policy: str = "dev",
-               base: str | Path | None = None) -> Spec:
+def build_spec(
+    raw: Mapping[str, Any], *, files: tuple[Path, ...] = (), policy: str = "dev", base: str | Path | None = None
+) -> Spec:
     """Build and cross-check a :class:`Spec` from YAML-shaped data.
 
     Parameters
@@ -367,16 +419,29 @@ def build_spec(raw: Mapping[str, Any], *, files: tuple[Path, ...] = (), policy: 
             vname = need(v, "name", f"{where} variable #{i}")
             if vname is None:
                 continue
-            variables.append(VariableSpec(
-                dataset=name, name=str(vname), label=_s(v.get("label")), type=_s(v.get("type") or "text"),
-                length=_opt_int(v.get("length")), display_format=_s(v.get("format", v.get("display_format"))),
-                origin=_s(v.get("origin") or "Derived"), codelist=_s(v.get("codelist")), method=_s(v.get("method")),
-                order=int(v.get("order") or i), core=_s(v.get("core") or "Perm"), predecessor=_s(v.get("predecessor")),
-            ))
+            variables.append(
+                VariableSpec(
+                    dataset=name,
+                    name=str(vname),
+                    label=_s(v.get("label")),
+                    type=_s(v.get("type") or "text"),
+                    length=_opt_int(v.get("length")),
+                    display_format=_s(v.get("format", v.get("display_format"))),
+                    origin=_s(v.get("origin") or "Derived"),
+                    codelist=_s(v.get("codelist")),
+                    method=_s(v.get("method")),
+                    order=int(v.get("order") or i),
+                    core=_s(v.get("core") or "Perm"),
+                    predecessor=_s(v.get("predecessor")),
+                )
+            )
         variables.sort(key=lambda x: x.order)
         datasets[name] = DatasetSpec(
-            name=name, label=_s(d.get("label")), structure=_s(d.get("structure")),
-            keys=tuple(d.get("keys") or ()), class_=_s(d.get("class")),
+            name=name,
+            label=_s(d.get("label")),
+            structure=_s(d.get("structure")),
+            keys=tuple(d.get("keys") or ()),
+            class_=_s(d.get("class")),
             variables=MappingProxyType({v.name: v for v in variables}),
         )
 
@@ -388,23 +453,37 @@ def build_spec(raw: Mapping[str, Any], *, files: tuple[Path, ...] = (), policy: 
                 terms.append(Term(coded=t.get("coded"), decode=_s(t.get("decode"))))
             else:
                 terms.append(Term(coded=t, decode=""))
-        codelists[cid] = Codelist(id=cid, name=_s(c.get("name") or cid), data_type=_s(c.get("data_type") or "text"),
-                                  terms=tuple(terms))
+        codelists[cid] = Codelist(
+            id=cid, name=_s(c.get("name") or cid), data_type=_s(c.get("data_type") or "text"), terms=tuple(terms)
+        )
 
     methods: dict[str, Method] = {}
     for mid, m in (raw.get("methods") or {}).items():
-        methods[mid] = Method(id=mid, name=_s(m.get("name") or mid), description=_s(need(m, "description", f"method {mid}")),
-                              function=_s(m.get("function")), args=_freeze(dict(m.get("args") or {})))
+        methods[mid] = Method(
+            id=mid,
+            name=_s(m.get("name") or mid),
+            description=_s(need(m, "description", f"method {mid}")),
+            function=_s(m.get("function")),
+            args=_freeze(dict(m.get("args") or {})),
+        )
 
     value_level = []
     for i, v in enumerate(raw.get("value_level") or [], start=1):
         where = f"value_level #{i}"
-        value_level.append(ValueLevel(
-            dataset=_s(need(v, "dataset", where)), variable=_s(v.get("variable") or "AVAL"),
-            paramcd=_s(need(v, "paramcd", where)), param=_s(need(v, "param", where)), type=_s(v.get("type") or "float"),
-            origin=_s(v.get("origin") or "Derived"), method=_s(v.get("method")), codelist=_s(v.get("codelist")),
-            length=_opt_int(v.get("length")), display_format=_s(v.get("format", v.get("display_format"))),
-        ))
+        value_level.append(
+            ValueLevel(
+                dataset=_s(need(v, "dataset", where)),
+                variable=_s(v.get("variable") or "AVAL"),
+                paramcd=_s(need(v, "paramcd", where)),
+                param=_s(need(v, "param", where)),
+                type=_s(v.get("type") or "float"),
+                origin=_s(v.get("origin") or "Derived"),
+                method=_s(v.get("method")),
+                codelist=_s(v.get("codelist")),
+                length=_opt_int(v.get("length")),
+                display_format=_s(v.get("format", v.get("display_format"))),
+            )
+        )
 
     windows = []
     for i, w in enumerate(raw.get("windows") or [], start=1):
@@ -412,8 +491,11 @@ def build_spec(raw: Mapping[str, Any], *, files: tuple[Path, ...] = (), policy: 
         vals = [need(w, k, where) for k in ("avisit", "avisitn", "target", "lo", "hi")]
         if None in vals:
             continue
-        windows.append(VisitWindow(avisit=str(vals[0]), avisitn=float(vals[1]), target=int(vals[2]),
-                                   lo=int(vals[3]), hi=int(vals[4])))
+        windows.append(
+            VisitWindow(
+                avisit=str(vals[0]), avisitn=float(vals[1]), target=int(vals[2]), lo=int(vals[3]), hi=int(vals[4])
+            )
+        )
 
     endpoints = []
     for i, e in enumerate(raw.get("endpoints") or [], start=1):
@@ -425,20 +507,36 @@ def build_spec(raw: Mapping[str, Any], *, files: tuple[Path, ...] = (), policy: 
         for c in raw_cases or []:
             if need(c, "source", where) is None or need(c, "criterion", where) is None:
                 continue
-            cases.append(EndpointCase(source=str(c["source"]), criterion=_freeze(c["criterion"]),
-                                      eligible=_freeze(list(c.get("eligible") or [])), when=_freeze(dict(c.get("when") or {}))))
+            cases.append(
+                EndpointCase(
+                    source=str(c["source"]),
+                    criterion=_freeze(c["criterion"]),
+                    eligible=_freeze(list(c.get("eligible") or [])),
+                    when=_freeze(dict(c.get("when") or {})),
+                )
+            )
         comps = tuple(e.get("components") or ())
         if not cases and not comps:
             structural.append(f"{where}: needs 'criterion' (with 'source'), 'cases' or 'components'")
         vals = [need(e, k, where) for k in ("paramcd", "param", "paramn", "avisit")]
         if None in vals:
             continue
-        endpoints.append(Endpoint(paramcd=str(vals[0]), param=str(vals[1]), paramn=int(vals[2]), avisit=str(vals[3]),
-                                  crit1=_s(e.get("crit1") or vals[1]), parcat1=_s(e.get("parcat1") or "RESPONDER"),
-                                  cases=tuple(cases), components=comps, missing=_s(e.get("missing") or "NRI")))
+        endpoints.append(
+            Endpoint(
+                paramcd=str(vals[0]),
+                param=str(vals[1]),
+                paramn=int(vals[2]),
+                avisit=str(vals[3]),
+                crit1=_s(e.get("crit1") or vals[1]),
+                parcat1=_s(e.get("parcat1") or "RESPONDER"),
+                cases=tuple(cases),
+                components=comps,
+                missing=_s(e.get("missing") or "NRI"),
+            )
+        )
 
-    from .program import parse_programs
     from .plugins import load_plugins
+    from .program import parse_programs
 
     programs, prog_problems = parse_programs(raw.get("programs"))
     structural += prog_problems
@@ -452,11 +550,20 @@ def build_spec(raw: Mapping[str, Any], *, files: tuple[Path, ...] = (), policy: 
     if structural:
         raise DataError(f"spec is malformed ({len(structural)} problem(s))", structural)
 
-    spec = Spec(study=_freeze(dict(raw.get("study") or {})), parameters=_freeze(dict(raw.get("parameters") or {})),
-                datasets=MappingProxyType(datasets), codelists=MappingProxyType(codelists),
-                methods=MappingProxyType(methods), value_level=tuple(value_level), windows=tuple(windows),
-                endpoints=tuple(endpoints), files=tuple(files), programs=MappingProxyType(programs),
-                plugins=tuple(plugins), inputs=inputs)
+    spec = Spec(
+        study=_freeze(dict(raw.get("study") or {})),
+        parameters=_freeze(dict(raw.get("parameters") or {})),
+        datasets=MappingProxyType(datasets),
+        codelists=MappingProxyType(codelists),
+        methods=MappingProxyType(methods),
+        value_level=tuple(value_level),
+        windows=tuple(windows),
+        endpoints=tuple(endpoints),
+        files=tuple(files),
+        programs=MappingProxyType(programs),
+        plugins=tuple(plugins),
+        inputs=inputs,
+    )
     problems = check_spec(spec)
     spec = dataclasses.replace(spec, problems=tuple(problems))
     _apply_policy(problems, policy)
@@ -468,8 +575,11 @@ def _apply_policy(problems: list[str], policy: str) -> None:
         return
     if policy == "submission":
         raise DataError(f"spec check failed with {len(problems)} problem(s) (policy=submission)", problems)
-    warnings.warn(f"spec check found {len(problems)} problem(s):\n" + "\n".join(f"  - {p}" for p in problems),
-                  SpecWarning, stacklevel=3)
+    warnings.warn(
+        f"spec check found {len(problems)} problem(s):\n" + "\n".join(f"  - {p}" for p in problems),
+        SpecWarning,
+        stacklevel=3,
+    )
 
 
 SPEC_PATTERN = "adam*.y*ml"
@@ -524,6 +634,7 @@ def load_spec(folder: str | Path, *, policy: str = "dev", pattern: str = SPEC_PA
     for f in files:
         try:
             from adamforge.yamlsafe import load_yaml  # bounded, safe: see adamforge.yamlsafe
+
             data = load_yaml(f) or {}
         except yaml.YAMLError as exc:
             problems.append(f"{f.name}: not valid YAML: {exc}")
@@ -555,6 +666,7 @@ def load_spec(folder: str | Path, *, policy: str = "dev", pattern: str = SPEC_PA
 # ---------------------------------------------------------------------------------------
 # cross-check
 # ---------------------------------------------------------------------------------------
+
 
 def check_spec(spec: Spec) -> list[str]:
     """Every problem of a spec, as one line each (empty list: clean).

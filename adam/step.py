@@ -10,7 +10,7 @@ previous Parquet files of the spec's datasets, so no stale file looks valid.
 from __future__ import annotations
 
 import dataclasses
-from typing import Mapping
+from collections.abc import Mapping
 
 import pandas as pd
 
@@ -38,8 +38,9 @@ class AdamResult:
     steps: tuple[str, ...] = ()
 
 
-def derive_adam(sdtm: Mapping[str, pd.DataFrame], spec: Spec, *, policy: str = "dev", log=None,
-                consume: bool = False) -> AdamResult:
+def derive_adam(
+    sdtm: Mapping[str, pd.DataFrame], spec: Spec, *, policy: str = "dev", log=None, consume: bool = False
+) -> AdamResult:
     """Run the spec's programs on SDTM frames and finalise every output dataset.
 
     Parameters
@@ -97,8 +98,12 @@ def _read_slim(folder, log, spec: Spec, encoding: str | None = None) -> dict[str
 
 def add_arguments(parser) -> None:
     """Options of ``adamforge derive``."""
-    parser.add_argument("--spec-policy", choices=("dev", "submission"), default="dev",
-                        help="spec and finalisation problems: warn (dev, default) or stop (submission)")
+    parser.add_argument(
+        "--spec-policy",
+        choices=("dev", "submission"),
+        default="dev",
+        help="spec and finalisation problems: warn (dev, default) or stop (submission)",
+    )
 
 
 def _remove_previous(adam_dir, spec: Spec | None, log) -> None:
@@ -127,13 +132,20 @@ def run(args, ctx) -> int:
         for f in spec.files:
             ctx.log.input_file(f, "Spec")
         for plug in spec.plugins:
-            ctx.log.note(f"Plugin {plug.source} loaded from {plug.path}  sha256={plug.sha256} "
-                         f"(derivations: {', '.join(sorted(plug.functions))})")
+            ctx.log.note(
+                f"Plugin {plug.source} loaded from {plug.path}  sha256={plug.sha256} "
+                f"(derivations: {', '.join(sorted(plug.functions))})"
+            )
         for p in spec.problems:
             ctx.log.warning(f"spec: {p}")
         del caught
-        result = derive_adam(_read_slim(ctx.sdtm, ctx.log, spec, getattr(ctx, "encoding", None)), spec,
-                             policy=policy, log=ctx.log.note, consume=True)
+        result = derive_adam(
+            _read_slim(ctx.sdtm, ctx.log, spec, getattr(ctx, "encoding", None)),
+            spec,
+            policy=policy,
+            log=ctx.log.note,
+            consume=True,
+        )
     except DataError:
         _remove_previous(adam_dir, spec, ctx.log)
         raise

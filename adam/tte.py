@@ -41,7 +41,8 @@ record. Records with a missing date never count.
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -66,8 +67,10 @@ def _check_condition(c: Any, kind: str, i: int, n_frames: int, fn: str) -> None:
         raise ValueError(f"{fn}: {where} has unknown key(s) {sorted(unknown)} (accepted: {sorted(_COND_KEYS)})")
     src = c.get("source", 0)
     if isinstance(src, bool) or not isinstance(src, int) or not 0 <= src < n_frames:
-        raise ValueError(f"{fn}: {where} names source {src!r}, but the step has {n_frames} input(s) "
-                         f"(0 = dataset_adsl .. {n_frames - 1})")
+        raise ValueError(
+            f"{fn}: {where} names source {src!r}, but the step has {n_frames} input(s) "
+            f"(0 = dataset_adsl .. {n_frames - 1})"
+        )
     for key in ("set_values_to", "copy_vars"):
         if c.get(key) is not None and not isinstance(c[key], Mapping):
             raise ValueError(f"{fn}: {where}.{key} must be a mapping")
@@ -155,22 +158,38 @@ def derive_param_tte(
         src = frames[c.get("source", 0)]
         label = f"input {c.get('source', 0)} ({kind}[{i}])"
         copy_vars = dict(c.get("copy_vars") or {})
-        require(src, fn, label, subject_keys=keys, date=[c["date"]], order=order_vars(c.get("order"), fn),
-                copy_vars=list(copy_vars.values()))
+        require(
+            src,
+            fn,
+            label,
+            subject_keys=keys,
+            date=[c["date"]],
+            order=order_vars(c.get("order"), fn),
+            copy_vars=list(copy_vars.values()),
+        )
         rows = check_filter(src, c.get("filter"), fn, arg=f"{kind}[{i}].filter", dataset=label)
         days, is_dt = _date_values(src[c["date"]])
         if is_dt != start_is_dt and np.isfinite(days).any():
-            raise ValueError(f"{fn}: {kind}[{i}] date {c['date']} and start_date {start_date} are not of one kind "
-                             "(both dates or both numeric days)")
+            raise ValueError(
+                f"{fn}: {kind}[{i}] date {c['date']} and start_date {start_date} are not of one kind "
+                "(both dates or both numeric days)"
+            )
         rows &= ~np.isnan(days)
         subj = match_last([src[k] for k in keys], [dataset_adsl[k] for k in keys])
         rows &= subj >= 0
         # order within the condition: date (asc for events, desc for censorings), then `order`, then input
         desc = kind == "censor_conditions"
         pos, _ = sorted_positions(src, [], c.get("order"), rows, extra_keys=[-days if desc else days])
-        part = pd.DataFrame({"_subj": subj[pos], "_days": days[pos], "_rank": rank,
-                             "_event": kind == "event_conditions", "_seq": np.arange(len(pos)),
-                             "CNSR": int(c.get("censor", 0 if kind == "event_conditions" else 1))})
+        part = pd.DataFrame(
+            {
+                "_subj": subj[pos],
+                "_days": days[pos],
+                "_rank": rank,
+                "_event": kind == "event_conditions",
+                "_seq": np.arange(len(pos)),
+                "CNSR": int(c.get("censor", 0 if kind == "event_conditions" else 1)),
+            }
+        )
         for k, v in _constants_frame(c.get("set_values_to"), len(pos)).items():
             part[k] = v
         for new, old in copy_vars.items():
@@ -196,8 +215,11 @@ def derive_param_tte(
     out[startdt_var] = dataset_adsl[start_date].to_numpy()[subj]
     adt_days = chosen["_days"].to_numpy(dtype="float64")
     if start_is_dt:
-        out["ADT"] = (adt_days * 86400).astype("int64").astype("datetime64[s]") if len(out) else \
-            pd.Series([], dtype="datetime64[s]")
+        out["ADT"] = (
+            (adt_days * 86400).astype("int64").astype("datetime64[s]")
+            if len(out)
+            else pd.Series([], dtype="datetime64[s]")
+        )
     else:
         out["ADT"] = adt_days
     aval = adt_days - start[subj] + (1.0 if add_one else 0.0)

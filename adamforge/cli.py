@@ -38,19 +38,46 @@ class StepDef:
 
 
 STEPS: tuple[StepDef, ...] = (
-    StepDef("simulate", "write the simulated reference study's SDTM (XPT v5 + Parquet)", "adamforge.sdtm_sample.step",
-            outputs=("sdtm",), keep_on_failure=True),  # staged: a failed simulation keeps the previous complete SDTM
-    StepDef("derive", "derive the spec's ADaM datasets from SDTM, by the spec's programs", "adamforge.adam.step",
-            outputs=("adam/*.parquet",)),
-    StepDef("validate", "check SDTM input and ADaM output against the spec; findings report", "adamforge.validation.step",
-            outputs=("validation",), keep_on_failure=True),
-    StepDef("export", "write submission files: XPT v5, define.xml 2.1, Dataset-JSON", "adamforge.export.step",
-            outputs=("adam/*.xpt", "adam/*.json", "adam/define.xml")),
-    StepDef("tlf", "compute analysis results data and render tables, listings, figures to Word", "adamforge.tlf.step",
-            outputs=("tlf",)),
+    StepDef(
+        "simulate",
+        "write the simulated reference study's SDTM (XPT v5 + Parquet)",
+        "adamforge.sdtm_sample.step",
+        outputs=("sdtm",),
+        keep_on_failure=True,
+    ),  # staged: a failed simulation keeps the previous complete SDTM
+    StepDef(
+        "derive",
+        "derive the spec's ADaM datasets from SDTM, by the spec's programs",
+        "adamforge.adam.step",
+        outputs=("adam/*.parquet",),
+    ),
+    StepDef(
+        "validate",
+        "check SDTM input and ADaM output against the spec; findings report",
+        "adamforge.validation.step",
+        outputs=("validation",),
+        keep_on_failure=True,
+    ),
+    StepDef(
+        "export",
+        "write submission files: XPT v5, define.xml 2.1, Dataset-JSON",
+        "adamforge.export.step",
+        outputs=("adam/*.xpt", "adam/*.json", "adam/define.xml"),
+    ),
+    StepDef(
+        "tlf",
+        "compute analysis results data and render tables, listings, figures to Word",
+        "adamforge.tlf.step",
+        outputs=("tlf",),
+    ),
     StepDef("compare", "compare two datasets, PROC COMPARE style", "adamforge.validation.compare_step", in_run=False),
-    StepDef("qc", "run the study's double-programming QC and write the evidence pack", "adamforge.validation.qc_step",
-            outputs=("qc",), keep_on_failure=True),
+    StepDef(
+        "qc",
+        "run the study's double-programming QC and write the evidence pack",
+        "adamforge.validation.qc_step",
+        outputs=("qc",),
+        keep_on_failure=True,
+    ),
 )
 
 
@@ -64,17 +91,31 @@ class _Parser(argparse.ArgumentParser):
 def _add_common(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("common options")
     g.add_argument("--out", default="out", metavar="DIR", help="output tree (default: out)")
-    g.add_argument("--sdtm", default=None, metavar="DIR",
-                   help="SDTM input folder: one XPT, Parquet, Dataset-JSON or CSV file per domain, XPT first "
-                        "when a domain has several (default: <out>/sdtm)")
-    g.add_argument("--spec", default=None, metavar="DIR|XLSX",
-                   help="spec folder of YAML files, or a Pinnacle 21-style .xlsx spec workbook "
-                        "(default: the --study's specs)")
-    g.add_argument("--study", default=None, metavar="NAME",
-                   help="a study shipped with the package: its specs/<NAME>/ folder (default: reference); "
-                        "not with --spec")
-    g.add_argument("--encoding", default=None, metavar="ENC",
-                   help="text encoding of XPT and CSV input (default UTF-8), e.g. cp1252 for files from Windows SAS")
+    g.add_argument(
+        "--sdtm",
+        default=None,
+        metavar="DIR",
+        help="SDTM input folder: one XPT, Parquet, Dataset-JSON or CSV file per domain, XPT first "
+        "when a domain has several (default: <out>/sdtm)",
+    )
+    g.add_argument(
+        "--spec",
+        default=None,
+        metavar="DIR|XLSX",
+        help="spec folder of YAML files, or a Pinnacle 21-style .xlsx spec workbook (default: the --study's specs)",
+    )
+    g.add_argument(
+        "--study",
+        default=None,
+        metavar="NAME",
+        help="a study shipped with the package: its specs/<NAME>/ folder (default: reference); not with --spec",
+    )
+    g.add_argument(
+        "--encoding",
+        default=None,
+        metavar="ENC",
+        help="text encoding of XPT and CSV input (default UTF-8), e.g. cp1252 for files from Windows SAS",
+    )
     g.add_argument("--quiet", "-q", action="store_true", help="print only errors")
 
 
@@ -105,13 +146,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _context(args):
-    from .context import RunContext, default_spec_dir
+    from .context import RunContext, study_sdtm
     from .io import ensure_writable_dir
-    from .runlog import RunLog
-
     from .readers import check_encoding
-
-    from .context import study_sdtm
+    from .runlog import RunLog
 
     spec = _spec_path(getattr(args, "spec", None), getattr(args, "study", None))
     encoding = check_encoding(getattr(args, "encoding", None))
@@ -119,13 +157,14 @@ def _context(args):
         raise UsageError(f"SDTM folder {args.sdtm!r} does not exist")
     source = study_sdtm(spec)  # the study's own word on its SDTM: simulated, or shipped with the package
     if getattr(args, "command", None) == "simulate" and not source.simulated:
-        raise UsageError(f"the study's SDTM is not simulated: it is shipped with the package ({source.folder}); "
-                         "run `adamforge run` or `derive` with the same --study")
+        raise UsageError(
+            f"the study's SDTM is not simulated: it is shipped with the package ({source.folder}); "
+            "run `adamforge run` or `derive` with the same --study"
+        )
     out = ensure_writable_dir(args.out)
     sdtm = Path(args.sdtm) if args.sdtm else source.folder if source.folder is not None else out / "sdtm"
     log = RunLog(out / "adamforge.log", quiet=args.quiet)
-    return RunContext(out=out, sdtm=sdtm, spec=spec, log=log, quiet=args.quiet, encoding=encoding,
-                      study_sdtm=source)
+    return RunContext(out=out, sdtm=sdtm, spec=spec, log=log, quiet=args.quiet, encoding=encoding, study_sdtm=source)
 
 
 def _spec_path(spec_opt: str | None, study: str | None) -> Path:
@@ -133,16 +172,18 @@ def _spec_path(spec_opt: str | None, study: str | None) -> Path:
     from .context import DEFAULT_STUDY, studies_dir
 
     if spec_opt and study:
-        raise UsageError("--study and --spec are exclusive: --study picks a spec shipped with the package, "
-                         "--spec names your own")
+        raise UsageError(
+            "--study and --spec are exclusive: --study picks a spec shipped with the package, --spec names your own"
+        )
     if spec_opt:
         spec = Path(spec_opt)
         if spec.suffix.lower() == ".xlsx":
             if not spec.is_file():
                 raise UsageError(f"spec workbook {str(spec)!r} does not exist")
         elif not spec.is_dir():
-            raise UsageError(f"spec folder {str(spec)!r} does not exist (--spec takes a folder of YAML files "
-                             "or an .xlsx workbook)")
+            raise UsageError(
+                f"spec folder {str(spec)!r} does not exist (--spec takes a folder of YAML files or an .xlsx workbook)"
+            )
         return spec
     name = study or DEFAULT_STUDY
     if name in ("", ".", "..") or "/" in name or "\\" in name or "\x00" in name or name.startswith("."):
@@ -231,9 +272,13 @@ def _dispatch(args, ctx, step: StepDef | None) -> int:
     before = _snapshot(step, ctx)
     code = _run_step(step, args, ctx)
     if code == EXIT_FAILED and (not step.keep_on_failure or _not_rewritten(step, ctx, before)):
-        if not _remove_outputs(step, ctx, "the step failed" if not step.keep_on_failure
-                               else "the step failed before writing new output: the earlier one does not describe "
-                                    "this run"):
+        if not _remove_outputs(
+            step,
+            ctx,
+            "the step failed"
+            if not step.keep_on_failure
+            else "the step failed before writing new output: the earlier one does not describe this run",
+        ):
             return EXIT_FAILED
     return code
 
@@ -243,8 +288,11 @@ def _later_outputs(step: StepDef | None, ctx) -> list[str]:
     chain = [s for s in STEPS if s.in_run]
     if step is None or step not in chain:
         return []
-    return [s.name for s in chain[chain.index(step) + 1:]
-            if any(next(ctx.out.glob(p), None) is not None for p in s.outputs)]
+    return [
+        s.name
+        for s in chain[chain.index(step) + 1 :]
+        if any(next(ctx.out.glob(p), None) is not None for p in s.outputs)
+    ]
 
 
 def _forget_out(out: Path) -> None:
@@ -297,11 +345,15 @@ def _remove_outputs(step: StepDef, ctx, why: str) -> bool:
                 removed.append(p)
         except CleanupError as exc:
             ok = False
-            ctx.log.error(f"Stale output of step {step.name} ({why}) left in place: {exc}. The run stops; "
-                          "make the folder writable (or remove the file) and run again.")
+            ctx.log.error(
+                f"Stale output of step {step.name} ({why}) left in place: {exc}. The run stops; "
+                "make the folder writable (or remove the file) and run again."
+            )
     if removed:
-        ctx.log.note(f"Removed {len(removed)} earlier output(s) of step {step.name} ({why}): "
-                     + ", ".join(str(p.relative_to(ctx.out)) for p in removed))
+        ctx.log.note(
+            f"Removed {len(removed)} earlier output(s) of step {step.name} ({why}): "
+            + ", ".join(str(p.relative_to(ctx.out)) for p in removed)
+        )
     return ok
 
 
@@ -311,7 +363,7 @@ def _stop(chain: list[StepDef], i: int, ctx, code: int, *, keep: frozenset[str] 
     ok = True
     if not chain[i].keep_on_failure:
         ok = _remove_outputs(chain[i], ctx, "the step failed or was not run")
-    for later in chain[i + 1:]:
+    for later in chain[i + 1 :]:
         if later.name not in keep:
             ok = _remove_outputs(later, ctx, f"stale: the run stopped before it, at {chain[i].name}") and ok
     return code if ok or code not in (EXIT_OK, EXIT_DIFFERENCES) else EXIT_FAILED  # a failed clean-up is a failure
@@ -327,8 +379,10 @@ def _run_all(args, ctx) -> int:
             ctx.log.note(f"Step simulate skipped: SDTM input taken from {args.sdtm}.")
             continue
         if step.name == "simulate" and not ctx.study_sdtm.simulated:  # the spec's study.sdtm says so
-            ctx.log.note(f"Step simulate skipped: the study's SDTM is not simulated; input taken from "
-                         f"{ctx.study_sdtm.describe()}.")
+            ctx.log.note(
+                f"Step simulate skipped: the study's SDTM is not simulated; input taken from "
+                f"{ctx.study_sdtm.describe()}."
+            )
             continue
         if step.name == "derive" and any(s.name == "validate" and s.module for s in chain):
             # check the SDTM input before deriving (the ADaM is checked by the validate step)
@@ -336,23 +390,33 @@ def _run_all(args, ctx) -> int:
 
             validate = next(s for s in chain if s.name == "validate")
             before = _snapshot(validate, ctx)
-            code = _run_step(step, args, ctx, label="validate-sdtm",
-                             call=lambda: validate_sdtm_gate(ctx, policy=getattr(args, "policy", "submission")))
+            code = _run_step(
+                step,
+                args,
+                ctx,
+                label="validate-sdtm",
+                call=lambda: validate_sdtm_gate(ctx, policy=getattr(args, "policy", "submission")),
+            )
             if code != EXIT_OK:
                 if _snapshot(validate, ctx) == before:  # no new report: the earlier one describes other input
-                    ctx.log.error("Run stopped at the SDTM input check, which could not complete (see the error "
-                                  "above); no findings report written, the earlier one is removed; nothing derived.")
+                    ctx.log.error(
+                        "Run stopped at the SDTM input check, which could not complete (see the error "
+                        "above); no findings report written, the earlier one is removed; nothing derived."
+                    )
                     return _stop(chain, i, ctx, code)
-                ctx.log.error(f"Run stopped at the SDTM input check (findings in {ctx.out / 'validation'}); nothing "
-                              "derived. --policy dev reports errors as warnings to push a spec in progress through.")
+                ctx.log.error(
+                    f"Run stopped at the SDTM input check (findings in {ctx.out / 'validation'}); nothing "
+                    "derived. --policy dev reports errors as warnings to push a spec in progress through."
+                )
                 return _stop(chain, i, ctx, code, keep=frozenset({"validate"}))
         before = _snapshot(step, ctx)
         code = _run_step(step, args, ctx)
         if code != EXIT_OK:
             ctx.log.error(f"Run stopped at step {step.name} (exit code {code}); later steps not run.")
             if code == EXIT_FAILED and step.keep_on_failure and _not_rewritten(step, ctx, before):
-                _remove_outputs(step, ctx, "the step failed before writing new output: the earlier one does not "
-                                           "describe this run")  # a failure is logged; the exit code is 1 anyway
+                _remove_outputs(
+                    step, ctx, "the step failed before writing new output: the earlier one does not describe this run"
+                )  # a failure is logged; the exit code is 1 anyway
             return _stop(chain, i, ctx, code)
     ctx.log.info(f"Run complete: outputs in {ctx.out}/, log in {ctx.out / 'adamforge.log'}")
     return EXIT_OK

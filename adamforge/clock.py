@@ -22,12 +22,12 @@ def run_timestamp() -> _dt.datetime:
         if fixed:
             ts = _dt.datetime.fromisoformat(fixed)
             if ts.tzinfo is None:
-                ts = ts.replace(tzinfo=_dt.timezone.utc)
+                ts = ts.replace(tzinfo=_dt.UTC)
         elif epoch:
-            ts = _dt.datetime.fromtimestamp(int(epoch), tz=_dt.timezone.utc)
+            ts = _dt.datetime.fromtimestamp(int(epoch), tz=_dt.UTC)
         else:
-            ts = _dt.datetime.now(tz=_dt.timezone.utc)
-        _FROZEN = ts.astimezone(_dt.timezone.utc).replace(microsecond=0)
+            ts = _dt.datetime.now(tz=_dt.UTC)
+        _FROZEN = ts.astimezone(_dt.UTC).replace(microsecond=0)
     return _FROZEN
 
 

@@ -9,7 +9,6 @@ from pathlib import Path
 from .progress import Progress
 from .runlog import RunLog
 
-
 #: the study ``adamforge run`` reproduces when no ``--study`` or ``--spec`` is given
 DEFAULT_STUDY = "reference"
 
@@ -91,15 +90,20 @@ def study_sdtm(spec: Path) -> StudySdtm:
     name = str(value).strip()
     if name == SIMULATED:
         return StudySdtm(simulated=True, declared=True)
-    if (not name or name.startswith(".") or "/" in name or "\\" in name or "\x00" in name
-            or name.startswith("_")):
-        raise UsageError(f"spec {spec}: study.sdtm must be {SIMULATED!r} or the plain name of a folder of "
-                         f"sdtm_sample/ shipped with the package, not {value!r}")
+    if not name or name.startswith(".") or "/" in name or "\\" in name or "\x00" in name or name.startswith("_"):
+        raise UsageError(
+            f"spec {spec}: study.sdtm must be {SIMULATED!r} or the plain name of a folder of "
+            f"sdtm_sample/ shipped with the package, not {value!r}"
+        )
     folder = sample_data_dir() / name
     if not folder.is_dir():
-        shipped = sorted(p.name for p in sample_data_dir().iterdir() if p.is_dir() and not p.name.startswith(("_", ".")))
-        raise UsageError(f"spec {spec}: study.sdtm names {name!r}, which is not an SDTM folder shipped with the "
-                         f"package (shipped: {', '.join(shipped) or 'none'})")
+        shipped = sorted(
+            p.name for p in sample_data_dir().iterdir() if p.is_dir() and not p.name.startswith(("_", "."))
+        )
+        raise UsageError(
+            f"spec {spec}: study.sdtm names {name!r}, which is not an SDTM folder shipped with the "
+            f"package (shipped: {', '.join(shipped) or 'none'})"
+        )
     return StudySdtm(simulated=False, folder=folder, declared=True)
 
 

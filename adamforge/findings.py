@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from typing import Any, Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 import pandas as pd
 
@@ -76,11 +77,16 @@ def to_frame(findings: Iterable[Finding]) -> pd.DataFrame:
 
 def to_json(findings: Iterable[Finding]) -> str:
     """Findings as a JSON array (keys kept as an object), sorted for reproducibility."""
-    recs = [
-        {**dataclasses.asdict(f), "keys": {k: _plain(v) for k, v in f.keys.items()}}
-        for f in findings
-    ]
-    recs.sort(key=lambda r: (r["severity"] != "ERROR", r["rule_id"], r["dataset"], r["variable"], json.dumps(r["keys"], sort_keys=True)))
+    recs = [{**dataclasses.asdict(f), "keys": {k: _plain(v) for k, v in f.keys.items()}} for f in findings]
+    recs.sort(
+        key=lambda r: (
+            r["severity"] != "ERROR",
+            r["rule_id"],
+            r["dataset"],
+            r["variable"],
+            json.dumps(r["keys"], sort_keys=True),
+        )
+    )
     return json.dumps(recs, indent=2, ensure_ascii=False) + "\n"
 
 

@@ -14,8 +14,8 @@ import hashlib
 import os
 import shutil
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 from .errors import AdamforgeError, UsageError
 
@@ -166,9 +166,11 @@ def remove_stale(path: str | os.PathLike) -> bool:
             return True
     except OSError as exc:
         where = exc.filename if getattr(exc, "filename", None) else p
-        raise CleanupError(f"could not remove {str(p)!r}"
-                           + (f" ({where})" if str(where) != str(p) else "")
-                           + f": {exc.strerror or exc}") from None
+        raise CleanupError(
+            f"could not remove {str(p)!r}"
+            + (f" ({where})" if str(where) != str(p) else "")
+            + f": {exc.strerror or exc}"
+        ) from None
     return False
 
 
@@ -219,6 +221,8 @@ def check_sas_name(name: object, *, what: str = "dataset name", max_len: int = 8
 
     text = str(name) if name is not None else ""
     if not _SAS_NAME.match(text) or len(text) > max_len:
-        raise DataError(f"{what} {text!r} is not a valid SAS name (rule: letters, digits and underscore, starting "
-                        f"with a letter or underscore, at most {max_len} characters); no file is made from it")
+        raise DataError(
+            f"{what} {text!r} is not a valid SAS name (rule: letters, digits and underscore, starting "
+            f"with a letter or underscore, at most {max_len} characters); no file is made from it"
+        )
     return text

@@ -9,12 +9,22 @@ check or a lookup on the diary records costs a fraction of a second.
 
 from __future__ import annotations
 
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 import pandas as pd
 
-__all__ = ["isin", "factorize_column", "combine_codes", "row_codes", "duplicated_rows", "lookup", "as_category", "as_text", "match_last"]
+__all__ = [
+    "isin",
+    "factorize_column",
+    "combine_codes",
+    "row_codes",
+    "duplicated_rows",
+    "lookup",
+    "as_category",
+    "as_text",
+    "match_last",
+]
 
 
 def _is_arrow_text(s: pd.Series) -> bool:
@@ -44,8 +54,11 @@ def isin(values: pd.Series, allowed: Iterable) -> np.ndarray:
                 value_set = pa.array(list(allowed), from_pandas=True)
             except (pa.ArrowException, TypeError, ValueError):
                 value_set = None
-        if value_set is not None and (pa.types.is_string(value_set.type) or pa.types.is_large_string(value_set.type)
-                                      or pa.types.is_null(value_set.type)):
+        if value_set is not None and (
+            pa.types.is_string(value_set.type)
+            or pa.types.is_large_string(value_set.type)
+            or pa.types.is_null(value_set.type)
+        ):
             if isinstance(value_set, pa.ChunkedArray):
                 value_set = value_set.combine_chunks()
             res = pc.is_in(arr, value_set=value_set.cast(arr.type))
@@ -146,8 +159,10 @@ def match_last(left: Sequence[pd.Series], right: Sequence[pd.Series]) -> np.ndar
     on integer codes.
     """
     n = len(right[0]) if len(right) else 0
-    cols = [pd.concat([pd.Series(r).reset_index(drop=True), pd.Series(l).reset_index(drop=True)], ignore_index=True)
-            for l, r in zip(left, right)]
+    cols = [
+        pd.concat([pd.Series(r).reset_index(drop=True), pd.Series(l).reset_index(drop=True)], ignore_index=True)
+        for l, r in zip(left, right)
+    ]
     codes, uniq = pd.factorize(row_codes(cols))
     last = np.full(len(uniq), -1, dtype=np.int64)
     np.maximum.at(last, codes[:n], np.arange(n, dtype=np.int64))

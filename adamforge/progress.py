@@ -30,7 +30,7 @@ class Progress:
             self.stream.write(f"\r[{self.step}] {self.done}/{self.total} {label[:40]:<40} ({secs:.1f} s)")
             self.stream.flush()
 
-    def __enter__(self) -> "Progress":
+    def __enter__(self) -> Progress:
         return self
 
     def __exit__(self, *exc) -> None:

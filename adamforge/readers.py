@@ -40,19 +40,34 @@ import mmap
 import os
 import re
 import struct
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import pandas as pd
 
 from .errors import DataError, UsageError
 
-__all__ = ["DatasetFile", "VariableMeta", "FORMATS", "SDTM_PRECEDENCE", "read_dataset_file",
-           "check_xpt_structure", "check_encoding", "XptMember"]
+__all__ = [
+    "DatasetFile",
+    "VariableMeta",
+    "FORMATS",
+    "SDTM_PRECEDENCE",
+    "read_dataset_file",
+    "check_xpt_structure",
+    "check_encoding",
+    "XptMember",
+]
 
 #: extension -> format name
-FORMATS: dict[str, str] = {".xpt": "XPT", ".parquet": "Parquet", ".pq": "Parquet", ".csv": "CSV",
-                           ".json": "Dataset-JSON", ".ndjson": "Dataset-JSON"}
+FORMATS: dict[str, str] = {
+    ".xpt": "XPT",
+    ".parquet": "Parquet",
+    ".pq": "Parquet",
+    ".csv": "CSV",
+    ".json": "Dataset-JSON",
+    ".ndjson": "Dataset-JSON",
+}
 
 #: which file of a domain an SDTM folder read takes when several are present: the submission
 #: format (XPT) first, then Parquet, Dataset-JSON, CSV
@@ -102,8 +117,10 @@ class DatasetFile:
 
     def attributes(self) -> dict[str, dict[str, object]]:
         """``{variable: {"label", "length", "format", "informat"}}`` (None where unknown)."""
-        return {n: {"label": v.label, "length": v.length, "format": v.format, "informat": v.informat}
-                for n, v in self.variables.items()}
+        return {
+            n: {"label": v.label, "length": v.length, "format": v.format, "informat": v.informat}
+            for n, v in self.variables.items()
+        }
 
 
 def check_encoding(encoding: str | None, option: str = "--encoding") -> str | None:
@@ -122,8 +139,9 @@ def file_format(path: str | os.PathLike) -> str | None:
     return FORMATS.get(Path(path).suffix.lower())
 
 
-def read_dataset_file(path: str | os.PathLike, *, encoding: str | None = None, dates: bool = False,
-                      what: str = "") -> DatasetFile:
+def read_dataset_file(
+    path: str | os.PathLike, *, encoding: str | None = None, dates: bool = False, what: str = ""
+) -> DatasetFile:
     """Read one dataset file, the reader chosen by extension (see the module docstring).
 
     Parameters
@@ -146,8 +164,9 @@ def read_dataset_file(path: str | os.PathLike, *, encoding: str | None = None, d
         raise UsageError(f"{what} {str(p)!r} does not exist")
     fmt = file_format(p)
     if fmt is None:
-        raise UsageError(f"{what} {str(p)!r}: unknown format {p.suffix!r} "
-                         "(expected .xpt, .parquet, .csv or .json Dataset-JSON)")
+        raise UsageError(
+            f"{what} {str(p)!r}: unknown format {p.suffix!r} (expected .xpt, .parquet, .csv or .json Dataset-JSON)"
+        )
     try:
         if fmt == "XPT":
             return _read_xpt(p, encoding, dates)
@@ -218,8 +237,10 @@ def check_xpt_structure(path: str | os.PathLike) -> list[XptMember]:
         if not head.startswith(_LIB):
             raise DataError(f"{where}: not a SAS transport (XPT) file (no library header record at the start)")
         if size % 80:
-            raise DataError(f"{where}: truncated or malformed XPT file: {size} bytes is not a whole number of "
-                            f"80-byte records (the file ends mid-record)")
+            raise DataError(
+                f"{where}: truncated or malformed XPT file: {size} bytes is not a whole number of "
+                f"80-byte records (the file ends mid-record)"
+            )
         with mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as buf:
             return _xpt_members(buf, size, where)
 
@@ -235,13 +256,14 @@ def _xpt_members(buf, size: int, where: str) -> list[XptMember]:
     def rec(off: int, what: str, member: str) -> bytes:
         if off + 80 > size:
             raise DataError(f"{where}: truncated XPT file: member {member or '?'} ends before its {what}")
-        return bytes(buf[off:off + 80])
+        return bytes(buf[off : off + 80])
 
     while pos < size:
         r = rec(pos, "member header record", "")
         if not r.startswith(_MEMBER[k]):
-            raise DataError(f"{where}: malformed XPT file: expected a member header record at byte {pos}, "
-                            f"found {r[:48]!r}")
+            raise DataError(
+                f"{where}: malformed XPT file: expected a member header record at byte {pos}, found {r[:48]!r}"
+            )
         try:
             nsize = int(r[74:78])
         except ValueError:
@@ -252,37 +274,44 @@ def _xpt_members(buf, size: int, where: str) -> list[XptMember]:
             raise DataError(f"{where}: malformed XPT file: no descriptor header record at byte {pos + 80}")
         d1 = rec(pos + 160, "member header data", "")
         rec(pos + 240, "member header data", "")
-        name = d1[8:16 if not v8 else 40].decode("ascii", "replace").strip()
+        name = d1[8 : 16 if not v8 else 40].decode("ascii", "replace").strip()
         nr = rec(pos + 320, "namestr header record", name)
         if not nr.startswith(_NAMESTR[k]):
             raise DataError(f"{where}: malformed XPT file: member {name}: no namestr header record at byte {pos + 320}")
         try:
             nvars = int(nr[48:58])
         except ValueError:
-            raise DataError(f"{where}: malformed XPT file: member {name}: unreadable variable count {nr[48:58]!r}") from None
+            raise DataError(
+                f"{where}: malformed XPT file: member {name}: unreadable variable count {nr[48:58]!r}"
+            ) from None
         ns_start = pos + 400
         ns_end = ns_start + nvars * nsize
         if ns_end > size:
-            raise DataError(f"{where}: truncated XPT file: member {name}: {nvars} variable descriptions declared "
-                            f"but the file ends after {max(0, (size - ns_start) // nsize)}")
+            raise DataError(
+                f"{where}: truncated XPT file: member {name}: {nvars} variable descriptions declared "
+                f"but the file ends after {max(0, (size - ns_start) // nsize)}"
+            )
         reclen = 0
         for i in range(nvars):
             o = ns_start + i * nsize
-            nlng = struct.unpack(">h", buf[o + 4:o + 6])[0]
-            npos = struct.unpack(">i", buf[o + 84:o + 88])[0]
+            nlng = struct.unpack(">h", buf[o + 4 : o + 6])[0]
+            npos = struct.unpack(">i", buf[o + 84 : o + 88])[0]
             if nlng <= 0 or npos < 0:
-                raise DataError(f"{where}: malformed XPT file: member {name}: variable {i + 1} has length {nlng} "
-                                f"at position {npos}")
+                raise DataError(
+                    f"{where}: malformed XPT file: member {name}: variable {i + 1} has length {nlng} at position {npos}"
+                )
             reclen = max(reclen, npos + nlng)
         after = ns_start + -(-(nvars * nsize) // 80) * 80
         obs = _find_aligned(buf, _OBS[k], after)
         nxt_member = _find_aligned(buf, _MEMBER[k], after)
         if obs < 0 or (0 <= nxt_member < obs):
-            raise DataError(f"{where}: truncated XPT file: member {name} has no observation header record "
-                            "(the file ends in the variable descriptions)")
+            raise DataError(
+                f"{where}: truncated XPT file: member {name} has no observation header record "
+                "(the file ends in the variable descriptions)"
+            )
         declared = None
         if v8:
-            txt = bytes(buf[obs + 48:obs + 63]).strip()
+            txt = bytes(buf[obs + 48 : obs + 63]).strip()
             declared = int(txt) if txt.isdigit() else None
         data_start = obs + 80
         data_end = _find_aligned(buf, _MEMBER[k], data_start) if data_start < size else -1
@@ -290,21 +319,30 @@ def _xpt_members(buf, size: int, where: str) -> list[XptMember]:
         n_bytes = data_end - data_start
         nobs = n_bytes // reclen if reclen else 0
         if not declared:  # v5: blank records inside the final padding (< 80 bytes) are not observations
-            while nobs and n_bytes - (nobs - 1) * reclen < 80 and \
-                    not bytes(buf[data_start + (nobs - 1) * reclen:data_start + nobs * reclen]).strip(b" "):
+            while (
+                nobs
+                and n_bytes - (nobs - 1) * reclen < 80
+                and not bytes(buf[data_start + (nobs - 1) * reclen : data_start + nobs * reclen]).strip(b" ")
+            ):
                 nobs -= 1
         if declared:
             if declared * reclen > n_bytes:
-                raise DataError(f"{where}: truncated XPT file: member {name} declares {declared} observations of "
-                                f"{reclen} bytes but its data holds {nobs}")
+                raise DataError(
+                    f"{where}: truncated XPT file: member {name} declares {declared} observations of "
+                    f"{reclen} bytes but its data holds {nobs}"
+                )
             nobs = declared
-        tail = bytes(buf[data_start + nobs * reclen:data_end])
+        tail = bytes(buf[data_start + nobs * reclen : data_end])
         if tail.strip(b" "):
-            raise DataError(f"{where}: truncated or malformed XPT file: member {name} ends mid-record "
-                            f"({len(tail)} bytes after observation {nobs}, observations are {reclen} bytes)")
+            raise DataError(
+                f"{where}: truncated or malformed XPT file: member {name} ends mid-record "
+                f"({len(tail)} bytes after observation {nobs}, observations are {reclen} bytes)"
+            )
         if len(tail) >= 80:
-            raise DataError(f"{where}: malformed XPT file: member {name}: {len(tail)} bytes of padding after "
-                            f"observation {nobs} (padding is shorter than one 80-byte record)")
+            raise DataError(
+                f"{where}: malformed XPT file: member {name}: {len(tail)} bytes of padding after "
+                f"observation {nobs} (padding is shorter than one 80-byte record)"
+            )
         members.append(XptMember(name, nvars, reclen, nobs, declared))
         pos = data_end
     if not members:
@@ -323,30 +361,48 @@ def _read_xpt(p: Path, encoding: str | None, dates: bool) -> DatasetFile:
     try:
         df, meta = pyreadstat.read_xport(os.fspath(p), **kw)
     except UnicodeDecodeError as exc:
-        raise DataError(f"{p}: text is not UTF-8 ({exc.reason} at byte 0x{exc.object[exc.start]:02x}); "
-                        f"give the file's encoding, e.g. {ENCODING_HINT} (Windows-1252, as Windows SAS sessions "
-                        "write)") from None
+        raise DataError(
+            f"{p}: text is not UTF-8 ({exc.reason} at byte 0x{exc.object[exc.start]:02x}); "
+            f"give the file's encoding, e.g. {ENCODING_HINT} (Windows-1252, as Windows SAS sessions "
+            "write)"
+        ) from None
     except Exception as exc:  # noqa: BLE001 - pyreadstat raises its own ReadstatError
         msg = str(exc)
         if "character set" in msg or "encoding" in msg.lower():
             raise DataError(f"{p}: encoding {encoding!r} is not supported by the XPT reader: {msg}") from None
         if _NOT_UTF8.search(msg):
-            raise DataError(f"{p}: text is not {encoding or 'UTF-8'}; give the file's encoding, e.g. "
-                            f"{ENCODING_HINT}") from None
+            raise DataError(
+                f"{p}: text is not {encoding or 'UTF-8'}; give the file's encoding, e.g. {ENCODING_HINT}"
+            ) from None
         raise DataError(f"{p}: cannot be read as SAS XPORT: {msg}") from None
     if len(members) == 1 and len(df) != members[0].observations and members[0].declared_observations is not None:
-        raise DataError(f"{p}: {len(df)} observations read but member {members[0].name} holds "
-                        f"{members[0].observations}")
+        raise DataError(
+            f"{p}: {len(df)} observations read but member {members[0].name} holds {members[0].observations}"
+        )
     if dates:
         df = _xpt_dates(df, meta)
     informats = getattr(meta, "original_variable_informats", None) or {}
     labels = dict(zip(meta.column_names, meta.column_labels))
-    variables = {c: VariableMeta(c, labels.get(c) if labels.get(c) is not None else "",
-                                 meta.variable_storage_width.get(c),
-                                 (meta.original_variable_types or {}).get(c) or "", informats.get(c) or "")
-                 for c in meta.column_names}
-    return DatasetFile(df, p, "XPT", meta.table_name or p.stem.upper(), meta.file_label or "", variables,
-                       encoding=encoding or "utf-8", raw=meta)
+    variables = {
+        c: VariableMeta(
+            c,
+            labels.get(c) if labels.get(c) is not None else "",
+            meta.variable_storage_width.get(c),
+            (meta.original_variable_types or {}).get(c) or "",
+            informats.get(c) or "",
+        )
+        for c in meta.column_names
+    }
+    return DatasetFile(
+        df,
+        p,
+        "XPT",
+        meta.table_name or p.stem.upper(),
+        meta.file_label or "",
+        variables,
+        encoding=encoding or "utf-8",
+        raw=meta,
+    )
 
 
 def _xpt_dates(df: pd.DataFrame, meta) -> pd.DataFrame:
@@ -380,9 +436,13 @@ def _read_parquet(p: Path) -> DatasetFile:
     for field in schema:
         md = {k.decode(): v.decode() for k, v in (field.metadata or {}).items()}
         length = md.get("length")
-        variables[field.name] = VariableMeta(field.name, md.get("label"),
-                                             int(length) if length and str(length).isdigit() else None,
-                                             md.get("format"), md.get("informat"))
+        variables[field.name] = VariableMeta(
+            field.name,
+            md.get("label"),
+            int(length) if length and str(length).isdigit() else None,
+            md.get("format"),
+            md.get("informat"),
+        )
     smd = {k.decode(): v.decode() for k, v in (schema.metadata or {}).items() if k != b"pandas"}
     label = smd.get("label", smd.get("dataset_label"))
     return DatasetFile(df, p, "Parquet", smd.get("name", p.stem.upper()), label, variables, raw=schema)
@@ -403,8 +463,9 @@ def _read_csv(p: Path, encoding: str | None) -> DatasetFile:
     try:
         text = data.decode(enc)
     except UnicodeDecodeError as exc:
-        raise DataError(f"{p}: text is not {enc} ({exc.reason} at byte {exc.start}); give the file's encoding, "
-                        f"e.g. {ENCODING_HINT}") from None
+        raise DataError(
+            f"{p}: text is not {enc} ({exc.reason} at byte {exc.start}); give the file's encoding, e.g. {ENCODING_HINT}"
+        ) from None
     if text.startswith("\ufeff"):
         text = text[1:]
     rows = list(csv.reader(io.StringIO(text, newline="")))
@@ -475,7 +536,7 @@ def _read_dsjson(p: Path) -> DatasetFile:
         body = doc.get("clinicalData") or doc.get("referenceData")
         if not body or "itemGroupData" not in body:
             raise DataError(f"{p}: not Dataset-JSON (no 'columns'/'rows' and no clinicalData.itemGroupData)")
-        (_oid, ig), = body["itemGroupData"].items()
+        ((_oid, ig),) = body["itemGroupData"].items()
         cols, rows = ig["items"], ig.get("itemData", [])
         name, label = ig.get("name", p.stem.upper()), ig.get("label")
         types = [c.get("type", "string") for c in cols]

@@ -21,8 +21,20 @@ from .clock import run_timestamp_iso
 from .io import sha256_file, write_text_atomic
 
 PACKAGES = (
-    "pandas", "numpy", "pyarrow", "pyreadstat", "statsmodels", "scipy", "jinja2",
-    "python-docx", "docxtpl", "great-expectations", "matplotlib", "PyYAML", "openpyxl", "lxml",
+    "pandas",
+    "numpy",
+    "pyarrow",
+    "pyreadstat",
+    "statsmodels",
+    "scipy",
+    "jinja2",
+    "python-docx",
+    "docxtpl",
+    "great-expectations",
+    "matplotlib",
+    "PyYAML",
+    "openpyxl",
+    "lxml",
 )
 
 
@@ -118,8 +130,10 @@ class RunLog:
         mid-step leaves a log of how far it got instead of the previous run's log."""
         if self.path is None or not self.path.parent.is_dir():
             return
-        trailer = [f"NOTE: Run in progress (pid {os.getpid()}): the log is complete only when it ends with "
-                   "the 'Run ended' line; otherwise the run was interrupted here."]
+        trailer = [
+            f"NOTE: Run in progress (pid {os.getpid()}): the log is complete only when it ends with "
+            "the 'Run ended' line; otherwise the run was interrupted here."
+        ]
         write_text_atomic(self.path, "\n".join(self.lines + [""] + trailer) + "\n")
 
     def step_end(self, step: str, *, ok: bool, status: str | None = None) -> float:
@@ -134,9 +148,7 @@ class RunLog:
     def close(self) -> Path | None:
         """Write the log file atomically (summary counts at the end)."""
         self.lines.append("")
-        self.lines.append(
-            f"NOTE: Run ended with {self.counts['ERROR']} error(s), {self.counts['WARNING']} warning(s)."
-        )
+        self.lines.append(f"NOTE: Run ended with {self.counts['ERROR']} error(s), {self.counts['WARNING']} warning(s).")
         if self.path is None:
             return None
         write_text_atomic(self.path, "\n".join(self.lines) + "\n")

@@ -29,7 +29,7 @@ import sys
 from pathlib import Path
 
 from .errors import EXIT_USAGE, UsageError
-from .io import CleanupError, remove_stale, sha256_file, write_text_atomic
+from .io import remove_stale, sha256_file, write_text_atomic
 
 __all__ = ["LOCK_NAME", "MARK_INCOMPLETE", "MARK_COMPLETE", "OutputLock", "acquire_lock", "leftovers", "TreeState"]
 
@@ -42,7 +42,7 @@ STATE_FILES = frozenset({LOCK_NAME, MARK_INCOMPLETE, MARK_COMPLETE, "adamforge.l
 
 def _now() -> str:
     """Wall-clock time (not the reproducible run time stamp: this is about the process)."""
-    return _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat()
+    return _dt.datetime.now(_dt.UTC).replace(microsecond=0).isoformat()
 
 
 def _command() -> str:
@@ -112,10 +112,17 @@ def _lock_once(path: Path, out: Path) -> int:
         except (OSError, ValueError):
             holder = {}
         os.close(fd)
-        who = (f"pid {holder.get('pid', '?')} on {holder.get('host', '?')}, started {holder.get('started', '?')}, "
-               f"command: {holder.get('command', '?')}") if holder else "another process (details not yet written)"
-        raise UsageError(f"output folder {str(out)!r} is in use by {who}; wait for it to end or use another --out "
-                         f"(lock: {path})") from None
+        who = (
+            (
+                f"pid {holder.get('pid', '?')} on {holder.get('host', '?')}, started {holder.get('started', '?')}, "
+                f"command: {holder.get('command', '?')}"
+            )
+            if holder
+            else "another process (details not yet written)"
+        )
+        raise UsageError(
+            f"output folder {str(out)!r} is in use by {who}; wait for it to end or use another --out (lock: {path})"
+        ) from None
     except OSError as exc:
         os.close(fd)
         raise UsageError(f"cannot lock {str(path)!r}: {exc.strerror or exc}") from None
@@ -158,8 +165,10 @@ def describe(marker: dict) -> str:
     status = str(marker.get("status") or "")
     if status.startswith("in progress"):  # read under the lock: that process is gone, it never finished
         status = "interrupted, it never finished"
-    return (f"{marker.get('command', '?')} (pid {marker.get('pid', '?')} on {marker.get('host', '?')}, "
-            f"started {marker.get('started', '?')})" + (f": {status}" if status else ""))
+    return (
+        f"{marker.get('command', '?')} (pid {marker.get('pid', '?')} on {marker.get('host', '?')}, "
+        f"started {marker.get('started', '?')})" + (f": {status}" if status else "")
+    )
 
 
 def manifest(out: Path) -> list[dict]:
@@ -199,10 +208,15 @@ class TreeState:
         """
         self.prior_incomplete = _read_marker(self.incomplete_path)
         self.prior_complete = None if self.prior_incomplete else _read_marker(self.complete_path)
-        self.info = {"state": "incomplete", "command": _command(), "pid": os.getpid(), "host": socket.gethostname(),
-                     "started": _now(), "steps": self.steps,
-                     "status": "in progress: if this process is gone, it was interrupted and the outputs may be "
-                               "a mix of runs"}
+        self.info = {
+            "state": "incomplete",
+            "command": _command(),
+            "pid": os.getpid(),
+            "host": socket.gethostname(),
+            "started": _now(),
+            "steps": self.steps,
+            "status": "in progress: if this process is gone, it was interrupted and the outputs may be a mix of runs",
+        }
         if self.prior_incomplete:
             self.info["earlier"] = describe(self.prior_incomplete)
         write_text_atomic(self.incomplete_path, json.dumps(self.info, indent=2) + "\n")
@@ -216,8 +230,10 @@ class TreeState:
             if self.command == "run":
                 self.log.note(msg + " This run rebuilds it.")
             else:
-                self.log.warning(msg + f" Inputs this step reads from it may come from different runs; "
-                                       f"'adamforge run' rebuilds the whole tree. It stays marked {MARK_INCOMPLETE}.")
+                self.log.warning(
+                    msg + f" Inputs this step reads from it may come from different runs; "
+                    f"'adamforge run' rebuilds the whole tree. It stays marked {MARK_INCOMPLETE}."
+                )
 
     def finish(self, code: int, *, later_outputs: list[str]) -> None:
         """Write ``RUN-COMPLETE`` if the tree is consistent again, else keep ``RUN-INCOMPLETE`` with the reason.
@@ -235,15 +251,26 @@ class TreeState:
             why = f"ended with exit code {code}: outputs removed or not written as logged in adamforge.log"
         elif self.command != "run":
             if not self.prior_complete:
-                why = (f"'adamforge {self.command}' ran alone on a tree that was not complete "
-                       f"({'incomplete' if self.prior_incomplete else 'no ' + MARK_COMPLETE})")
+                why = (
+                    f"'adamforge {self.command}' ran alone on a tree that was not complete "
+                    f"({'incomplete' if self.prior_incomplete else 'no ' + MARK_COMPLETE})"
+                )
             elif later_outputs:
-                why = (f"'adamforge {self.command}' ran alone: the outputs of {', '.join(later_outputs)} were made "
-                       "from its earlier output")
+                why = (
+                    f"'adamforge {self.command}' ran alone: the outputs of {', '.join(later_outputs)} were made "
+                    "from its earlier output"
+                )
         if why is None:
-            summary = {"state": "complete", "command": self.info["command"], "pid": self.info["pid"],
-                       "host": self.info["host"], "started": self.info["started"], "finished": _now(),
-                       "steps": self.steps, "exit_code": code}
+            summary = {
+                "state": "complete",
+                "command": self.info["command"],
+                "pid": self.info["pid"],
+                "host": self.info["host"],
+                "started": self.info["started"],
+                "finished": _now(),
+                "steps": self.steps,
+                "exit_code": code,
+            }
             if self.command != "run" and self.prior_complete:  # a single step on a complete tree
                 summary["history"] = self.prior_complete.get("history", []) + [describe(self.prior_complete)]
             summary["files"] = manifest(self.out)

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Iterable, Mapping
 
 import pandas as pd
 
@@ -58,8 +58,14 @@ def write_sdtm(
     for name, df in domains.items():
         xpt = folder / f"{name.lower()}.xpt"
         try:
-            write_xpt(df, xpt, dataset=name, dataset_label=dataset_labels[name],
-                      labels=dict(labels[name]), keys=list((keys or {}).get(name, ())))
+            write_xpt(
+                df,
+                xpt,
+                dataset=name,
+                dataset_label=dataset_labels[name],
+                labels=dict(labels[name]),
+                keys=list((keys or {}).get(name, ())),
+            )
         except DataError as exc:
             problems += [str(exc), *exc.problems]
             continue
@@ -93,8 +99,9 @@ def read_manifest(folder: str | os.PathLike) -> dict[str, dict]:
     return doc
 
 
-def check_against_manifest(path: Path, domain: str, entry: Mapping, *, observations: int | None = None,
-                           digest: str | None = None) -> None:
+def check_against_manifest(
+    path: Path, domain: str, entry: Mapping, *, observations: int | None = None, digest: str | None = None
+) -> None:
     """Check a domain file against its ``manifest.json`` entry: SHA-256 and observations.
 
     The manifest names the XPT file (``xpt``, ``xpt_sha256``) and the Parquet copy (``parquet``,
@@ -114,12 +121,16 @@ def check_against_manifest(path: Path, domain: str, entry: Mapping, *, observati
     if observations is not None and entry.get("observations") is not None and observations != entry["observations"]:
         problems.append(f"{observations} records, the manifest says {entry['observations']}")
     if problems:
-        raise DataError(f"SDTM {domain}: {path} does not match {MANIFEST} (changed or truncated after it was "
-                        "written; re-create the folder or remove the manifest)", problems)
+        raise DataError(
+            f"SDTM {domain}: {path} does not match {MANIFEST} (changed or truncated after it was "
+            "written; re-create the folder or remove the manifest)",
+            problems,
+        )
 
 
-def read_sdtm(folder: str | os.PathLike, domains: Iterable[str] | None = None, *, log=None,
-              encoding: str | None = None) -> dict[str, pd.DataFrame]:
+def read_sdtm(
+    folder: str | os.PathLike, domains: Iterable[str] | None = None, *, log=None, encoding: str | None = None
+) -> dict[str, pd.DataFrame]:
     """Read the SDTM domains of ``folder`` into DataFrames keyed by upper-case domain name.
 
     Parameters
@@ -154,8 +165,10 @@ def read_sdtm(folder: str | os.PathLike, domains: Iterable[str] | None = None, *
     wanted = [d.upper() for d in domains] if domains is not None else sorted(files)
     missing = [d for d in wanted if d not in files]
     if missing:
-        raise DataError(f"SDTM folder {folder}: domain(s) missing: {', '.join(missing)} "
-                        f"(expected {', '.join(m.lower() + '.xpt' for m in missing)}, or .parquet, .json, .csv)")
+        raise DataError(
+            f"SDTM folder {folder}: domain(s) missing: {', '.join(missing)} "
+            f"(expected {', '.join(m.lower() + '.xpt' for m in missing)}, or .parquet, .json, .csv)"
+        )
     out: dict[str, pd.DataFrame] = {}
     for d in wanted:
         path, others = files[d][0], files[d][1:]
@@ -163,12 +176,19 @@ def read_sdtm(folder: str | os.PathLike, domains: Iterable[str] | None = None, *
         entry = manifest_entry(manifest, d)
         if log is not None:
             log.lines.append(f"NOTE: Input {path}  sha256={digest}")
-            log.lines.append(f"NOTE: SDTM {d} read from {path.name}"
-                             + (f" (also present, not read: {', '.join(p.name for p in others)})" if others else ""))
+            log.lines.append(
+                f"NOTE: SDTM {d} read from {path.name}"
+                + (f" (also present, not read: {', '.join(p.name for p in others)})" if others else "")
+            )
         check_against_manifest(path, d, entry, digest=digest)
         pq = folder / str(entry.get("parquet", "-"))
-        if (path.suffix.lower() == ".xpt" and entry.get("xpt") == path.name and entry.get("xpt_sha256") == digest
-                and pq.is_file() and sha256_file(pq) == entry.get("parquet_sha256")):
+        if (
+            path.suffix.lower() == ".xpt"
+            and entry.get("xpt") == path.name
+            and entry.get("xpt_sha256") == digest
+            and pq.is_file()
+            and sha256_file(pq) == entry.get("parquet_sha256")
+        ):
             out[d] = pd.read_parquet(pq)  # the verified copy of this very XPT file
         else:
             out[d] = _normalise(read_dataset_file(path, encoding=encoding, what=f"SDTM {d} file").data)

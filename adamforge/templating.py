@@ -25,7 +25,7 @@ name are refused the same way.
 from __future__ import annotations
 
 import re
-from typing import Iterable
+from collections.abc import Iterable
 
 import jinja2
 from jinja2 import meta, nodes
@@ -36,11 +36,37 @@ from .errors import AdamforgeError
 __all__ = ["SAFE_FILTERS", "TemplateRefused", "sandboxed_environment", "refusal"]
 
 #: the Jinja filters a template may use (all others, including ``safe``, are removed)
-SAFE_FILTERS = frozenset({
-    "abs", "capitalize", "center", "default", "d", "escape", "e", "first", "float", "format", "indent", "int",
-    "join", "last", "length", "count", "lower", "upper", "replace", "round", "string", "title", "trim",
-    "truncate", "wordcount", "wordwrap", "striptags",
-})
+SAFE_FILTERS = frozenset(
+    {
+        "abs",
+        "capitalize",
+        "center",
+        "default",
+        "d",
+        "escape",
+        "e",
+        "first",
+        "float",
+        "format",
+        "indent",
+        "int",
+        "join",
+        "last",
+        "length",
+        "count",
+        "lower",
+        "upper",
+        "replace",
+        "round",
+        "string",
+        "title",
+        "trim",
+        "truncate",
+        "wordcount",
+        "wordwrap",
+        "striptags",
+    }
+)
 
 #: the largest string or list a ``*`` may build in a template, and the largest ``**`` exponent
 MAX_REPEAT = 1_000_000
@@ -64,8 +90,9 @@ class _Sandbox(ImmutableSandboxedEnvironment):
         if operator == "*":
             for seq, n in ((left, right), (right, left)):
                 if isinstance(seq, (str, bytes, list, tuple)) and isinstance(n, int) and len(seq) * n > MAX_REPEAT:
-                    raise jinja2.exceptions.SecurityError(f"'*' would build a value of {len(seq) * n:,} items "
-                                                          f"(limit {MAX_REPEAT:,})")
+                    raise jinja2.exceptions.SecurityError(
+                        f"'*' would build a value of {len(seq) * n:,} items (limit {MAX_REPEAT:,})"
+                    )
         if operator == "**" and isinstance(right, (int, float)) and abs(right) > MAX_POWER:
             raise jinja2.exceptions.SecurityError(f"'**' with exponent {right} (limit {MAX_POWER})")
         return super().call_binop(context, operator, left, right)
@@ -83,26 +110,34 @@ class _Sandbox(ImmutableSandboxedEnvironment):
         try:
             ast = self.parse(source)
         except jinja2.TemplateSyntaxError as exc:
-            raise TemplateRefused(f"template {self._where()}: Jinja syntax error on line {exc.lineno}: "
-                                  f"{exc.message}") from None
+            raise TemplateRefused(
+                f"template {self._where()}: Jinja syntax error on line {exc.lineno}: {exc.message}"
+            ) from None
         for node in ast.find_all((nodes.Filter, nodes.Test)):
             kind = "filter" if isinstance(node, nodes.Filter) else "test"
             if node.name not in (self.filters if kind == "filter" else self.tests):
                 raise TemplateRefused(
                     f"template {self._where()}: {_expression(source, node.name)} uses the {kind} {node.name!r}, "
-                    f"not one a template may use (allowed: {', '.join(sorted(self.filters if kind == 'filter' else self.tests))})")
+                    f"not one a template may use (allowed: {', '.join(sorted(self.filters if kind == 'filter' else self.tests))})"
+                )
         unknown = sorted(meta.find_undeclared_variables(ast) - self.allowed)
         if unknown:
             raise TemplateRefused(
                 f"template {self._where()}: {_expression(source, unknown[0])} uses {', '.join(map(repr, unknown))}, "
-                f"not a variable a template is handed (allowed: {', '.join(sorted(self.allowed))})")
+                f"not a variable a template is handed (allowed: {', '.join(sorted(self.allowed))})"
+            )
         for node in ast.find_all((nodes.Getattr, nodes.Getitem)):
-            name = node.attr if isinstance(node, nodes.Getattr) else (
-                node.arg.value if isinstance(node.arg, nodes.Const) and isinstance(node.arg.value, str) else "")
+            name = (
+                node.attr
+                if isinstance(node, nodes.Getattr)
+                else (node.arg.value if isinstance(node.arg, nodes.Const) and isinstance(node.arg.value, str) else "")
+            )
             if name.startswith("_"):
-                raise TemplateRefused(f"template {self._where()}: {_expression(source, name)} reaches for the "
-                                      f"internal attribute {name!r}; a template may only show the values it is "
-                                      "handed")
+                raise TemplateRefused(
+                    f"template {self._where()}: {_expression(source, name)} reaches for the "
+                    f"internal attribute {name!r}; a template may only show the values it is "
+                    "handed"
+                )
 
 
 def _expression(source: str, name: str) -> str:
@@ -115,8 +150,14 @@ def _expression(source: str, name: str) -> str:
     return f"an expression with {name!r}"
 
 
-def sandboxed_environment(*, source_name: str, allowed: Iterable[str] | None = None, part_name=None,
-                          filters: Iterable[str] = SAFE_FILTERS, **options) -> jinja2.Environment:
+def sandboxed_environment(
+    *,
+    source_name: str,
+    allowed: Iterable[str] | None = None,
+    part_name=None,
+    filters: Iterable[str] = SAFE_FILTERS,
+    **options,
+) -> jinja2.Environment:
     """A sandboxed, autoescaping, strict Jinja environment without globals.
 
     Parameters
@@ -129,8 +170,12 @@ def sandboxed_environment(*, source_name: str, allowed: Iterable[str] | None = N
     """
     options.setdefault("autoescape", True)
     options.setdefault("undefined", jinja2.StrictUndefined)
-    env = _Sandbox(source_name=source_name, allowed=frozenset(allowed) if allowed is not None else None,
-                   part_name=part_name, **options)
+    env = _Sandbox(
+        source_name=source_name,
+        allowed=frozenset(allowed) if allowed is not None else None,
+        part_name=part_name,
+        **options,
+    )
     keep = set(filters) & SAFE_FILTERS
     env.filters = {k: v for k, v in env.filters.items() if k in keep}
     env.globals.clear()

@@ -54,8 +54,10 @@ def load_yaml(path: str | os.PathLike, *, max_bytes: int = MAX_YAML_BYTES, max_n
     try:
         size = p.stat().st_size
         if size > max_bytes:
-            raise YamlFileError(f"YAML file {str(p)!r} is {size:,} bytes, more than the limit of {max_bytes:,} "
-                                "bytes (adamforge.yamlsafe.MAX_YAML_BYTES)")
+            raise YamlFileError(
+                f"YAML file {str(p)!r} is {size:,} bytes, more than the limit of {max_bytes:,} "
+                "bytes (adamforge.yamlsafe.MAX_YAML_BYTES)"
+            )
         with open(p, "rb") as fh:
             data = fh.read(max_bytes + 1)
     except OSError as exc:
@@ -106,23 +108,28 @@ def _check_expanded_size(root: yaml.Node, source: str, max_nodes: int) -> None:
                 where = f" (the node at line {mark.line + 1}, column {mark.column + 1})" if mark else ""
                 raise YamlFileError(
                     f"YAML file {source!r} expands to more than {max_nodes:,} values through its aliases "
-                    f"(*name){where}: refused (adamforge.yamlsafe.MAX_YAML_NODES; an alias bomb?)")
+                    f"(*name){where}: refused (adamforge.yamlsafe.MAX_YAML_NODES; an alias bomb?)"
+                )
             size[key] = total
             continue
         if key in size:
             continue
         if key in on_path:
             mark = node.start_mark
-            raise YamlFileError(f"YAML file {source!r}: an alias refers to its own anchor (a cycle) at line "
-                                f"{mark.line + 1 if mark else '?'}: refused")
+            raise YamlFileError(
+                f"YAML file {source!r}: an alias refers to its own anchor (a cycle) at line "
+                f"{mark.line + 1 if mark else '?'}: refused"
+            )
         on_path.add(key)
         stack.append((node, True))
         for c in children:
             cid = id(c)
             if cid in on_path:
                 mark = c.start_mark
-                raise YamlFileError(f"YAML file {source!r}: an alias refers to its own anchor (a cycle) at line "
-                                    f"{mark.line + 1 if mark else '?'}: refused")
+                raise YamlFileError(
+                    f"YAML file {source!r}: an alias refers to its own anchor (a cycle) at line "
+                    f"{mark.line + 1 if mark else '?'}: refused"
+                )
             if cid not in size:
                 stack.append((c, False))
 

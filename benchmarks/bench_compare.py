@@ -62,10 +62,18 @@ def ours(bp: Path, cp: Path) -> dict:
     bdf, bi = read_dataset(bp)
     cdf, ci = read_dataset(cp, role="COMPARE")
     t0 = time.perf_counter()
-    res2 = compare_frames(bdf, cdf, id_vars=["USUBJID"], method="absolute", criterion=1e-9, base_info=bi, compare_info=ci)
+    res2 = compare_frames(
+        bdf, cdf, id_vars=["USUBJID"], method="absolute", criterion=1e-9, base_info=bi, compare_info=ci
+    )
     t_mem = time.perf_counter() - t0
     assert res2.return_code == res.return_code
-    return {"total": t_total, "cpu": c_total, "in_memory": t_mem, "unequal": res.n_unequal_values, "rc": res.return_code}
+    return {
+        "total": t_total,
+        "cpu": c_total,
+        "in_memory": t_mem,
+        "unequal": res.n_unequal_values,
+        "rc": res.return_code,
+    }
 
 
 DC_SCRIPT = textwrap.dedent("""
@@ -87,12 +95,19 @@ DC_SCRIPT = textwrap.dedent("""
 def ensure_dcvenv() -> Path | None:
     py = DCVENV / "bin" / "python"
     try:
-        if py.exists() and subprocess.run([str(py), "-c", "import datacompy, pyarrow"], capture_output=True).returncode == 0:
+        if (
+            py.exists()
+            and subprocess.run([str(py), "-c", "import datacompy, pyarrow"], capture_output=True).returncode == 0
+        ):
             return py
         if not py.exists():
             subprocess.run([sys.executable, "-m", "venv", str(DCVENV)], check=True, capture_output=True)
-        subprocess.run([str(py), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "datacompy", "pyarrow"],
-                       check=True, capture_output=True, timeout=600)
+        subprocess.run(
+            [str(py), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "datacompy", "pyarrow"],
+            check=True,
+            capture_output=True,
+            timeout=600,
+        )
         return py
     except (subprocess.SubprocessError, OSError) as exc:
         print(f"datacompy: separate environment {DCVENV} could not be made ({exc}); its figures are skipped.")
@@ -122,9 +137,11 @@ def main() -> None:
         c.to_parquet(cp, index=False)
         print(f"compare benchmark: {len(b):,} x {b.shape[1]} (base) vs {len(c):,} x {c.shape[1]} (compare), ID USUBJID")
         r = ours(bp, cp)
-        print(f"adamforge compare: {r['total']:.2f} s (read Parquet + compare + text report), "
-              f"{r['in_memory']:.2f} s compare in memory, {r['cpu']:.2f} s CPU; {r['unequal']:,} unequal values, return code {r['rc']}"
-              f"  [target < 10 s: {'met' if r['total'] < 10 else 'NOT met'}]")
+        print(
+            f"adamforge compare: {r['total']:.2f} s (read Parquet + compare + text report), "
+            f"{r['in_memory']:.2f} s compare in memory, {r['cpu']:.2f} s CPU; {r['unequal']:,} unequal values, return code {r['rc']}"
+            f"  [target < 10 s: {'met' if r['total'] < 10 else 'NOT met'}]"
+        )
         if a.no_datacompy:
             return
         py = ensure_dcvenv()
@@ -133,10 +150,14 @@ def main() -> None:
         d = datacompy_run(py, bp, cp)
         if d is None:
             return
-        print(f"datacompy {d['version']} (pandas {d['pandas']}): {d['total']:.2f} s (read Parquet + Compare + report), "
-              f"{d['in_memory']:.2f} s compare in memory, {d['cpu']:.2f} s CPU; {d['unequal']:,} unequal values")
-        print(f"speed-up: {d['total'] / r['total']:.1f}x end to end, {d['in_memory'] / r['in_memory']:.1f}x in memory, "
-          f"{d['cpu'] / r['cpu']:.1f}x CPU time (wall times vary with machine load; CPU time less so)")
+        print(
+            f"datacompy {d['version']} (pandas {d['pandas']}): {d['total']:.2f} s (read Parquet + Compare + report), "
+            f"{d['in_memory']:.2f} s compare in memory, {d['cpu']:.2f} s CPU; {d['unequal']:,} unequal values"
+        )
+        print(
+            f"speed-up: {d['total'] / r['total']:.1f}x end to end, {d['in_memory'] / r['in_memory']:.1f}x in memory, "
+            f"{d['cpu'] / r['cpu']:.1f}x CPU time (wall times vary with machine load; CPU time less so)"
+        )
 
 
 if __name__ == "__main__":

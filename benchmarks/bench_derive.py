@@ -44,8 +44,14 @@ def _derive(folder: Path) -> dict:
     def phase(name, fn):
         t, c = time.perf_counter(), time.process_time()
         fn()
-        phases.append((name, time.perf_counter() - t, time.process_time() - c,
-                       resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024))
+        phases.append(
+            (
+                name,
+                time.perf_counter() - t,
+                time.process_time() - c,
+                resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            )
+        )
 
     def read():
         state["spec"] = load_spec(default_spec_dir())
@@ -74,7 +80,9 @@ def _derive(folder: Path) -> dict:
 
     def finalize():
         spec, run = state["spec"], state.pop("run")
-        state["final"] = {n: finalize_dataset(run.datasets[n], spec, n)[0] for n, p in spec.programs.items() if p.output}
+        state["final"] = {
+            n: finalize_dataset(run.datasets[n], spec, n)[0] for n, p in spec.programs.items() if p.output
+        }
 
     def write():
         for name, df in state["final"].items():
@@ -87,10 +95,14 @@ def _derive(folder: Path) -> dict:
     phase("programs", programs)
     phase("finalise", finalize)
     phase("write Parquet", write)
-    return {"rows": rows, "phases": phases, "total": time.perf_counter() - t0,
-            "programs": program_times,
-            "out_rows": {n: len(df) for n, df in state["final"].items()},
-            "maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+    return {
+        "rows": rows,
+        "phases": phases,
+        "total": time.perf_counter() - t0,
+        "programs": program_times,
+        "out_rows": {n: len(df) for n, df in state["final"].items()},
+        "maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
 
 
 def main(argv: list[str]) -> int:
@@ -101,8 +113,10 @@ def main(argv: list[str]) -> int:
         print(json.dumps(_derive(Path(argv[1]))))
         return 0
     scales = [int(a) for a in argv] or [1, 10, 100]
-    print("derive benchmark: wall and CPU time per phase, peak RSS of the derive process after each phase\n"
-          "(on a shared machine wall time includes waiting for a core; CPU time does not)")
+    print(
+        "derive benchmark: wall and CPU time per phase, peak RSS of the derive process after each phase\n"
+        "(on a shared machine wall time includes waiting for a core; CPU time does not)"
+    )
     for k in scales:
         with tempfile.TemporaryDirectory() as tmp:
             t = time.perf_counter()
@@ -125,7 +139,9 @@ def main(argv: list[str]) -> int:
                 for prog, (w, c) in res["programs"].items():
                     print(f"    {prog:<32} {w:7.2f} s wall {c:7.2f} s CPU")
         cpu = sum(p[2] for p in res["phases"])
-        print(f"  {'derive total':<34} {res['total']:7.2f} s wall {cpu:7.2f} s CPU   peak RSS {res['maxrss_mb']:8.0f} MB")
+        print(
+            f"  {'derive total':<34} {res['total']:7.2f} s wall {cpu:7.2f} s CPU   peak RSS {res['maxrss_mb']:8.0f} MB"
+        )
     return 0
 
 

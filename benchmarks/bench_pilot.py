@@ -38,8 +38,9 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             out = Path(tmp) / "out"
             t = time.perf_counter()
-            r = subprocess.run([*cmd, "run", "--study", "cdiscpilot01", "--out", str(out), "--quiet"],
-                               capture_output=True, text=True)
+            r = subprocess.run(
+                [*cmd, "run", "--study", "cdiscpilot01", "--out", str(out), "--quiet"], capture_output=True, text=True
+            )
             secs = time.perf_counter() - t
             if r.returncode != 0:
                 print(f"adamforge run --study cdiscpilot01 failed (exit {r.returncode}):\n{r.stderr}")
@@ -47,9 +48,13 @@ def main() -> None:
             times.append(secs)
             steps.append({m.group(1): float(m.group(2)) for m in _STEP.finditer((out / "adamforge.log").read_text())})
     med = statistics.median(times)
-    print(f"adamforge run --study cdiscpilot01 ({' '.join(cmd)}): {runs} runs, "
-          + ", ".join(f"{t:.2f}" for t in times) + f" s; median {med:.2f} s (target < {TARGET_S:.0f} s: "
-          + ("met" if med < TARGET_S else "NOT met") + ")")
+    print(
+        f"adamforge run --study cdiscpilot01 ({' '.join(cmd)}): {runs} runs, "
+        + ", ".join(f"{t:.2f}" for t in times)
+        + f" s; median {med:.2f} s (target < {TARGET_S:.0f} s: "
+        + ("met" if med < TARGET_S else "NOT met")
+        + ")"
+    )
     per = steps[times.index(sorted(times)[len(times) // 2])]
     accounted = sum(per.values())
     print(f"{'step':<24} {'real s':>7}")

@@ -37,8 +37,9 @@ def main() -> None:
         r = subprocess.run([sys.executable, "-c", CODE.format(scale=k)], capture_output=True, text=True, check=True)
         secs, mb, rows = r.stdout.split()
         with tempfile.TemporaryDirectory() as tmp:
-            cmd_s, cmd_mb = _peak_cmd([sys.executable, "-m", "adamforge.cli", "simulate", "--scale", str(k),
-                                       "--out", tmp, "--quiet"])
+            cmd_s, cmd_mb = _peak_cmd(
+                [sys.executable, "-m", "adamforge.cli", "simulate", "--scale", str(k), "--out", tmp, "--quiet"]
+            )
         print(f"{k:>5} {float(secs):>7.1f} {float(mb):>7.0f} {int(rows):>11,} {cmd_s:>15.1f} {cmd_mb:>7.0f}")
 
 

@@ -54,8 +54,12 @@ def main() -> int:
     env = {**os.environ, "ADAMFORGE_TIMESTAMP": "2026-01-01T00:00:00"}
 
     t0 = time.perf_counter()
-    r = subprocess.run([sys.executable, "-m", "adamforge.cli", "tlf", "--out", str(out), "--quiet"], env=env,
-                       capture_output=True, text=True)
+    r = subprocess.run(
+        [sys.executable, "-m", "adamforge.cli", "tlf", "--out", str(out), "--quiet"],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     cold = time.perf_counter() - t0
     if r.returncode != 0:
         print(r.stderr)
@@ -78,8 +82,10 @@ def main() -> int:
     warm = time.perf_counter() - t0
 
     print(f"tlf on the reference study: ADSL {len(adsl)} x {adsl.shape[1]}, ADEFF {len(adeff)} x {adeff.shape[1]}")
-    print(f"  cold `adamforge tlf` (fresh process, imports included): {cold:6.2f} s  "
-          f"[target < {TARGET_S:.0f} s: {'met' if cold < TARGET_S else 'NOT met'}]")
+    print(
+        f"  cold `adamforge tlf` (fresh process, imports included): {cold:6.2f} s  "
+        f"[target < {TARGET_S:.0f} s: {'met' if cold < TARGET_S else 'NOT met'}]"
+    )
     print(f"  second run in the same process:                     {warm:6.2f} s")
     print("  where the time goes (second run):")
     for phase, secs in res.timings.items():
@@ -87,8 +93,10 @@ def main() -> int:
     print("  import cost in a fresh process:")
     for mod in ("statsmodels.api", "matplotlib.pyplot", "docxtpl", "scipy.stats"):
         print(f"    {mod:<28} {_import_cost(mod):6.2f} s")
-    print(f"  files: {len(res.files)}, total {sum(len(b) for b in res.files.values()) / 1e6:.1f} MB; "
-          f"ARD {len(res.ard)} results")
+    print(
+        f"  files: {len(res.files)}, total {sum(len(b) for b in res.files.values()) / 1e6:.1f} MB; "
+        f"ARD {len(res.ard)} results"
+    )
     if tmp is not None:
         tmp.cleanup()
     return 0

@@ -23,7 +23,9 @@ def main(argv=None) -> int:
     ap.add_argument("--scale", type=int, default=100)
     ap.add_argument("--study", type=Path, default=None, help="existing output folder with sdtm/ and adam/")
     ap.add_argument("--target", type=float, default=60.0, help="seconds (default 60)")
-    ap.add_argument("--findings", type=Path, default=None, help="also write the findings as JSON here (to compare runs)")
+    ap.add_argument(
+        "--findings", type=Path, default=None, help="also write the findings as JSON here (to compare runs)"
+    )
     args = ap.parse_args(argv)
 
     from adamforge import cli
@@ -70,10 +72,14 @@ def main(argv=None) -> int:
         from adamforge.findings import to_json
 
         args.findings.write_text(to_json(findings))
-    print(f"\nSDTM checks {t1 - t0:.1f} s (CPU {c1 - c0:.1f} s), "
-          f"ADaM expectations + conformance {t2 - t1:.1f} s (CPU {c2 - c1:.1f} s)")
-    print(f"validation total: {total:.1f} s, CPU {c2 - c0:.1f} s (target < {args.target:g} s: "
-          f"{'met' if total < args.target else 'NOT met'}); {len(findings)} findings, {errors} ERROR")
+    print(
+        f"\nSDTM checks {t1 - t0:.1f} s (CPU {c1 - c0:.1f} s), "
+        f"ADaM expectations + conformance {t2 - t1:.1f} s (CPU {c2 - c1:.1f} s)"
+    )
+    print(
+        f"validation total: {total:.1f} s, CPU {c2 - c0:.1f} s (target < {args.target:g} s: "
+        f"{'met' if total < args.target else 'NOT met'}); {len(findings)} findings, {errors} ERROR"
+    )
     return 0
 
 

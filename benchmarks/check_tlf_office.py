@@ -26,18 +26,45 @@ def to_pdf_text(path: Path, workdir: Path, png_dir: Path | None = None) -> tuple
     """(text of the PDF LibreOffice makes of ``path``, its page count)."""
     out = workdir / path.suffix.lstrip(".")
     out.mkdir(exist_ok=True)
-    subprocess.run(["soffice", "--headless", f"-env:UserInstallation=file://{workdir}/lo-profile",
-                    "--convert-to", "pdf", "--outdir", str(out), str(path)],
-                   check=True, capture_output=True, timeout=180)
+    subprocess.run(
+        [
+            "soffice",
+            "--headless",
+            f"-env:UserInstallation=file://{workdir}/lo-profile",
+            "--convert-to",
+            "pdf",
+            "--outdir",
+            str(out),
+            str(path),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=180,
+    )
     pdf = out / (path.stem + ".pdf")
     if not pdf.is_file():
         raise RuntimeError(f"{path.name}: LibreOffice wrote no PDF")
-    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], check=True, capture_output=True,
-                          timeout=60).stdout.decode("utf-8", "replace")
+    text = subprocess.run(
+        ["pdftotext", "-layout", str(pdf), "-"], check=True, capture_output=True, timeout=60
+    ).stdout.decode("utf-8", "replace")
     if png_dir is not None and shutil.which("pdftoppm"):
         png_dir.mkdir(parents=True, exist_ok=True)
-        subprocess.run(["pdftoppm", "-png", "-r", "60", "-f", "1", "-l", "2", str(pdf),
-                        str(png_dir / f"{path.stem}_{path.suffix.lstrip('.')}")], check=True, timeout=60)
+        subprocess.run(
+            [
+                "pdftoppm",
+                "-png",
+                "-r",
+                "60",
+                "-f",
+                "1",
+                "-l",
+                "2",
+                str(pdf),
+                str(png_dir / f"{path.stem}_{path.suffix.lstrip('.')}"),
+            ],
+            check=True,
+            timeout=60,
+        )
     return text, text.count("\f") or 1
 
 

@@ -24,30 +24,37 @@ from adamforge.export.xpt import check_xpt, read_xpt, write_xpt  # noqa: E402
 def frame(n: int) -> tuple[pd.DataFrame, DatasetMeta]:
     rng = np.random.default_rng(1)
     subj = rng.integers(1, 1300, n)
-    df = pd.DataFrame({
-        "STUDYID": ["INCB18424-303"] * n,
-        "USUBJID": [f"INCB18424-303-{100 + s % 40:03d}-{s:04d}" for s in subj],
-        "PARAMCD": rng.choice(["IGA", "EASI", "BSA", "ITCHNRS", "IGATS", "EASI75"], n),
-        "PARAM": rng.choice(["Investigator's Global Assessment (0-4)", "Eczema Area and Severity Index (0-72)"], n),
-        "AVISIT": rng.choice(["Baseline", "Week 2", "Week 4", "Week 8"], n),
-        "AVISITN": rng.choice([0.0, 2.0, 4.0, 8.0], n),
-        "ADT": pd.to_datetime("2024-01-01") + pd.to_timedelta(rng.integers(0, 400, n), unit="D"),
-        "ADY": rng.integers(1, 60, n),
-        "AVAL": np.where(rng.random(n) < 0.1, np.nan, rng.random(n) * 72).round(1),
-        "CRIT1": ["IGA score of 0 or 1 with an improvement of at least 2 grades from baseline"] * n,
-    })
-    meta = DatasetMeta("ADEFF", "Efficacy Analysis Dataset", (
-        ColumnMeta("STUDYID", "Study Identifier", "text", 13, key_sequence=1),
-        ColumnMeta("USUBJID", "Unique Subject Identifier", "text", 30, key_sequence=2),
-        ColumnMeta("PARAMCD", "Parameter Code", "text", 8),
-        ColumnMeta("PARAM", "Parameter", "text", 80),
-        ColumnMeta("AVISIT", "Analysis Visit", "text", 8),
-        ColumnMeta("AVISITN", "Analysis Visit (N)", "float", 8),
-        ColumnMeta("ADT", "Analysis Date", "date", 8, "DATE9."),
-        ColumnMeta("ADY", "Analysis Relative Day", "integer", 8),
-        ColumnMeta("AVAL", "Analysis Value", "float", 8),
-        ColumnMeta("CRIT1", "Analysis Criterion 1", "text", 100),
-    ), keys=("STUDYID", "USUBJID"))
+    df = pd.DataFrame(
+        {
+            "STUDYID": ["INCB18424-303"] * n,
+            "USUBJID": [f"INCB18424-303-{100 + s % 40:03d}-{s:04d}" for s in subj],
+            "PARAMCD": rng.choice(["IGA", "EASI", "BSA", "ITCHNRS", "IGATS", "EASI75"], n),
+            "PARAM": rng.choice(["Investigator's Global Assessment (0-4)", "Eczema Area and Severity Index (0-72)"], n),
+            "AVISIT": rng.choice(["Baseline", "Week 2", "Week 4", "Week 8"], n),
+            "AVISITN": rng.choice([0.0, 2.0, 4.0, 8.0], n),
+            "ADT": pd.to_datetime("2024-01-01") + pd.to_timedelta(rng.integers(0, 400, n), unit="D"),
+            "ADY": rng.integers(1, 60, n),
+            "AVAL": np.where(rng.random(n) < 0.1, np.nan, rng.random(n) * 72).round(1),
+            "CRIT1": ["IGA score of 0 or 1 with an improvement of at least 2 grades from baseline"] * n,
+        }
+    )
+    meta = DatasetMeta(
+        "ADEFF",
+        "Efficacy Analysis Dataset",
+        (
+            ColumnMeta("STUDYID", "Study Identifier", "text", 13, key_sequence=1),
+            ColumnMeta("USUBJID", "Unique Subject Identifier", "text", 30, key_sequence=2),
+            ColumnMeta("PARAMCD", "Parameter Code", "text", 8),
+            ColumnMeta("PARAM", "Parameter", "text", 80),
+            ColumnMeta("AVISIT", "Analysis Visit", "text", 8),
+            ColumnMeta("AVISITN", "Analysis Visit (N)", "float", 8),
+            ColumnMeta("ADT", "Analysis Date", "date", 8, "DATE9."),
+            ColumnMeta("ADY", "Analysis Relative Day", "integer", 8),
+            ColumnMeta("AVAL", "Analysis Value", "float", 8),
+            ColumnMeta("CRIT1", "Analysis Criterion 1", "text", 100),
+        ),
+        keys=("STUDYID", "USUBJID"),
+    )
     return df, meta
 
 
@@ -62,8 +69,14 @@ def main() -> None:
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 40_000
     df, meta = frame(n)
     print(f"rows {n:,}, variables {len(df.columns)}")
-    kw = dict(dataset=meta.name, dataset_label=meta.label, labels=meta.labels, lengths=meta.lengths,
-              formats=meta.formats, keys=list(meta.keys))
+    kw = dict(
+        dataset=meta.name,
+        dataset_label=meta.label,
+        labels=meta.labels,
+        lengths=meta.lengths,
+        formats=meta.formats,
+        keys=list(meta.keys),
+    )
     with tempfile.TemporaryDirectory() as d:
         p = os.path.join(d, "adeff.xpt")
         timed("check_xpt (all rules)", lambda: check_xpt(df, **kw))

@@ -15,7 +15,7 @@ SDTM records, so a wrong derivation gives a wrong number.
 from __future__ import annotations
 
 import dataclasses
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -80,8 +80,10 @@ def check(values: np.ndarray, groups: dict[str, np.ndarray], targets: Sequence[T
     for t in targets:
         got = _stat(values[groups[t.group]], t.stat, t.threshold)
         if _distance(t, got) > 0:
-            bad.append(f"{t.group} {t.stat}{'>=' + str(t.threshold) if t.threshold is not None else ''}: "
-                       f"target {t.value}, got {got:.4f}")
+            bad.append(
+                f"{t.group} {t.stat}{'>=' + str(t.threshold) if t.threshold is not None else ''}: "
+                f"target {t.value}, got {got:.4f}"
+            )
     return bad
 
 
@@ -133,8 +135,12 @@ def calibrate(
     state = {}
     for g in by_group:
         sub = vals[gidx[g]]
-        state[g] = [sub.size, float(sub.sum()), float((sub * sub).sum()),
-                    {th: int((sub >= th - 1e-12).sum()) for th in thresholds}]
+        state[g] = [
+            sub.size,
+            float(sub.sum()),
+            float((sub * sub).sum()),
+            {th: int((sub >= th - 1e-12).sum()) for th in thresholds},
+        ]
 
     def stat_of(g: str, t: Target, st) -> float:
         n_, s_, ss_, cnt = st

@@ -19,9 +19,14 @@ import pandas as pd
 from . import targets as T
 from .calibrate import Target, calibrate, round_half_up
 
-RACE_OTHER = np.array([
-    "AMERICAN INDIAN OR ALASKA NATIVE", "MULTIPLE", "OTHER", "NATIVE HAWAIIAN OR OTHER PACIFIC ISLANDER",
-])
+RACE_OTHER = np.array(
+    [
+        "AMERICAN INDIAN OR ALASKA NATIVE",
+        "MULTIPLE",
+        "OTHER",
+        "NATIVE HAWAIIAN OR OTHER PACIFIC ISLANDER",
+    ]
+)
 RACE_MAIN = {"White": "WHITE", "Black": "BLACK OR AFRICAN AMERICAN", "Asian": "ASIAN"}
 EUROPE = np.array(["POL", "DEU", "FRA", "BGR", "CZE", "HUN", "ESP", "ITA"])
 GROUPS = ("VEH", "RUX075", "RUX15", "REST")
@@ -73,8 +78,9 @@ def _subjects(rng: np.random.Generator) -> pd.DataFrame:
     return df
 
 
-def _assign_counts(df: pd.DataFrame, col: str, spec: dict[str, dict[str, int]], rng, other: str,
-                   ne_probs: dict[str, float]) -> None:
+def _assign_counts(
+    df: pd.DataFrame, col: str, spec: dict[str, dict[str, int]], rng, other: str, ne_probs: dict[str, float]
+) -> None:
     """Give each Table 1 group exactly the published count of each category of ``col``."""
     df[col] = other
     for g in GROUPS:
@@ -93,10 +99,17 @@ def _assign_counts(df: pd.DataFrame, col: str, spec: dict[str, dict[str, int]], 
 def _categoricals(df: pd.DataFrame, sites: pd.DataFrame, rng) -> None:
     c = T.T1_COUNTS
     _assign_counts(df, "SEXF", {"F": c["female"]}, rng, "M", {"F": 0.6, "M": 0.4})
-    _assign_counts(df, "RACEGR", {k: c[k] for k in ("White", "Black", "Asian")}, rng, "Other",
-                   {"White": 0.7, "Black": 0.22, "Asian": 0.05, "Other": 0.03})
-    _assign_counts(df, "REGION", {"North America": c["North America"]}, rng, "Europe",
-                   {"North America": 1.0, "Europe": 0.0})
+    _assign_counts(
+        df,
+        "RACEGR",
+        {k: c[k] for k in ("White", "Black", "Asian")},
+        rng,
+        "Other",
+        {"White": 0.7, "Black": 0.22, "Asian": 0.05, "Other": 0.03},
+    )
+    _assign_counts(
+        df, "REGION", {"North America": c["North America"]}, rng, "Europe", {"North America": 1.0, "Europe": 0.0}
+    )
     _assign_counts(df, "BLIGA", {"2": c["IGA2"]}, rng, "3", {"2": 0.25, "3": 0.75})
     _assign_counts(df, "FACE", {"Y": c["facial"]}, rng, "N", {"Y": 0.4, "N": 0.6})
     df["BLIGA"] = df["BLIGA"].astype(int)
@@ -163,15 +176,37 @@ def _calibrate_age(ev: pd.DataFrame, masks, rng) -> np.ndarray:
         age[_pin(rng, masks[a], pinned)] = mn
         age[_pin(rng, masks[a], pinned)] = mx
     tg = [Target(g, "median", v[0]) for g, v in T.T1_AGE.items()]
-    return calibrate(age, value_of=lambda p, s: p.astype(float), lo=lo, hi=hi, groups=masks, targets=tg,
-                     rng=rng, pinned=pinned, max_step=3, name="age")
+    return calibrate(
+        age,
+        value_of=lambda p, s: p.astype(float),
+        lo=lo,
+        hi=hi,
+        groups=masks,
+        targets=tg,
+        rng=rng,
+        pinned=pinned,
+        max_step=3,
+        name="age",
+    )
 
 
 def _calibrate_tenths(ev, masks, rng, table, init: np.ndarray, lo: float, hi: float, name: str) -> np.ndarray:
     n = len(ev)
     pos = np.clip(np.round(init * 10), lo * 10, hi * 10).astype(np.int64)
-    return calibrate(pos, value_of=lambda p, s: p / 10.0, lo=np.full(n, int(lo * 10)), hi=np.full(n, int(hi * 10)),
-                     groups=masks, targets=_mean_sd_targets(table), rng=rng, max_step=8, name=name) / 10.0
+    return (
+        calibrate(
+            pos,
+            value_of=lambda p, s: p / 10.0,
+            lo=np.full(n, int(lo * 10)),
+            hi=np.full(n, int(hi * 10)),
+            groups=masks,
+            targets=_mean_sd_targets(table),
+            rng=rng,
+            max_step=8,
+            name=name,
+        )
+        / 10.0
+    )
 
 
 def _calibrate_itch(ev, masks, rng, ndays: np.ndarray) -> np.ndarray:
@@ -183,16 +218,33 @@ def _calibrate_itch(ev, masks, rng, ndays: np.ndarray) -> np.ndarray:
     for key, thr in (("itch>=2", 2.0), ("itch>=4", 4.0)):
         for g, k in T.T1_COUNTS[key].items():
             tg.append(Target(g, "count_ge", k, threshold=thr))
-    return calibrate(pos, value_of=lambda p, s: p / ndays[s], lo=np.zeros(n, dtype=np.int64), hi=10 * ndays,
-                     groups=masks, targets=tg, rng=rng, max_step=4, name="baseline itch NRS")
+    return calibrate(
+        pos,
+        value_of=lambda p, s: p / ndays[s],
+        lo=np.zeros(n, dtype=np.int64),
+        hi=10 * ndays,
+        groups=masks,
+        targets=tg,
+        rng=rng,
+        max_step=4,
+        name="baseline itch NRS",
+    )
 
 
 def _calibrate_flares(ev, masks, rng) -> np.ndarray:
     n = len(ev)
     init = rng.negative_binomial(0.7, 0.7 / (0.7 + 5.0), n).astype(np.int64)
-    return calibrate(np.minimum(init, 365), value_of=lambda p, s: p.astype(float), lo=np.zeros(n, dtype=np.int64),
-                     hi=np.full(n, 365), groups=masks, targets=_mean_sd_targets(T.T1_FLARES), rng=rng,
-                     max_step=6, name="flares")
+    return calibrate(
+        np.minimum(init, 365),
+        value_of=lambda p, s: p.astype(float),
+        lo=np.zeros(n, dtype=np.int64),
+        hi=np.full(n, 365),
+        groups=masks,
+        targets=_mean_sd_targets(T.T1_FLARES),
+        rng=rng,
+        max_step=6,
+        name="flares",
+    )
 
 
 def _days_of(kind: np.ndarray, day1: np.ndarray):
@@ -267,14 +319,26 @@ def _calibrate_duration(ev, masks, rng, age: np.ndarray, day1: np.ndarray) -> tu
         lo[m] = (e - np.datetime64("1970", unit)).astype(np.int64) + (e_first < earliest[m])
         hi[m] = (latest[m].astype(f"datetime64[{unit}]") - np.datetime64("1970", unit)).astype(np.int64)
         onset = day1[m] - d[m]
-        pos[m] = np.clip((onset.astype(f"datetime64[{unit}]") - np.datetime64("1970", unit)).astype(np.int64), lo[m], hi[m])
+        pos[m] = np.clip(
+            (onset.astype(f"datetime64[{unit}]") - np.datetime64("1970", unit)).astype(np.int64), lo[m], hi[m]
+        )
     bad = lo > hi
     kind[bad] = 0
     pos[bad], lo[bad], hi[bad] = d[bad], lo_d[bad], hi_d[bad]
     days = _days_of(kind, day1)
     tg = [Target(g, "median", v[0]) for g, v in T.T1_DURATION.items()]
-    pos = calibrate(pos, value_of=lambda p, s: days(p, s) / 365.25, lo=lo, hi=hi, groups=masks, targets=tg,
-                    rng=rng, pinned=pinned, max_step=40, name="disease duration")
+    pos = calibrate(
+        pos,
+        value_of=lambda p, s: days(p, s) / 365.25,
+        lo=lo,
+        hi=hi,
+        groups=masks,
+        targets=tg,
+        rng=rng,
+        pinned=pinned,
+        max_step=40,
+        name="disease duration",
+    )
     return days(pos, np.arange(n)), kind
 
 
@@ -322,8 +386,16 @@ def _component_flags(na: pd.DataFrame, arm: str, rng) -> pd.DataFrame:
     iga = np.zeros(n, dtype=bool)
     iga[rng.choice(np.flatnonzero(~cpr), outside, replace=False)] = True
     iga[rng.choice(np.flatnonzero(cpr), n_iga - outside, replace=False)] = True
-    out = pd.DataFrame({"R_EASI50": flags["EASI50"], "R_NRS2": flags["NRS2"], "R_QOLR": flags["QOLR"],
-                        "R_IGA1": iga, "QOL_BL_OK": qol_ok}, index=na.index)
+    out = pd.DataFrame(
+        {
+            "R_EASI50": flags["EASI50"],
+            "R_NRS2": flags["NRS2"],
+            "R_QOLR": flags["QOLR"],
+            "R_IGA1": iga,
+            "QOL_BL_OK": qol_ok,
+        },
+        index=na.index,
+    )
     return out
 
 

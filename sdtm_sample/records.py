@@ -21,21 +21,45 @@ DIARY_LAST = 60
 BL_WINDOW = np.arange(-7, 0)
 W8_WINDOW = np.arange(50, 57)
 
-VISITS = {1: "SCREENING", 2: "BASELINE", 3: "WEEK 2", 4: "WEEK 4", 5: "WEEK 8", 6: "WEEK 12",
-          7: "WEEK 16", 8: "WEEK 20", 9: "WEEK 28", 10: "WEEK 36", 11: "WEEK 44", 12: "WEEK 52",
-          99: "EARLY TERMINATION"}
+VISITS = {
+    1: "SCREENING",
+    2: "BASELINE",
+    3: "WEEK 2",
+    4: "WEEK 4",
+    5: "WEEK 8",
+    6: "WEEK 12",
+    7: "WEEK 16",
+    8: "WEEK 20",
+    9: "WEEK 28",
+    10: "WEEK 36",
+    11: "WEEK 44",
+    12: "WEEK 52",
+    99: "EARLY TERMINATION",
+}
 LTS_DAYS = {6: 85, 7: 113, 8: 141, 9: 197, 10: 253, 11: 309, 12: 365}
 TRT = {"VEH": ("VEHICLE CREAM", 0.0), "RUX075": ("RUXOLITINIB CREAM", 0.75), "RUX15": ("RUXOLITINIB CREAM", 1.5)}
 DLQI_ITEMS = [
-    "Itchy, Sore, Painful, Stinging", "Embarrassed, Self Conscious", "Interfered Shopping, Home, Yard",
-    "Influenced Clothes You Wear", "Affected Social, Leisure Activity", "Made It Difficult to Do Any Sport",
-    "Prevented Working or Studying", "Problem With Partner, Friends, Relative", "Caused Any Sexual Difficulties",
+    "Itchy, Sore, Painful, Stinging",
+    "Embarrassed, Self Conscious",
+    "Interfered Shopping, Home, Yard",
+    "Influenced Clothes You Wear",
+    "Affected Social, Leisure Activity",
+    "Made It Difficult to Do Any Sport",
+    "Prevented Working or Studying",
+    "Problem With Partner, Friends, Relative",
+    "Caused Any Sexual Difficulties",
     "How Much a Problem Was the Treatment",
 ]
 CDLQI_ITEMS = [
-    "Itchy, Scratchy, Sore or Painful", "Embarrassed, Self Conscious, Upset, Sad", "Affected Friendships",
-    "Changed or Worn Different Clothes/Shoes", "Affected Going Out, Playing, Hobbies", "Avoided Swimming or Other Sports",
-    "Affected School Work or Holidays", "Bothered by Name-calling, Teasing", "Affected Your Sleep",
+    "Itchy, Scratchy, Sore or Painful",
+    "Embarrassed, Self Conscious, Upset, Sad",
+    "Affected Friendships",
+    "Changed or Worn Different Clothes/Shoes",
+    "Affected Going Out, Playing, Hobbies",
+    "Avoided Swimming or Other Sports",
+    "Affected School Work or Holidays",
+    "Bothered by Name-calling, Teasing",
+    "Affected Your Sleep",
     "How Much a Problem Was the Treatment",
 ]
 
@@ -107,15 +131,18 @@ def timeline(prof: pd.DataFrame, rng) -> pd.DataFrame:
     # unscheduled visits in the Week 8 window: U1 farther than scheduled (scheduled chosen),
     # U2 nearer (the unscheduled record is chosen), U3 a tie (the later, scheduled one, is chosen)
     obs = prof["W8IGA"].to_numpy() >= 0
-    obs &= (miss == "")
+    obs &= miss == ""
     u = rng.random(n)
     design = np.where(obs & (u < 0.02), "U1", np.where(obs & (u < 0.03), "U2", np.where(obs & (u < 0.036), "U3", "")))
     t["W8DESIGN"] = design
     w8 = np.where(design == "U1", 57 + rng.integers(-2, 3, n), w8)
     w8 = np.where(design == "U2", rng.integers(67, 71, n), w8)
     w8 = np.where(design == "U3", 60, w8)
-    t["UNSDY"] = np.select([design == "U1", design == "U2", design == "U3"],
-                           [rng.integers(44, 48, n), rng.integers(55, 59, n), np.full(n, 54)], 0)
+    t["UNSDY"] = np.select(
+        [design == "U1", design == "U2", design == "U3"],
+        [rng.integers(44, 48, n), rng.integers(55, 59, n), np.full(n, 54)],
+        0,
+    )
     t["W8DY"] = w8
     # an unscheduled visit in the Week 2 window, farther from target than the scheduled one
     t["UNS2DY"] = np.where((rng.random(n) < 0.03) & ~disc, 20 + rng.integers(0, 2, n), 0)
@@ -163,14 +190,31 @@ def make_dm(prof, ids, t, rng, day1, last_dose, last_contact) -> pd.DataFrame:
     arm[veh2] = [f"{T.ARM_LABEL['VEH']}, then {T.ARM_LABEL[a]}" for a in arm2[veh2]]
     scr = _date(day1, t["SCRDY"].to_numpy())
     eth = rng.choice(["NOT HISPANIC OR LATINO", "HISPANIC OR LATINO", "NOT REPORTED"], size=n, p=[0.87, 0.11, 0.02])
-    return pd.DataFrame({
-        "STUDYID": ids["STUDYID"].to_numpy(), "DOMAIN": "DM", "USUBJID": ids["USUBJID"].to_numpy(),
-        "SUBJID": ids["SUBJID"].to_numpy(), "RFSTDTC": iso(day1), "RFENDTC": iso(last_contact),
-        "RFXSTDTC": iso(day1), "RFXENDTC": iso(last_dose), "RFICDTC": iso(scr), "SITEID": ids["SITEID"].to_numpy(),
-        "AGE": prof["AGE"].to_numpy().astype(float), "AGEU": "YEARS", "SEX": prof["SEXF"].to_numpy(),
-        "RACE": prof["RACE"].to_numpy(), "ETHNIC": eth, "ARMCD": armcd, "ARM": arm, "ACTARMCD": armcd,
-        "ACTARM": arm, "COUNTRY": prof["COUNTRY"].to_numpy(), "DMDTC": iso(scr),
-    })
+    return pd.DataFrame(
+        {
+            "STUDYID": ids["STUDYID"].to_numpy(),
+            "DOMAIN": "DM",
+            "USUBJID": ids["USUBJID"].to_numpy(),
+            "SUBJID": ids["SUBJID"].to_numpy(),
+            "RFSTDTC": iso(day1),
+            "RFENDTC": iso(last_contact),
+            "RFXSTDTC": iso(day1),
+            "RFXENDTC": iso(last_dose),
+            "RFICDTC": iso(scr),
+            "SITEID": ids["SITEID"].to_numpy(),
+            "AGE": prof["AGE"].to_numpy().astype(float),
+            "AGEU": "YEARS",
+            "SEX": prof["SEXF"].to_numpy(),
+            "RACE": prof["RACE"].to_numpy(),
+            "ETHNIC": eth,
+            "ARMCD": armcd,
+            "ARM": arm,
+            "ACTARMCD": armcd,
+            "ACTARM": arm,
+            "COUNTRY": prof["COUNTRY"].to_numpy(),
+            "DMDTC": iso(scr),
+        }
+    )
 
 
 def _long(ids, cols: dict[str, np.ndarray], mask: np.ndarray | None = None) -> pd.DataFrame:
@@ -256,9 +300,17 @@ def make_qs(prof, ids, t, rng, day1, instrument_dates) -> pd.DataFrame:
     keep = present | not_done
     dates = _date(day1[:, None], np.broadcast_to(days, (n, len(days))))
     sval = np.where(present, vals, -1)
-    diary = _long(ids, {"QSCAT": np.array("ITCH NRS"), "QSTESTCD": np.array("ITCHNRS"),
-                        "QSTEST": np.array("Worst Itch NRS in Past 24 Hours"),
-                        "_V": sval, "QSDTC": iso(dates)}, keep)
+    diary = _long(
+        ids,
+        {
+            "QSCAT": np.array("ITCH NRS"),
+            "QSTESTCD": np.array("ITCHNRS"),
+            "QSTEST": np.array("Worst Itch NRS in Past 24 Hours"),
+            "_V": sval,
+            "QSDTC": iso(dates),
+        },
+        keep,
+    )
     diary["VISITNUM"] = np.nan
     diary["VISIT"] = ""
     qol = _qol(prof, ids, t, rng, instrument_dates)
@@ -294,23 +346,36 @@ def _qol(prof, ids, t, rng, visit_dates) -> pd.DataFrame:
     # items: one missing item (scored 0) on some forms; two or three on the missing totals
     frames = []
     for visit, total, dates, mask, n_missing in (
-        (2, b, visit_dates[2], np.ones(n, dtype=bool), np.where(~bl_ok, rng.integers(2, 4, n), (rng.random(n) < 0.05).astype(int))),
+        (
+            2,
+            b,
+            visit_dates[2],
+            np.ones(n, dtype=bool),
+            np.where(~bl_ok, rng.integers(2, 4, n), (rng.random(n) < 0.05).astype(int)),
+        ),
         (5, w, visit_dates[5], w8_done, np.where(w8_na, rng.integers(2, 4, n), (rng.random(n) < 0.05).astype(int))),
     ):
         one = n_missing == 1
         keys = rng.random((n, 10))
         rank = np.argsort(np.argsort(keys, axis=1), axis=1)
         missing_item = rank < n_missing[:, None]
-        items = fill_sums(rng, np.where(n_missing >= 2, np.minimum(total, 3 * (10 - n_missing)), total), ~missing_item, 3)
+        items = fill_sums(
+            rng, np.where(n_missing >= 2, np.minimum(total, 3 * (10 - n_missing)), total), ~missing_item, 3
+        )
         items = np.where(missing_item, -1, items)
-        testcd = np.where(cdlqi[:, None], np.array([f"CDLQI{i:02d}" for i in range(1, 11)])[None, :],
-                          np.array([f"DLQI{i:02d}" for i in range(1, 11)])[None, :])
-        test = np.where(cdlqi[:, None], np.array([f"CDLQI{i:02d}-{x}"[:40] for i, x in enumerate(CDLQI_ITEMS, 1)])[None, :],
-                        np.array([f"DLQI{i:02d}-{x}"[:40] for i, x in enumerate(DLQI_ITEMS, 1)])[None, :])
+        testcd = np.where(
+            cdlqi[:, None],
+            np.array([f"CDLQI{i:02d}" for i in range(1, 11)])[None, :],
+            np.array([f"DLQI{i:02d}" for i in range(1, 11)])[None, :],
+        )
+        test = np.where(
+            cdlqi[:, None],
+            np.array([f"CDLQI{i:02d}-{x}"[:40] for i, x in enumerate(CDLQI_ITEMS, 1)])[None, :],
+            np.array([f"DLQI{i:02d}-{x}"[:40] for i, x in enumerate(DLQI_ITEMS, 1)])[None, :],
+        )
         cat = np.where(cdlqi, "CDLQI", "DLQI")
         keep = np.broadcast_to(mask[:, None], (n, 10))
-        f = _long(ids, {"QSCAT": cat, "QSTESTCD": testcd, "QSTEST": test, "_V": items,
-                        "QSDTC": iso(dates)}, keep)
+        f = _long(ids, {"QSCAT": cat, "QSTESTCD": testcd, "QSTEST": test, "_V": items, "QSDTC": iso(dates)}, keep)
         f["VISITNUM"] = float(visit)
         f["VISIT"] = VISITS[visit]
         frames.append(f)
@@ -361,12 +426,23 @@ def make_rs(prof, ids, t, rng, day1) -> pd.DataFrame:
     visits.append((2.0, np.ones(n, dtype=np.int64), np.ones(n, bool), b_iga, b_easi, b_bsa, bl_nd))
     w_e = np.where(w8_iga >= 0, w8_easi, b_easi * 0.8)
     w_b = np.where(w8_iga >= 0, w8_bsa, b_bsa * 0.85)
-    for vn, day, att in ((3.0, t["W2DY"].to_numpy(), t["HASW2"].to_numpy()),
-                         (3.1, t["UNS2DY"].to_numpy(), t["UNS2DY"].to_numpy() > 0),
-                         (4.0, t["W4DY"].to_numpy(), t["HASW4"].to_numpy()),
-                         (99.0, t["DISCDY"].to_numpy(), disc)):
-        visits.append((vn, day, att, np.rint(interp(day, b_iga, plaus_iga, 0.35, 0, 4, 0)),
-                       interp(day, b_easi, w_e, 0.6, 0, 72, 1), interp(day, b_bsa, w_b, 0.5, 0, 100, 1), None))
+    for vn, day, att in (
+        (3.0, t["W2DY"].to_numpy(), t["HASW2"].to_numpy()),
+        (3.1, t["UNS2DY"].to_numpy(), t["UNS2DY"].to_numpy() > 0),
+        (4.0, t["W4DY"].to_numpy(), t["HASW4"].to_numpy()),
+        (99.0, t["DISCDY"].to_numpy(), disc),
+    ):
+        visits.append(
+            (
+                vn,
+                day,
+                att,
+                np.rint(interp(day, b_iga, plaus_iga, 0.35, 0, 4, 0)),
+                interp(day, b_easi, w_e, 0.6, 0, 72, 1),
+                interp(day, b_bsa, w_b, 0.5, 0, 100, 1),
+                None,
+            )
+        )
     # Week 8: scheduled (5) and unscheduled (4.1) records; the window picks one, the other is a decoy
     decoy_iga = np.where(w8_iga >= 3, w8_iga - 1, w8_iga + 1)
     decoy_easi = np.round(w8_easi + 2.5 + b_easi * 0.3, 1)
@@ -384,25 +460,58 @@ def make_rs(prof, ids, t, rng, day1) -> pd.DataFrame:
     # a few non-achievers without EASI at Week 8 (their EASI-50 is imputed as non-response)
     easi_nd = np.zeros(n, dtype=bool)
     for arm in T.ARMS:
-        cand = np.flatnonzero((prof["CLASS"].to_numpy() == "NA") & (prof["ARM8"].to_numpy() == arm)
-                              & ~prof["R_EASI50"].to_numpy() & (design == ""))
+        cand = np.flatnonzero(
+            (prof["CLASS"].to_numpy() == "NA")
+            & (prof["ARM8"].to_numpy() == arm)
+            & ~prof["R_EASI50"].to_numpy()
+            & (design == "")
+        )
         easi_nd[rng.choice(cand, min(2, len(cand)), replace=False)] = True
     visits.append((4.1, t["UNSDY"].to_numpy(), t["UNSDY"].to_numpy() > 0, u_iga, u_easi, u_bsa, None))
-    visits.append((5.0, t["W8DY"].to_numpy(), sched, s_iga, s_easi, s_bsa, {"IGA": np.zeros(n, bool), "EASI": easi_nd,
-                                                                              "BSA": np.zeros(n, bool)}))
+    visits.append(
+        (
+            5.0,
+            t["W8DY"].to_numpy(),
+            sched,
+            s_iga,
+            s_easi,
+            s_bsa,
+            {"IGA": np.zeros(n, bool), "EASI": easi_nd, "BSA": np.zeros(n, bool)},
+        )
+    )
     lts = (t["ARM2"].to_numpy() != "") & ((t["LTSDISCDY"].to_numpy() == 0) | (t["LTSDISCDY"].to_numpy() > 88))
     d12 = LTS_DAYS[6] + rng.integers(-3, 4, n)
-    visits.append((6.0, d12, lts, np.clip(plaus_iga - (rng.random(n) < 0.3), 0, 4),
-                   np.clip(np.round(w_e * 0.9, 1), 0, 72), np.clip(np.round(w_b * 0.9, 1), 0, 100), None))
+    visits.append(
+        (
+            6.0,
+            d12,
+            lts,
+            np.clip(plaus_iga - (rng.random(n) < 0.3), 0, 4),
+            np.clip(np.round(w_e * 0.9, 1), 0, 72),
+            np.clip(np.round(w_b * 0.9, 1), 0, 100),
+            None,
+        )
+    )
     frames = []
     for vn, day, att, iga, easi, bsa, nd in visits:
         date = iso(_date(day1, day))
-        for code, test, val, fmt in (("IGA", "Investigator's Global Assessment", iga, "{:.0f}"),
-                                     ("EASI", "Eczema Area and Severity Index Score", easi, "{:.1f}"),
-                                     ("BSA", "Body Surface Area Affected", bsa, "{:.1f}")):
+        for code, test, val, fmt in (
+            ("IGA", "Investigator's Global Assessment", iga, "{:.0f}"),
+            ("EASI", "Eczema Area and Severity Index Score", easi, "{:.1f}"),
+            ("BSA", "Body Surface Area Affected", bsa, "{:.1f}"),
+        ):
             notdone = nd[code] if nd is not None else np.zeros(n, bool)
-            f = _long(ids, {"RSTESTCD": np.array(code), "RSTEST": np.array(test), "_V": np.where(notdone, np.nan, val),
-                            "VISITNUM": np.full(n, vn), "RSDTC": date}, att[:, None])
+            f = _long(
+                ids,
+                {
+                    "RSTESTCD": np.array(code),
+                    "RSTEST": np.array(test),
+                    "_V": np.where(notdone, np.nan, val),
+                    "VISITNUM": np.full(n, vn),
+                    "RSDTC": date,
+                },
+                att[:, None],
+            )
             f["_FMT"] = fmt
             frames.append(f)
     rs = pd.concat(frames, ignore_index=True)
@@ -440,8 +549,13 @@ def make_sv(rs: pd.DataFrame, t, ids, day1) -> pd.DataFrame:
         if vn == 6:
             continue
         att = on & ((ltsdisc == 0) | (ltsdisc > day))
-        lts_rows.append(_long(ids, {"VISITNUM": np.full(len(ids), float(vn)),
-                                    "SVSTDTC": iso(_date(day1, np.full(len(ids), day)))}, att[:, None]))
+        lts_rows.append(
+            _long(
+                ids,
+                {"VISITNUM": np.full(len(ids), float(vn)), "SVSTDTC": iso(_date(day1, np.full(len(ids), day)))},
+                att[:, None],
+            )
+        )
     sv = pd.concat([sv, *lts_rows], ignore_index=True)
     sv["SVENDTC"] = sv["SVSTDTC"]
     sv["VISIT"] = visit_names(sv["VISITNUM"].to_numpy())
@@ -456,13 +570,29 @@ def make_ex(prof, ids, t, day1):
     p1_end = np.where(disc, t["DISCDY"].to_numpy(), t["P2STDY"].to_numpy() - 1)
     p2_start = t["P2STDY"].to_numpy()
     p2_end = np.where(t["LTSDISCDY"].to_numpy() > 0, t["LTSDISCDY"].to_numpy(), LTS_DAYS[12])
-    f1 = _long(ids, {"EXTRT": np.array([TRT[a][0] for a in arm8]), "EXDOSE": np.array([TRT[a][1] for a in arm8]),
-                     "EPOCH": np.array("BLINDED TREATMENT"), "EXSTDTC": iso(day1), "EXENDTC": iso(_date(day1, p1_end))})
+    f1 = _long(
+        ids,
+        {
+            "EXTRT": np.array([TRT[a][0] for a in arm8]),
+            "EXDOSE": np.array([TRT[a][1] for a in arm8]),
+            "EPOCH": np.array("BLINDED TREATMENT"),
+            "EXSTDTC": iso(day1),
+            "EXENDTC": iso(_date(day1, p1_end)),
+        },
+    )
     on = arm2 != ""
     safe2 = np.where(on, arm2, "VEH")
-    f2 = _long(ids, {"EXTRT": np.array([TRT[a][0] for a in safe2]), "EXDOSE": np.array([TRT[a][1] for a in safe2]),
-                     "EPOCH": np.array("CONTINUATION TREATMENT"), "EXSTDTC": iso(_date(day1, p2_start)),
-                     "EXENDTC": iso(_date(day1, p2_end))}, on[:, None])
+    f2 = _long(
+        ids,
+        {
+            "EXTRT": np.array([TRT[a][0] for a in safe2]),
+            "EXDOSE": np.array([TRT[a][1] for a in safe2]),
+            "EPOCH": np.array("CONTINUATION TREATMENT"),
+            "EXSTDTC": iso(_date(day1, p2_start)),
+            "EXENDTC": iso(_date(day1, p2_end)),
+        },
+        on[:, None],
+    )
     ex = pd.concat([f1, f2], ignore_index=True)
     ex["EXDOSU"] = "%"
     ex["EXDOSFRM"] = "CREAM"
@@ -474,7 +604,9 @@ def make_ex(prof, ids, t, day1):
 
 def make_ds(prof, ids, t, rng, day1):
     n = len(prof)
-    reasons = np.array(["ADVERSE EVENT", "WITHDRAWAL BY SUBJECT", "LOST TO FOLLOW-UP", "LACK OF EFFICACY", "PHYSICIAN DECISION"])
+    reasons = np.array(
+        ["ADVERSE EVENT", "WITHDRAWAL BY SUBJECT", "LOST TO FOLLOW-UP", "LACK OF EFFICACY", "PHYSICIAN DECISION"]
+    )
     disc = t["DISCDY"].to_numpy() > 0
     r1 = rng.choice(reasons, size=n, p=[0.25, 0.35, 0.2, 0.12, 0.08])
     r2 = rng.choice(reasons, size=n, p=[0.2, 0.4, 0.25, 0.1, 0.05])
@@ -484,16 +616,47 @@ def make_ds(prof, ids, t, rng, day1):
     p2_day = np.where(ltsdisc, t["LTSDISCDY"].to_numpy(), LTS_DAYS[12])
     scr = _date(day1, t["SCRDY"].to_numpy())
     frames = [
-        _long(ids, {"DSTERM": np.array("INFORMED CONSENT OBTAINED"), "DSDECOD": np.array("INFORMED CONSENT OBTAINED"),
-                    "DSCAT": np.array("PROTOCOL MILESTONE"), "EPOCH": np.array("SCREENING"), "DSSTDTC": iso(scr)}),
-        _long(ids, {"DSTERM": np.array("RANDOMIZED"), "DSDECOD": np.array("RANDOMIZED"),
-                    "DSCAT": np.array("PROTOCOL MILESTONE"), "EPOCH": np.array("SCREENING"), "DSSTDTC": iso(day1)}),
-        _long(ids, {"DSTERM": np.where(disc, r1, "COMPLETED"), "DSDECOD": np.where(disc, r1, "COMPLETED"),
-                    "DSCAT": np.array("DISPOSITION EVENT"), "EPOCH": np.array("BLINDED TREATMENT"),
-                    "DSSTDTC": iso(_date(day1, p1_day))}),
-        _long(ids, {"DSTERM": np.where(ltsdisc, r2, "COMPLETED"), "DSDECOD": np.where(ltsdisc, r2, "COMPLETED"),
-                    "DSCAT": np.array("DISPOSITION EVENT"), "EPOCH": np.array("CONTINUATION TREATMENT"),
-                    "DSSTDTC": iso(_date(day1, p2_day))}, on[:, None]),
+        _long(
+            ids,
+            {
+                "DSTERM": np.array("INFORMED CONSENT OBTAINED"),
+                "DSDECOD": np.array("INFORMED CONSENT OBTAINED"),
+                "DSCAT": np.array("PROTOCOL MILESTONE"),
+                "EPOCH": np.array("SCREENING"),
+                "DSSTDTC": iso(scr),
+            },
+        ),
+        _long(
+            ids,
+            {
+                "DSTERM": np.array("RANDOMIZED"),
+                "DSDECOD": np.array("RANDOMIZED"),
+                "DSCAT": np.array("PROTOCOL MILESTONE"),
+                "EPOCH": np.array("SCREENING"),
+                "DSSTDTC": iso(day1),
+            },
+        ),
+        _long(
+            ids,
+            {
+                "DSTERM": np.where(disc, r1, "COMPLETED"),
+                "DSDECOD": np.where(disc, r1, "COMPLETED"),
+                "DSCAT": np.array("DISPOSITION EVENT"),
+                "EPOCH": np.array("BLINDED TREATMENT"),
+                "DSSTDTC": iso(_date(day1, p1_day)),
+            },
+        ),
+        _long(
+            ids,
+            {
+                "DSTERM": np.where(ltsdisc, r2, "COMPLETED"),
+                "DSDECOD": np.where(ltsdisc, r2, "COMPLETED"),
+                "DSCAT": np.array("DISPOSITION EVENT"),
+                "EPOCH": np.array("CONTINUATION TREATMENT"),
+                "DSSTDTC": iso(_date(day1, p2_day)),
+            },
+            on[:, None],
+        ),
     ]
     last_contact = _date(day1, np.where(on, p2_day, p1_day))
     return pd.concat(frames, ignore_index=True), last_contact
@@ -504,20 +667,39 @@ def make_mh(prof, ids, rng, day1):
     onset = day1 - prof["DUR_DAYS"].to_numpy().astype("timedelta64[D]")
     txt = iso(onset)
     kind = prof["ONSET_KIND"].to_numpy()
-    txt = np.where(kind == 1, np.char.ljust(txt.astype(str), 7).astype("U7"), np.where(kind == 2, txt.astype("U4"), txt))
+    txt = np.where(
+        kind == 1, np.char.ljust(txt.astype(str), 7).astype("U7"), np.where(kind == 2, txt.astype("U4"), txt)
+    )
     if (kind == 1).any():
         assert (np.char.endswith(iso(onset[kind == 1]).astype(str), "-01")).all()
     if (kind == 2).any():
         assert (np.char.endswith(iso(onset[kind == 2]).astype(str), "-01-01")).all()
-    prim = _long(ids, {"MHTERM": np.array("ATOPIC DERMATITIS"), "MHDECOD": np.array("Dermatitis atopic"),
-                       "MHCAT": np.array("PRIMARY DIAGNOSIS"), "MHSTDTC": txt})
+    prim = _long(
+        ids,
+        {
+            "MHTERM": np.array("ATOPIC DERMATITIS"),
+            "MHDECOD": np.array("Dermatitis atopic"),
+            "MHCAT": np.array("PRIMARY DIAGNOSIS"),
+            "MHSTDTC": txt,
+        },
+    )
     others = []
     for term, decod, p in (("ASTHMA", "Asthma", 0.35), ("ALLERGIC RHINITIS", "Rhinitis allergic", 0.3)):
         has = rng.random(n) < p
         yrs = rng.integers(1, 30, n).astype("timedelta64[Y]")
-        start = (day1.astype("datetime64[Y]") - yrs)
-        others.append(_long(ids, {"MHTERM": np.array(term), "MHDECOD": np.array(decod), "MHCAT": np.array("GENERAL"),
-                                  "MHSTDTC": np.datetime_as_string(start, unit="Y")}, has[:, None]))
+        start = day1.astype("datetime64[Y]") - yrs
+        others.append(
+            _long(
+                ids,
+                {
+                    "MHTERM": np.array(term),
+                    "MHDECOD": np.array(decod),
+                    "MHCAT": np.array("GENERAL"),
+                    "MHSTDTC": np.datetime_as_string(start, unit="Y"),
+                },
+                has[:, None],
+            )
+        )
     return pd.concat([prim, *others], ignore_index=True)
 
 
@@ -525,8 +707,26 @@ def make_sc(prof, ids, t, day1):
     scr = iso(_date(day1, t["SCRDY"].to_numpy()))
     face = prof["FACE"].to_numpy()
     fl = prof["NFLARE"].to_numpy()
-    a = _long(ids, {"SCTESTCD": np.array("FACEINV"), "SCTEST": np.array("Facial Involvement"), "SCORRES": face,
-                    "SCSTRESC": face, "SCSTRESN": np.full(len(ids), np.nan), "SCDTC": scr})
-    b = _long(ids, {"SCTESTCD": np.array("NFLARE12"), "SCTEST": np.array("Number of Flares in Last 12 Months"),
-                    "SCORRES": fl.astype(str), "SCSTRESC": fl.astype(str), "SCSTRESN": fl.astype(float), "SCDTC": scr})
+    a = _long(
+        ids,
+        {
+            "SCTESTCD": np.array("FACEINV"),
+            "SCTEST": np.array("Facial Involvement"),
+            "SCORRES": face,
+            "SCSTRESC": face,
+            "SCSTRESN": np.full(len(ids), np.nan),
+            "SCDTC": scr,
+        },
+    )
+    b = _long(
+        ids,
+        {
+            "SCTESTCD": np.array("NFLARE12"),
+            "SCTEST": np.array("Number of Flares in Last 12 Months"),
+            "SCORRES": fl.astype(str),
+            "SCSTRESC": fl.astype(str),
+            "SCSTRESN": fl.astype(float),
+            "SCDTC": scr,
+        },
+    )
     return pd.concat([a, b], ignore_index=True)

@@ -104,6 +104,14 @@ def _finish(name: str, df: pd.DataFrame, ids: pd.DataFrame, rfst: dict) -> pd.Da
 
 def expected_counts() -> dict[str, dict[str, int]]:
     """The plan's section 4 counts (for tests and documentation)."""
-    return {"EVALUABLE": T.EVALUABLE, "IGA_TS": T.IGA_TS, "W8_IGA_OBSERVED": T.W8_IGA_OBSERVED,
-            "NON_ACHIEVERS": T.NON_ACHIEVERS, "CPR": T.CPR, "CPRIGA": T.CPRIGA,
-            "IGA_R1_OBSERVED": T.IGA_R1_OBSERVED, "TS_OR_CPR": T.TS_OR_CPR, "TS_OR_CPRIGA": T.TS_OR_CPRIGA}
+    return {
+        "EVALUABLE": T.EVALUABLE,
+        "IGA_TS": T.IGA_TS,
+        "W8_IGA_OBSERVED": T.W8_IGA_OBSERVED,
+        "NON_ACHIEVERS": T.NON_ACHIEVERS,
+        "CPR": T.CPR,
+        "CPRIGA": T.CPRIGA,
+        "IGA_R1_OBSERVED": T.IGA_R1_OBSERVED,
+        "TS_OR_CPR": T.TS_OR_CPR,
+        "TS_OR_CPRIGA": T.TS_OR_CPRIGA,
+    }

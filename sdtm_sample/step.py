@@ -25,8 +25,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
     g = parser.add_argument_group("simulation")
     g.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"random seed (default {DEFAULT_SEED})")
-    g.add_argument("--scale", type=_scale, default=1, metavar="K",
-                   help="K times the 1249 subjects, same distributions (default 1; calibrated exactly at 1)")
+    g.add_argument(
+        "--scale",
+        type=_scale,
+        default=1,
+        metavar="K",
+        help="K times the 1249 subjects, same distributions (default 1; calibrated exactly at 1)",
+    )
 
 
 def run(args, ctx) -> int:
@@ -46,8 +51,9 @@ def run(args, ctx) -> int:
         domains = simulate_study(seed=args.seed, scale=args.scale)
         p.advance("domains simulated")
         with staged_dir(dest) as stage:
-            manifest = write_sdtm(domains, stage, labels={d: dict(v) for d, v in LABELS.items()},
-                                  dataset_labels=DATASET_LABELS, keys=KEYS)
+            manifest = write_sdtm(
+                domains, stage, labels={d: dict(v) for d, v in LABELS.items()}, dataset_labels=DATASET_LABELS, keys=KEYS
+            )
         p.advance("files written")
     for name, entry in manifest.items():
         ctx.log.dataset("SDTM", name, entry["observations"], entry["variables"])

@@ -27,9 +27,11 @@ RANDOMIZED = {
 #: sites closed for GCP non-compliance: every patient of theirs is not efficacy-evaluable
 EXCLUDED_SITES = {"114": "INCB18424-303", "139": "INCB18424-303", "226": "INCB18424-304"}
 #: their patients per arm (6 / 17 / 18 = 41)
-EXCLUDED_PER_SITE = {"114": {"VEH": 2, "RUX075": 6, "RUX15": 6},
-                     "139": {"VEH": 2, "RUX075": 5, "RUX15": 6},
-                     "226": {"VEH": 2, "RUX075": 6, "RUX15": 6}}
+EXCLUDED_PER_SITE = {
+    "114": {"VEH": 2, "RUX075": 6, "RUX15": 6},
+    "139": {"VEH": 2, "RUX075": 5, "RUX15": 6},
+    "226": {"VEH": 2, "RUX075": 6, "RUX15": 6},
+}
 
 #: plan section 4, first table (efficacy-evaluable, Week 8)
 EVALUABLE = {"VEH": 244, "RUX075": 483, "RUX15": 481}
@@ -71,12 +73,18 @@ T1_COUNTS = {
 
 #: Table 1: continuous characteristics, (statistic, value) per group
 T1_AGE = {  # median (min-max), years
-    "VEH": (34.5, 12, 82), "RUX075": (37.0, 12, 85), "RUX15": (28.0, 12, 84),
-    "NA": (33.0, 12, 85), "ALL": (32.0, 12, 85),
+    "VEH": (34.5, 12, 82),
+    "RUX075": (37.0, 12, 85),
+    "RUX15": (28.0, 12, 84),
+    "NA": (33.0, 12, 85),
+    "ALL": (32.0, 12, 85),
 }
 T1_DURATION = {  # median (min-max), years
-    "VEH": (15.5, 0.8, 79.1), "RUX075": (14.0, 1.8, 68.6), "RUX15": (14.9, 0.2, 69.2),
-    "NA": (14.9, 0.2, 79.1), "ALL": (15.3, 0.0, 79.1),
+    "VEH": (15.5, 0.8, 79.1),
+    "RUX075": (14.0, 1.8, 68.6),
+    "RUX15": (14.9, 0.2, 69.2),
+    "NA": (14.9, 0.2, 79.1),
+    "ALL": (15.3, 0.0, 79.1),
 }
 T1_BSA = {"VEH": (9.3, 5.3), "RUX075": (9.9, 5.2), "RUX15": (9.1, 5.1), "NA": (9.5, 5.2), "ALL": (9.6, 5.2)}
 T1_EASI = {"VEH": (7.9, 4.9), "RUX075": (7.8, 5.3), "RUX15": (7.2, 4.7), "NA": (7.6, 5.0), "ALL": (7.9, 4.9)}

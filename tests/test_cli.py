@@ -88,8 +88,14 @@ def test_failed_run_leaves_no_stale_output(tmp_path, monkeypatch):
     """A run that stops at a step removes that step's earlier output and every later step's,
     so nothing in out/ looks valid that does not match this run's inputs."""
     out = tmp_path / "o"
-    for rel in ("adam/adsl.parquet", "adam/adsl.xpt", "adam/define.xml", "tlf/table_1.docx", "qc/evidence.json",
-                "sdtm/dm.xpt"):
+    for rel in (
+        "adam/adsl.parquet",
+        "adam/adsl.xpt",
+        "adam/define.xml",
+        "tlf/table_1.docx",
+        "qc/evidence.json",
+        "sdtm/dm.xpt",
+    ):
         (out / rel).parent.mkdir(parents=True, exist_ok=True)
         (out / rel).write_text("from an earlier run")
 
@@ -104,8 +110,14 @@ def test_failed_run_leaves_no_stale_output(tmp_path, monkeypatch):
     monkeypatch.setattr("adamforge.validation.step.validate_sdtm_gate", lambda ctx, policy: 0)
     assert cli.main(["run", "--out", str(out)]) == 1
     left = sorted(str(p.relative_to(out)) for p in out.rglob("*") if p.is_file())
-    assert left == ["RUN-INCOMPLETE", "adam/adsl.parquet", "adam/adsl.xpt", "adam/define.xml",
-                    "adamforge.log", "sdtm/dm.xpt"]
+    assert left == [
+        "RUN-INCOMPLETE",
+        "adam/adsl.parquet",
+        "adam/adsl.xpt",
+        "adam/define.xml",
+        "adamforge.log",
+        "sdtm/dm.xpt",
+    ]
     log = (out / "adamforge.log").read_text()
     assert "Removed 1 earlier output(s) of step tlf (the step failed or was not run): tlf" in log
     assert "of step qc (stale: the run stopped before it, at tlf): qc" in log
@@ -123,8 +135,13 @@ def test_synthetic_notice_follows_the_data(tmp_path):
         folder = tmp_path / value[:4]
         folder.mkdir()
         df = pd.DataFrame({"STUDYID": ["S1"], "TSPARMCD": ["DATASRC"], "TSVAL": [value]})
-        write_xpt(df, folder / "ts.xpt", dataset="TS", dataset_label="Trial Summary",
-                  labels={"STUDYID": "Study Identifier", "TSPARMCD": "Parameter Short Name", "TSVAL": "Value"})
+        write_xpt(
+            df,
+            folder / "ts.xpt",
+            dataset="TS",
+            dataset_label="Trial Summary",
+            labels={"STUDYID": "Study Identifier", "TSPARMCD": "Parameter Short Name", "TSVAL": "Value"},
+        )
         return folder
 
     assert data_notice(ts("SYNTHETIC: simulated")) == SYNTHETIC_DATA_NOTICE
@@ -185,7 +202,9 @@ def test_sdtm_domain_given_as_parquet_next_to_xpt_files(reference_study_dir, tmp
     out = tmp_path / "o"
     assert cli.main(["validate", "--out", str(out), "--sdtm", str(sdtm), "--validate-scope", "sdtm", "--quiet"]) == 0
     log = (out / "adamforge.log").read_text()
-    assert "SDTM RS read from rs.parquet" in log and "SDTM DM read from dm.xpt (also present, not read: dm.parquet)" in log
+    assert (
+        "SDTM RS read from rs.parquet" in log and "SDTM DM read from dm.xpt (also present, not read: dm.parquet)" in log
+    )
 
 
 def test_truncated_sdtm_xpt_is_an_error(reference_study_dir, tmp_path):
@@ -209,6 +228,7 @@ def test_truncated_sdtm_xpt_is_an_error(reference_study_dir, tmp_path):
 
 # -- issue 13: clean-up failures, the SDTM gate's report, usage errors create nothing --------------
 
+
 class _Ok:
     run = staticmethod(lambda args, ctx: 0)
 
@@ -217,8 +237,7 @@ class _Fails:
     run = staticmethod(lambda args, ctx: 1)
 
 
-def _earlier_tree(out, rels=("adam/adsl.parquet", "validation/findings.json", "tlf/table_1.docx",
-                             "qc/evidence.json")):
+def _earlier_tree(out, rels=("adam/adsl.parquet", "validation/findings.json", "tlf/table_1.docx", "qc/evidence.json")):
     for rel in rels:
         (out / rel).parent.mkdir(parents=True, exist_ok=True)
         (out / rel).write_text("from an earlier run")
@@ -244,8 +263,10 @@ def test_failed_cleanup_is_a_named_error_and_the_other_stale_outputs_still_go(tm
     monkeypatch.setattr("adamforge.validation.step.validate_sdtm_gate", lambda ctx, policy: 0)
     assert cli.main(["run", "--out", str(out)]) == 1
     log = (out / "adamforge.log").read_text()
-    assert f"ERROR: Stale output of step tlf (stale: the run stopped before it, at export) left in place: could " \
-           f"not remove '{out / 'tlf'}' ({out / 'tlf' / 'table_1.docx'}): Permission denied. The run stops" in log
+    assert (
+        f"ERROR: Stale output of step tlf (stale: the run stopped before it, at export) left in place: could "
+        f"not remove '{out / 'tlf'}' ({out / 'tlf' / 'table_1.docx'}): Permission denied. The run stops" in log
+    )
     assert "Traceback" not in capsys.readouterr().err
     assert not (out / "qc").exists()
     assert (out / "RUN-INCOMPLETE").exists() and not (out / "RUN-COMPLETE").exists()
@@ -361,4 +382,5 @@ def _single_step_parser(name):
         sub = p.add_subparsers(dest="command")
         cli._add_common(sub.add_parser(name))
         return p
+
     return build

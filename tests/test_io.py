@@ -26,8 +26,9 @@ def test_remove_stale_failure_names_the_path(tmp_path, monkeypatch):
     monkeypatch.setattr("adamforge.io.shutil.rmtree", rmtree)
     with pytest.raises(CleanupError) as exc:
         remove_stale(tmp_path / "adam")
-    assert str(exc.value) == (f"could not remove '{tmp_path / 'adam'}' ({tmp_path / 'adam' / 'adsl.xpt'}): "
-                              "Permission denied")
+    assert str(exc.value) == (
+        f"could not remove '{tmp_path / 'adam'}' ({tmp_path / 'adam' / 'adsl.xpt'}): Permission denied"
+    )
     assert exc.value.exit_code == 1
 
 

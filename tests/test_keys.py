@@ -22,10 +22,17 @@ def test_isin_does_not_match_numbers_to_text():
 
 
 def test_row_codes_and_duplicates_match_dataframe_duplicated():
-    df = pd.DataFrame({"a": ["x", "x", "y", None, None, "y"], "b": [1.0, 1.0, 2.0, np.nan, np.nan, 3.0],
-                       "c": ["p", "p", "p", "q", "q", "p"]})
+    df = pd.DataFrame(
+        {
+            "a": ["x", "x", "y", None, None, "y"],
+            "b": [1.0, 1.0, 2.0, np.nan, np.nan, 3.0],
+            "c": ["p", "p", "p", "q", "q", "p"],
+        }
+    )
     codes = row_codes([df["a"], df["b"], df["c"]])
-    assert duplicated_rows(codes).tolist() == df.duplicated(keep=False).tolist() == [True, True, False, True, True, False]
+    assert (
+        duplicated_rows(codes).tolist() == df.duplicated(keep=False).tolist() == [True, True, False, True, True, False]
+    )
     assert codes[0] == codes[1] and codes[0] != codes[2]
 
 

@@ -21,13 +21,25 @@ PILOT_TS = Path(__file__).resolve().parents[2] / "shared" / "cdiscpilot01" / "sd
 
 
 def _dm(n=3):
-    return pd.DataFrame({"USUBJID": [f"S-{i}" for i in range(1, n + 1)], "AGE": [30.0 + i for i in range(n)],
-                         "SEX": ["F", "M", "F"][:n] + ["M"] * max(0, n - 3)})
+    return pd.DataFrame(
+        {
+            "USUBJID": [f"S-{i}" for i in range(1, n + 1)],
+            "AGE": [30.0 + i for i in range(n)],
+            "SEX": ["F", "M", "F"][:n] + ["M"] * max(0, n - 3),
+        }
+    )
 
 
 def _xpt(path, df, version=5, **kw):
-    pyreadstat.write_xport(df, str(path), table_name="DM", file_format_version=version,
-                           file_label="Demographics", column_labels=["Subject", "Age", "Sex"], **kw)
+    pyreadstat.write_xport(
+        df,
+        str(path),
+        table_name="DM",
+        file_format_version=version,
+        file_label="Demographics",
+        column_labels=["Subject", "Age", "Sex"],
+        **kw,
+    )
     return path
 
 
@@ -46,8 +58,15 @@ def test_parquet_csv_and_dataset_json(tmp_path):
     import pyarrow.parquet as pq
 
     t = pa.table({"USUBJID": ["S-1"], "AGE": [30.0]})
-    t = t.cast(pa.schema([pa.field("USUBJID", pa.string(), metadata={"label": "Subject", "length": "8"}),
-                          pa.field("AGE", pa.float64(), metadata={"label": "Age"})], metadata={"label": "Demo"}))
+    t = t.cast(
+        pa.schema(
+            [
+                pa.field("USUBJID", pa.string(), metadata={"label": "Subject", "length": "8"}),
+                pa.field("AGE", pa.float64(), metadata={"label": "Age"}),
+            ],
+            metadata={"label": "Demo"},
+        )
+    )
     pq.write_table(t, tmp_path / "dm.parquet")
     f = read_dataset_file(tmp_path / "dm.parquet")
     assert f.label == "Demo" and f.variables["USUBJID"].length == 8 and f.variables["AGE"].label == "Age"
@@ -58,10 +77,17 @@ def test_parquet_csv_and_dataset_json(tmp_path):
     assert f.data["SITEID"].tolist() == ["007", "010"]  # leading zero: text
     assert f.label is None and f.variables["AGE"].label is None
 
-    doc = {"datasetJSONVersion": "1.1.0", "name": "DM", "label": "Demographics", "records": 2,
-           "columns": [{"itemOID": "IT.USUBJID", "name": "USUBJID", "label": "Subject", "dataType": "string", "length": 3},
-                       {"itemOID": "IT.AGE", "name": "AGE", "label": "Age", "dataType": "integer"}],
-           "rows": [["S-1", 30], ["S-2", None]]}
+    doc = {
+        "datasetJSONVersion": "1.1.0",
+        "name": "DM",
+        "label": "Demographics",
+        "records": 2,
+        "columns": [
+            {"itemOID": "IT.USUBJID", "name": "USUBJID", "label": "Subject", "dataType": "string", "length": 3},
+            {"itemOID": "IT.AGE", "name": "AGE", "label": "Age", "dataType": "integer"},
+        ],
+        "rows": [["S-1", 30], ["S-2", None]],
+    }
     (tmp_path / "dm.json").write_text(json.dumps(doc))
     f = read_dataset_file(tmp_path / "dm.json")
     assert f.name == "DM" and f.variables["USUBJID"].length == 3 and f.data["AGE"].dtype == "Int64"
@@ -110,9 +136,9 @@ def test_xpt_cut_in_the_headers_and_not_xpt(tmp_path):
 def test_xpt_v8_declared_count_larger_than_data(tmp_path):
     data = _xpt(tmp_path / "dm.xpt", _dm(), 8).read_bytes()
     i = data.index(b"OBSV8   HEADER RECORD!!!!!!!") - 20
-    rec = data[i:i + 80]
+    rec = data[i : i + 80]
     forged = rec[:48] + b"%15d" % 50 + rec[63:]
-    (tmp_path / "v8.xpt").write_bytes(data[:i] + forged + data[i + 80:])
+    (tmp_path / "v8.xpt").write_bytes(data[:i] + forged + data[i + 80 :])
     with pytest.raises(DataError, match="declares 50 observations"):
         read_dataset_file(tmp_path / "v8.xpt")
 
@@ -121,8 +147,13 @@ def test_csv_ending_mid_record_and_json_short_of_records(tmp_path):
     (tmp_path / "dm.csv").write_text("USUBJID,AGE,SEX\nS-1,30,F\nS-2,3")
     with pytest.raises(DataError, match=r"dm.csv: record 3: 2 fields for 3 columns: the file ends mid-record"):
         read_dataset_file(tmp_path / "dm.csv")
-    doc = {"datasetJSONVersion": "1.1.0", "name": "DM", "records": 5,
-           "columns": [{"itemOID": "IT.A", "name": "A", "dataType": "string"}], "rows": [["x"]]}
+    doc = {
+        "datasetJSONVersion": "1.1.0",
+        "name": "DM",
+        "records": 5,
+        "columns": [{"itemOID": "IT.A", "name": "A", "dataType": "string"}],
+        "rows": [["x"]],
+    }
     (tmp_path / "dm.json").write_text(json.dumps(doc))
     with pytest.raises(DataError, match="declares 5 records but holds 1 rows"):
         read_dataset_file(tmp_path / "dm.json")

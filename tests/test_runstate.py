@@ -20,8 +20,9 @@ CHILD = str(Path(__file__).with_name("runstate_child.py"))
 
 
 def _run(out, *argv, hang="none"):
-    return subprocess.run([sys.executable, CHILD, hang, *argv, "--out", str(out)], capture_output=True, text=True,
-                          timeout=120)
+    return subprocess.run(
+        [sys.executable, CHILD, hang, *argv, "--out", str(out)], capture_output=True, text=True, timeout=120
+    )
 
 
 def _start_hanging(out, *argv, hang):
@@ -29,8 +30,9 @@ def _start_hanging(out, *argv, hang):
     ready = out / "READY"
     if ready.exists():
         ready.unlink()
-    proc = subprocess.Popen([sys.executable, CHILD, hang, *argv, "--out", str(out)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [sys.executable, CHILD, hang, *argv, "--out", str(out)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     deadline = time.monotonic() + 60
     while not ready.exists():
         assert proc.poll() is None, "the child ended before it was killed"
@@ -96,7 +98,7 @@ def test_a_single_step_killed_then_rerun_alone_keeps_the_mark_until_a_full_run(t
     r = _run(out, "tlf")
     assert r.returncode == 0
     assert "WARNING: The output tree" in r.stderr and "left incomplete by adamforge tlf" in r.stderr
-    assert (out / MARK_INCOMPLETE).exists() and not (out / MARK_COMPLETE).exists()   # still not a complete run
+    assert (out / MARK_INCOMPLETE).exists() and not (out / MARK_COMPLETE).exists()  # still not a complete run
     assert _run(out, "run").returncode == 0
     assert (out / MARK_COMPLETE).exists() and not (out / MARK_INCOMPLETE).exists()
 
@@ -119,12 +121,16 @@ def test_second_run_on_the_same_out_is_refused_naming_the_holder(tmp_path):
     holder = _start_hanging(out, "run", hang="derive")
     try:
         log_before = (out / "adamforge.log").read_text()
-        r = subprocess.run([sys.executable, "-m", "adamforge.cli", "validate", "--out", str(out)],
-                           capture_output=True, text=True, timeout=120)
+        r = subprocess.run(
+            [sys.executable, "-m", "adamforge.cli", "validate", "--out", str(out)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         assert r.returncode == 2
         assert f"is in use by pid {holder.pid} on " in r.stderr and "command: adamforge run --out" in r.stderr
         assert "command: adamforge" in r.stderr
-        assert (out / "adamforge.log").read_text() == log_before       # the holder's log is untouched
+        assert (out / "adamforge.log").read_text() == log_before  # the holder's log is untouched
         info = json.loads((out / LOCK_NAME).read_text())
         assert info["pid"] == holder.pid
     finally:
@@ -138,5 +144,5 @@ def test_second_run_on_the_same_out_is_refused_naming_the_holder(tmp_path):
 def test_lock_is_released_when_the_run_ends(tmp_path):
     out = tmp_path / "o"
     assert _run(out, "run").returncode == 0
-    assert not (out / LOCK_NAME).exists()        # released: the lock file is removed
+    assert not (out / LOCK_NAME).exists()  # released: the lock file is removed
     assert _run(out, "tlf").returncode == 0

@@ -33,13 +33,42 @@ ENGINE_DIRS = ("adam", "adamforge", "tlf", "validation")
 
 #: Reference-study literals that the spec files do not list in one place.
 EXTRAS = {
-    "IGA", "IGATS", "IGAR1", "EASI", "EASI50", "EASI75", "EASI90", "BSA", "ITCHNRS", "NRS2", "NRS4", "DLQI",
-    "CDLQI", "QOLR", "CPR", "CPRIGA", "TSCPR", "TSCPRIGA",            # PARAMCDs
-    "ITCH NRS", "FACEINV", "NFLARE12",                                 # QSCATs and test codes
-    "114", "139", "226",                                               # sites
-    "PRIMARY DIAGNOSIS",                                               # MHCAT
-    "INCB18424",                                                       # study id
-    "W8IGAFL", "NACHFL", "BLIGA", "BLEASI", "BLITCH", "BLQOL", "QOLINST", "FACEFL", "NFLARE", "DISDURY",
+    "IGA",
+    "IGATS",
+    "IGAR1",
+    "EASI",
+    "EASI50",
+    "EASI75",
+    "EASI90",
+    "BSA",
+    "ITCHNRS",
+    "NRS2",
+    "NRS4",
+    "DLQI",
+    "CDLQI",
+    "QOLR",
+    "CPR",
+    "CPRIGA",
+    "TSCPR",
+    "TSCPRIGA",  # PARAMCDs
+    "ITCH NRS",
+    "FACEINV",
+    "NFLARE12",  # QSCATs and test codes
+    "114",
+    "139",
+    "226",  # sites
+    "PRIMARY DIAGNOSIS",  # MHCAT
+    "INCB18424",  # study id
+    "W8IGAFL",
+    "NACHFL",
+    "BLIGA",
+    "BLEASI",
+    "BLITCH",
+    "BLQOL",
+    "QOLINST",
+    "FACEFL",
+    "NFLARE",
+    "DISDURY",
 }
 
 #: Being rewritten; remove when done. (Files other agents or the lead are still turning into
@@ -85,8 +114,12 @@ def _docstring_starts(src: str) -> set[tuple[int, int]]:
     for node in ast.walk(ast.parse(src)):
         if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
             body = node.body
-            if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
-                    and isinstance(body[0].value.value, str):
+            if (
+                body
+                and isinstance(body[0], ast.Expr)
+                and isinstance(body[0].value, ast.Constant)
+                and isinstance(body[0].value.value, str)
+            ):
                 starts.add((body[0].value.lineno, body[0].value.col_offset))
     return starts
 
@@ -130,10 +163,12 @@ def test_literal_list_follows_the_spec():
 
 def test_matching_is_by_whole_token_in_strings_not_names_or_docstrings():
     pat = _pattern({"IGA", "114", "ITCH NRS"})
-    src = ('"""Module about IGA."""\n'
-           'iga_count = 1\n'
-           'def f():\n    """IGA docstring."""\n    return "IGAX", "BIGA", "1140"\n'
-           'x = "IGA 0/1"\ny = f"site {x} 114"\nz = "ITCH NRS"\n# IGA in a comment\n')
+    src = (
+        '"""Module about IGA."""\n'
+        "iga_count = 1\n"
+        'def f():\n    """IGA docstring."""\n    return "IGAX", "BIGA", "1140"\n'
+        'x = "IGA 0/1"\ny = f"site {x} 114"\nz = "ITCH NRS"\n# IGA in a comment\n'
+    )
     f = Path("/nonexistent")
     found = [(line, m.group()) for line, text in string_literals(src) for m in pat.finditer(text)]
     assert found == [(6, "IGA"), (7, "114"), (8, "ITCH NRS")], found

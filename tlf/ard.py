@@ -33,8 +33,16 @@ from adamforge.errors import DataError
 from . import fmt
 from .spec import Endpoint, Output, TlfSpec
 
-__all__ = ["ARD_COLUMNS", "compute_ard", "check_inputs", "select_population", "response_frame",
-           "ard_to_json", "ard_value", "ard_char"]
+__all__ = [
+    "ARD_COLUMNS",
+    "compute_ard",
+    "check_inputs",
+    "select_population",
+    "response_frame",
+    "ard_to_json",
+    "ard_value",
+    "ard_char",
+]
 
 ARD_COLUMNS = ["output_id", "population", "group", "parameter", "label", "statistic", "value", "value_char"]
 RESPONDER_VISIT = "Week 8"  # the default of the TLF spec's analysis_visit
@@ -42,8 +50,7 @@ RESPONDER_VISIT = "Week 8"  # the default of the TLF spec's analysis_visit
 
 def _names(spec: TlfSpec) -> tuple[str, str]:
     """Names of the subject-level and analysis datasets for messages."""
-    return (getattr(spec, "subject_dataset", "") or "ADSL",
-            getattr(spec, "analysis_dataset", "") or "analysis dataset")
+    return (getattr(spec, "subject_dataset", "") or "ADSL", getattr(spec, "analysis_dataset", "") or "analysis dataset")
 
 
 def _visit(spec: TlfSpec) -> str:
@@ -115,8 +122,7 @@ def check_inputs(adsl: pd.DataFrame, adeff: pd.DataFrame, spec: TlfSpec) -> None
         if o.kind in ("response", "listing"):
             missing = [e.paramcd for e in o.endpoints if e.paramcd not in present]
             if missing:
-                problems.append(f"{an}.PARAMCD: {', '.join(missing)} not found at AVISIT={visit!r} "
-                                f"(needed by {o.id})")
+                problems.append(f"{an}.PARAMCD: {', '.join(missing)} not found at AVISIT={visit!r} (needed by {o.id})")
         pops = {o.population} if o.population else set()
         pops |= {e.population for e in o.endpoints if e.population}
         for pid in sorted(pops):
@@ -124,29 +130,37 @@ def check_inputs(adsl: pd.DataFrame, adeff: pd.DataFrame, spec: TlfSpec) -> None
             for var in dict.fromkeys([*spec.covariates, spec.cmh_strata]):  # models need them on every subject
                 blank = sub[var].isna() | (sub[var].astype(str).str.strip() == "")
                 if blank.any():
-                    problems.append(f"{sl}.{var}: missing for {int(blank.sum())} subject(s) of population {pid} "
-                                    f"(e.g. USUBJID={sub.loc[blank, 'USUBJID'].iloc[0]}): a model covariate or "
-                                    f"CMH stratum must be present for every analysed subject")
+                    problems.append(
+                        f"{sl}.{var}: missing for {int(blank.sum())} subject(s) of population {pid} "
+                        f"(e.g. USUBJID={sub.loc[blank, 'USUBJID'].iloc[0]}): a model covariate or "
+                        f"CMH stratum must be present for every analysed subject"
+                    )
             for val, lab in spec.arms:
                 if not _eq(sub[spec.arm_var], val).any():
-                    problems.append(f"{sl}.{spec.arm_var}={val} ({lab}): no subject in population {pid} "
-                                    f"({spec.populations[pid].label}) of {o.id}: an empty arm cannot be summarised")
+                    problems.append(
+                        f"{sl}.{spec.arm_var}={val} ({lab}): no subject in population {pid} "
+                        f"({spec.populations[pid].label}) of {o.id}: an empty arm cannot be summarised"
+                    )
     for pc in sorted(present & {e.paramcd for o in spec.outputs for e in o.endpoints}):
         aval = wk8.loc[wk8["PARAMCD"] == pc, "AVAL"]
         bad = aval.dropna()[~aval.dropna().isin([0, 1])]
         if len(bad):
-            problems.append(f"{an}.AVAL [PARAMCD={pc}]: responder values must be 0, 1 or missing "
-                            f"(found {sorted(set(bad.tolist()))[:5]})")
+            problems.append(
+                f"{an}.AVAL [PARAMCD={pc}]: responder values must be 0, 1 or missing "
+                f"(found {sorted(set(bad.tolist()))[:5]})"
+            )
         dup = wk8.loc[wk8["PARAMCD"] == pc, "USUBJID"]
         if dup.duplicated().any():
-            problems.append(f"{an} [PARAMCD={pc}, AVISIT={visit}]: more than one record for "
-                            f"USUBJID={dup[dup.duplicated()].iloc[0]}")
+            problems.append(
+                f"{an} [PARAMCD={pc}, AVISIT={visit}]: more than one record for USUBJID={dup[dup.duplicated()].iloc[0]}"
+            )
     if problems:
         raise DataError(f"TLF input: {len(problems)} problem(s)", problems)
 
 
-def response_frame(adsl_pop: pd.DataFrame, adeff: pd.DataFrame, endpoint: Endpoint,
-                   visit: str = RESPONDER_VISIT) -> pd.DataFrame:
+def response_frame(
+    adsl_pop: pd.DataFrame, adeff: pd.DataFrame, endpoint: Endpoint, visit: str = RESPONDER_VISIT
+) -> pd.DataFrame:
     """One record per subject of ``adsl_pop`` with ``AVAL`` of ``endpoint`` at ``visit`` (plus ``DTYPE``).
 
     ``denominator: evaluable`` keeps subjects with a non-missing AVAL; ``all`` keeps every
@@ -172,8 +186,18 @@ class _Rows:
             value = float(value)
             if not math.isfinite(value):
                 value = None
-        self.rows.append(dict(output_id=output_id, population=population, group=group, parameter=parameter,
-                              label=label, statistic=statistic, value=value, value_char=value_char))
+        self.rows.append(
+            dict(
+                output_id=output_id,
+                population=population,
+                group=group,
+                parameter=parameter,
+                label=label,
+                statistic=statistic,
+                value=value,
+                value_char=value_char,
+            )
+        )
 
 
 @dataclasses.dataclass
@@ -231,10 +255,19 @@ def compute_response(out: _Rows, o: Output, data: TlfData, spec: TlfSpec) -> Non
             two = df[_eq(df[spec.arm_var], val) | _eq(df[spec.arm_var], ref_val)].copy()
             two["_ARM"] = np.where(_eq(two[spec.arm_var], val), 1, 0)
             if two.loc[two["_ARM"] == 1].empty or two.loc[two["_ARM"] == 0].empty:
-                raise DataError(f"{o.id}, {e.paramcd}: no evaluable subject in {lab if two['_ARM'].eq(0).all() else ref_label} "
-                                f"(population {pid}): the comparison cannot be made")
-            res = stats.compare_logistic(two, response="AVAL", arm_var="_ARM", reference=0, active=1,
-                                         covariates=list(spec.covariates), ci_level=spec.ci_level)
+                raise DataError(
+                    f"{o.id}, {e.paramcd}: no evaluable subject in {lab if two['_ARM'].eq(0).all() else ref_label} "
+                    f"(population {pid}): the comparison cannot be made"
+                )
+            res = stats.compare_logistic(
+                two,
+                response="AVAL",
+                arm_var="_ARM",
+                reference=0,
+                active=1,
+                covariates=list(spec.covariates),
+                ci_level=spec.ci_level,
+            )
             out.add(o.id, pid, lab, e.paramcd, e.label, "or", res.odds_ratio)
             out.add(o.id, pid, lab, e.paramcd, e.label, "or_lcl", res.lcl)
             out.add(o.id, pid, lab, e.paramcd, e.label, "or_ucl", res.ucl)
@@ -244,16 +277,24 @@ def compute_response(out: _Rows, o: Output, data: TlfData, spec: TlfSpec) -> Non
             out.add(o.id, pid, lab, e.paramcd, e.label, "separation", int(res.separation))
             if res.separation:
                 out.add(o.id, pid, lab, e.paramcd, e.label, "fallback_reason", None, res.reason)
-                out.add(o.id, pid, lab, e.paramcd, e.label, "fisher_p",
-                        stats.compare_fisher(two, response="AVAL", arm_var="_ARM", reference=0, active=1))
+                out.add(
+                    o.id,
+                    pid,
+                    lab,
+                    e.paramcd,
+                    e.label,
+                    "fisher_p",
+                    stats.compare_fisher(two, response="AVAL", arm_var="_ARM", reference=0, active=1),
+                )
             cmh = stats.compare_cmh(two, response="AVAL", arm_var="_ARM", reference=0, active=1, strata=spec.cmh_strata)
             out.add(o.id, pid, lab, e.paramcd, e.label, "cmh_stat", cmh.statistic)
             out.add(o.id, pid, lab, e.paramcd, e.label, "cmh_p", cmh.p_value)
             out.add(o.id, pid, lab, e.paramcd, e.label, "mh_or", cmh.odds_ratio)
 
 
-def compute_ard(adsl: pd.DataFrame, adeff: pd.DataFrame, spec: TlfSpec,
-                datasets: dict[str, pd.DataFrame] | None = None) -> pd.DataFrame:
+def compute_ard(
+    adsl: pd.DataFrame, adeff: pd.DataFrame, spec: TlfSpec, datasets: dict[str, pd.DataFrame] | None = None
+) -> pd.DataFrame:
     """Compute the analysis results data of every output of ``spec``.
 
     Parameters
@@ -283,8 +324,11 @@ def compute_ard(adsl: pd.DataFrame, adeff: pd.DataFrame, spec: TlfSpec,
         # only what the outputs use: every later subset copies fewer columns
         adsl = adsl[sorted(_required_adsl_vars(spec))]
         keep = [c for c in ("USUBJID", "PARAMCD", "AVISIT", "AVAL", "DTYPE") if c in adeff.columns]
-        adeff = adeff.loc[(adeff["AVISIT"] == _visit(spec))
-                          & adeff["PARAMCD"].isin({e.paramcd for o in spec.outputs for e in o.endpoints}), keep]
+        adeff = adeff.loc[
+            (adeff["AVISIT"] == _visit(spec))
+            & adeff["PARAMCD"].isin({e.paramcd for o in spec.outputs for e in o.endpoints}),
+            keep,
+        ]
     data = TlfData(adsl, adeff, full)
     out = _Rows()
     for o in spec.outputs:
@@ -296,9 +340,13 @@ def compute_ard(adsl: pd.DataFrame, adeff: pd.DataFrame, spec: TlfSpec,
     figs = []
     for o in spec.outputs:
         if o.kind == "figure":
-            src = ard[(ard["output_id"] == o.source) & (ard["parameter"] == o.paramcd)
-                      & ard["statistic"].isin(["n", "N", "pct", "p_value", "sig_mark", "method", "separation",
-                                                 "fallback_reason"])]
+            src = ard[
+                (ard["output_id"] == o.source)
+                & (ard["parameter"] == o.paramcd)
+                & ard["statistic"].isin(
+                    ["n", "N", "pct", "p_value", "sig_mark", "method", "separation", "fallback_reason"]
+                )
+            ]
             figs.append(src.assign(output_id=o.id))
     if figs:
         ard = pd.concat([ard, *figs], ignore_index=True)
@@ -319,8 +367,12 @@ def ard_to_json(ard: pd.DataFrame) -> str:
 
 
 def _pick(ard: pd.DataFrame, output_id: str, group: str, parameter: str, statistic: str) -> pd.Series:
-    sel = ard[(ard["output_id"] == output_id) & (ard["group"] == group) & (ard["parameter"] == parameter)
-              & (ard["statistic"] == statistic)]
+    sel = ard[
+        (ard["output_id"] == output_id)
+        & (ard["group"] == group)
+        & (ard["parameter"] == parameter)
+        & (ard["statistic"] == statistic)
+    ]
     if len(sel) != 1:
         raise KeyError(f"ARD has {len(sel)} records for {output_id} / {group} / {parameter} / {statistic}")
     return sel.iloc[0]

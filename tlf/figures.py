@@ -42,21 +42,36 @@ def figure_png(o: Output, ix: ArdIndex, spec: TlfSpec, *, label: str = "") -> by
     marks = [""] + [ix.text(o.id, a, o.paramcd, "sig_mark") for a in arms[1:]]
     firth = [False] + [ix.text(o.id, a, o.paramcd, "method") == "firth" for a in arms[1:]]
 
-    with plt.rc_context({"font.family": "DejaVu Sans", "font.size": 9, "svg.hashsalt": "adamforge",
-                         "path.simplify": True}):
+    with plt.rc_context(
+        {"font.family": "DejaVu Sans", "font.size": 9, "svg.hashsalt": "adamforge", "path.simplify": True}
+    ):
         fig, ax = plt.subplots(figsize=FIGURE_SIZE_IN)
         xs = range(len(arms))
-        bars = ax.bar(xs, pct, width=0.6, color=[_COLORS[i % len(_COLORS)] for i in xs], edgecolor="black",
-                      linewidth=0.6)
+        bars = ax.bar(
+            xs, pct, width=0.6, color=[_COLORS[i % len(_COLORS)] for i in xs], edgecolor="black", linewidth=0.6
+        )
         for i, b in enumerate(bars):
             top = b.get_height()
             ax.text(b.get_x() + b.get_width() / 2, top + 1.5, f"{n[i]}/{den[i]}", ha="center", va="bottom", fontsize=8)
-            ax.text(b.get_x() + b.get_width() / 2, top / 2 if top > 8 else top + 7,
-                    f"{fmt.fmt_num(pct[i], 1)}%", ha="center", va="center", fontsize=8,
-                    color="white" if top > 8 and i > 0 else "black")
+            ax.text(
+                b.get_x() + b.get_width() / 2,
+                top / 2 if top > 8 else top + 7,
+                f"{fmt.fmt_num(pct[i], 1)}%",
+                ha="center",
+                va="center",
+                fontsize=8,
+                color="white" if top > 8 and i > 0 else "black",
+            )
             if marks[i] or firth[i]:
-                ax.text(b.get_x() + b.get_width() / 2, top + 7.5, marks[i] + (FIRTH_MARK if firth[i] else ""),
-                        ha="center", va="bottom", fontsize=11, fontweight="bold")
+                ax.text(
+                    b.get_x() + b.get_width() / 2,
+                    top + 7.5,
+                    marks[i] + (FIRTH_MARK if firth[i] else ""),
+                    ha="center",
+                    va="bottom",
+                    fontsize=11,
+                    fontweight="bold",
+                )
         ax.set_xticks(list(xs), arms)
         ax.set_ylim(0, 115)
         ax.set_yticks(range(0, 101, 20))
@@ -80,8 +95,9 @@ def km_png(o: Output, ix: ArdIndex, spec: TlfSpec) -> bytes:
 
     arms = [lab for _v, lab in spec.arms]
     keys = ix.keys()
-    with plt.rc_context({"font.family": "DejaVu Sans", "font.size": 9, "svg.hashsalt": "adamforge",
-                         "path.simplify": True}):
+    with plt.rc_context(
+        {"font.family": "DejaVu Sans", "font.size": 9, "svg.hashsalt": "adamforge", "path.simplify": True}
+    ):
         fig, ax = plt.subplots(figsize=(FIGURE_SIZE_IN[0], 5.0))
         styles = ("-", "--", ":", "-.")
         tmax = 0.0
@@ -94,8 +110,15 @@ def km_png(o: Output, ix: ArdIndex, spec: TlfSpec) -> bytes:
             c = [ix.num(o.id, lab, p, "n_censor") for p in steps]
             tmax = max(tmax, max(t))
             color = _COLORS[(i + 1) % len(_COLORS)] if i else "#404040"
-            ax.step([0.0] + t, [1.0] + s, where="post", color=color, linestyle=styles[i % len(styles)],
-                    linewidth=1.2, label=lab)
+            ax.step(
+                [0.0] + t,
+                [1.0] + s,
+                where="post",
+                color=color,
+                linestyle=styles[i % len(styles)],
+                linewidth=1.2,
+                label=lab,
+            )
             ct = [tt for tt, cc in zip(t, c) if cc]
             cs = [ss for ss, cc in zip(s, c) if cc]
             ax.plot(ct, cs, linestyle="none", marker="|", markersize=7, color=color)
@@ -107,20 +130,42 @@ def km_png(o: Output, ix: ArdIndex, spec: TlfSpec) -> bytes:
         ax.legend(loc="upper right", bbox_to_anchor=(1.0, 0.92), frameon=False, fontsize=8)
         p = ix.num(o.id, "", "LOGRANK", "p_value") if ix.has(o.id, "", "LOGRANK", "p_value") else None
         if p is not None:
-            ax.text(0.98, 0.97, f"Log-rank p = {fmt.fmt_pvalue(p)}".replace("= <", "< "), transform=ax.transAxes,
-                    ha="right", va="top", fontsize=8)
+            ax.text(
+                0.98,
+                0.97,
+                f"Log-rank p = {fmt.fmt_pvalue(p)}".replace("= <", "< "),
+                transform=ax.transAxes,
+                ha="right",
+                va="top",
+                fontsize=8,
+            )
         if o.risk_times:
             ax.set_xticks(list(o.risk_times))
-            ax.text(-0.06, -0.17, "Number at risk", transform=ax.transAxes, ha="right", va="top", fontsize=8,
-                    fontweight="bold")
+            ax.text(
+                -0.06,
+                -0.17,
+                "Number at risk",
+                transform=ax.transAxes,
+                ha="right",
+                va="top",
+                fontsize=8,
+                fontweight="bold",
+            )
             for i, lab in enumerate(arms):
                 y = -0.24 - 0.07 * i
                 ax.text(-0.06, y, lab, transform=ax.transAxes, ha="right", va="top", fontsize=8)
                 for rt in o.risk_times:
                     key = (o.id, lab, f"RISK|{rt:g}", "n_risk")
                     if ix.has(*key):
-                        ax.text(rt, y, str(int(ix.num(*key) or 0)), transform=ax.get_xaxis_transform(),
-                                ha="center", va="top", fontsize=8)
+                        ax.text(
+                            rt,
+                            y,
+                            str(int(ix.num(*key) or 0)),
+                            transform=ax.get_xaxis_transform(),
+                            ha="center",
+                            va="top",
+                            fontsize=8,
+                        )
         fig.subplots_adjust(left=0.25, right=0.97, top=0.95, bottom=0.12 + 0.07 * (len(arms) + 2))
         buf = io.BytesIO()
         fig.savefig(buf, format="png", dpi=FIGURE_DPI, metadata={"Software": None})

@@ -14,8 +14,18 @@ import math
 from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Context, Decimal
 
 __all__ = [
-    "round_half_away", "percent", "fmt_num", "fmt_trim", "fmt_n_pct", "fmt_n_over_n_pct",
-    "fmt_mean_sd", "fmt_median_range", "fmt_or_ci", "fmt_pvalue", "sig_mark", "SIG_MARKS",
+    "round_half_away",
+    "percent",
+    "fmt_num",
+    "fmt_trim",
+    "fmt_n_pct",
+    "fmt_n_over_n_pct",
+    "fmt_mean_sd",
+    "fmt_median_range",
+    "fmt_or_ci",
+    "fmt_pvalue",
+    "sig_mark",
+    "SIG_MARKS",
 ]
 
 # Marks for p-values (plan section 3): the first threshold that p is below wins.
@@ -101,8 +111,14 @@ def fmt_mean_sd(mean: float | None, sd: float | None, ndigits: int = 1) -> str:
     return f"{fmt_num(mean, ndigits)} ({sd_s})"
 
 
-def fmt_median_range(median: float | None, lo: float | None, hi: float | None, ndigits: int = 1,
-                     range_digits: int = 1, trim_range: bool = True) -> str:
+def fmt_median_range(
+    median: float | None,
+    lo: float | None,
+    hi: float | None,
+    ndigits: int = 1,
+    range_digits: int = 1,
+    trim_range: bool = True,
+) -> str:
     """``"34.5 (12-82)"``: median with ``ndigits`` decimals, range with up to ``range_digits``."""
     if median is None or (isinstance(median, float) and math.isnan(median)):
         return ""

@@ -27,8 +27,8 @@ from __future__ import annotations
 
 import math
 import re
-from decimal import Decimal
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -39,8 +39,16 @@ from .render import OutputView
 from .spec import Layer, Output, TlfSpec, format_tokens
 from .tables import ArdIndex, DisplayRow, DisplayTable
 
-__all__ = ["compute_table", "table_view", "compute_km_plot", "km_plot_view", "render_format", "data_precision",
-           "INTEGER_STATS", "NE"]
+__all__ = [
+    "compute_table",
+    "table_view",
+    "compute_km_plot",
+    "km_plot_view",
+    "render_format",
+    "data_precision",
+    "INTEGER_STATS",
+    "NE",
+]
 
 NE = "NE"
 #: statistics shown without decimals by default
@@ -52,6 +60,7 @@ _TOK = re.compile(r"\{(\w+)(?::([^{}]*))?\}")
 # ---------------------------------------------------------------------------------------------
 # helpers
 # ---------------------------------------------------------------------------------------------
+
 
 def data_precision(values: pd.Series, cap: int = MAX_PRECISION) -> int:
     """Decimals of the data: the most decimals among the values (``12.25`` -> 2), at most ``cap``."""
@@ -66,7 +75,9 @@ def data_precision(values: pd.Series, cap: int = MAX_PRECISION) -> int:
     return best
 
 
-def render_format(text: str, get: Callable[[str], Any], precision: int, key: Callable[[str], tuple]) -> tuple[str, tuple]:
+def render_format(
+    text: str, get: Callable[[str], Any], precision: int, key: Callable[[str], tuple]
+) -> tuple[str, tuple]:
     """Fill the ``{stat:spec}`` tokens of ``text`` from ``get(stat)``; returns (text, ARD keys used).
 
     Spec: ``""`` (integers for :data:`INTEGER_STATS`, ``pct`` 1 decimal, else the data precision),
@@ -155,6 +166,7 @@ def _text_levels(s: pd.Series) -> pd.Series:
 # ARD
 # ---------------------------------------------------------------------------------------------
 
+
 def compute_table(out: _Rows, o: Output, data: TlfData, spec: TlfSpec) -> None:
     """ARD records of a ``table`` output (see the module's documentation)."""
     gv = o.group_var or spec.arm_var
@@ -178,8 +190,10 @@ def compute_table(out: _Rows, o: Output, data: TlfData, spec: TlfSpec) -> None:
     if not table_problem and gv not in df.columns:
         table_problem = f"{dname} lacks the arm variable {gv} (columns.variable)"
     if not table_problem and not _arm_mask(df, gv, None, spec).any():
-        table_problem = (f"population {o.population} ({spec.populations[o.population].label}) has no record "
-                         f"in {dname} for the arms of the table")
+        table_problem = (
+            f"population {o.population} ({spec.populations[o.population].label}) has no record "
+            f"in {dname} for the arms of the table"
+        )
     if table_problem:
         out.add(o.id, o.population, "", "TABLE", o.title, "note", None, table_problem)
         return
@@ -203,8 +217,16 @@ def compute_table(out: _Rows, o: Output, data: TlfData, spec: TlfSpec) -> None:
             need += [v for k in ("covariates", "factors") for v in (a.get(k) or [])]
         missing = [v for v in dict.fromkeys(need) if v not in ldf.columns]
         if missing:
-            out.add(o.id, pid, "", lay.id, lay.label, "note", None,
-                    f"{', '.join(missing)} not in {dname}: the layer cannot be computed")
+            out.add(
+                o.id,
+                pid,
+                "",
+                lay.id,
+                lay.label,
+                "note",
+                None,
+                f"{', '.join(missing)} not in {dname}: the layer cannot be computed",
+            )
             continue
         {"counts": _counts, "desc": _desc, "model": _model}[lay.type](out, o, lay, ldf, pid, gv, cols, bign, spec)
 
@@ -232,6 +254,7 @@ def _counts(out, o, lay: Layer, df, pid, gv, cols, bign, spec) -> None:
 
 def _count_paths(lay: Layer, lv: list[pd.Series], key: pd.Series) -> list[tuple[str, ...]]:
     """Level paths in display order: (level1,), (level1, level2), ... nested under their parent."""
+
     def order(levels: list[str], counts: dict[str, int], given: tuple) -> list[str]:
         if lay.sort == "frequency":
             return sorted(levels, key=lambda x: (-counts.get(x, 0), x))
@@ -246,7 +269,7 @@ def _count_paths(lay: Layer, lv: list[pd.Series], key: pd.Series) -> list[tuple[
     for l1 in order(list(c1), c1, lay.levels):
         paths.append((l1,))
         if len(lv) > 1:
-            m = (first == l1)
+            m = first == l1
             sec = lv[1][m]
             c2 = {k: key[m][sec == k].nunique() for k in sec.unique()}
             for l2 in order(list(c2), c2, ()):
@@ -261,8 +284,16 @@ def _desc(out, o, lay: Layer, df, pid, gv, cols, bign, spec) -> None:
     if not (pd.api.types.is_numeric_dtype(x_all) and not pd.api.types.is_bool_dtype(x_all)):
         conv = pd.to_numeric(x_all, errors="coerce")
         if conv.notna().sum() < x_all.notna().sum():
-            out.add(o.id, pid, "", lay.id, lay.label, "note", None,
-                    f"{lay.var} is not numeric: descriptive statistics need numbers (use a counts layer)")
+            out.add(
+                o.id,
+                pid,
+                "",
+                lay.id,
+                lay.label,
+                "note",
+                None,
+                f"{lay.var} is not numeric: descriptive statistics need numbers (use a counts layer)",
+            )
             return
     prec = lay.precision if lay.precision is not None else data_precision(x_all)
     out.add(o.id, pid, "", lay.id, lay.label, "precision", prec)
@@ -291,9 +322,17 @@ def _model(out, o, lay: Layer, df, pid, gv, cols, bign, spec) -> None:
     d["_ARM"] = _arm_values(d, gv, spec)
     if d["USUBJID"].duplicated().any():
         u = d.loc[d["USUBJID"].duplicated(), "USUBJID"].iloc[0]
-        out.add(o.id, pid, "", lay.id, lay.label, "note", None,
-                f"model {lay.method}: more than one record per subject in population {pid} (e.g. USUBJID={u}); "
-                "narrow the population's filter to one record per subject")
+        out.add(
+            o.id,
+            pid,
+            "",
+            lay.id,
+            lay.label,
+            "note",
+            None,
+            f"model {lay.method}: more than one record per subject in population {pid} (e.g. USUBJID={u}); "
+            "narrow the population's filter to one record per subject",
+        )
         return
     comps = _comparisons(lay, spec)
     levels = [v for v, _lab in spec.arms]
@@ -319,8 +358,16 @@ def _model(out, o, lay: Layer, df, pid, gv, cols, bign, spec) -> None:
         if lev in res.group:
             put(labels[lev], lay.id, res.group[lev])
         elif m.group_stats:
-            out.add(o.id, pid, labels[lev], lay.id, lay.label, "note", None,
-                    f"no subject in arm {labels[lev]} for {lay.method}")
+            out.add(
+                o.id,
+                pid,
+                labels[lev],
+                lay.id,
+                lay.label,
+                "note",
+                None,
+                f"no subject in arm {labels[lev]} for {lay.method}",
+            )
     for (a, b), stats in res.comparison.items():
         put(labels[a], _cmp_param(lay, a, b, labels), stats)
     if res.overall:
@@ -336,6 +383,7 @@ def _cmp_param(lay: Layer, a, b, labels) -> str:
 # ---------------------------------------------------------------------------------------------
 # display
 # ---------------------------------------------------------------------------------------------
+
 
 def table_view(o: Output, ix: ArdIndex, spec: TlfSpec, data, files) -> OutputView:
     dt = table_display(o, ix, spec)
@@ -379,8 +427,12 @@ def table_display(o: Output, ix: ArdIndex, spec: TlfSpec) -> DisplayTable:
             for param, label, depth in params:
                 cells, src = [], []
                 for _v, lab in cols:
-                    text, keys = render_format(lay.format, lambda s, lab=lab, p=param: ix.num(o.id, lab, p, s), 1,
-                                               lambda s, lab=lab, p=param: (o.id, lab, p, s))
+                    text, keys = render_format(
+                        lay.format,
+                        lambda s, lab=lab, p=param: ix.num(o.id, lab, p, s),
+                        1,
+                        lambda s, lab=lab, p=param: (o.id, lab, p, s),
+                    )
                     cells.append(text)
                     src.append(keys)
                 add(label, cells, base + depth + lay.indent, src)
@@ -388,8 +440,12 @@ def table_display(o: Output, ix: ArdIndex, spec: TlfSpec) -> DisplayTable:
             for r in lay.rows:
                 cells, src = [], []
                 for _v, lab in cols:
-                    text, keys = render_format(r.format, lambda s, lab=lab: ix.num(o.id, lab, lay.id, s), prec,
-                                               lambda s, lab=lab: (o.id, lab, lay.id, s))
+                    text, keys = render_format(
+                        r.format,
+                        lambda s, lab=lab: ix.num(o.id, lab, lay.id, s),
+                        prec,
+                        lambda s, lab=lab: (o.id, lab, lay.id, s),
+                    )
                     cells.append(text)
                     src.append(keys)
                 add(r.label, cells, base + lay.indent, src)
@@ -409,7 +465,7 @@ def table_display(o: Output, ix: ArdIndex, spec: TlfSpec) -> DisplayTable:
                             continue
                         cells[i], src[i] = _cell(r.format, ix, o.id, lab, lay.id, prec)
                 elif scope == "comparison":
-                    for a, b in (r.comparisons or _comparisons(lay, spec)):
+                    for a, b in r.comparisons or _comparisons(lay, spec):
                         i = [v for v, _l in cols].index(a)
                         p = _cmp_param(lay, a, b, labels)
                         cells[i], src[i] = _cell(r.format, ix, o.id, labels[a], p, prec)
@@ -425,18 +481,23 @@ def table_display(o: Output, ix: ArdIndex, spec: TlfSpec) -> DisplayTable:
 
 
 def _cell(text, ix, oid, group, param, prec):
-    return render_format(text, lambda s: ix.num(oid, group, param, s) if ix.has(oid, group, param, s)
-                         else (ix.text(oid, group, param, s) or None), prec,
-                         lambda s: (oid, group, param, s))
+    return render_format(
+        text,
+        lambda s: (
+            ix.num(oid, group, param, s) if ix.has(oid, group, param, s) else (ix.text(oid, group, param, s) or None)
+        ),
+        prec,
+        lambda s: (oid, group, param, s),
+    )
 
 
 def _count_params(o: Output, lay: Layer, ix: ArdIndex, first_group: str) -> list[tuple[str, str, int]]:
     """(parameter, label, depth) of a counts layer's rows, in ARD (display) order."""
     out = []
     prefix = f"{lay.id}|"
-    for (oid, group, param, stat) in ix.keys():
+    for oid, group, param, stat in ix.keys():
         if oid == o.id and group == first_group and stat == "n" and param.startswith(prefix):
-            parts = param[len(prefix):].split("|")
+            parts = param[len(prefix) :].split("|")
             if parts == ["ANY"]:
                 out.append((param, lay.any_label, 0))
             else:
@@ -447,6 +508,7 @@ def _count_params(o: Output, lay: Layer, ix: ArdIndex, first_group: str) -> list
 # ---------------------------------------------------------------------------------------------
 # Kaplan-Meier plot
 # ---------------------------------------------------------------------------------------------
+
 
 def compute_km_plot(out: _Rows, o: Output, data: TlfData, spec: TlfSpec) -> None:
     """ARD of a ``km_plot``: per arm the product-limit steps (parameter ``KM|<i>``: ``time``,
@@ -500,9 +562,11 @@ def km_plot_view(o: Output, ix: ArdIndex, spec: TlfSpec, data, files) -> OutputV
 
     note = ix.text(o.id, "", "TABLE", "note")
     if note:
-        return OutputView(o, table=DisplayTable("", ("",), (DisplayRow("No figure", (NE,)),), (),
-                                                (f"Note: {note}",)),
-                          footnotes=o.footnotes + (f"Note: {note}",))
+        return OutputView(
+            o,
+            table=DisplayTable("", ("",), (DisplayRow("No figure", (NE,)),), (), (f"Note: {note}",)),
+            footnotes=o.footnotes + (f"Note: {note}",),
+        )
     png = km_png(o, ix, spec)
     files[f"{o.file_stem}.png"] = png
     extra = []

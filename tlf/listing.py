@@ -70,8 +70,12 @@ def listing_table(o: Output, frame: pd.DataFrame) -> DisplayTable:
     """The listing frame as a display table (subject id in the stub column)."""
     header = ("Treatment",) + tuple(v.label for v in o.values) + tuple(e.label for e in o.endpoints)
     rows = tuple(
-        DisplayRow(str(r["USUBJID"]), (str(r["ARM"]),) + tuple(_num(r.get(v.column)) for v in o.values)
-                   + tuple(str(r[e.paramcd]) for e in o.endpoints))
+        DisplayRow(
+            str(r["USUBJID"]),
+            (str(r["ARM"]),)
+            + tuple(_num(r.get(v.column)) for v in o.values)
+            + tuple(str(r[e.paramcd]) for e in o.endpoints),
+        )
         for _i, r in frame.iterrows()
     )
     return DisplayTable("Subject", header, rows, o.widths)

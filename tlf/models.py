@@ -43,13 +43,15 @@ def _class_dummies(s: pd.Series, levels: list) -> np.ndarray:
 class AncovaResult:
     """LS means per arm, differences per comparison, residual df and the number of subjects used."""
 
-    lsmeans: dict            # arm value -> (lsmean, se)
-    diffs: dict              # (active, other) -> dict(diff, se, lcl, ucl, p_value, t)
+    lsmeans: dict  # arm value -> (lsmean, se)
+    diffs: dict  # (active, other) -> dict(diff, se, lcl, ucl, p_value, t)
     df_resid: int
     n_obs: int
 
 
-def _prepare(df: pd.DataFrame, response: str, covariates: list[str], factors: list[str], extra: list[str]) -> pd.DataFrame:
+def _prepare(
+    df: pd.DataFrame, response: str, covariates: list[str], factors: list[str], extra: list[str]
+) -> pd.DataFrame:
     need = [response, *covariates, *factors, *extra]
     sub = df.dropna(subset=need)
     for f in factors:
@@ -66,8 +68,9 @@ def _fit(X: np.ndarray, y: np.ndarray, names: list[str]) -> tuple[np.ndarray, np
         for j in range(k):
             if np.linalg.matrix_rank(np.delete(X, j, axis=1)) == rank:
                 dep.append(names[j])
-        raise ModelError(f"singular design: {k} model terms but rank {rank} "
-                         f"(terms confounded with others: {', '.join(dep[:4])})")
+        raise ModelError(
+            f"singular design: {k} model terms but rank {rank} (terms confounded with others: {', '.join(dep[:4])})"
+        )
     df_resid = n - k
     if df_resid <= 0:
         raise ModelError(f"no residual degrees of freedom ({n} subjects for {k} model terms)")
@@ -78,8 +81,17 @@ def _fit(X: np.ndarray, y: np.ndarray, names: list[str]) -> tuple[np.ndarray, np
     return beta, cov, df_resid
 
 
-def ancova(df: pd.DataFrame, *, response: str, group: str, levels: list, covariates: list[str] = (),
-           factors: list[str] = (), comparisons: list[tuple] = (), ci_level: float = 0.95) -> AncovaResult:
+def ancova(
+    df: pd.DataFrame,
+    *,
+    response: str,
+    group: str,
+    levels: list,
+    covariates: list[str] = (),
+    factors: list[str] = (),
+    comparisons: list[tuple] = (),
+    ci_level: float = 0.95,
+) -> AncovaResult:
     """ANCOVA ``response ~ group + factors + covariates`` with LS means and their differences.
 
     Parameters
@@ -134,13 +146,26 @@ def ancova(df: pd.DataFrame, *, response: str, group: str, levels: list, covaria
         c = L[a] - L[b]
         d, se = float(c @ beta), math.sqrt(float(c @ cov @ c))
         t = d / se if se > 0 else math.nan
-        diffs[(a, b)] = dict(diff=d, se=se, lcl=d - tq * se, ucl=d + tq * se, t=t,
-                             p_value=float(2.0 * _st.t.sf(abs(t), df_resid)) if math.isfinite(t) else math.nan)
+        diffs[(a, b)] = dict(
+            diff=d,
+            se=se,
+            lcl=d - tq * se,
+            ucl=d + tq * se,
+            t=t,
+            p_value=float(2.0 * _st.t.sf(abs(t), df_resid)) if math.isfinite(t) else math.nan,
+        )
     return AncovaResult(lsm, diffs, df_resid, len(y))
 
 
-def dose_response(df: pd.DataFrame, *, response: str, dose: str, covariates: list[str] = (),
-                  factors: list[str] = (), ci_level: float = 0.95) -> dict:
+def dose_response(
+    df: pd.DataFrame,
+    *,
+    response: str,
+    dose: str,
+    covariates: list[str] = (),
+    factors: list[str] = (),
+    ci_level: float = 0.95,
+) -> dict:
     """Test for dose response: the ANCOVA with ``dose`` (numeric) in place of the arm.
 
     Returns ``slope``, ``se``, ``lcl``, ``ucl``, ``t``, ``p_value`` (two-sided), ``df``, ``nobs``.
@@ -164,15 +189,23 @@ def dose_response(df: pd.DataFrame, *, response: str, dose: str, covariates: lis
     b, se = float(beta[1]), math.sqrt(float(cov[1, 1]))
     t = b / se
     tq = float(_st.t.ppf(0.5 + ci_level / 2.0, df_resid))
-    return dict(slope=b, se=se, lcl=b - tq * se, ucl=b + tq * se, t=t,
-                p_value=float(2.0 * _st.t.sf(abs(t), df_resid)), df=df_resid, nobs=len(y))
+    return dict(
+        slope=b,
+        se=se,
+        lcl=b - tq * se,
+        ucl=b + tq * se,
+        t=t,
+        p_value=float(2.0 * _st.t.sf(abs(t), df_resid)),
+        df=df_resid,
+        nobs=len(y),
+    )
 
 
 @dataclasses.dataclass(frozen=True)
 class KmResult:
     """Product-limit curve (one row per distinct time) and the median with its CI."""
 
-    curve: pd.DataFrame   # time, n_risk, n_event, n_censor, surv, lcl, ucl
+    curve: pd.DataFrame  # time, n_risk, n_event, n_censor, surv, lcl, ucl
     n: int
     events: int
     median: float
@@ -221,10 +254,16 @@ def kaplan_meier(time: np.ndarray, event: np.ndarray, *, ci_level: float = 0.95,
             later = ev[ev["time"] > first["time"]]
             if len(later):
                 med = (med + float(later.iloc[0]["time"])) / 2.0
-    lcl = ev.loc[ev["lcl"] <= 0.5 + 1e-12, "time"]   # the lower band reaches 0.5 first
+    lcl = ev.loc[ev["lcl"] <= 0.5 + 1e-12, "time"]  # the lower band reaches 0.5 first
     ucl = ev.loc[ev["ucl"] <= 0.5 + 1e-12, "time"]
-    return KmResult(curve, len(time), int(event.sum()), med,
-                    float(lcl.iloc[0]) if len(lcl) else math.nan, float(ucl.iloc[0]) if len(ucl) else math.nan)
+    return KmResult(
+        curve,
+        len(time),
+        int(event.sum()),
+        med,
+        float(lcl.iloc[0]) if len(lcl) else math.nan,
+        float(ucl.iloc[0]) if len(ucl) else math.nan,
+    )
 
 
 def _ci(s: float, v: float, z: float, conf_type: str) -> tuple[float, float]:
@@ -280,5 +319,10 @@ def logrank(time: np.ndarray, event: np.ndarray, group: np.ndarray) -> dict:
         chisq = float(diff @ np.linalg.solve(Vr, diff))
     except np.linalg.LinAlgError:
         raise ModelError("the log-rank variance matrix is singular (a group without subjects at risk)") from None
-    return dict(chisq=chisq, df=k - 1, p_value=float(_st.chi2.sf(chisq, k - 1)),
-                observed=dict(zip(gs, O.tolist())), expected=dict(zip(gs, E.tolist())))
+    return dict(
+        chisq=chisq,
+        df=k - 1,
+        p_value=float(_st.chi2.sf(chisq, k - 1)),
+        observed=dict(zip(gs, O.tolist())),
+        expected=dict(zip(gs, E.tolist())),
+    )

@@ -34,26 +34,40 @@ import dataclasses
 import importlib
 import inspect
 import math
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from . import fmt
 
-__all__ = ["STATISTICS", "METHODS", "BASELINE_ROWS", "OUTPUT_KINDS", "LAYER_TYPES", "Statistic", "Method",
-           "MethodResult", "statistic", "method", "check_method_args", "output_kind"]
+__all__ = [
+    "STATISTICS",
+    "METHODS",
+    "BASELINE_ROWS",
+    "OUTPUT_KINDS",
+    "LAYER_TYPES",
+    "Statistic",
+    "Method",
+    "MethodResult",
+    "statistic",
+    "method",
+    "check_method_args",
+    "output_kind",
+]
 
 
 # ---------------------------------------------------------------------------------------------
 # descriptive statistics
 # ---------------------------------------------------------------------------------------------
 
+
 @dataclasses.dataclass(frozen=True)
 class Statistic:
     name: str
     fn: Callable[[np.ndarray], float | None]
-    integer: bool = False   # shown without decimals (n)
+    integer: bool = False  # shown without decimals (n)
     doc: str = ""
 
 
@@ -62,9 +76,11 @@ STATISTICS: dict[str, Statistic] = {}
 
 def statistic(name: str, *, integer: bool = False):
     """Register ``fn(x) -> float`` as the descriptive statistic ``name`` (x: non-missing floats)."""
+
     def deco(fn):
         STATISTICS[name] = Statistic(name, fn, integer, (fn.__doc__ or "").strip())
         return fn
+
     return deco
 
 
@@ -78,7 +94,7 @@ def _quantile_sas5(x: np.ndarray, p: float) -> float | None:
     j = int(math.floor(np_ + 1e-12))
     g = np_ - j
     if g > 1e-12:
-        return float(xs[j])          # x(j+1), 0-based j
+        return float(xs[j])  # x(j+1), 0-based j
     if j == 0:
         return float(xs[0])
     return float((xs[j - 1] + xs[min(j, n - 1)]) / 2.0)
@@ -142,6 +158,7 @@ def _q3(x):
 # model methods
 # ---------------------------------------------------------------------------------------------
 
+
 @dataclasses.dataclass
 class MethodResult:
     """What a model method returns: statistics per arm value, per (active, other) comparison, overall.
@@ -149,9 +166,9 @@ class MethodResult:
     ``notes`` are texts for the output (e.g. a Firth fallback); ``method`` labels the estimation.
     """
 
-    group: dict = dataclasses.field(default_factory=dict)       # arm value -> {stat: value}
+    group: dict = dataclasses.field(default_factory=dict)  # arm value -> {stat: value}
     comparison: dict = dataclasses.field(default_factory=dict)  # (active, other) -> {stat: value}
-    overall: dict = dataclasses.field(default_factory=dict)     # {stat: value}
+    overall: dict = dataclasses.field(default_factory=dict)  # {stat: value}
     notes: list = dataclasses.field(default_factory=list)
 
 
@@ -182,10 +199,18 @@ _STANDARD = {"df", "group", "levels", "comparisons", "ci_level"}
 
 def method(name: str, *, group_stats=(), comparison_stats=(), overall_stats=()):
     """Register a model method ``fn(df, *, group, levels, comparisons, ci_level, **args) -> MethodResult``."""
+
     def deco(fn):
-        METHODS[name] = Method(name, fn, tuple(group_stats), tuple(comparison_stats), tuple(overall_stats),
-                               (fn.__doc__ or "").strip().splitlines()[0] if fn.__doc__ else "")
+        METHODS[name] = Method(
+            name,
+            fn,
+            tuple(group_stats),
+            tuple(comparison_stats),
+            tuple(overall_stats),
+            (fn.__doc__ or "").strip().splitlines()[0] if fn.__doc__ else "",
+        )
         return fn
+
     return deco
 
 
@@ -196,10 +221,16 @@ def check_method_args(name: str, args: dict) -> list[str]:
         return [f"method {name!r} is not registered (methods: {', '.join(sorted(METHODS))})"]
     sig = inspect.signature(m.fn)
     params = {k: p for k, p in sig.parameters.items() if k not in _STANDARD}
-    probs = [f"method {name}: unknown argument {k!r} (arguments: {', '.join(params) or 'none'})"
-             for k in args if k not in params]
-    probs += [f"method {name}: argument {k!r} is required" for k, p in params.items()
-              if p.default is inspect.Parameter.empty and p.kind == p.KEYWORD_ONLY and k not in args]
+    probs = [
+        f"method {name}: unknown argument {k!r} (arguments: {', '.join(params) or 'none'})"
+        for k in args
+        if k not in params
+    ]
+    probs += [
+        f"method {name}: argument {k!r} is required"
+        for k, p in params.items()
+        if p.default is inspect.Parameter.empty and p.kind == p.KEYWORD_ONLY and k not in args
+    ]
     return probs
 
 
@@ -209,8 +240,10 @@ def _two_arm_frame(df, group, active, other, response):
     return two
 
 
-@method("logistic", comparison_stats=("or", "or_lcl", "or_ucl", "p_value", "method", "separation",
-                                      "fallback_reason", "fisher_p"))
+@method(
+    "logistic",
+    comparison_stats=("or", "or_lcl", "or_ucl", "p_value", "method", "separation", "fallback_reason", "fisher_p"),
+)
 def logistic(df, *, group, levels, comparisons, ci_level, response: str, covariates: list = ()):
     """Logistic regression per comparison (odds ratio, Wald CI, p-value; Firth under separation)."""
     from . import stats
@@ -220,11 +253,25 @@ def logistic(df, *, group, levels, comparisons, ci_level, response: str, covaria
         two = _two_arm_frame(df.dropna(subset=[response]), group, a, b, response)
         if two["_ARM"].eq(1).sum() == 0 or two["_ARM"].eq(0).sum() == 0:
             from .models import ModelError
+
             raise ModelError(f"no subject with a non-missing {response} in arm {a if two['_ARM'].eq(0).all() else b}")
-        r = stats.compare_logistic(two, response=response, arm_var="_ARM", reference=0, active=1,
-                                   covariates=list(covariates), ci_level=ci_level)
-        d = {"or": r.odds_ratio, "or_lcl": r.lcl, "or_ucl": r.ucl, "p_value": r.p_value, "method": r.method,
-             "separation": int(r.separation)}
+        r = stats.compare_logistic(
+            two,
+            response=response,
+            arm_var="_ARM",
+            reference=0,
+            active=1,
+            covariates=list(covariates),
+            ci_level=ci_level,
+        )
+        d = {
+            "or": r.odds_ratio,
+            "or_lcl": r.lcl,
+            "or_ucl": r.ucl,
+            "p_value": r.p_value,
+            "method": r.method,
+            "separation": int(r.separation),
+        }
         if r.separation:
             d["fallback_reason"] = r.reason
             d["fisher_p"] = stats.compare_fisher(two, response=response, arm_var="_ARM", reference=0, active=1)
@@ -246,40 +293,78 @@ def cmh(df, *, group, levels, comparisons, ci_level, response: str, strata: str)
     return res
 
 
-@method("ancova", group_stats=("lsmean", "lsmean_se", "nobs"),
-        comparison_stats=("diff", "diff_se", "diff_lcl", "diff_ucl", "p_value", "t"), overall_stats=("df_resid",))
-def ancova_method(df, *, group, levels, comparisons, ci_level, response: str, covariates: list = (),
-                  factors: list = ()):
+@method(
+    "ancova",
+    group_stats=("lsmean", "lsmean_se", "nobs"),
+    comparison_stats=("diff", "diff_se", "diff_lcl", "diff_ucl", "p_value", "t"),
+    overall_stats=("df_resid",),
+)
+def ancova_method(
+    df, *, group, levels, comparisons, ci_level, response: str, covariates: list = (), factors: list = ()
+):
     """ANCOVA: LS means per arm, differences of LS means with SE, CI and p-value."""
     from .models import ancova
 
-    r = ancova(df, response=response, group=group, levels=list(levels), covariates=list(covariates),
-               factors=list(factors), comparisons=list(comparisons), ci_level=ci_level)
+    r = ancova(
+        df,
+        response=response,
+        group=group,
+        levels=list(levels),
+        covariates=list(covariates),
+        factors=list(factors),
+        comparisons=list(comparisons),
+        ci_level=ci_level,
+    )
     res = MethodResult(overall={"df_resid": r.df_resid})
     for lev, (m, se) in r.lsmeans.items():
-        res.group[lev] = {"lsmean": m, "lsmean_se": se,
-                          "nobs": int(df.dropna(subset=[response, *covariates, *factors])[group].eq(lev).sum())}
+        res.group[lev] = {
+            "lsmean": m,
+            "lsmean_se": se,
+            "nobs": int(df.dropna(subset=[response, *covariates, *factors])[group].eq(lev).sum()),
+        }
     for key, d in r.diffs.items():
-        res.comparison[key] = {"diff": d["diff"], "diff_se": d["se"], "diff_lcl": d["lcl"], "diff_ucl": d["ucl"],
-                               "p_value": d["p_value"], "t": d["t"]}
+        res.comparison[key] = {
+            "diff": d["diff"],
+            "diff_se": d["se"],
+            "diff_lcl": d["lcl"],
+            "diff_ucl": d["ucl"],
+            "p_value": d["p_value"],
+            "t": d["t"],
+        }
     return res
 
 
 @method("dose_response", overall_stats=("slope", "slope_se", "slope_lcl", "slope_ucl", "p_value", "nobs"))
-def dose_response_method(df, *, group, levels, comparisons, ci_level, response: str, dose: str,
-                         covariates: list = (), factors: list = ()):
+def dose_response_method(
+    df, *, group, levels, comparisons, ci_level, response: str, dose: str, covariates: list = (), factors: list = ()
+):
     """Test for dose response: the ANCOVA with the dose as a continuous variable."""
     from .models import dose_response
 
-    r = dose_response(df[df[group].isin(levels)], response=response, dose=dose, covariates=covariates,
-                      factors=factors, ci_level=ci_level)
-    return MethodResult(overall={"slope": r["slope"], "slope_se": r["se"], "slope_lcl": r["lcl"],
-                                 "slope_ucl": r["ucl"], "p_value": r["p_value"], "nobs": r["nobs"]})
+    r = dose_response(
+        df[df[group].isin(levels)],
+        response=response,
+        dose=dose,
+        covariates=covariates,
+        factors=factors,
+        ci_level=ci_level,
+    )
+    return MethodResult(
+        overall={
+            "slope": r["slope"],
+            "slope_se": r["se"],
+            "slope_lcl": r["lcl"],
+            "slope_ucl": r["ucl"],
+            "p_value": r["p_value"],
+            "nobs": r["nobs"],
+        }
+    )
 
 
 @method("kaplan_meier", group_stats=("n", "events", "censored", "median", "median_lcl", "median_ucl"))
-def kaplan_meier_method(df, *, group, levels, comparisons, ci_level, time: str = "AVAL", censor: str = "CNSR",
-                        conf_type: str = "loglog"):
+def kaplan_meier_method(
+    df, *, group, levels, comparisons, ci_level, time: str = "AVAL", censor: str = "CNSR", conf_type: str = "loglog"
+):
     """Kaplan-Meier median time to event with its CI (Brookmeyer-Crowley), events and censored."""
     from .models import kaplan_meier
 
@@ -289,10 +374,17 @@ def kaplan_meier_method(df, *, group, levels, comparisons, ci_level, time: str =
         g = d[d[group] == lev]
         if g.empty:
             continue  # the layer notes the empty arm
-        km = kaplan_meier(g[time].to_numpy(float), 1 - g[censor].to_numpy(float), ci_level=ci_level,
-                          conf_type=conf_type)
-        res.group[lev] = {"n": km.n, "events": km.events, "censored": km.n - km.events, "median": km.median,
-                          "median_lcl": km.median_lcl, "median_ucl": km.median_ucl}
+        km = kaplan_meier(
+            g[time].to_numpy(float), 1 - g[censor].to_numpy(float), ci_level=ci_level, conf_type=conf_type
+        )
+        res.group[lev] = {
+            "n": km.n,
+            "events": km.events,
+            "censored": km.n - km.events,
+            "median": km.median,
+            "median_lcl": km.median_lcl,
+            "median_ucl": km.median_ucl,
+        }
     return res
 
 
@@ -310,6 +402,7 @@ def logrank_method(df, *, group, levels, comparisons, ci_level, time: str = "AVA
 # ---------------------------------------------------------------------------------------------
 # the reference study's baseline rows: name -> (compute, cell)
 # ---------------------------------------------------------------------------------------------
+
 
 def _eq(s: pd.Series, value: Any) -> pd.Series:
     if isinstance(value, (int, float)) and not isinstance(value, bool) and pd.api.types.is_numeric_dtype(s):
@@ -338,8 +431,12 @@ def _rows_mean_sd(s, r, n_col):
 
 def _rows_median_range(s, r, n_col):
     x = _num(s)
-    return [("nobs", len(x)), ("median", x.median() if len(x) else None), ("min", x.min() if len(x) else None),
-            ("max", x.max() if len(x) else None)]
+    return [
+        ("nobs", len(x)),
+        ("median", x.median() if len(x) else None),
+        ("min", x.min() if len(x) else None),
+        ("max", x.max() if len(x) else None),
+    ]
 
 
 def _int(x) -> int:
@@ -361,8 +458,8 @@ def _cell_median_range(get, r):
 
 @dataclasses.dataclass(frozen=True)
 class BaselineRow:
-    compute: Callable | None   # (values, row, N of the column) -> [(statistic, value)]
-    cell: Callable | None      # (get(statistic), row) -> text
+    compute: Callable | None  # (values, row, N of the column) -> [(statistic, value)]
+    cell: Callable | None  # (get(statistic), row) -> text
     needs_var: bool = True
 
 
@@ -378,6 +475,7 @@ BASELINE_ROWS: dict[str, BaselineRow] = {
 # ---------------------------------------------------------------------------------------------
 # output kinds and layer types
 # ---------------------------------------------------------------------------------------------
+
 
 @dataclasses.dataclass(frozen=True)
 class OutputKind:

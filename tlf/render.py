@@ -90,8 +90,15 @@ def _set_widths(tbl, rel: tuple[float, ...], ncols: int) -> None:
             tc.width = Twips(tw[i] if i < len(tw) else tw[-1])
 
 
-def render_docx(views: list[OutputView], meta: DocMeta, *, toc: bool = False, header_right: str = "",
-                template: str | Path | None = None, created=None) -> bytes:
+def render_docx(
+    views: list[OutputView],
+    meta: DocMeta,
+    *,
+    toc: bool = False,
+    header_right: str = "",
+    template: str | Path | None = None,
+    created=None,
+) -> bytes:
     """Render ``views`` into one Word document; returns the .docx bytes.
 
     Parameters
@@ -118,19 +125,26 @@ def render_docx(views: list[OutputView], meta: DocMeta, *, toc: bool = False, he
         img = None
         if v.png is not None:
             img = InlineImage(tpl, io.BytesIO(v.png), width=Inches(7.5))
-        outputs.append({
-            "heading": v.heading,
-            "subtitles": list(v.output.subtitles),
-            "footnotes": list(v.footnotes),
-            "table": _table_ctx(v.table) if v.table is not None else None,
-            "image": img,
-        })
+        outputs.append(
+            {
+                "heading": v.heading,
+                "subtitles": list(v.output.subtitles),
+                "footnotes": list(v.footnotes),
+                "table": _table_ctx(v.table) if v.table is not None else None,
+                "image": img,
+            }
+        )
     context = {
-        "outputs": outputs, "toc": toc, "study": meta.study, "program": meta.program, "data_cut": meta.data_cut,
-        "run_timestamp": meta.run_timestamp, "notice": meta.notice, "header_right": header_right,
+        "outputs": outputs,
+        "toc": toc,
+        "study": meta.study,
+        "program": meta.program,
+        "data_cut": meta.data_cut,
+        "run_timestamp": meta.run_timestamp,
+        "notice": meta.notice,
+        "header_right": header_right,
     }
-    env = sandboxed_environment(source_name=str(template_path), allowed=context,
-                                part_name=lambda: _part_name(tpl))
+    env = sandboxed_environment(source_name=str(template_path), allowed=context, part_name=lambda: _part_name(tpl))
     try:
         tpl.render(context, jinja_env=env, autoescape=True)
     except jinja2.TemplateError as exc:
@@ -139,8 +153,10 @@ def render_docx(views: list[OutputView], meta: DocMeta, *, toc: bool = False, he
     tables = [v.table for v in views if v.table is not None]
     rendered = doc.tables
     if len(rendered) != len(tables):
-        raise RuntimeError(f"template produced {len(rendered)} tables for {len(tables)} table outputs: "
-                           "check the template's {%p if o.table %} block")
+        raise RuntimeError(
+            f"template produced {len(rendered)} tables for {len(tables)} table outputs: "
+            "check the template's {%p if o.table %} block"
+        )
     for t, dt in zip(rendered, tables):
         _set_widths(t._tbl, dt.widths, 1 + len(dt.header))
     if toc:
@@ -176,8 +192,10 @@ def _check_template_file(path: Path) -> None:
     try:
         size = path.stat().st_size
         if size > MAX_TEMPLATE_BYTES:
-            raise TemplateRefused(f"Word template {str(path)!r} is {size:,} bytes, more than the limit of "
-                                  f"{MAX_TEMPLATE_BYTES:,} (adamforge.tlf.render.MAX_TEMPLATE_BYTES)")
+            raise TemplateRefused(
+                f"Word template {str(path)!r} is {size:,} bytes, more than the limit of "
+                f"{MAX_TEMPLATE_BYTES:,} (adamforge.tlf.render.MAX_TEMPLATE_BYTES)"
+            )
         with zipfile.ZipFile(path) as z:
             infos = z.infolist()
     except OSError as exc:
@@ -186,8 +204,10 @@ def _check_template_file(path: Path) -> None:
         raise TemplateRefused(f"Word template {str(path)!r} is not a Word document (.docx is a zip file)") from None
     unpacked = sum(i.file_size for i in infos)
     if len(infos) > 10_000 or unpacked > MAX_TEMPLATE_UNPACKED:
-        raise TemplateRefused(f"Word template {str(path)!r} unpacks to {unpacked:,} bytes in {len(infos)} parts, "
-                              f"more than the limit of {MAX_TEMPLATE_UNPACKED:,} bytes / 10,000 parts")
+        raise TemplateRefused(
+            f"Word template {str(path)!r} unpacks to {unpacked:,} bytes in {len(infos)} parts, "
+            f"more than the limit of {MAX_TEMPLATE_UNPACKED:,} bytes / 10,000 parts"
+        )
 
 
 def _update_fields_on_open(doc) -> None:

@@ -18,9 +18,9 @@ from .render import DocMeta, OutputView
 
 __all__ = ["render_rtf", "rtf_escape", "PAGE_W", "PAGE_H", "MARGIN"]
 
-PAGE_W, PAGE_H, MARGIN = 15840, 12240, 1440      # landscape letter, 1 inch margins (twips)
+PAGE_W, PAGE_H, MARGIN = 15840, 12240, 1440  # landscape letter, 1 inch margins (twips)
 USABLE = PAGE_W - 2 * MARGIN
-FONT_HALF_POINTS = 18                             # 9 pt
+FONT_HALF_POINTS = 18  # 9 pt
 INDENT_TWIPS = 200
 
 
@@ -47,11 +47,18 @@ def rtf_escape(text: str) -> str:
 
 def _utf16_units(ch: str) -> list[int]:
     b = ch.encode("utf-16-be")
-    return [int.from_bytes(b[i:i + 2], "big") for i in range(0, len(b), 2)]
+    return [int.from_bytes(b[i : i + 2], "big") for i in range(0, len(b), 2)]
 
 
-def _par(text: str, *, align: str = "ql", bold: bool = False, size: int = FONT_HALF_POINTS, space_after: int = 0,
-         keep: bool = False) -> str:
+def _par(
+    text: str,
+    *,
+    align: str = "ql",
+    bold: bool = False,
+    size: int = FONT_HALF_POINTS,
+    space_after: int = 0,
+    keep: bool = False,
+) -> str:
     b = "\\b " if bold else ""
     k = "\\keepn" if keep else ""
     return f"\\pard\\plain\\{align}\\sa{space_after}{k}\\f0\\fs{size} {b}{rtf_escape(text)}\\par\n"
@@ -95,22 +102,27 @@ def _picture(png: bytes) -> str:
     goal_w = 10800  # 7.5 inches
     goal_h = int(goal_w * h / w)
     hexdata = png.hex()
-    lines = "\n".join(hexdata[i:i + 128] for i in range(0, len(hexdata), 128))
-    return (f"\\pard\\plain\\qc{{\\pict\\pngblip\\picw{w}\\pich{h}\\picwgoal{goal_w}\\pichgoal{goal_h}\n"
-            f"{lines}\n}}\\par\n")
+    lines = "\n".join(hexdata[i : i + 128] for i in range(0, len(hexdata), 128))
+    return (
+        f"\\pard\\plain\\qc{{\\pict\\pngblip\\picw{w}\\pich{h}\\picwgoal{goal_w}\\pichgoal{goal_h}\n{lines}\n}}\\par\n"
+    )
 
 
 def _header_footer(v: OutputView, meta: DocMeta, header_right: str) -> str:
-    hdr = [f"{{\\header \\pard\\plain\\ql\\tqr\\tx{USABLE}\\f0\\fs16 {rtf_escape(meta.study)}\\tab "
-           f"{rtf_escape(header_right)}\\par\n"]
+    hdr = [
+        f"{{\\header \\pard\\plain\\ql\\tqr\\tx{USABLE}\\f0\\fs16 {rtf_escape(meta.study)}\\tab "
+        f"{rtf_escape(header_right)}\\par\n"
+    ]
     hdr.append(_par(v.heading, align="qc", bold=True, size=20, keep=True))
     for s in v.output.subtitles:
         hdr.append(_par(s, align="qc", size=FONT_HALF_POINTS, keep=True))
     hdr.append("\\pard\\plain\\f0\\fs8\\par}\n")
-    foot = (f"{{\\footer \\pard\\plain\\ql\\tqr\\tx{USABLE}\\brdrt\\brdrs\\brdrw10\\f0\\fs14 "
-            f"{rtf_escape(meta.program)} | Data cut: {rtf_escape(meta.data_cut)} | Run: {rtf_escape(meta.run_timestamp)}"
-            f"\\tab Page {{\\field{{\\*\\fldinst PAGE}}{{\\fldrslt 1}}}} of "
-            f"{{\\field{{\\*\\fldinst NUMPAGES}}{{\\fldrslt 1}}}}\\par\n")
+    foot = (
+        f"{{\\footer \\pard\\plain\\ql\\tqr\\tx{USABLE}\\brdrt\\brdrs\\brdrw10\\f0\\fs14 "
+        f"{rtf_escape(meta.program)} | Data cut: {rtf_escape(meta.data_cut)} | Run: {rtf_escape(meta.run_timestamp)}"
+        f"\\tab Page {{\\field{{\\*\\fldinst PAGE}}{{\\fldrslt 1}}}} of "
+        f"{{\\field{{\\*\\fldinst NUMPAGES}}{{\\fldrslt 1}}}}\\par\n"
+    )
     if meta.notice:
         foot += f"\\pard\\plain\\ql\\f0\\fs14 {rtf_escape(meta.notice)}\\par\n"
     foot += "}\n"
@@ -124,8 +136,9 @@ def _body(v: OutputView) -> str:
         widths = _widths(t.widths, 1 + len(t.header))
         parts.append(_row([t.stub, *t.header], widths, header=True, top=True, bottom=True))
         for i, r in enumerate(t.rows):
-            parts.append(_row([r.label, *r.cells], widths, header=False, top=False, bottom=i == len(t.rows) - 1,
-                              indent=r.indent))
+            parts.append(
+                _row([r.label, *r.cells], widths, header=False, top=False, bottom=i == len(t.rows) - 1, indent=r.indent)
+            )
     if v.png is not None:
         parts.append(_picture(v.png))
     parts.append("\\pard\\plain\\f0\\fs8\\par\n")
@@ -137,13 +150,15 @@ def _body(v: OutputView) -> str:
 def render_rtf(views: list[OutputView], meta: DocMeta, *, header_right: str = "") -> bytes:
     """The outputs ``views`` as one RTF document (one section per output); returns the bytes
     (ASCII: every non-ASCII character is escaped)."""
-    doc = ["{\\rtf1\\ansi\\ansicpg1252\\uc1\\deff0\n",
-           "{\\fonttbl{\\f0\\fswiss\\fcharset0 Arial;}}\n",
-           "{\\colortbl;\\red0\\green0\\blue0;}\n",
-           f"{{\\info{{\\title {rtf_escape(views[0].heading if len(views) == 1 else meta.study)}}}"
-           f"{{\\author {rtf_escape(meta.program)}}}}}\n",
-           f"\\paperw{PAGE_W}\\paperh{PAGE_H}\\landscape\\margl{MARGIN}\\margr{MARGIN}\\margt{MARGIN}"
-           f"\\margb{MARGIN}\\widowctrl\n"]
+    doc = [
+        "{\\rtf1\\ansi\\ansicpg1252\\uc1\\deff0\n",
+        "{\\fonttbl{\\f0\\fswiss\\fcharset0 Arial;}}\n",
+        "{\\colortbl;\\red0\\green0\\blue0;}\n",
+        f"{{\\info{{\\title {rtf_escape(views[0].heading if len(views) == 1 else meta.study)}}}"
+        f"{{\\author {rtf_escape(meta.program)}}}}}\n",
+        f"\\paperw{PAGE_W}\\paperh{PAGE_H}\\landscape\\margl{MARGIN}\\margr{MARGIN}\\margt{MARGIN}"
+        f"\\margb{MARGIN}\\widowctrl\n",
+    ]
     for i, v in enumerate(views):
         if i:
             doc.append("\\sect")

@@ -17,10 +17,25 @@ import yaml
 from adamforge.errors import DataError
 from adamforge.yamlsafe import load_yaml
 
-__all__ = ["TlfSpec", "Output", "Column", "Row", "Endpoint", "Population", "ListingValue", "Layer", "LayerRow",
-           "load_tlf_spec", "parse_tlf_spec", "ROW_STATS", "OUTPUT_KINDS", "format_tokens"]
+__all__ = [
+    "TlfSpec",
+    "Output",
+    "Column",
+    "Row",
+    "Endpoint",
+    "Population",
+    "ListingValue",
+    "Layer",
+    "LayerRow",
+    "load_tlf_spec",
+    "parse_tlf_spec",
+    "ROW_STATS",
+    "OUTPUT_KINDS",
+    "format_tokens",
+]
 
-from .registry import BASELINE_ROWS, LAYER_TYPES, METHODS, OUTPUT_KINDS as _KINDS, STATISTICS, check_method_args
+from .registry import BASELINE_ROWS, LAYER_TYPES, METHODS, STATISTICS, check_method_args
+from .registry import OUTPUT_KINDS as _KINDS
 
 OUTPUT_KINDS = tuple(_KINDS)
 ROW_STATS = tuple(BASELINE_ROWS)
@@ -57,7 +72,7 @@ class LayerRow:
     label: str
     format: str
     comparisons: tuple[tuple[Any, Any], ...] | None = None
-    column: Any = None    # where an overall statistic is shown (an arm value; default the last arm)
+    column: Any = None  # where an overall statistic is shown (an arm value; default the last arm)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -75,16 +90,16 @@ class Layer:
     label: str = ""
     vars: tuple[str, ...] = ()
     levels: tuple[Any, ...] = ()
-    sort: str = "levels"          # counts: levels (as given, else sorted values) | frequency | alpha
+    sort: str = "levels"  # counts: levels (as given, else sorted values) | frequency | alpha
     format: str = "{n} ({pct:1})"
     rows: tuple[LayerRow, ...] = ()
     method: str = ""
     args: tuple[tuple[str, Any], ...] = ()
     comparisons: tuple[tuple[Any, Any], ...] = ()
-    precision: int | None = None   # desc: decimals of the data (default: from the data, at most 3)
-    any_label: str = ""           # counts: a first row counting subjects with any record
-    distinct: str = "USUBJID"     # counts: what is counted (distinct values of this variable)
-    population: str = ""          # overrides the table's population (same dataset or another)
+    precision: int | None = None  # desc: decimals of the data (default: from the data, at most 3)
+    any_label: str = ""  # counts: a first row counting subjects with any record
+    distinct: str = "USUBJID"  # counts: what is counted (distinct values of this variable)
+    population: str = ""  # overrides the table's population (same dataset or another)
     indent: int = 0
     problem: str = ""
 
@@ -95,6 +110,7 @@ class Layer:
     @property
     def arg_dict(self) -> dict:
         return dict(self.args)
+
 
 @dataclasses.dataclass(frozen=True)
 class Column:
@@ -152,21 +168,22 @@ class Output:
     rows: tuple[Row, ...] = ()
     endpoints: tuple[Endpoint, ...] = ()
     widths: tuple[float, ...] = ()
-    source: str = ""     # figures: the response table whose results they draw
-    paramcd: str = ""    # figures: the endpoint
+    source: str = ""  # figures: the response table whose results they draw
+    paramcd: str = ""  # figures: the endpoint
     values: tuple[ListingValue, ...] = ()  # listings: value columns before the endpoints
     # ``table`` and ``km_plot`` outputs
     layers: tuple[Layer, ...] = ()
-    group_var: str = ""        # the arm variable of the output's dataset (default: arms.variable)
-    total: str = ""            # label of a total column ("" = none)
-    big_n: str = ""            # population of the column headers' N (default: the output's)
-    big_n_var: str = ""        # its arm variable (default: arms.variable)
-    time: str = "AVAL"         # km_plot: time and censoring (1 = censored, CDISC ADTTE) variables
+    group_var: str = ""  # the arm variable of the output's dataset (default: arms.variable)
+    total: str = ""  # label of a total column ("" = none)
+    big_n: str = ""  # population of the column headers' N (default: the output's)
+    big_n_var: str = ""  # its arm variable (default: arms.variable)
+    time: str = "AVAL"  # km_plot: time and censoring (1 = censored, CDISC ADTTE) variables
     censor: str = "CNSR"
     risk_times: tuple[float, ...] = ()
     xlabel: str = ""
     ylabel: str = ""
     ci_level: float | None = None
+
     @property
     def file_stem(self) -> str:
         """File name of the output: ``"Table 1"`` -> ``"table_1"``."""
@@ -250,8 +267,9 @@ def parse_tlf_spec(raw: dict, *, source: str = "tlf.yaml") -> TlfSpec:
     layout = raw.get("layout") or {}
     pops = {}
     for pid, pr in (raw.get("populations") or {}).items():
-        pops[pid] = Population(pid, str(pr.get("label", pid)), dict(pr.get("where") or {}),
-                               str(pr.get("dataset") or "").upper())
+        pops[pid] = Population(
+            pid, str(pr.get("label", pid)), dict(pr.get("where") or {}), str(pr.get("dataset") or "").upper()
+        )
         if pops[pid].dataset:
             from adamforge.adam import filters
 
@@ -268,32 +286,67 @@ def parse_tlf_spec(raw: dict, *, source: str = "tlf.yaml") -> TlfSpec:
         kind = o.get("kind")
         if kind not in OUTPUT_KINDS:
             problems.append(f"{where}: kind {kind!r} is not one of {', '.join(OUTPUT_KINDS)}")
-        cols = tuple(Column(str(c["id"]), str(c["label"]), str(c.get("population", o.get("population", ""))),
-                            c.get("arm")) for c in (o.get("columns") if isinstance(o.get("columns"), list) else []))
+        cols = tuple(
+            Column(str(c["id"]), str(c["label"]), str(c.get("population", o.get("population", ""))), c.get("arm"))
+            for c in (o.get("columns") if isinstance(o.get("columns"), list) else [])
+        )
         rows = []
         for r in o.get("rows") or []:
-            rows.append(Row(str(r["id"]), str(r["label"]), str(r.get("stat", "")), str(r.get("var", "")),
-                            r.get("level"), r.get("threshold"), int(r.get("digits", 1)),
-                            int(r.get("range_digits", 1)), int(r.get("indent", 0))))
+            rows.append(
+                Row(
+                    str(r["id"]),
+                    str(r["label"]),
+                    str(r.get("stat", "")),
+                    str(r.get("var", "")),
+                    r.get("level"),
+                    r.get("threshold"),
+                    int(r.get("digits", 1)),
+                    int(r.get("range_digits", 1)),
+                    int(r.get("indent", 0)),
+                )
+            )
             if rows[-1].stat not in ROW_STATS:
                 problems.append(f"{where} row {r['id']!r}: stat {rows[-1].stat!r} is not one of {', '.join(ROW_STATS)}")
             elif BASELINE_ROWS[rows[-1].stat].needs_var and not rows[-1].var:
                 problems.append(f"{where} row {r['id']!r}: stat {rows[-1].stat} needs var")
         eps = []
         for e in o.get("endpoints") or o.get("components") or []:
-            eps.append(Endpoint(str(e["paramcd"]), str(e.get("label", e["paramcd"])),
-                                str(e.get("denominator", "evaluable")), str(e.get("population", ""))))
+            eps.append(
+                Endpoint(
+                    str(e["paramcd"]),
+                    str(e.get("label", e["paramcd"])),
+                    str(e.get("denominator", "evaluable")),
+                    str(e.get("population", "")),
+                )
+            )
             if eps[-1].denominator not in DENOMINATORS:
-                problems.append(f"{where} endpoint {e['paramcd']}: denominator {eps[-1].denominator!r} is not one of {DENOMINATORS}")
+                problems.append(
+                    f"{where} endpoint {e['paramcd']}: denominator {eps[-1].denominator!r} is not one of {DENOMINATORS}"
+                )
             if eps[-1].population and eps[-1].population not in pops:
                 problems.append(f"{where} endpoint {e['paramcd']}: population {eps[-1].population!r} is not defined")
-        out = Output(oid, str(kind), str(o.get("title", "")), tuple(map(str, _tuple(o.get("subtitles")))),
-                     tuple(map(str, _tuple(o.get("footnotes")))), str(o.get("population", "")), cols, tuple(rows),
-                     tuple(eps), tuple(float(w) for w in _tuple(o.get("widths"))), str(o.get("source", "")),
-                     str(o.get("paramcd", "")),
-                     tuple(ListingValue(str(v.get("label", v.get("var") or v.get("paramcd") or "")),
-                                        str(v.get("var") or ""), str(v.get("paramcd") or ""))
-                           for v in o.get("values") or []))
+        out = Output(
+            oid,
+            str(kind),
+            str(o.get("title", "")),
+            tuple(map(str, _tuple(o.get("subtitles")))),
+            tuple(map(str, _tuple(o.get("footnotes")))),
+            str(o.get("population", "")),
+            cols,
+            tuple(rows),
+            tuple(eps),
+            tuple(float(w) for w in _tuple(o.get("widths"))),
+            str(o.get("source", "")),
+            str(o.get("paramcd", "")),
+            tuple(
+                ListingValue(
+                    str(v.get("label", v.get("var") or v.get("paramcd") or "")),
+                    str(v.get("var") or ""),
+                    str(v.get("paramcd") or ""),
+                )
+                for v in o.get("values") or []
+            ),
+        )
         if kind in ("table", "km_plot"):
             out, more = _parse_layered(o, out, where, pops, arm_values)
             problems += more
@@ -322,16 +375,25 @@ def parse_tlf_spec(raw: dict, *, source: str = "tlf.yaml") -> TlfSpec:
         problems.append("datasets: a mapping with the keys subject and analysis (dataset names)")
         dsets = {}
     spec = TlfSpec(
-        study=str(raw.get("study", "")), program=str(raw.get("program", "adamforge tlf")),
-        data_cut=str(raw.get("data_cut", "")), arm_var=str(arms_raw.get("variable", "TRT01PN")),
-        arms=arms, covariates=tuple(model.get("covariates") or ()), ci_level=float(model.get("ci_level", 0.95)),
+        study=str(raw.get("study", "")),
+        program=str(raw.get("program", "adamforge tlf")),
+        data_cut=str(raw.get("data_cut", "")),
+        arm_var=str(arms_raw.get("variable", "TRT01PN")),
+        arms=arms,
+        covariates=tuple(model.get("covariates") or ()),
+        ci_level=float(model.get("ci_level", 0.95)),
         cmh_strata=str(model.get("cmh_strata", "STUDYID")),
-        significance=tuple((float(t), str(m)) for t, m in (model.get("significance") or
-                           [[0.0001, "****"], [0.001, "***"], [0.01, "**"], [0.05, "*"]])),
-        populations=pops, outputs=tuple(outputs), font_size=float(layout.get("font_size", 9)),
+        significance=tuple(
+            (float(t), str(m))
+            for t, m in (model.get("significance") or [[0.0001, "****"], [0.001, "***"], [0.01, "**"], [0.05, "*"]])
+        ),
+        populations=pops,
+        outputs=tuple(outputs),
+        font_size=float(layout.get("font_size", 9)),
         max_title_chars=int(layout.get("max_title_chars", 150)),
         max_footnote_chars=int(layout.get("max_footnote_chars", 400)),
-        subject_dataset=str(dsets.get("subject") or "").upper(), analysis_dataset=str(dsets.get("analysis") or "").upper(),
+        subject_dataset=str(dsets.get("subject") or "").upper(),
+        analysis_dataset=str(dsets.get("analysis") or "").upper(),
         visit=str(raw.get("analysis_visit") or "Week 8"),
     )
     problems.extend(check_texts(spec))
@@ -348,25 +410,35 @@ def check_texts(spec: TlfSpec) -> list[str]:
             problems.append(f"output {o.id!r}: title is empty")
         full = f"{o.id}: {o.title}"
         if len(full) > spec.max_title_chars:
-            problems.append(f"output {o.id!r}: title is {len(full)} characters with its id, longer than the "
-                            f"{spec.max_title_chars} that fit on one landscape line (layout.max_title_chars); shorten it")
+            problems.append(
+                f"output {o.id!r}: title is {len(full)} characters with its id, longer than the "
+                f"{spec.max_title_chars} that fit on one landscape line (layout.max_title_chars); shorten it"
+            )
         texts = [("title", o.title)] + [("subtitle", s) for s in o.subtitles] + [("footnote", f) for f in o.footnotes]
         texts += [("column label", c.label) for c in o.columns] + [("row label", r.label) for r in o.rows]
         texts += [("endpoint label", e.label) for e in o.endpoints] + [("value label", v.label) for v in o.values]
-        texts += [("layer label", x.label) for x in o.layers] + [("row label", r.label) for x in o.layers for r in x.rows]
+        texts += [("layer label", x.label) for x in o.layers] + [
+            ("row label", r.label) for x in o.layers for r in x.rows
+        ]
         for what, t in texts:
             m = _XML_ILLEGAL.search(t)
             if m:
-                problems.append(f"output {o.id!r}: {what} {t[:40]!r} contains the control character "
-                                f"U+{ord(m.group()):04X}, which a Word document cannot hold")
+                problems.append(
+                    f"output {o.id!r}: {what} {t[:40]!r} contains the control character "
+                    f"U+{ord(m.group()):04X}, which a Word document cannot hold"
+                )
         for f in o.footnotes:
             if len(f) > spec.max_footnote_chars:
-                problems.append(f"output {o.id!r}: footnote {f[:40]!r}... is {len(f)} characters, over "
-                                f"layout.max_footnote_chars = {spec.max_footnote_chars}")
+                problems.append(
+                    f"output {o.id!r}: footnote {f[:40]!r}... is {len(f)} characters, over "
+                    f"layout.max_footnote_chars = {spec.max_footnote_chars}"
+                )
     for t in (spec.study, spec.program, spec.data_cut):
         m = _XML_ILLEGAL.search(t)
         if m:
-            problems.append(f"study/program/data_cut text {t[:40]!r} contains the control character U+{ord(m.group()):04X}")
+            problems.append(
+                f"study/program/data_cut text {t[:40]!r} contains the control character U+{ord(m.group()):04X}"
+            )
     return problems
 
 
@@ -384,8 +456,15 @@ def _layer_problem(lay: Layer, arm_values: set) -> str:
     formats = [lay.format] if lay.type == "counts" else [r.format for r in lay.rows]
     if lay.type != "counts" and not lay.rows:
         probs.append("needs rows (label and format)")
-    allowed = (set(COUNT_STATS) if lay.type == "counts" else set(STATISTICS) if lay.type == "desc"
-               else set(METHODS[lay.method].stats) if lay.method in METHODS else None)
+    allowed = (
+        set(COUNT_STATS)
+        if lay.type == "counts"
+        else set(STATISTICS)
+        if lay.type == "desc"
+        else set(METHODS[lay.method].stats)
+        if lay.method in METHODS
+        else None
+    )
     if lay.type == "model":
         probs += check_method_args(lay.method, lay.arg_dict)
     for f in formats:
@@ -394,12 +473,19 @@ def _layer_problem(lay: Layer, arm_values: set) -> str:
             probs.append(f"format {f!r} names no statistic")
         for name, spec in toks:
             if allowed is not None and name not in allowed:
-                what = ("descriptive statistics" if lay.type == "desc" else
-                        f"statistics of method {lay.method}" if lay.type == "model" else "count statistics")
+                what = (
+                    "descriptive statistics"
+                    if lay.type == "desc"
+                    else f"statistics of method {lay.method}"
+                    if lay.type == "model"
+                    else "count statistics"
+                )
                 probs.append(f"statistic {name!r} is not registered ({what}: {', '.join(sorted(allowed))})")
             if not _TOKEN_SPEC.match(spec):
-                probs.append(f"format {{{name}:{spec}}}: the spec after ':' is N (decimals), +N (data precision + N), "
-                             "p or pN (p-value), d (integer)")
+                probs.append(
+                    f"format {{{name}:{spec}}}: the spec after ':' is N (decimals), +N (data precision + N), "
+                    "p or pN (p-value), d (integer)"
+                )
     for a, b in lay.comparisons + tuple(c for r in lay.rows for c in (r.comparisons or ())):
         for v in (a, b):
             if v not in arm_values:
@@ -422,18 +508,35 @@ def _parse_layered(o: dict, out: Output, where: str, pops: dict, arm_values: set
             continue
         lid = str(lr.get("id") or f"L{i + 1}")
         var = lr.get("vars") or lr.get("var") or ()
-        rows = tuple(LayerRow(str(r.get("label", "")), str(r.get("format", "")),
-                              _pairs(r.get("comparisons")) if r.get("comparisons") is not None else None,
-                              r.get("column"))
-                     for r in (lr.get("rows") or []) if isinstance(r, dict))
+        rows = tuple(
+            LayerRow(
+                str(r.get("label", "")),
+                str(r.get("format", "")),
+                _pairs(r.get("comparisons")) if r.get("comparisons") is not None else None,
+                r.get("column"),
+            )
+            for r in (lr.get("rows") or [])
+            if isinstance(r, dict)
+        )
         args = lr.get("args") or {}
-        lay = Layer(lid, str(lr.get("type", "")), str(lr.get("label", "")), tuple(map(str, _tuple(var))),
-                    tuple(_tuple(lr.get("levels"))), str(lr.get("sort", "levels")),
-                    str(lr.get("format", "{n} ({pct:1})")), rows, str(lr.get("method", "")),
-                    tuple(sorted(args.items())) if isinstance(args, dict) else (),
-                    _pairs(lr.get("comparisons")),
-                    None if lr.get("precision") is None else int(lr["precision"]), str(lr.get("any_label", "")),
-                    str(lr.get("distinct", "USUBJID")), str(lr.get("population", "")), int(lr.get("indent", 0)))
+        lay = Layer(
+            lid,
+            str(lr.get("type", "")),
+            str(lr.get("label", "")),
+            tuple(map(str, _tuple(var))),
+            tuple(_tuple(lr.get("levels"))),
+            str(lr.get("sort", "levels")),
+            str(lr.get("format", "{n} ({pct:1})")),
+            rows,
+            str(lr.get("method", "")),
+            tuple(sorted(args.items())) if isinstance(args, dict) else (),
+            _pairs(lr.get("comparisons")),
+            None if lr.get("precision") is None else int(lr["precision"]),
+            str(lr.get("any_label", "")),
+            str(lr.get("distinct", "USUBJID")),
+            str(lr.get("population", "")),
+            int(lr.get("indent", 0)),
+        )
         if lay.sort not in ("levels", "frequency", "alpha"):
             problems.append(f"{where} layer {lid}: sort {lay.sort!r} is not one of levels, frequency, alpha")
         if lay.population and lay.population not in pops:
@@ -448,10 +551,18 @@ def _parse_layered(o: dict, out: Output, where: str, pops: dict, arm_values: set
     if big_n.get("population") and big_n["population"] not in pops:
         problems.append(f"{where}: big_n population {big_n['population']!r} is not defined")
     out = dataclasses.replace(
-        out, columns=(), layers=tuple(layers), group_var=str(cols.get("variable") or ""),
-        total=str(cols.get("total") or ""), big_n=str(big_n.get("population") or ""),
-        big_n_var=str(big_n.get("variable") or ""), time=str(o.get("time", "AVAL")),
-        censor=str(o.get("censor", "CNSR")), risk_times=tuple(float(t) for t in _tuple(o.get("risk_times"))),
-        xlabel=str(o.get("xlabel", "")), ylabel=str(o.get("ylabel", "")),
-        ci_level=None if o.get("ci_level") is None else float(o["ci_level"]))
+        out,
+        columns=(),
+        layers=tuple(layers),
+        group_var=str(cols.get("variable") or ""),
+        total=str(cols.get("total") or ""),
+        big_n=str(big_n.get("population") or ""),
+        big_n_var=str(big_n.get("variable") or ""),
+        time=str(o.get("time", "AVAL")),
+        censor=str(o.get("censor", "CNSR")),
+        risk_times=tuple(float(t) for t in _tuple(o.get("risk_times"))),
+        xlabel=str(o.get("xlabel", "")),
+        ylabel=str(o.get("ylabel", "")),
+        ci_level=None if o.get("ci_level") is None else float(o["ci_level"]),
+    )
     return out, problems

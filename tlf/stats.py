@@ -26,8 +26,16 @@ import numpy as np
 import pandas as pd
 from scipy import stats as _st
 
-__all__ = ["ComparisonResult", "CmhResult", "compare_logistic", "compare_cmh", "compare_fisher",
-           "firth_logit", "design_matrix", "detect_zero_cell"]
+__all__ = [
+    "ComparisonResult",
+    "CmhResult",
+    "compare_logistic",
+    "compare_cmh",
+    "compare_fisher",
+    "firth_logit",
+    "design_matrix",
+    "detect_zero_cell",
+]
 
 # Beyond these the ML fit is not an estimate but an artefact of (quasi-)separation.
 _MAX_ABS_COEF = 15.0
@@ -121,8 +129,9 @@ def _firth_penalized(X: np.ndarray, y: np.ndarray, beta: np.ndarray) -> tuple[fl
     return _loglik(X, y, beta) + 0.5 * logdet, score, info
 
 
-def firth_logit(X: np.ndarray, y: np.ndarray, *, fixed_zero: tuple[int, ...] = (), maxiter: int = 200,
-                tol: float = 1e-9) -> tuple[np.ndarray, np.ndarray, float]:
+def firth_logit(
+    X: np.ndarray, y: np.ndarray, *, fixed_zero: tuple[int, ...] = (), maxiter: int = 200, tol: float = 1e-9
+) -> tuple[np.ndarray, np.ndarray, float]:
     """Firth's bias-reduced (penalized likelihood) logistic regression.
 
     Maximises ``l(beta) + 0.5 * log|I(beta)|`` by Newton steps on the modified score with step
@@ -194,8 +203,16 @@ def _ml_logit(X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, boo
     return beta, bse, not problems, "; ".join(problems)
 
 
-def compare_logistic(df: pd.DataFrame, *, response: str, arm_var: str, reference, active,
-                     covariates: list[str] = (), ci_level: float = 0.95) -> ComparisonResult:
+def compare_logistic(
+    df: pd.DataFrame,
+    *,
+    response: str,
+    arm_var: str,
+    reference,
+    active,
+    covariates: list[str] = (),
+    ci_level: float = 0.95,
+) -> ComparisonResult:
     """Logistic regression of ``response`` (0/1) on ``active`` vs ``reference`` arm + covariates.
 
     Parameters
@@ -223,16 +240,16 @@ def compare_logistic(df: pd.DataFrame, *, response: str, arm_var: str, reference
         if ok:
             b, se = beta[1], bse[1]
             p = float(2.0 * _st.norm.sf(abs(b / se)))
-            return ComparisonResult(math.exp(b), math.exp(b - z * se), math.exp(b + z * se), p,
-                                    "logistic", False, "", len(y))
+            return ComparisonResult(
+                math.exp(b), math.exp(b - z * se), math.exp(b + z * se), p, "logistic", False, "", len(y)
+            )
         reason = f"maximum likelihood fit unreliable: {problem}"
     beta, cov, lp_full = firth_logit(X, y)
     _b0, _c0, lp_restricted = firth_logit(X, y, fixed_zero=(1,))
     b, se = beta[1], math.sqrt(cov[1, 1])
     lr = max(2.0 * (lp_full - lp_restricted), 0.0)
     p = float(_st.chi2.sf(lr, 1))
-    return ComparisonResult(math.exp(b), math.exp(b - z * se), math.exp(b + z * se), p, "firth", True,
-                            reason, len(y))
+    return ComparisonResult(math.exp(b), math.exp(b - z * se), math.exp(b + z * se), p, "firth", True, reason, len(y))
 
 
 def compare_cmh(df: pd.DataFrame, *, response: str, arm_var: str, reference, active, strata: str) -> CmhResult:

@@ -11,7 +11,6 @@ everything succeeded.
 from __future__ import annotations
 
 import dataclasses
-import io
 import time
 from pathlib import Path
 
@@ -27,14 +26,27 @@ COMBINED_RTF = "tlf_all.rtf"
 def add_arguments(parser) -> None:
     """Options of the tlf step (prefixed ``--tlf-`` so that they never clash in ``adamforge run``)."""
     g = parser.add_argument_group("tlf options")
-    g.add_argument("--tlf-spec", default=None, metavar="FILE",
-                   help="TLF spec YAML (default: tlf.yaml of the spec folder)")
-    g.add_argument("--tlf-template", default=None, metavar="DOCX",
-                   help="Word template (docxtpl) to render with (default: the packaged tlf.docx)")
-    g.add_argument("--tlf-adam", default=None, metavar="DIR",
-                   help="folder with the ADaM Parquet files the TLF spec reads (default: <out>/adam)")
-    g.add_argument("--tlf-data-cut", default=None, metavar="TEXT",
-                   help="data cut text for the footers (default: the spec's data_cut)")
+    g.add_argument(
+        "--tlf-spec", default=None, metavar="FILE", help="TLF spec YAML (default: tlf.yaml of the spec folder)"
+    )
+    g.add_argument(
+        "--tlf-template",
+        default=None,
+        metavar="DOCX",
+        help="Word template (docxtpl) to render with (default: the packaged tlf.docx)",
+    )
+    g.add_argument(
+        "--tlf-adam",
+        default=None,
+        metavar="DIR",
+        help="folder with the ADaM Parquet files the TLF spec reads (default: <out>/adam)",
+    )
+    g.add_argument(
+        "--tlf-data-cut",
+        default=None,
+        metavar="TEXT",
+        help="data cut text for the footers (default: the spec's data_cut)",
+    )
 
 
 @dataclasses.dataclass
@@ -48,8 +60,17 @@ class TlfResult:
     notes: list[str] = dataclasses.field(default_factory=list)
 
 
-def build_outputs(adsl: pd.DataFrame, adeff: pd.DataFrame, spec, *, meta, template=None, created=None,
-                  datasets: dict[str, pd.DataFrame] | None = None, rtf: bool = True) -> TlfResult:
+def build_outputs(
+    adsl: pd.DataFrame,
+    adeff: pd.DataFrame,
+    spec,
+    *,
+    meta,
+    template=None,
+    created=None,
+    datasets: dict[str, pd.DataFrame] | None = None,
+    rtf: bool = True,
+) -> TlfResult:
     """Compute the ARD and render every output of ``spec``; nothing is written to disk.
 
     Parameters
@@ -91,12 +112,14 @@ def build_outputs(adsl: pd.DataFrame, adeff: pd.DataFrame, spec, *, meta, templa
         t[key] = t.get(key, 0.0) + time.perf_counter() - t0
     t0 = time.perf_counter()
     for v in views:
-        files[f"{v.output.file_stem}.docx"] = render_docx([v], meta, header_right=v.output.id,
-                                                         template=template, created=created)
+        files[f"{v.output.file_stem}.docx"] = render_docx(
+            [v], meta, header_right=v.output.id, template=template, created=created
+        )
     t["word, one per output"] = time.perf_counter() - t0
     t0 = time.perf_counter()
-    files[COMBINED_NAME] = render_docx(views, meta, toc=True, header_right="Tables, figures and listings",
-                                       template=template, created=created)
+    files[COMBINED_NAME] = render_docx(
+        views, meta, toc=True, header_right="Tables, figures and listings", template=template, created=created
+    )
     t["word, combined"] = time.perf_counter() - t0
     if rtf:
         t0 = time.perf_counter()
@@ -140,14 +163,18 @@ def resolve_datasets(spec, adam_spec=None):
     if not subject:
         subject = subject_level_dataset(adam) if adam is not None else None
         if not subject:
-            problems.append("datasets.subject: not named in the TLF spec, and the ADaM spec has no dataset of class ADSL")
+            problems.append(
+                "datasets.subject: not named in the TLF spec, and the ADaM spec has no dataset of class ADSL"
+            )
     if not analysis:
         bds = datasets_of_class(adam, "BDS") if adam is not None else []
         if len(bds) == 1:
             analysis = bds[0]
         else:
-            problems.append("datasets.analysis: not named in the TLF spec, and the ADaM spec has "
-                            + (f"{len(bds)} BDS datasets ({', '.join(bds)}): name one" if bds else "no BDS dataset"))
+            problems.append(
+                "datasets.analysis: not named in the TLF spec, and the ADaM spec has "
+                + (f"{len(bds)} BDS datasets ({', '.join(bds)}): name one" if bds else "no BDS dataset")
+            )
     if problems:
         raise DataError("TLF spec: the datasets to read are not known", problems)
     return dataclasses.replace(spec, subject_dataset=subject, analysis_dataset=analysis)
@@ -172,7 +199,9 @@ def run(args, ctx) -> int:
     from .render import DocMeta
     from .spec import load_tlf_spec
 
-    spec_path = Path(args.tlf_spec) if getattr(args, "tlf_spec", None) else getattr(ctx, "spec_dir", ctx.spec) / "tlf.yaml"
+    spec_path = (
+        Path(args.tlf_spec) if getattr(args, "tlf_spec", None) else getattr(ctx, "spec_dir", ctx.spec) / "tlf.yaml"
+    )
     if not spec_path.is_file():
         if getattr(args, "tlf_spec", None):
             raise UsageError(f"TLF spec {str(spec_path)!r} does not exist")
@@ -182,9 +211,10 @@ def run(args, ctx) -> int:
 
         stale = ctx.out / "tlf"
         removed = stale.exists() and remove_stale(stale)
-        ctx.log.note(f"Step tlf skipped: no TLF spec (tlf.yaml) in {getattr(ctx, 'spec_dir', ctx.spec)}; no tables, "
-                     "listings or figures for this study"
-                     + (f" (earlier output {stale} removed)." if removed else "."))
+        ctx.log.note(
+            f"Step tlf skipped: no TLF spec (tlf.yaml) in {getattr(ctx, 'spec_dir', ctx.spec)}; no tables, "
+            "listings or figures for this study" + (f" (earlier output {stale} removed)." if removed else ".")
+        )
         return 0
     template = getattr(args, "tlf_template", None)
     if template and not Path(template).is_file():
@@ -206,20 +236,28 @@ def run(args, ctx) -> int:
             raise DataError("TLF input missing", [f"{path} not found (run `adamforge derive` first)"])
         ctx.log.input_file(path)
         datasets[name] = pd.read_parquet(path)
-    meta = DocMeta(study=spec.study, program=f"{spec.program} ({adamforge.__name__} {adamforge.__version__})",
-                   data_cut=getattr(args, "tlf_data_cut", None) or spec.data_cut,
-                   run_timestamp=run_timestamp_iso() + " UTC", notice=ctx.data_notice)
+    meta = DocMeta(
+        study=spec.study,
+        program=f"{spec.program} ({adamforge.__name__} {adamforge.__version__})",
+        data_cut=getattr(args, "tlf_data_cut", None) or spec.data_cut,
+        run_timestamp=run_timestamp_iso() + " UTC",
+        notice=ctx.data_notice,
+    )
     t0 = time.perf_counter()
-    result = build_outputs(adsl, adeff, spec, meta=meta, template=template, created=run_timestamp(),
-                           datasets=datasets)
+    result = build_outputs(adsl, adeff, spec, meta=meta, template=template, created=run_timestamp(), datasets=datasets)
     for note in result.notes:
         ctx.log.warning(f"TLF {note} (shown as a note in the output)")
     with staged_dir(ctx.out / "tlf") as stage:
         for name, data in sorted(result.files.items()):
             safe_child(stage, name, what="TLF output file name").write_bytes(data)
     ctx.log.note(f"ARD: {len(result.ard)} results for {result.ard['output_id'].nunique()} outputs.")
-    n_sep = int((result.ard["statistic"].eq("separation") & result.ard["value"].eq(1)
-                 & ~result.ard["output_id"].str.startswith("Figure")).sum())
+    n_sep = int(
+        (
+            result.ard["statistic"].eq("separation")
+            & result.ard["value"].eq(1)
+            & ~result.ard["output_id"].str.startswith("Figure")
+        ).sum()
+    )
     if n_sep:
         ctx.log.warning(f"{n_sep} comparison(s) with separation: Firth estimates shown, with a footnote.")
     for phase, secs in result.timings.items():

@@ -127,7 +127,9 @@ def response_table(o: Output, ix: ArdIndex, spec: TlfSpec) -> DisplayTable:
     return DisplayTable("Endpoint", header, tuple(rows), o.widths, notes)
 
 
-def fallback_footnotes(output_id: str, endpoints: list[tuple[str, str]], ix: ArdIndex, spec: TlfSpec) -> tuple[str, ...]:
+def fallback_footnotes(
+    output_id: str, endpoints: list[tuple[str, str]], ix: ArdIndex, spec: TlfSpec
+) -> tuple[str, ...]:
     """One footnote per comparison estimated with the Firth fallback, saying why.
 
     ``endpoints`` are (PARAMCD, label) pairs of the output ``output_id``.
@@ -138,7 +140,9 @@ def fallback_footnotes(output_id: str, endpoints: list[tuple[str, str]], ix: Ard
         for _v, lab in spec.arms[1:]:
             if ix.text(output_id, lab, paramcd, "method") == "firth":
                 reason = ix.text(output_id, lab, paramcd, "fallback_reason")
-                notes.append(f"{FIRTH_MARK} {label}, {lab} vs {ref}: separation ({reason}); the maximum "
-                             "likelihood odds ratio does not exist. Firth penalized-likelihood logistic regression "
-                             "is shown instead (Wald 95% CI, penalized likelihood-ratio p-value).")
+                notes.append(
+                    f"{FIRTH_MARK} {label}, {lab} vs {ref}: separation ({reason}); the maximum "
+                    "likelihood odds ratio does not exist. Firth penalized-likelihood logistic regression "
+                    "is shown instead (Wald 95% CI, penalized likelihood-ratio p-value)."
+                )
     return tuple(notes)

@@ -34,10 +34,12 @@ def _p(text: str, style: str | None = None, extra_ppr: str = "", runs: str | Non
 
 
 def _field(instr: str, shown: str) -> str:
-    return ('<w:r><w:fldChar w:fldCharType="begin"/></w:r>'
-            f'<w:r><w:instrText xml:space="preserve"> {instr} </w:instrText></w:r>'
-            '<w:r><w:fldChar w:fldCharType="separate"/></w:r>'
-            f'<w:r><w:t>{shown}</w:t></w:r><w:r><w:fldChar w:fldCharType="end"/></w:r>')
+    return (
+        '<w:r><w:fldChar w:fldCharType="begin"/></w:r>'
+        f'<w:r><w:instrText xml:space="preserve"> {instr} </w:instrText></w:r>'
+        '<w:r><w:fldChar w:fldCharType="separate"/></w:r>'
+        f'<w:r><w:t>{shown}</w:t></w:r><w:r><w:fldChar w:fldCharType="end"/></w:r>'
+    )
 
 
 def _t(text: str) -> str:
@@ -52,8 +54,18 @@ def _tc(paragraphs: str, *, width: int = 2000, bottom_rule: bool = False) -> str
     return f'<w:tc><w:tcPr><w:tcW w:w="{width}" w:type="dxa"/>{borders}</w:tcPr>{paragraphs}</w:tc>'
 
 
-def _style(doc, name: str, *, base: str = "Normal", size: float = 9, bold: bool = False,
-           align=None, indent_in: float = 0.0, space_after: float = 0.0, keep_next: bool = False):
+def _style(
+    doc,
+    name: str,
+    *,
+    base: str = "Normal",
+    size: float = 9,
+    bold: bool = False,
+    align=None,
+    indent_in: float = 0.0,
+    space_after: float = 0.0,
+    keep_next: bool = False,
+):
     st = doc.styles.add_style(name, WD_STYLE_TYPE.PARAGRAPH)
     st.base_style = doc.styles[base]
     st.font.size = Pt(size)
@@ -98,8 +110,22 @@ def build_template(dest: str | Path) -> Path:
     ftr = _style(doc, "TLF Footer", size=7.5)
     tochead = _style(doc, "TLF Contents Heading", size=12, bold=True, align=WD_ALIGN_PARAGRAPH.CENTER, space_after=8)
     toc1 = _style(doc, "toc 1", size=10, space_after=3)
-    ids = {k: s.style_id for k, s in dict(sub=sub, hdr=hdr, lab=lab, lab2=lab2, cell=cell, foot=foot, fig=fig,
-                                           ftr=ftr, tochead=tochead, toc1=toc1, h1=h1).items()}
+    ids = {
+        k: s.style_id
+        for k, s in dict(
+            sub=sub,
+            hdr=hdr,
+            lab=lab,
+            lab2=lab2,
+            cell=cell,
+            foot=foot,
+            fig=fig,
+            ftr=ftr,
+            tochead=tochead,
+            toc1=toc1,
+            h1=h1,
+        ).items()
+    }
 
     sec = doc.sections[0]
     sec.orientation = WD_ORIENT.LANDSCAPE
@@ -115,71 +141,106 @@ def build_template(dest: str | Path) -> Path:
     hx = header._element
     for p in list(hx):
         hx.remove(p)
-    hx.append(parse_xml(f"<w:p {W}><w:pPr><w:pStyle w:val=\"{ids['ftr']}\"/>{tab}</w:pPr>"
-                        f"{_t('{{ study }}')}<w:r><w:tab/></w:r>{_t('{{ header_right }}')}</w:p>"))
+    hx.append(
+        parse_xml(
+            f'<w:p {W}><w:pPr><w:pStyle w:val="{ids["ftr"]}"/>{tab}</w:pPr>'
+            f"{_t('{{ study }}')}<w:r><w:tab/></w:r>{_t('{{ header_right }}')}</w:p>"
+        )
+    )
     footer = sec.footer
     footer.is_linked_to_previous = False
     fx = footer._element
     for p in list(fx):
         fx.remove(p)
-    fx.append(parse_xml(
-        f"<w:p {W}><w:pPr><w:pStyle w:val=\"{ids['ftr']}\"/>{tab}</w:pPr>"
-        f"{_t('Program: {{ program }}   Data cut: {{ data_cut }}   Run: {{ run_timestamp }}')}<w:r><w:tab/></w:r>"
-        f"{_t('Page ')}{_field('PAGE', '1')}{_t(' of ')}{_field('NUMPAGES', '1')}</w:p>"))
-    fx.append(parse_xml(f"<w:p {W}><w:pPr><w:pStyle w:val=\"{ids['ftr']}\"/></w:pPr>{_t('{{ notice }}')}</w:p>"))
+    fx.append(
+        parse_xml(
+            f'<w:p {W}><w:pPr><w:pStyle w:val="{ids["ftr"]}"/>{tab}</w:pPr>'
+            f"{_t('Program: {{ program }}   Data cut: {{ data_cut }}   Run: {{ run_timestamp }}')}<w:r><w:tab/></w:r>"
+            f"{_t('Page ')}{_field('PAGE', '1')}{_t(' of ')}{_field('NUMPAGES', '1')}</w:p>"
+        )
+    )
+    fx.append(parse_xml(f'<w:p {W}><w:pPr><w:pStyle w:val="{ids["ftr"]}"/></w:pPr>{_t("{{ notice }}")}</w:p>'))
 
     # ---- body ------------------------------------------------------------------------------
     ncol_w = (USABLE_WIDTH_TWIPS - 3000) // 3
-    header_row = ("<w:tr><w:trPr><w:tblHeader/><w:cantSplit/></w:trPr>"
-                  + _tc(_p("{{ o.table.stub }}", ids["hdr"], '<w:jc w:val="left"/>'), width=3000, bottom_rule=True)
-                  + _tc(_p("{%tc for h in o.table.header %}"), width=ncol_w)
-                  + _tc(_p("{{ h }}", ids["hdr"]), width=ncol_w, bottom_rule=True)
-                  + _tc(_p("{%tc endfor %}"), width=ncol_w) + "</w:tr>")
+    header_row = (
+        "<w:tr><w:trPr><w:tblHeader/><w:cantSplit/></w:trPr>"
+        + _tc(_p("{{ o.table.stub }}", ids["hdr"], '<w:jc w:val="left"/>'), width=3000, bottom_rule=True)
+        + _tc(_p("{%tc for h in o.table.header %}"), width=ncol_w)
+        + _tc(_p("{{ h }}", ids["hdr"]), width=ncol_w, bottom_rule=True)
+        + _tc(_p("{%tc endfor %}"), width=ncol_w)
+        + "</w:tr>"
+    )
 
     def ctl_row(tag: str) -> str:
         return "<w:tr>" + _tc(_p(tag), width=3000) + "".join(_tc(_p(""), width=ncol_w) for _ in range(3)) + "</w:tr>"
 
-    label_cell = _tc(_p("{%p if r.indent == 0 %}") + _p("{{ r.label }}", ids["lab"]) + _p("{%p else %}")
-                     + _p("{{ r.label }}", ids["lab2"]) + _p("{%p endif %}"), width=3000)
-    body_row = ("<w:tr><w:trPr><w:cantSplit/></w:trPr>" + label_cell
-                + _tc(_p("{%tc for v in r.cells %}"), width=ncol_w)
-                + _tc(_p("{{ v }}", ids["cell"]), width=ncol_w)
-                + _tc(_p("{%tc endfor %}"), width=ncol_w) + "</w:tr>")
-    tbl = ("<w:tbl><w:tblPr><w:tblW w:w=\"%d\" w:type=\"dxa\"/><w:jc w:val=\"center\"/>"
-           "<w:tblBorders>%s%s</w:tblBorders><w:tblLayout w:type=\"fixed\"/>"
-           "<w:tblCellMar><w:left w:w=\"60\" w:type=\"dxa\"/><w:right w:w=\"60\" w:type=\"dxa\"/></w:tblCellMar>"
-           "<w:tblLook w:val=\"0000\"/></w:tblPr><w:tblGrid><w:gridCol w:w=\"3000\"/>%s</w:tblGrid>%s%s%s%s</w:tbl>"
-           % (USABLE_WIDTH_TWIPS, _RULE.format(side="top"), _RULE.format(side="bottom"),
-              f'<w:gridCol w:w="{ncol_w}"/>' * 3, header_row, ctl_row("{%tr for r in o.table.rows %}"), body_row,
-              ctl_row("{%tr endfor %}")))
+    label_cell = _tc(
+        _p("{%p if r.indent == 0 %}")
+        + _p("{{ r.label }}", ids["lab"])
+        + _p("{%p else %}")
+        + _p("{{ r.label }}", ids["lab2"])
+        + _p("{%p endif %}"),
+        width=3000,
+    )
+    body_row = (
+        "<w:tr><w:trPr><w:cantSplit/></w:trPr>"
+        + label_cell
+        + _tc(_p("{%tc for v in r.cells %}"), width=ncol_w)
+        + _tc(_p("{{ v }}", ids["cell"]), width=ncol_w)
+        + _tc(_p("{%tc endfor %}"), width=ncol_w)
+        + "</w:tr>"
+    )
+    tbl = (
+        '<w:tbl><w:tblPr><w:tblW w:w="%d" w:type="dxa"/><w:jc w:val="center"/>'
+        '<w:tblBorders>%s%s</w:tblBorders><w:tblLayout w:type="fixed"/>'
+        '<w:tblCellMar><w:left w:w="60" w:type="dxa"/><w:right w:w="60" w:type="dxa"/></w:tblCellMar>'
+        '<w:tblLook w:val="0000"/></w:tblPr><w:tblGrid><w:gridCol w:w="3000"/>%s</w:tblGrid>%s%s%s%s</w:tbl>'
+        % (
+            USABLE_WIDTH_TWIPS,
+            _RULE.format(side="top"),
+            _RULE.format(side="bottom"),
+            f'<w:gridCol w:w="{ncol_w}"/>' * 3,
+            header_row,
+            ctl_row("{%tr for r in o.table.rows %}"),
+            body_row,
+            ctl_row("{%tr endfor %}"),
+        )
+    )
 
-    body = "".join([
-        _p("{%p if toc %}"),
-        _p("Table of contents", ids["tochead"]),
-        _p("", None, runs='<w:r><w:fldChar w:fldCharType="begin" w:dirty="true"/></w:r>'
-                          '<w:r><w:instrText xml:space="preserve"> TOC \\o "1-1" \\h \\z \\u </w:instrText></w:r>'
-                          '<w:r><w:fldChar w:fldCharType="separate"/></w:r>'),
-        _p("{%p for o in outputs %}"),
-        _p("{{ o.heading }}", ids["toc1"]),
-        _p("{%p endfor %}"),
-        _p("", None, runs='<w:r><w:fldChar w:fldCharType="end"/></w:r>'),
-        _p("{%p endif %}"),
-        _p("{%p for o in outputs %}"),
-        _p("{{ o.heading }}", ids["h1"]),
-        _p("{%p for s in o.subtitles %}"),
-        _p("{{ s }}", ids["sub"]),
-        _p("{%p endfor %}"),
-        _p("{%p if o.table %}"),
-        tbl,
-        _p("{%p endif %}"),
-        _p("{%p if o.image %}"),
-        _p("{{ o.image }}", ids["fig"]),
-        _p("{%p endif %}"),
-        _p("{%p for f in o.footnotes %}"),
-        _p("{{ f }}", ids["foot"]),
-        _p("{%p endfor %}"),
-        _p("{%p endfor %}"),
-    ])
+    body = "".join(
+        [
+            _p("{%p if toc %}"),
+            _p("Table of contents", ids["tochead"]),
+            _p(
+                "",
+                None,
+                runs='<w:r><w:fldChar w:fldCharType="begin" w:dirty="true"/></w:r>'
+                '<w:r><w:instrText xml:space="preserve"> TOC \\o "1-1" \\h \\z \\u </w:instrText></w:r>'
+                '<w:r><w:fldChar w:fldCharType="separate"/></w:r>',
+            ),
+            _p("{%p for o in outputs %}"),
+            _p("{{ o.heading }}", ids["toc1"]),
+            _p("{%p endfor %}"),
+            _p("", None, runs='<w:r><w:fldChar w:fldCharType="end"/></w:r>'),
+            _p("{%p endif %}"),
+            _p("{%p for o in outputs %}"),
+            _p("{{ o.heading }}", ids["h1"]),
+            _p("{%p for s in o.subtitles %}"),
+            _p("{{ s }}", ids["sub"]),
+            _p("{%p endfor %}"),
+            _p("{%p if o.table %}"),
+            tbl,
+            _p("{%p endif %}"),
+            _p("{%p if o.image %}"),
+            _p("{{ o.image }}", ids["fig"]),
+            _p("{%p endif %}"),
+            _p("{%p for f in o.footnotes %}"),
+            _p("{{ f }}", ids["foot"]),
+            _p("{%p endfor %}"),
+            _p("{%p endfor %}"),
+        ]
+    )
     body_el = doc.element.body
     sect = body_el[-1]  # the section properties stay last
     for el in list(body_el)[:-1]:

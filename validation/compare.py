@@ -30,8 +30,8 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Iterable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -39,9 +39,21 @@ import pandas as pd
 from adamforge.errors import DataError, UsageError
 
 __all__ = [
-    "RC_BITS", "METHODS", "DEFAULT_CRITERION", "VariableInfo", "DatasetInfo", "AttributeDifference",
-    "VariablesSummary", "ObservationsSummary", "VariableValues", "CompareResult",
-    "read_dataset", "info_from_frame", "compare_frames", "compare_datasets", "describe_return_code",
+    "RC_BITS",
+    "METHODS",
+    "DEFAULT_CRITERION",
+    "VariableInfo",
+    "DatasetInfo",
+    "AttributeDifference",
+    "VariablesSummary",
+    "ObservationsSummary",
+    "VariableValues",
+    "CompareResult",
+    "read_dataset",
+    "info_from_frame",
+    "compare_frames",
+    "compare_datasets",
+    "describe_return_code",
     "values_equal",
 ]
 
@@ -70,8 +82,12 @@ _BIT = {name: bit for bit, name, _ in RC_BITS}
 
 METHODS = ("exact", "absolute", "relative", "percent")
 DEFAULT_CRITERION = 0.00001
-_ATTRIBUTE_BIT = {"informat": _BIT["INFORMAT"], "format": _BIT["FORMAT"], "length": _BIT["LENGTH"],
-                  "label": _BIT["LABEL"]}
+_ATTRIBUTE_BIT = {
+    "informat": _BIT["INFORMAT"],
+    "format": _BIT["FORMAT"],
+    "length": _BIT["LENGTH"],
+    "label": _BIT["LABEL"],
+}
 _NS_PER_DAY = 86_400 * 10**9
 
 
@@ -147,9 +163,16 @@ def _normalise_frame(df: pd.DataFrame) -> pd.DataFrame:
     return df if out is None else out
 
 
-def info_from_frame(df: pd.DataFrame, *, role: str, source: str = "(data frame)", name: str = "",
-                    label: str | None = None, file_format: str = "DataFrame",
-                    attributes: Mapping[str, Mapping[str, object]] | None = None) -> DatasetInfo:
+def info_from_frame(
+    df: pd.DataFrame,
+    *,
+    role: str,
+    source: str = "(data frame)",
+    name: str = "",
+    label: str | None = None,
+    file_format: str = "DataFrame",
+    attributes: Mapping[str, Mapping[str, object]] | None = None,
+) -> DatasetInfo:
     """Build a :class:`DatasetInfo` for an in-memory frame.
 
     Parameters
@@ -164,8 +187,16 @@ def info_from_frame(df: pd.DataFrame, *, role: str, source: str = "(data frame)"
     vars_ = []
     for col in df.columns:
         a = attributes.get(col, {})
-        vars_.append(VariableInfo(str(col), _kind(df[col]), _opt_int(a.get("length")), _opt_str(a.get("label")),
-                                  _norm_format(a.get("format")), _norm_format(a.get("informat"))))
+        vars_.append(
+            VariableInfo(
+                str(col),
+                _kind(df[col]),
+                _opt_int(a.get("length")),
+                _opt_str(a.get("label")),
+                _norm_format(a.get("format")),
+                _norm_format(a.get("informat")),
+            )
+        )
     return DatasetInfo(role, source, file_format, name, label, len(df), tuple(vars_))
 
 
@@ -190,7 +221,9 @@ def _norm_format(v) -> str | None:
 # --------------------------------------------------------------------------------------------
 # Readers
 # --------------------------------------------------------------------------------------------
-def read_dataset(path: str | Path, *, role: str = "BASE", encoding: str | None = None) -> tuple[pd.DataFrame, DatasetInfo]:
+def read_dataset(
+    path: str | Path, *, role: str = "BASE", encoding: str | None = None
+) -> tuple[pd.DataFrame, DatasetInfo]:
     """Read a dataset file with its metadata (through :func:`adamforge.readers.read_dataset_file`).
 
     Parameters
@@ -229,12 +262,15 @@ def _read_side(path, *, role: str, encoding: str | None):
     if f.file_format == "XPT":
         attrs = {c: {**a, "label": a["label"] or ""} for c, a in attrs.items()}
     df = _normalise_frame(df)
-    info = info_from_frame(df, role=role, source=str(f.path), name=f.name, label=f.label, file_format=f.file_format,
-                           attributes=attrs)
+    info = info_from_frame(
+        df, role=role, source=str(f.path), name=f.name, label=f.label, file_format=f.file_format, attributes=attrs
+    )
     return df, info, f.text
 
 
-def _retype_csv(df: pd.DataFrame, info: DatasetInfo, text: pd.DataFrame, other: DatasetInfo) -> tuple[pd.DataFrame, DatasetInfo]:
+def _retype_csv(
+    df: pd.DataFrame, info: DatasetInfo, text: pd.DataFrame, other: DatasetInfo
+) -> tuple[pd.DataFrame, DatasetInfo]:
     """A CSV side's columns typed like the other side's variables where the CSV text parses.
 
     CSV carries no types: a column the other side holds as text is compared as the text read; one
@@ -379,10 +415,22 @@ class CompareResult:
         """A JSON-ready summary (counts, return code, attribute differences)."""
         obs = self.observations
         return {
-            "base": {"source": self.base.source, "format": self.base.file_format, "name": self.base.name,
-                     "label": self.base.label, "nobs": self.base.nobs, "nvars": self.base.nvars},
-            "compare": {"source": self.compare.source, "format": self.compare.file_format, "name": self.compare.name,
-                        "label": self.compare.label, "nobs": self.compare.nobs, "nvars": self.compare.nvars},
+            "base": {
+                "source": self.base.source,
+                "format": self.base.file_format,
+                "name": self.base.name,
+                "label": self.base.label,
+                "nobs": self.base.nobs,
+                "nvars": self.base.nvars,
+            },
+            "compare": {
+                "source": self.compare.source,
+                "format": self.compare.file_format,
+                "name": self.compare.name,
+                "label": self.compare.label,
+                "nobs": self.compare.nobs,
+                "nvars": self.compare.nvars,
+            },
             "id_vars": list(self.id_vars),
             "method": self.method,
             "criterion": self.criterion,
@@ -407,8 +455,14 @@ def _gamma(criterion: float) -> float:
     return abs(criterion) * np.finfo(float).eps if criterion < 0 else criterion
 
 
-def values_equal(base: np.ndarray, compare: np.ndarray, *, method: str = "exact",
-                 criterion: float = DEFAULT_CRITERION, delta: float = 0.0) -> np.ndarray:
+def values_equal(
+    base: np.ndarray,
+    compare: np.ndarray,
+    *,
+    method: str = "exact",
+    criterion: float = DEFAULT_CRITERION,
+    delta: float = 0.0,
+) -> np.ndarray:
     """Element-wise equality of two float arrays under PROC COMPARE's METHOD= and CRITERION=.
 
     A missing value (NaN) equals only a missing value.
@@ -468,8 +522,9 @@ def _text_norm(a):
 # --------------------------------------------------------------------------------------------
 # Comparison
 # --------------------------------------------------------------------------------------------
-def _key_codes(base: pd.DataFrame, compare: pd.DataFrame, ids: Sequence[str],
-               kinds: Mapping[str, str]) -> tuple[np.ndarray, np.ndarray, int]:
+def _key_codes(
+    base: pd.DataFrame, compare: pd.DataFrame, ids: Sequence[str], kinds: Mapping[str, str]
+) -> tuple[np.ndarray, np.ndarray, int]:
     """Integer codes of the ID values, shared by both sides and increasing in ID sort order."""
     import pyarrow as pa
 
@@ -477,8 +532,11 @@ def _key_codes(base: pd.DataFrame, compare: pd.DataFrame, ids: Sequence[str],
     code = None
     for v in ids:
         if kinds[v] == "character":
-            both = pd.Series(pd.arrays.ArrowExtensionArray(pa.chunked_array(
-                [_text_norm(_arrow_text(base[v])), _text_norm(_arrow_text(compare[v]))])))
+            both = pd.Series(
+                pd.arrays.ArrowExtensionArray(
+                    pa.chunked_array([_text_norm(_arrow_text(base[v])), _text_norm(_arrow_text(compare[v]))])
+                )
+            )
         elif kinds[v] == "datetime":
             both = np.concatenate([_as_ns(base[v]), _as_ns(compare[v])])
         else:
@@ -493,8 +551,9 @@ def _key_codes(base: pd.DataFrame, compare: pd.DataFrame, ids: Sequence[str],
     return code[:nb], code[nb:], k
 
 
-def _duplicate_problems(frame: pd.DataFrame, codes: np.ndarray, k: int, ids: Sequence[str], role: str,
-                        limit: int = 20) -> list[str]:
+def _duplicate_problems(
+    frame: pd.DataFrame, codes: np.ndarray, k: int, ids: Sequence[str], role: str, limit: int = 20
+) -> list[str]:
     counts = np.bincount(codes, minlength=k)
     dup_codes = np.flatnonzero(counts > 1)
     if not len(dup_codes):
@@ -504,8 +563,11 @@ def _duplicate_problems(frame: pd.DataFrame, codes: np.ndarray, k: int, ids: Seq
     problems = []
     for code in dup_codes[:limit]:
         rec = frame.iloc[int(first[code])]
-        problems.append(f"{role}: duplicate ID " + ", ".join(f"{v}={_fmt_key(rec[v])}" for v in ids)
-                        + f" ({counts[code]} observations)")
+        problems.append(
+            f"{role}: duplicate ID "
+            + ", ".join(f"{v}={_fmt_key(rec[v])}" for v in ids)
+            + f" ({counts[code]} observations)"
+        )
     if len(dup_codes) > limit:
         problems.append(f"{role}: ... and {len(dup_codes) - limit} more duplicated ID values")
     return problems
@@ -537,7 +599,9 @@ def _fmt_values(arr: np.ndarray, kind: str) -> np.ndarray:
             ts = pd.Timestamp(int(v), unit="ns")
             out.append(ts.strftime("%Y-%m-%d") if ts == ts.normalize() else ts.isoformat())
         return np.array(out, dtype=object)
-    return np.array(["" if (v is None or (isinstance(v, float) and np.isnan(v))) else str(v) for v in arr], dtype=object)
+    return np.array(
+        ["" if (v is None or (isinstance(v, float) and np.isnan(v))) else str(v) for v in arr], dtype=object
+    )
 
 
 def _resolve_method(method: str | None, criterion: float | None) -> tuple[str, float]:
@@ -548,10 +612,18 @@ def _resolve_method(method: str | None, criterion: float | None) -> tuple[str, f
     return method.lower(), (DEFAULT_CRITERION if criterion is None else float(criterion))
 
 
-def compare_frames(base: pd.DataFrame, compare: pd.DataFrame, *, id_vars: Sequence[str] | None = None,
-                   method: str | None = None, criterion: float | None = None, delta: float = 0.0,
-                   base_info: DatasetInfo | None = None, compare_info: DatasetInfo | None = None,
-                   variables: Sequence[str] | None = None) -> CompareResult:
+def compare_frames(
+    base: pd.DataFrame,
+    compare: pd.DataFrame,
+    *,
+    id_vars: Sequence[str] | None = None,
+    method: str | None = None,
+    criterion: float | None = None,
+    delta: float = 0.0,
+    base_info: DatasetInfo | None = None,
+    compare_info: DatasetInfo | None = None,
+    variables: Sequence[str] | None = None,
+) -> CompareResult:
     """Compare two frames, PROC COMPARE style.
 
     Parameters
@@ -651,8 +723,9 @@ def compare_frames(base: pd.DataFrame, compare: pd.DataFrame, *, id_vars: Sequen
         cb, cc, k = _key_codes(base, compare, ids, kinds)
         dups = _duplicate_problems(base, cb, k, ids, "BASE") + _duplicate_problems(compare, cc, k, ids, "COMPARE")
         if dups:
-            raise DataError(f"duplicate ID values for ID variables {', '.join(ids)}: PROC COMPARE requires unique IDs",
-                            dups)
+            raise DataError(
+                f"duplicate ID values for ID variables {', '.join(ids)}: PROC COMPARE requires unique IDs", dups
+            )
         pos_b = np.full(k, -1, dtype="int64")
         pos_b[cb] = np.arange(len(cb))
         pos_c = np.full(k, -1, dtype="int64")
@@ -740,18 +813,34 @@ def compare_frames(base: pd.DataFrame, compare: pd.DataFrame, *, id_vars: Sequen
             differences[c] = pd.Series([], dtype="float64" if c in ("DIFF", "PCTDIFF") else object)
     differences["VARIABLE"] = differences["VARIABLE"].astype(object)
     return CompareResult(
-        base=bi, compare=ci, id_vars=ids, method=method, criterion=criterion,
+        base=bi,
+        compare=ci,
+        id_vars=ids,
+        method=method,
+        criterion=criterion,
         variables=VariablesSummary(common, base_only, compare_only, tuple(diffs), tuple(sorted(not_compared))),
-        observations=ObservationsSummary(len(base), len(compare), len(pb), int(any_uneq.sum()),
-                                         base_only_obs, compare_only_obs),
-        values=tuple(values), differences=differences, return_code=rc,
+        observations=ObservationsSummary(
+            len(base), len(compare), len(pb), int(any_uneq.sum()), base_only_obs, compare_only_obs
+        ),
+        values=tuple(values),
+        differences=differences,
+        return_code=rc,
     )
 
 
-def compare_datasets(base_path: str | Path, compare_path: str | Path, *, id_vars: Sequence[str] | None = None,
-                     method: str | None = None, criterion: float | None = None, delta: float = 0.0,
-                     variables: Sequence[str] | None = None, encoding: str | None = None,
-                     base_encoding: str | None = None, compare_encoding: str | None = None) -> CompareResult:
+def compare_datasets(
+    base_path: str | Path,
+    compare_path: str | Path,
+    *,
+    id_vars: Sequence[str] | None = None,
+    method: str | None = None,
+    criterion: float | None = None,
+    delta: float = 0.0,
+    variables: Sequence[str] | None = None,
+    encoding: str | None = None,
+    base_encoding: str | None = None,
+    compare_encoding: str | None = None,
+) -> CompareResult:
     """Read two dataset files (see :func:`read_dataset`) and compare them (see :func:`compare_frames`).
 
     ``encoding`` applies to both files, ``base_encoding`` / ``compare_encoding`` to one side each
@@ -768,8 +857,17 @@ def compare_datasets(base_path: str | Path, compare_path: str | Path, *, id_vars
         bdf, bi = _retype_csv(bdf, bi, btext, ci)
     elif ctext is not None and btext is None:
         cdf, ci = _retype_csv(cdf, ci, ctext, bi)
-    return compare_frames(bdf, cdf, id_vars=id_vars, method=method, criterion=criterion, delta=delta,
-                          base_info=bi, compare_info=ci, variables=variables)
+    return compare_frames(
+        bdf,
+        cdf,
+        id_vars=id_vars,
+        method=method,
+        criterion=criterion,
+        delta=delta,
+        base_info=bi,
+        compare_info=ci,
+        variables=variables,
+    )
 
 
 def split_id_option(values: Iterable[str] | None) -> list[str]:

@@ -28,8 +28,9 @@ import json
 import math
 import numbers
 import re
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -38,8 +39,18 @@ from adamforge.errors import DataError, UsageError
 
 from .compare import METHODS, describe_return_code, values_equal
 
-__all__ = ["ToleranceRule", "DEFAULT_RULES", "ArdComparison", "KindSummary", "classify_statistic", "compare_ard",
-           "read_ard", "render_ard_text", "rules_from_spec", "normalise_keys"]
+__all__ = [
+    "ToleranceRule",
+    "DEFAULT_RULES",
+    "ArdComparison",
+    "KindSummary",
+    "classify_statistic",
+    "compare_ard",
+    "read_ard",
+    "render_ard_text",
+    "rules_from_spec",
+    "normalise_keys",
+]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -80,8 +91,9 @@ STANDARD_KEYS = ("output_id", "population", "group", "parameter", "statistic")
 
 #: The default tolerances, first match wins. Why these values: docs/qc.md ("Tolerances").
 DEFAULT_RULES: tuple[ToleranceRule, ...] = (
-    ToleranceRule("count", r"n|big_n|count|freq|nobs|nmiss|n_\w+|\w+_n|denom\w*|numer\w*|events?|responders?",
-                  "exact", 0.0),
+    ToleranceRule(
+        "count", r"n|big_n|count|freq|nobs|nmiss|n_\w+|\w+_n|denom\w*|numer\w*|events?|responders?", "exact", 0.0
+    ),
     ToleranceRule("percent", r"\w*(pct|percent|prop|proportion|rate)\w*|%", "absolute", 1e-9),
     ToleranceRule("p-value", r"p|pval\w*|p_?value\w*|\w+_p|\w+_pval\w*", "absolute", 1e-8, "relative", 1e-6),
     ToleranceRule("descriptive", r"mean|sd|std|se|median|min|max|q1|q3|sum|var|variance|range", "relative", 1e-9),
@@ -102,8 +114,9 @@ def classify_statistic(statistic: str, rules: Sequence[ToleranceRule] = DEFAULT_
     raise UsageError(f"no tolerance rule matches statistic {statistic!r}")
 
 
-def rules_from_spec(entries: Iterable[Mapping[str, Any]] | None,
-                    defaults: Sequence[ToleranceRule] = DEFAULT_RULES) -> tuple[ToleranceRule, ...]:
+def rules_from_spec(
+    entries: Iterable[Mapping[str, Any]] | None, defaults: Sequence[ToleranceRule] = DEFAULT_RULES
+) -> tuple[ToleranceRule, ...]:
     """Tolerance rules given as data (the QC spec's ``results.tolerances``), then ``defaults``.
 
     Each entry: ``kind``, either ``statistics`` (a list of names) or ``pattern`` (a regular
@@ -128,17 +141,24 @@ def rules_from_spec(entries: Iterable[Mapping[str, Any]] | None,
         if ("statistics" in e) == ("pattern" in e):
             problems.append(f"{where} ({kind}): give either statistics (a list) or pattern")
             continue
-        pattern = (str(e["pattern"]) if "pattern" in e
-                   else "|".join(re.escape(str(s)) for s in (e.get("statistics") or [])))
+        pattern = (
+            str(e["pattern"]) if "pattern" in e else "|".join(re.escape(str(s)) for s in (e.get("statistics") or []))
+        )
         try:
             re.compile(pattern)
         except re.error as exc:
             problems.append(f"{where} ({kind}): pattern {pattern!r} is not a regular expression ({exc})")
             continue
         crit = []
-        for m_key, c_key, m, c in (("method", "criterion", e.get("method", "exact"), e.get("criterion", 0.0)),
-                                   ("or.method", "or.criterion", (e.get("or") or {}).get("method", ""),
-                                    (e.get("or") or {}).get("criterion", 0.0))):
+        for m_key, c_key, m, c in (
+            ("method", "criterion", e.get("method", "exact"), e.get("criterion", 0.0)),
+            (
+                "or.method",
+                "or.criterion",
+                (e.get("or") or {}).get("method", ""),
+                (e.get("or") or {}).get("criterion", 0.0),
+            ),
+        ):
             if m and m not in METHODS:
                 problems.append(f"{where} ({kind}): {m_key} {m!r} is not one of {', '.join(METHODS)}")
             try:
@@ -146,8 +166,11 @@ def rules_from_spec(entries: Iterable[Mapping[str, Any]] | None,
                 if not math.isfinite(c) or c < 0:
                     raise ValueError
             except (TypeError, ValueError):
-                problems.append(f"{where} ({kind}): {c_key} must be a number >= 0, not {e.get(c_key, c)!r}"
-                                if "." not in c_key else f"{where} ({kind}): {c_key} must be a number >= 0, not {c!r}")
+                problems.append(
+                    f"{where} ({kind}): {c_key} must be a number >= 0, not {e.get(c_key, c)!r}"
+                    if "." not in c_key
+                    else f"{where} ({kind}): {c_key} must be a number >= 0, not {c!r}"
+                )
                 c = 0.0
             crit += [str(m or ""), c]
         out.append(ToleranceRule(kind, pattern, crit[0] or "exact", crit[1], crit[2], crit[3]))
@@ -296,10 +319,16 @@ def _text(v) -> str:
     return str(v).rstrip()
 
 
-def compare_ard(base: pd.DataFrame, compare: pd.DataFrame, *, keys: Sequence[str] | None = None,
-                value: str = "value", statistic: str = "statistic",
-                rules: Sequence[ToleranceRule] = DEFAULT_RULES,
-                value_char: str | None = "value_char") -> ArdComparison:
+def compare_ard(
+    base: pd.DataFrame,
+    compare: pd.DataFrame,
+    *,
+    keys: Sequence[str] | None = None,
+    value: str = "value",
+    statistic: str = "statistic",
+    rules: Sequence[ToleranceRule] = DEFAULT_RULES,
+    value_char: str | None = "value_char",
+) -> ArdComparison:
     """Compare two ARDs statistic by statistic.
 
     Parameters
@@ -388,7 +417,9 @@ def compare_ard(base: pd.DataFrame, compare: pd.DataFrame, *, keys: Sequence[str
     meth_col = np.empty(len(both), dtype=object)
     tol_col = np.empty(len(both), dtype=object)
     crit_col = np.zeros(len(both))
-    rule_idx = np.array([rules.index(rule_of[s]) for s in stat_names], dtype=int) if len(bi) else np.array([], dtype=int)
+    rule_idx = (
+        np.array([rules.index(rule_of[s]) for s in stat_names], dtype=int) if len(bi) else np.array([], dtype=int)
+    )
     for i, rule in enumerate(rules):
         sel = rule_idx == i
         if not sel.any():
@@ -397,7 +428,12 @@ def compare_ard(base: pd.DataFrame, compare: pd.DataFrame, *, keys: Sequence[str
         eq[num] = rule.equal(xb[num], xc[num])
         txt = sel & ~numeric
         eq[txt] = tb[txt] == tc[txt]
-        kind_col[sel], meth_col[sel], crit_col[sel], tol_col[sel] = rule.kind, rule.method, rule.criterion, rule.tolerance
+        kind_col[sel], meth_col[sel], crit_col[sel], tol_col[sel] = (
+            rule.kind,
+            rule.method,
+            rule.criterion,
+            rule.tolerance,
+        )
         both_num = num & ~np.isnan(xb) & ~np.isnan(xc)
         with np.errstate(invalid="ignore", divide="ignore"):
             d = np.abs(xc[both_num] - xb[both_num])
@@ -420,41 +456,84 @@ def compare_ard(base: pd.DataFrame, compare: pd.DataFrame, *, keys: Sequence[str
     diffs["compare"] = tc[un]
     with np.errstate(invalid="ignore"):
         diffs["diff"] = (xc - xb)[un]
-    return ArdComparison(tuple(keys), len(base), len(compare), len(both), base_only, compare_only, cols_b, cols_c,
-                         tuple(kinds), diffs, rc, tuple(summaries))
+    return ArdComparison(
+        tuple(keys),
+        len(base),
+        len(compare),
+        len(both),
+        base_only,
+        compare_only,
+        cols_b,
+        cols_c,
+        tuple(kinds),
+        diffs,
+        rc,
+        tuple(summaries),
+    )
 
 
-def render_ard_text(res: ArdComparison, *, title: str = "ARD comparison", max_rows: int = 200,
-                    excluded: Sequence[tuple[str, int, str]] = ()) -> str:
+def render_ard_text(
+    res: ArdComparison,
+    *,
+    title: str = "ARD comparison",
+    max_rows: int = 200,
+    excluded: Sequence[tuple[str, int, str]] = (),
+) -> str:
     """The comparison as plain text; ``excluded``: (statistic, records left out, why) listed
     under the summary."""
     from .compare_report import fmt_stat, text_table
 
-    L = [title, "", f"Keys: {', '.join(res.keys)}",
-         f"Statistics: {res.n_base} in BASE, {res.n_compare} in COMPARE, {res.n_common} matched.",
-         f"Statistics in BASE but not in COMPARE: {len(res.base_only)}.",
-         f"Statistics in COMPARE but not in BASE: {len(res.compare_only)}."]
+    L = [
+        title,
+        "",
+        f"Keys: {', '.join(res.keys)}",
+        f"Statistics: {res.n_base} in BASE, {res.n_compare} in COMPARE, {res.n_common} matched.",
+        f"Statistics in BASE but not in COMPARE: {len(res.base_only)}.",
+        f"Statistics in COMPARE but not in BASE: {len(res.compare_only)}.",
+    ]
     if res.columns_base_only or res.columns_compare_only:
-        L.append(f"Columns only in BASE: {', '.join(res.columns_base_only) or '-'}; "
-                 f"only in COMPARE: {', '.join(res.columns_compare_only) or '-'}.")
+        L.append(
+            f"Columns only in BASE: {', '.join(res.columns_base_only) or '-'}; "
+            f"only in COMPARE: {', '.join(res.columns_compare_only) or '-'}."
+        )
     L.append("")
-    L += text_table(["Kind", "Tolerance", "Compared", "Unequal", "MaxAbsDif", "MaxRelDif"],
-                    [[s.kind, s.tolerance, str(s.n_compared), str(s.n_unequal), fmt_stat(s.max_abs_diff),
-                      fmt_stat(s.max_rel_diff)] for s in res.summaries])
+    L += text_table(
+        ["Kind", "Tolerance", "Compared", "Unequal", "MaxAbsDif", "MaxRelDif"],
+        [
+            [
+                s.kind,
+                s.tolerance,
+                str(s.n_compared),
+                str(s.n_unequal),
+                fmt_stat(s.max_abs_diff),
+                fmt_stat(s.max_rel_diff),
+            ]
+            for s in res.summaries
+        ],
+    )
     if excluded:
         L += ["", "Not compared (stated exclusions)", ""]
         L += text_table(["Statistic", "Records", "Why"], [[s, str(n), why] for s, n, why in excluded])
-    for title_, frame in (("Statistics in BASE but not in COMPARE", res.base_only),
-                          ("Statistics in COMPARE but not in BASE", res.compare_only)):
+    for title_, frame in (
+        ("Statistics in BASE but not in COMPARE", res.base_only),
+        ("Statistics in COMPARE but not in BASE", res.compare_only),
+    ):
         if len(frame):
             L += ["", title_, ""]
-            L += text_table(list(frame.columns), [[_text(x) for x in r] for r in frame.head(max_rows).itertuples(index=False)])
+            L += text_table(
+                list(frame.columns), [[_text(x) for x in r] for r in frame.head(max_rows).itertuples(index=False)]
+            )
     if len(res.differences):
         L += ["", "Unequal statistics", ""]
         d = res.differences.head(max_rows)
         heads = list(res.keys) + ["kind", "base", "compare", "diff"]
-        L += text_table(heads, [[_text(r[k]) for k in res.keys] + [r["kind"], r["base"], r["compare"], fmt_stat(r["diff"])]
-                                for r in d.to_dict("records")])
+        L += text_table(
+            heads,
+            [
+                [_text(r[k]) for k in res.keys] + [r["kind"], r["base"], r["compare"], fmt_stat(r["diff"])]
+                for r in d.to_dict("records")
+            ],
+        )
         if len(res.differences) > max_rows:
             L.append(f"  ({len(res.differences) - max_rows} more not shown)")
     L += ["", f"Return code: {res.return_code}"]

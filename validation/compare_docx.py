@@ -80,9 +80,13 @@ def render_docx_text(res: DocxTableComparison, *, title: str = "Table cell compa
     L.append(f"Cells with different text: {len(res.differences)}.")
     if len(res.differences):
         L.append("")
-        L += text_table(["Table", "Row", "Column", "Base", "Compare"],
-                        [[str(r["table"]), str(r["row"]), str(r["column"]), r["base"], r["compare"]]
-                         for r in res.differences.head(max_rows).to_dict("records")])
+        L += text_table(
+            ["Table", "Row", "Column", "Base", "Compare"],
+            [
+                [str(r["table"]), str(r["row"]), str(r["column"]), r["base"], r["compare"]]
+                for r in res.differences.head(max_rows).to_dict("records")
+            ],
+        )
         if len(res.differences) > max_rows:
             L.append(f"  ({len(res.differences) - max_rows} more not shown)")
     L.append("Result: " + ("NO DIFFERENCES" if res.equal else "DIFFERENCES FOUND"))

@@ -7,19 +7,17 @@ comparison summary, value comparison results) and ends with the return code and 
 
 from __future__ import annotations
 
-import io
-
 import dataclasses
+import io
 import json
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 import pandas as pd
 
 from adamforge import __version__
-from adamforge.io import reproducible_zip
-from adamforge.io import atomic_path, write_text_atomic
+from adamforge.io import atomic_path, reproducible_zip, write_text_atomic
 
 from .compare import CompareResult
 
@@ -72,8 +70,9 @@ def _cell(v) -> str:
     return str(v)
 
 
-def listing(res: CompareResult, *, max_per_variable: int = MAX_PRINT_PER_VARIABLE,
-            max_total: int = MAX_PRINT_TOTAL) -> tuple[list[str], list[list[str]], dict[str, int]]:
+def listing(
+    res: CompareResult, *, max_per_variable: int = MAX_PRINT_PER_VARIABLE, max_total: int = MAX_PRINT_TOTAL
+) -> tuple[list[str], list[list[str]], dict[str, int]]:
     """The capped difference listing: headers, rows and ``{variable: rows not shown}``."""
     d = res.differences
     keys = [c for c in d.columns if c not in ("VARIABLE", "BASE", "COMPARE", "DIFF", "PCTDIFF")]
@@ -90,15 +89,28 @@ def listing(res: CompareResult, *, max_per_variable: int = MAX_PRINT_PER_VARIABL
             for rec in sub.itertuples(index=False):
                 vals = list(rec)
                 kv = [_cell(x) for x in vals[: len(keys)]]
-                rows.append(kv + [str(var), str(vals[len(keys) + 1]), str(vals[len(keys) + 2]),
-                                  fmt_stat(vals[len(keys) + 3]), fmt_stat(vals[len(keys) + 4])])
+                rows.append(
+                    kv
+                    + [
+                        str(var),
+                        str(vals[len(keys) + 1]),
+                        str(vals[len(keys) + 2]),
+                        fmt_stat(vals[len(keys) + 3]),
+                        fmt_stat(vals[len(keys) + 4]),
+                    ]
+                )
         if n > room:
             hidden[str(var)] = int(n - room)
     return heads, rows, hidden
 
 
-def render_text(res: CompareResult, *, max_per_variable: int = MAX_PRINT_PER_VARIABLE,
-                max_total: int = MAX_PRINT_TOTAL, data_file: str = "differences.csv") -> str:
+def render_text(
+    res: CompareResult,
+    *,
+    max_per_variable: int = MAX_PRINT_PER_VARIABLE,
+    max_total: int = MAX_PRINT_TOTAL,
+    data_file: str = "differences.csv",
+) -> str:
     """The report as plain text (what ``adamforge compare`` prints).
 
     Parameters
@@ -116,18 +128,26 @@ def render_text(res: CompareResult, *, max_per_variable: int = MAX_PRINT_PER_VAR
     L.append("")
     L.append("Data set summary")
     L.append("")
-    L += text_table(["Data set", "Name", "Format", "Obs", "Vars", "Label"],
-                    [[i.role, i.name, i.file_format, str(i.nobs), str(i.nvars),
-                      "(not carried)" if i.label is None else i.label] for i in (b, c)])
+    L += text_table(
+        ["Data set", "Name", "Format", "Obs", "Vars", "Label"],
+        [
+            [i.role, i.name, i.file_format, str(i.nobs), str(i.nvars), "(not carried)" if i.label is None else i.label]
+            for i in (b, c)
+        ],
+    )
     L.append("")
     vs = res.variables
     L.append("Variables summary")
     L.append("")
     L.append(f"  Number of variables in common: {len(vs.common)}.")
-    L.append(f"  Number of variables in BASE but not in COMPARE: {len(vs.base_only)}."
-             + (f" ({', '.join(vs.base_only)})" if vs.base_only else ""))
-    L.append(f"  Number of variables in COMPARE but not in BASE: {len(vs.compare_only)}."
-             + (f" ({', '.join(vs.compare_only)})" if vs.compare_only else ""))
+    L.append(
+        f"  Number of variables in BASE but not in COMPARE: {len(vs.base_only)}."
+        + (f" ({', '.join(vs.base_only)})" if vs.base_only else "")
+    )
+    L.append(
+        f"  Number of variables in COMPARE but not in BASE: {len(vs.compare_only)}."
+        + (f" ({', '.join(vs.compare_only)})" if vs.compare_only else "")
+    )
     n_type = sum(1 for d in vs.differences if d.attribute == "type")
     L.append(f"  Number of variables with conflicting types: {n_type}.")
     n_attr = len({d.variable for d in vs.differences if d.attribute != "type"})
@@ -136,8 +156,10 @@ def render_text(res: CompareResult, *, max_per_variable: int = MAX_PRINT_PER_VAR
         L.append("")
         L.append("  Listing of common variables with differing attributes")
         L.append("")
-        L += text_table(["Variable", "Attribute", "Base", "Compare"],
-                        [[d.variable, d.attribute, d.base, d.compare] for d in vs.differences])
+        L += text_table(
+            ["Variable", "Attribute", "Base", "Compare"],
+            [[d.variable, d.attribute, d.base, d.compare] for d in vs.differences],
+        )
     if vs.not_compared:
         L.append("")
         L.append("  Not compared: " + "; ".join(vs.not_compared) + ".")
@@ -152,8 +174,10 @@ def render_text(res: CompareResult, *, max_per_variable: int = MAX_PRINT_PER_VAR
     L.append(f"  Total number of observations read from COMPARE: {o.n_compare}.")
     L.append(f"  Number of observations with some compared variables unequal: {o.n_with_unequal}.")
     L.append(f"  Number of observations with all compared variables equal: {o.n_all_equal}.")
-    for title, frame in (("Observations in BASE but not in COMPARE", o.base_only),
-                         ("Observations in COMPARE but not in BASE", o.compare_only)):
+    for title, frame in (
+        ("Observations in BASE but not in COMPARE", o.base_only),
+        ("Observations in COMPARE but not in BASE", o.compare_only),
+    ):
         if len(frame):
             L.append("")
             L.append(f"  {title}")
@@ -176,8 +200,10 @@ def render_text(res: CompareResult, *, max_per_variable: int = MAX_PRINT_PER_VAR
         L.append("")
         L.append("  Variables with unequal values")
         L.append("")
-        L += text_table(["Variable", "Type", "Ndif", "MaxDif"],
-                        [[v.variable, v.kind, str(v.n_unequal), fmt_stat(v.max_abs_diff)] for v in uneq])
+        L += text_table(
+            ["Variable", "Type", "Ndif", "MaxDif"],
+            [[v.variable, v.kind, str(v.n_unequal), fmt_stat(v.max_abs_diff)] for v in uneq],
+        )
         L.append("")
         L.append("Value comparison results")
         L.append("")
@@ -196,8 +222,13 @@ def render_text(res: CompareResult, *, max_per_variable: int = MAX_PRINT_PER_VAR
 # --------------------------------------------------------------------------------------------
 # HTML
 # --------------------------------------------------------------------------------------------
-def render_html(res: CompareResult, *, max_per_variable: int = MAX_PRINT_PER_VARIABLE,
-                max_total: int = MAX_PRINT_TOTAL, data_file: str = "differences.csv") -> str:
+def render_html(
+    res: CompareResult,
+    *,
+    max_per_variable: int = MAX_PRINT_PER_VARIABLE,
+    max_total: int = MAX_PRINT_TOTAL,
+    data_file: str = "differences.csv",
+) -> str:
     """The report as a self-contained HTML page (template ``compare_report.html.j2``)."""
     import jinja2
 
@@ -205,28 +236,44 @@ def render_html(res: CompareResult, *, max_per_variable: int = MAX_PRINT_PER_VAR
 
     env = sandboxed_environment(  # sandboxed, autoescaped, strict, no globals: see adamforge.templating
         source_name="compare_report.html.j2",
-        loader=jinja2.FileSystemLoader(str(Path(__file__).parent)), keep_trailing_newline=True,
+        loader=jinja2.FileSystemLoader(str(Path(__file__).parent)),
+        keep_trailing_newline=True,
     )
     heads, rows, hidden = listing(res, max_per_variable=max_per_variable, max_total=max_total)
     o = res.observations
     obs_tables = []
-    for title, frame in (("Observations in BASE but not in COMPARE", o.base_only),
-                         ("Observations in COMPARE but not in BASE", o.compare_only)):
+    for title, frame in (
+        ("Observations in BASE but not in COMPARE", o.base_only),
+        ("Observations in COMPARE but not in BASE", o.compare_only),
+    ):
         if len(frame):
             h, r, more = _obs_rows(frame, MAX_OBS_LISTED)
             obs_tables.append({"title": title, "heads": h, "rows": r, "more": more})
     return env.get_template("compare_report.html.j2").render(
-        r=res, method=_method_text(res), listing_heads=heads, listing_rows=rows, hidden=hidden,
-        obs_tables=obs_tables, unequal=[v for v in res.values if v.n_unequal], fmt=fmt_stat,
-        data_file=data_file, version=__version__, notice="",
+        r=res,
+        method=_method_text(res),
+        listing_heads=heads,
+        listing_rows=rows,
+        hidden=hidden,
+        obs_tables=obs_tables,
+        unequal=[v for v in res.values if v.n_unequal],
+        fmt=fmt_stat,
+        data_file=data_file,
+        version=__version__,
+        notice="",
     )
 
 
 # --------------------------------------------------------------------------------------------
 # Word
 # --------------------------------------------------------------------------------------------
-def write_docx(res: CompareResult, path: str | Path, *, max_per_variable: int = MAX_PRINT_PER_VARIABLE,
-               max_total: int = MAX_PRINT_TOTAL) -> Path:
+def write_docx(
+    res: CompareResult,
+    path: str | Path,
+    *,
+    max_per_variable: int = MAX_PRINT_PER_VARIABLE,
+    max_total: int = MAX_PRINT_TOTAL,
+) -> Path:
     """Write the report as a .docx (python-docx), atomically. Same content as the text report."""
     import docx
     from docx.shared import Pt
@@ -255,8 +302,9 @@ def write_docx(res: CompareResult, path: str | Path, *, max_per_variable: int = 
 # --------------------------------------------------------------------------------------------
 # Everything into a folder
 # --------------------------------------------------------------------------------------------
-def write_outputs(res: CompareResult, folder: str | Path, *, html: bool = False, docx: bool = False,
-                  parquet: bool = True) -> list[Path]:
+def write_outputs(
+    res: CompareResult, folder: str | Path, *, html: bool = False, docx: bool = False, parquet: bool = True
+) -> list[Path]:
     """Write ``report.txt``, ``summary.json``, ``differences.csv`` (+ ``.parquet``) and, on request,
     ``report.html`` / ``report.docx`` into ``folder`` (each file atomically). Returns the paths."""
     folder = Path(folder)

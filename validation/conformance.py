@@ -34,13 +34,14 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from adamforge.keys import row_codes
 from adamforge.findings import Finding
+from adamforge.keys import row_codes
 
 from .expectations import adam_record_keys
 from .rules import MAX_PER_RULE, Rule, RuleRun, dataset_finding, findings_from_rows, register, run_rules
@@ -131,6 +132,7 @@ def _memo(adam, key: tuple, compute):
 
 # -- helpers -----------------------------------------------------------------------------
 
+
 def _blank(s: pd.Series) -> pd.Series:
     miss = s.isna()
     if s.dtype == object or pd.api.types.is_string_dtype(s):
@@ -147,7 +149,7 @@ def _num(df: pd.DataFrame, col: str) -> pd.Series:
     return pd.to_numeric(df[col], errors="coerce").astype("float64")
 
 
-def _class_of(name: str, df: pd.DataFrame, opt: "ConformanceOptions | None") -> str:
+def _class_of(name: str, df: pd.DataFrame, opt: ConformanceOptions | None) -> str:
     """The dataset's ADaM class: the spec's (program or metadata), else guessed from the data.
 
     Without a spec (or for a dataset the spec does not know) a dataset with PARAMCD is BDS and the
@@ -165,14 +167,14 @@ def _class_of(name: str, df: pd.DataFrame, opt: "ConformanceOptions | None") -> 
     return "BDS" if "PARAMCD" in df.columns else ""
 
 
-def _bds(adam: Mapping[str, pd.DataFrame], opt: "ConformanceOptions | None" = None):
+def _bds(adam: Mapping[str, pd.DataFrame], opt: ConformanceOptions | None = None):
     """The BDS datasets (class BDS or TTE, a BDS subclass) with USUBJID and PARAMCD."""
     for name, df in adam.items():
         if "PARAMCD" in df.columns and "USUBJID" in df.columns and _class_of(name, df, opt) in ("BDS", "TTE"):
             yield name, df
 
 
-def _subject_level(adam: Mapping[str, pd.DataFrame], opt: "ConformanceOptions | None" = None):
+def _subject_level(adam: Mapping[str, pd.DataFrame], opt: ConformanceOptions | None = None):
     """``(name, data)`` of the subject-level dataset (class ADSL), ``(None, None)`` when absent."""
     for name, df in adam.items():
         if _class_of(name, df, opt) == "ADSL":
@@ -188,8 +190,16 @@ def _rkeys(df: pd.DataFrame, name: str, opt: ConformanceOptions) -> list[str]:
 
 
 def _rows(rule_id, bad, name, variable, df, opt, message, value_col=None):
-    return findings_from_rows(bad, rule=RULES[rule_id], dataset=name, variable=variable, key_cols=_rkeys(df, name, opt),
-                              message=message, value_col=value_col, max_findings=opt.max_findings)
+    return findings_from_rows(
+        bad,
+        rule=RULES[rule_id],
+        dataset=name,
+        variable=variable,
+        key_cols=_rkeys(df, name, opt),
+        message=message,
+        value_col=value_col,
+        max_findings=opt.max_findings,
+    )
 
 
 def _differs(a: pd.Series, b: pd.Series, tol: float) -> pd.Series:
@@ -200,12 +210,16 @@ def _differs(a: pd.Series, b: pd.Series, tol: float) -> pd.Series:
 
 # -- rules -------------------------------------------------------------------------------
 
+
 @register(RULES, "ADAM-DS-001", "ERROR", "Every dataset of the spec is present")
 def _datasets_present(adam, opt: ConformanceOptions) -> list[Finding]:
     if not opt.require_all_datasets or opt.spec is None:
         return []
-    return [dataset_finding(RULES["ADAM-DS-001"], name, "", f"Dataset {name} of the spec was not produced.")
-            for name in opt.spec.datasets if name not in adam]
+    return [
+        dataset_finding(RULES["ADAM-DS-001"], name, "", f"Dataset {name} of the spec was not produced.")
+        for name in opt.spec.datasets
+        if name not in adam
+    ]
 
 
 @register(RULES, "ADAM-ADSL-001", "ERROR", "ADSL has one record per subject")
@@ -217,9 +231,16 @@ def _adsl_one_per_subject(adam, opt: ConformanceOptions) -> list[Finding]:
     if not dup.any():
         return []
     counted = adsl.loc[dup].groupby("USUBJID", sort=True).size().reset_index(name="_n")
-    return findings_from_rows(counted, rule=RULES["ADAM-ADSL-001"], dataset=sl, variable="USUBJID",
-                              key_cols=["USUBJID"], value_col="_n", max_findings=opt.max_findings,
-                              message=f"{sl} has {{value}} records for this subject; it must have one.")
+    return findings_from_rows(
+        counted,
+        rule=RULES["ADAM-ADSL-001"],
+        dataset=sl,
+        variable="USUBJID",
+        key_cols=["USUBJID"],
+        value_col="_n",
+        max_findings=opt.max_findings,
+        message=f"{sl} has {{value}} records for this subject; it must have one.",
+    )
 
 
 @register(RULES, "ADAM-SUBJ-001", "ERROR", "Every subject of a BDS dataset is in ADSL")
@@ -239,9 +260,16 @@ def _subjects_in_adsl(adam, opt: ConformanceOptions) -> list[Finding]:
         if miss.empty:
             continue
         counted = miss.groupby("USUBJID", sort=True).size().reset_index(name="_n")
-        out += findings_from_rows(counted, rule=RULES["ADAM-SUBJ-001"], dataset=name, variable="USUBJID",
-                                  key_cols=["USUBJID"], value_col="USUBJID", max_findings=opt.max_findings,
-                                  message=f"Subject {{value}} has {{_n}} {name} record(s) but no {sl} record.")
+        out += findings_from_rows(
+            counted,
+            rule=RULES["ADAM-SUBJ-001"],
+            dataset=name,
+            variable="USUBJID",
+            key_cols=["USUBJID"],
+            value_col="USUBJID",
+            max_findings=opt.max_findings,
+            message=f"Subject {{value}} has {{_n}} {name} record(s) but no {sl} record.",
+        )
     return out
 
 
@@ -254,6 +282,7 @@ def _baseline_mask(df: pd.DataFrame, adam=None, name: str = "") -> pd.Series:
 
 def _groups(df: pd.DataFrame, adam=None, name: str = "") -> tuple[np.ndarray, int]:
     """Dense integer id of each record's (USUBJID, PARAMCD) and the number of ids (missing is a value)."""
+
     def compute():
         ids = row_codes([df["USUBJID"], df["PARAMCD"]])
         uniq, inv = np.unique(ids, return_inverse=True)
@@ -298,9 +327,16 @@ def _one_baseline(adam, opt: ConformanceOptions) -> list[Finding]:
         bl = df.loc[_baseline_mask(df, adam, name), ["USUBJID", "PARAMCD"]]
         counted = bl.groupby(["USUBJID", "PARAMCD"], sort=True).size().reset_index(name="_n")
         counted = counted.loc[counted["_n"] > 1]
-        out += findings_from_rows(counted, rule=RULES["ADAM-BASE-001"], dataset=name, variable="ABLFL",
-                                  key_cols=["USUBJID", "PARAMCD"], value_col="_n", max_findings=opt.max_findings,
-                                  message="{value} records have ABLFL = Y for this subject and parameter; one is allowed.")
+        out += findings_from_rows(
+            counted,
+            rule=RULES["ADAM-BASE-001"],
+            dataset=name,
+            variable="ABLFL",
+            key_cols=["USUBJID", "PARAMCD"],
+            value_col="_n",
+            max_findings=opt.max_findings,
+            message="{value} records have ABLFL = Y for this subject and parameter; one is allowed.",
+        )
     return out
 
 
@@ -312,8 +348,16 @@ def _base_equals_aval(adam, opt: ConformanceOptions) -> list[Finding]:
             continue
         bl = _baseline_mask(df, adam, name)
         bad = bl & _differs(_num(df, "BASE"), _num(df, "AVAL"), opt.tolerance)
-        out += _rows("ADAM-BASE-002", df.loc[bad], name, "BASE", df, opt,
-                     "BASE = {value} differs from AVAL = {AVAL} on the baseline record.", "BASE")
+        out += _rows(
+            "ADAM-BASE-002",
+            df.loc[bad],
+            name,
+            "BASE",
+            df,
+            opt,
+            "BASE = {value} differs from AVAL = {AVAL} on the baseline record.",
+            "BASE",
+        )
     return out
 
 
@@ -336,8 +380,16 @@ def _base_carried(adam, opt: ConformanceOptions) -> list[Finding]:
         has_bl = pd.Series(one, index=df.index)
         bad = has_bl & ~bl & _differs(_num(df, "BASE"), expected, opt.tolerance)
         rows = df.loc[bad].assign(_exp=expected[bad])
-        out += _rows("ADAM-BASE-003", rows, name, "BASE", df, opt,
-                     "BASE = {value} differs from the baseline record's AVAL = {_exp}.", "BASE")
+        out += _rows(
+            "ADAM-BASE-003",
+            rows,
+            name,
+            "BASE",
+            df,
+            opt,
+            "BASE = {value} differs from the baseline record's AVAL = {_exp}.",
+            "BASE",
+        )
     return out
 
 
@@ -351,8 +403,16 @@ def _chg(adam, opt: ConformanceOptions) -> list[Finding]:
         bl_ok = _up_to_baseline(df, adam, name) & (chg.isna() | ((chg - expected).abs() <= opt.tolerance))
         bad = _differs(chg, expected, opt.tolerance) & ~bl_ok
         rows = df.loc[bad].assign(_exp=expected[bad])
-        out += _rows("ADAM-CHG-001", rows, name, "CHG", df, opt,
-                     "CHG = {value} but AVAL - BASE = {AVAL} - {BASE} = {_exp}.", "CHG")
+        out += _rows(
+            "ADAM-CHG-001",
+            rows,
+            name,
+            "CHG",
+            df,
+            opt,
+            "CHG = {value} but AVAL - BASE = {AVAL} - {BASE} = {_exp}.",
+            "CHG",
+        )
     return out
 
 
@@ -371,8 +431,16 @@ def _pchg(adam, opt: ConformanceOptions) -> list[Finding]:
         am, bm = pchg.isna(), expected.isna()
         bad = ((am != bm) | (~am & ~bm & ((pchg - expected).abs() > tol))) & ~bl_ok
         rows = df.loc[bad].assign(_exp=expected[bad].round(6))
-        out += _rows("ADAM-PCHG-001", rows, name, "PCHG", df, opt,
-                     "PCHG = {value} but 100 * (AVAL - BASE) / BASE = {_exp} (AVAL {AVAL}, BASE {BASE}).", "PCHG")
+        out += _rows(
+            "ADAM-PCHG-001",
+            rows,
+            name,
+            "PCHG",
+            df,
+            opt,
+            "PCHG = {value} but 100 * (AVAL - BASE) / BASE = {_exp} (AVAL {AVAL}, BASE {BASE}).",
+            "PCHG",
+        )
     return out
 
 
@@ -386,9 +454,16 @@ def _crit_constant(adam, opt: ConformanceOptions) -> list[Finding]:
             n = t.groupby("PARAMCD", sort=True)["_c"].agg(["size", lambda s: " | ".join(sorted(s))]).reset_index()
             n.columns = ["PARAMCD", "_n", "_texts"]
             n = n.loc[n["_n"] > 1]
-            out += findings_from_rows(n, rule=RULES["ADAM-CRIT-001"], dataset=name, variable=crit,
-                                      key_cols=["PARAMCD"], value_col="_texts", max_findings=opt.max_findings,
-                                      message=f"{crit} has {{_n}} different texts within PARAMCD {{PARAMCD}}: {{value}}.")
+            out += findings_from_rows(
+                n,
+                rule=RULES["ADAM-CRIT-001"],
+                dataset=name,
+                variable=crit,
+                key_cols=["PARAMCD"],
+                value_col="_texts",
+                max_findings=opt.max_findings,
+                message=f"{crit} has {{_n}} different texts within PARAMCD {{PARAMCD}}: {{value}}.",
+            )
     return out
 
 
@@ -403,10 +478,19 @@ def _crit_flag(adam, opt: ConformanceOptions) -> list[Finding]:
             flag, text = _txt(df[fl]), _txt(df[crit])
             bad_value = ~flag.isin(["Y", "N", ""])
             orphan = flag.isin(["Y", "N"]) & (text == "")
-            out += _rows("ADAM-CRIT-002", df.loc[bad_value], name, fl, df, opt,
-                         f"{fl} = '{{value}}' must be Y, N or blank.", fl)
-            out += _rows("ADAM-CRIT-002", df.loc[orphan], name, fl, df, opt,
-                         f"{fl} = {{value}} on a record where {crit} is blank.", fl)
+            out += _rows(
+                "ADAM-CRIT-002", df.loc[bad_value], name, fl, df, opt, f"{fl} = '{{value}}' must be Y, N or blank.", fl
+            )
+            out += _rows(
+                "ADAM-CRIT-002",
+                df.loc[orphan],
+                name,
+                fl,
+                df,
+                opt,
+                f"{fl} = {{value}} on a record where {crit} is blank.",
+                fl,
+            )
     return out
 
 
@@ -433,13 +517,23 @@ def _responder(adam, opt: ConformanceOptions) -> list[Finding]:
             continue
         aval = _num(df, "AVAL")
         avalc = _txt(df["AVALC"]) if "AVALC" in df.columns else pd.Series("", index=df.index)
-        expected = pd.Series(np.where(aval == 1, "Y", np.where(aval == 0, "N", np.where(aval.isna(), "", "?"))),
-                             index=df.index)
+        expected = pd.Series(
+            np.where(aval == 1, "Y", np.where(aval == 0, "N", np.where(aval.isna(), "", "?"))), index=df.index
+        )
         bad = sel & ((expected == "?") | (avalc != expected))
-        rows = df.loc[bad].assign(_avalc=avalc[bad], _aval=aval[bad].map(lambda x: "missing" if pd.isna(x) else f"{x:g}"))
-        out += _rows("ADAM-RESP-001", rows, name, "AVAL, AVALC", df, opt,
-                     "Responder parameter {PARAMCD}: AVAL {_aval} with AVALC '{_avalc}' (expected 1/Y, 0/N or "
-                     "missing/blank).", "_aval")
+        rows = df.loc[bad].assign(
+            _avalc=avalc[bad], _aval=aval[bad].map(lambda x: "missing" if pd.isna(x) else f"{x:g}")
+        )
+        out += _rows(
+            "ADAM-RESP-001",
+            rows,
+            name,
+            "AVAL, AVALC",
+            df,
+            opt,
+            "Responder parameter {PARAMCD}: AVAL {_aval} with AVALC '{_avalc}' (expected 1/Y, 0/N or missing/blank).",
+            "_aval",
+        )
     return out
 
 
@@ -450,8 +544,16 @@ def _population_flags(adam, opt: ConformanceOptions) -> list[Finding]:
         for fl in [f for f in opt.population_flags if f in df.columns]:
             v = _txt(df[fl])
             bad = ~v.isin(["Y", "N"])
-            out += _rows("ADAM-FLAG-001", df.loc[bad].assign(_v=v[bad]), name, fl, df, opt,
-                         f"Population flag {fl} is '{{value}}'; it must be Y or N.", "_v")
+            out += _rows(
+                "ADAM-FLAG-001",
+                df.loc[bad].assign(_v=v[bad]),
+                name,
+                fl,
+                df,
+                opt,
+                f"Population flag {fl} is '{{value}}'; it must be Y or N.",
+                "_v",
+            )
     return out
 
 
@@ -471,12 +573,19 @@ def _trt01p(adam, opt: ConformanceOptions) -> list[Finding]:
     else:
         rand, why = pd.Series(True, index=adsl.index), f"{sl} holds randomized subjects"
     bad = rand & _blank(adsl["TRT01P"])
-    return findings_from_rows(adsl.loc[bad], rule=RULES["ADAM-TRT-001"], dataset=sl, variable="TRT01P",
-                              key_cols=["USUBJID"], max_findings=opt.max_findings,
-                              message=f"TRT01P is missing for a randomized subject ({why}).")
+    return findings_from_rows(
+        adsl.loc[bad],
+        rule=RULES["ADAM-TRT-001"],
+        dataset=sl,
+        variable="TRT01P",
+        key_cols=["USUBJID"],
+        max_findings=opt.max_findings,
+        message=f"TRT01P is missing for a randomized subject ({why}).",
+    )
 
 
 # -- attributes against the spec ---------------------------------------------------------
+
 
 def _kind(s: pd.Series) -> str:
     if pd.api.types.is_bool_dtype(s):
@@ -513,18 +622,37 @@ def _types(adam, opt: ConformanceOptions) -> list[Finding]:
                 continue
             s = df[v.name]
             kind = _kind(s)
-            ok = {"text": kind == "text", "integer": kind == "numeric", "float": kind == "numeric",
-                  "date": kind in ("date", "numeric")}.get(v.type, True)
+            ok = {
+                "text": kind == "text",
+                "integer": kind == "numeric",
+                "float": kind == "numeric",
+                "date": kind in ("date", "numeric"),
+            }.get(v.type, True)
             if s.isna().all():
                 ok = True  # an all-missing column has no type to speak of
             if not ok:
-                out.append(dataset_finding(rule, name, v.name, f"{v.name} is {kind} ({s.dtype}) but the spec says {v.type}.",
-                                           value=str(s.dtype)))
+                out.append(
+                    dataset_finding(
+                        rule,
+                        name,
+                        v.name,
+                        f"{v.name} is {kind} ({s.dtype}) but the spec says {v.type}.",
+                        value=str(s.dtype),
+                    )
+                )
             elif v.type == "integer" and kind == "numeric" and pd.api.types.is_float_dtype(s):
                 x = pd.to_numeric(s, errors="coerce")
                 bad = x.notna() & (x != np.floor(x))
-                out += _rows("ADAM-ATTR-001", df.loc[bad], name, v.name, df, opt,
-                             f"{v.name} = {{value}} is not a whole number; the spec says integer.", v.name)
+                out += _rows(
+                    "ADAM-ATTR-001",
+                    df.loc[bad],
+                    name,
+                    v.name,
+                    df,
+                    opt,
+                    f"{v.name} = {{value}} is not a whole number; the spec says integer.",
+                    v.name,
+                )
     return out
 
 
@@ -544,8 +672,16 @@ def _lengths(adam, opt: ConformanceOptions) -> list[Finding]:
             s = _txt(raw)
             bad = s.isin(too_long)
             rows = df.loc[bad].assign(_len=s[bad].map(lambda x: len(x.encode("utf-8"))))
-            out += _rows("ADAM-ATTR-002", rows, name, v.name, df, opt,
-                         f"{v.name} is {{_len}} bytes long, over the spec length {v.length}: '{{value}}'.", v.name)
+            out += _rows(
+                "ADAM-ATTR-002",
+                rows,
+                name,
+                v.name,
+                df,
+                opt,
+                f"{v.name} is {{_len}} bytes long, over the spec length {v.length}: '{{value}}'.",
+                v.name,
+            )
     return out
 
 
@@ -560,14 +696,24 @@ def _labels(adam, opt: ConformanceOptions) -> list[Finding]:
             continue
         for v in ds.variables.values():
             if v.name in df.columns and have.get(v.name, "") != v.label:
-                out.append(dataset_finding(rule, name, v.name,
-                                           f"Label of {v.name} is '{have.get(v.name, '')}' but the spec says '{v.label}'.",
-                                           value=have.get(v.name, "")))
+                out.append(
+                    dataset_finding(
+                        rule,
+                        name,
+                        v.name,
+                        f"Label of {v.name} is '{have.get(v.name, '')}' but the spec says '{v.label}'.",
+                        value=have.get(v.name, ""),
+                    )
+                )
     return out
 
 
 @register(RULES, "ADAM-ATTR-004", "WARNING", "Every variable in the data is defined in the spec")
 def _undefined(adam, opt: ConformanceOptions) -> list[Finding]:
     rule = RULES["ADAM-ATTR-004"]
-    return [dataset_finding(rule, name, col, f"{name}.{col} is not defined in the spec.")
-            for name, df, ds in _spec_vars(adam, opt) for col in df.columns if col not in ds.variables]
+    return [
+        dataset_finding(rule, name, col, f"{name}.{col} is not defined in the spec.")
+        for name, df, ds in _spec_vars(adam, opt)
+        for col in df.columns
+        if col not in ds.variables
+    ]

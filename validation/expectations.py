@@ -44,13 +44,14 @@ import os
 import re
 import time
 import warnings
-from typing import Any, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from adamforge.keys import combine_codes, factorize_column
 from adamforge.findings import Finding
+from adamforge.keys import combine_codes, factorize_column
 
 from .rules import MAX_PER_RULE, RuleRun, plain, text
 
@@ -128,32 +129,71 @@ def build_checks(spec: Any, *, datasets: Iterable[str] | None = None) -> list[Ch
         variables = list(ds.variables.values())
         for v in variables:
             req = v.core == "Req"
-            checks.append(Check(
-                "ADAM-VAR-001" if req else "ADAM-VAR-002", "ERROR" if req else "WARNING", name, "exists", (v.name,),
-                f"{'Required' if req else 'Spec'} variable {name}.{v.name} is missing from the dataset.",
-            ))
+            checks.append(
+                Check(
+                    "ADAM-VAR-001" if req else "ADAM-VAR-002",
+                    "ERROR" if req else "WARNING",
+                    name,
+                    "exists",
+                    (v.name,),
+                    f"{'Required' if req else 'Spec'} variable {name}.{v.name} is missing from the dataset.",
+                )
+            )
         for v in variables:
             if v.core == "Req":
-                checks.append(Check("ADAM-NULL-001", "ERROR", name, "not_null", (v.name,),
-                                    f"Required variable {v.name} is missing on this record."))
+                checks.append(
+                    Check(
+                        "ADAM-NULL-001",
+                        "ERROR",
+                        name,
+                        "not_null",
+                        (v.name,),
+                        f"Required variable {v.name} is missing on this record.",
+                    )
+                )
         if ds.keys:
-            checks.append(Check("ADAM-KEY-001", "ERROR", name, "unique", tuple(ds.keys),
-                                f"Key ({', '.join(ds.keys)}) is not unique: another record has the same key values."))
+            checks.append(
+                Check(
+                    "ADAM-KEY-001",
+                    "ERROR",
+                    name,
+                    "unique",
+                    tuple(ds.keys),
+                    f"Key ({', '.join(ds.keys)}) is not unique: another record has the same key values.",
+                )
+            )
         for v in variables:
             if v.codelist and v.codelist in spec.codelists:
                 cl = spec.codelists[v.codelist]
-                checks.append(Check("ADAM-CT-001", "ERROR", name, "in_set", (v.name,),
-                                    f"{v.name} value '{{value}}' is not in codelist {cl.id} ({_terms(cl)}).",
-                                    value_set=tuple(cl.coded_values)))
+                checks.append(
+                    Check(
+                        "ADAM-CT-001",
+                        "ERROR",
+                        name,
+                        "in_set",
+                        (v.name,),
+                        f"{v.name} value '{{value}}' is not in codelist {cl.id} ({_terms(cl)}).",
+                        value_set=tuple(cl.coded_values),
+                    )
+                )
         vl_groups: dict[tuple[str, str], list[str]] = {}
         for vl in getattr(spec, "value_level", ()):
             if vl.dataset == name and vl.codelist and vl.codelist in spec.codelists:
                 vl_groups.setdefault((vl.variable, vl.codelist), []).append(vl.paramcd)
         for (var, cid), codes in vl_groups.items():
             cl = spec.codelists[cid]
-            checks.append(Check("ADAM-CT-001", "ERROR", name, "in_set", (var,),
-                                f"{var} value '{{value}}' of PARAMCD {{PARAMCD}} is not in codelist {cl.id} ({_terms(cl)}).",
-                                value_set=tuple(cl.coded_values), paramcds=tuple(codes)))
+            checks.append(
+                Check(
+                    "ADAM-CT-001",
+                    "ERROR",
+                    name,
+                    "in_set",
+                    (var,),
+                    f"{var} value '{{value}}' of PARAMCD {{PARAMCD}} is not in codelist {cl.id} ({_terms(cl)}).",
+                    value_set=tuple(cl.coded_values),
+                    paramcds=tuple(codes),
+                )
+            )
         if "PARAMCD" in ds.variables:
             by_range: dict[tuple[float, float], list[str]] = {}
             for code, rng in ranges.items():
@@ -161,9 +201,19 @@ def build_checks(spec: Any, *, datasets: Iterable[str] | None = None) -> list[Ch
             for (lo, hi), codes in by_range.items():
                 for var in RANGE_VARIABLES:
                     if var in ds.variables:
-                        checks.append(Check("ADAM-RANGE-001", "ERROR", name, "between", (var,),
-                                            f"{var} = {{value}} of PARAMCD {{PARAMCD}} is outside its range {lo:g} to {hi:g}.",
-                                            low=lo, high=hi, paramcds=tuple(codes)))
+                        checks.append(
+                            Check(
+                                "ADAM-RANGE-001",
+                                "ERROR",
+                                name,
+                                "between",
+                                (var,),
+                                f"{var} = {{value}} of PARAMCD {{PARAMCD}} is outside its range {lo:g} to {hi:g}.",
+                                low=lo,
+                                high=hi,
+                                paramcds=tuple(codes),
+                            )
+                        )
     return checks
 
 
@@ -193,6 +243,7 @@ def adam_record_keys(df: pd.DataFrame, keys: Sequence[str] = ()) -> list[str]:
 # ---------------------------------------------------------------------------------------
 # running with GX
 # ---------------------------------------------------------------------------------------
+
 
 def _import_gx():
     """Import great_expectations quietly: no analytics, no sre_constants deprecation warning."""
@@ -254,7 +305,9 @@ def _expectation(gxe, check: Check, idx: int):
             values.append("")  # a blank text value is a missing value, not a coded one
         return gxe.ExpectColumnValuesToBeInSet(column=col, value_set=values, meta=meta, **cond)
     if check.kind == "between":
-        return gxe.ExpectColumnValuesToBeBetween(column=col, min_value=check.low, max_value=check.high, meta=meta, **cond)
+        return gxe.ExpectColumnValuesToBeBetween(
+            column=col, min_value=check.low, max_value=check.high, meta=meta, **cond
+        )
     raise ValueError(f"unknown check kind {check.kind!r}")
 
 
@@ -296,8 +349,9 @@ def run_expectations(
             df = data.get(c.dataset)
             if df is None:
                 continue
-            if c.kind != "exists" and (any(col not in df.columns for col in c.columns) or
-                                       (c.paramcds and "PARAMCD" not in df.columns)):
+            if c.kind != "exists" and (
+                any(col not in df.columns for col in c.columns) or (c.paramcds and "PARAMCD" not in df.columns)
+            ):
                 continue  # the exists check reports the column
             groups.setdefault((c.dataset, c.rule_id), []).append((i, c))
         cache: dict[str, dict[str, pd.Series]] = {}
@@ -312,22 +366,24 @@ def run_expectations(
             new = lambda: _GxRun(gx, ctx, source, f"{name}-{rule_id}-{next(serial)}")  # noqa: E731
             if all(c.kind == "exists" for _, c in items):
                 # column existence reads the column names only: an empty frame with the same columns
-                res = new().validate(frame.iloc[:0], [(c, _expectation(gxe, c, i)) for i, c in items],
-                                     {"result_format": "SUMMARY"})
+                res = new().validate(
+                    frame.iloc[:0], [(c, _expectation(gxe, c, i)) for i, c in items], {"result_format": "SUMMARY"}
+                )
                 for c, r in res:
                     findings.extend(_to_findings(r, c, idx_cols, max_findings))
             elif all(_distinct_ok(c) for _, c in items):
                 cc = codes.setdefault(name, _Codes(data[name]))
-                findings.extend(_run_distinct(new, gxe, frame, items, cc, idx_cols, max_findings,
-                                              nulls=rule_id == "ADAM-NULL-001"))
+                findings.extend(
+                    _run_distinct(new, gxe, frame, items, cc, idx_cols, max_findings, nulls=rule_id == "ADAM-NULL-001")
+                )
             else:
-                findings.extend(_run_whole(new, gxe, frame, items, idx_cols, max_findings,
-                                           cache.setdefault(name, {}), rule_id))
+                findings.extend(
+                    _run_whole(new, gxe, frame, items, idx_cols, max_findings, cache.setdefault(name, {}), rule_id)
+                )
             seconds[f"{rule_id} {name}"] = time.perf_counter() - t0
             cpu[f"{rule_id} {name}"] = time.process_time() - c0
     findings.sort(key=lambda f: (f.dataset, f.rule_id))  # stable: within a rule, GX's record order
     return RuleRun(findings, seconds, cpu)
-
 
 
 class _GxRun:
@@ -350,7 +406,11 @@ class _GxRun:
 
 def _run_whole(new, gxe, frame, items, idx_cols, max_findings, cache, rule_id) -> list[Finding]:
     """GX on the records themselves (checks the distinct-value path does not cover)."""
-    need = [*idx_cols, *(col for _, c in items for col in c.columns), *(["PARAMCD"] if any(c.paramcds for _, c in items) else [])]
+    need = [
+        *idx_cols,
+        *(col for _, c in items for col in c.columns),
+        *(["PARAMCD"] if any(c.paramcds for _, c in items) else []),
+    ]
     frame = frame[list(dict.fromkeys(need))]
     if rule_id in ("ADAM-CT-001", "ADAM-RANGE-001", "ADAM-KEY-001"):
         frame = _categorical_text(frame, cache)
@@ -448,11 +508,12 @@ def _run_distinct(new, gxe, frame, items, cc: _Codes, idx_cols, max_findings, *,
             pos = np.full(total, filler, dtype=np.int64)
             for c, _, rep, st, k in parts:
                 if x == c.columns[0] or (x == "PARAMCD" and c.paramcds):
-                    pos[st:st + k] = rep
+                    pos[st : st + k] = rep
             columns[x] = pd.Series(s.array.take(pos, allow_fill=True), name=x)
         gx_frame = pd.DataFrame(columns)
-        results = new().validate(gx_frame, [(c, _expectation(gxe, c, i)) for i, c in value_items],
-                                 {"result_format": "COMPLETE"})
+        results = new().validate(
+            gx_frame, [(c, _expectation(gxe, c, i)) for i, c in value_items], {"result_format": "COMPLETE"}
+        )
         part_of = {id(c): (ids, st, k) for c, ids, _, st, k in parts}
         for c, r in results:
             ids, st, k = part_of[id(c)]
@@ -463,8 +524,15 @@ def _run_distinct(new, gxe, frame, items, cc: _Codes, idx_cols, max_findings, *,
             bad_value = np.zeros(k, dtype=bool)
             bad_value[rows] = True
             failing = np.flatnonzero(bad_value[ids])
-            out.extend(_record_findings(c, _records(frame, failing[:max_findings], [*c.columns, *idx_cols]),
-                                        len(failing), idx_cols, max_findings))
+            out.extend(
+                _record_findings(
+                    c,
+                    _records(frame, failing[:max_findings], [*c.columns, *idx_cols]),
+                    len(failing),
+                    idx_cols,
+                    max_findings,
+                )
+            )
     for i, c in items:
         if c.kind != "unique":
             continue
@@ -473,14 +541,21 @@ def _run_distinct(new, gxe, frame, items, cc: _Codes, idx_cols, max_findings, *,
         key[frame[cols].isna().all(axis=1).to_numpy()] = np.nan  # GX ignores rows with all key values missing
         exp = gxe.ExpectColumnValuesToBeUnique(column="_key", meta={"adamforge_check": i})
         fmt = {"result_format": "SUMMARY", "partial_unexpected_count": max_findings}
-        (_, r), = new().validate(pd.DataFrame({"_key": key}), [(c, exp)], fmt)
+        ((_, r),) = new().validate(pd.DataFrame({"_key": key}), [(c, exp)], fmt)
         if r.success or (r.exception_info or {}).get("raised_exception"):
             out.extend(_to_findings(r, c, idx_cols, max_findings))
             continue
         res = r.result or {}
         failing = np.asarray(res.get("partial_unexpected_index_list") or [], dtype=np.int64)
-        out.extend(_record_findings(c, _records(frame, failing[:max_findings], [*cols, *idx_cols]),
-                                    int(res.get("unexpected_count") or len(failing)), idx_cols, max_findings))
+        out.extend(
+            _record_findings(
+                c,
+                _records(frame, failing[:max_findings], [*cols, *idx_cols]),
+                int(res.get("unexpected_count") or len(failing)),
+                idx_cols,
+                max_findings,
+            )
+        )
     return out
 
 
@@ -499,8 +574,15 @@ def _to_findings(r, check: Check, idx_cols: Sequence[str], max_findings: int) ->
         return []
     info = r.exception_info or {}
     if info.get("raised_exception"):
-        return [Finding("ADAM-GX-000", "ERROR", check.dataset, check.variable,
-                        f"Expectation {check.kind} could not run: {info.get('exception_message')}")]
+        return [
+            Finding(
+                "ADAM-GX-000",
+                "ERROR",
+                check.dataset,
+                check.variable,
+                f"Expectation {check.kind} could not run: {info.get('exception_message')}",
+            )
+        ]
     res = r.result or {}
     rows = res.get("partial_unexpected_index_list")
     if check.kind == "exists" or rows is None:
@@ -508,18 +590,35 @@ def _to_findings(r, check: Check, idx_cols: Sequence[str], max_findings: int) ->
     return _record_findings(check, rows, int(res.get("unexpected_count") or len(rows)), idx_cols, max_findings)
 
 
-def _record_findings(check: Check, rows: Sequence[Mapping[str, Any]], total: int, idx_cols: Sequence[str],
-                     max_findings: int) -> list[Finding]:
+def _record_findings(
+    check: Check, rows: Sequence[Mapping[str, Any]], total: int, idx_cols: Sequence[str], max_findings: int
+) -> list[Finding]:
     """One finding per failing record (``rows``: column -> value), then one for those past the cap."""
     out = []
     col = check.columns[0] if len(check.columns) == 1 else None
     for row in rows[:max_findings]:
         value = text(row.get(col)) if col else ", ".join(text(row.get(c)) for c in check.columns)
-        out.append(Finding(check.rule_id, check.severity, check.dataset, check.variable,
-                           check.message.format_map(_Fields(row, value)),
-                           {k: plain(row.get(k)) for k in idx_cols}, value))
+        out.append(
+            Finding(
+                check.rule_id,
+                check.severity,
+                check.dataset,
+                check.variable,
+                check.message.format_map(_Fields(row, value)),
+                {k: plain(row.get(k)) for k in idx_cols},
+                value,
+            )
+        )
     if total > len(out):
-        out.append(Finding(check.rule_id, check.severity, check.dataset, check.variable,
-                           f"{total - len(out)} more record(s) fail this check (report capped at {max_findings}).",
-                           {}, str(total - len(out))))
+        out.append(
+            Finding(
+                check.rule_id,
+                check.severity,
+                check.dataset,
+                check.variable,
+                f"{total - len(out)} more record(s) fail this check (report capped at {max_findings}).",
+                {},
+                str(total - len(out)),
+            )
+        )
     return out

@@ -38,8 +38,9 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as _dt
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -52,11 +53,24 @@ PASS = "PASS"
 PASS_EXPLAINED = "PASS WITH EXPLAINED DIFFERENCES"
 FAIL = "FAIL"
 
-KINDS = ("dataset_label", "attribute", "production_only_variables", "against_only_variables",
-         "production_only_records", "against_only_records", "values")
-_NEEDS = {"attribute": ("variables", "attribute"), "production_only_variables": ("variables",),
-          "against_only_variables": ("variables",), "production_only_records": ("records",),
-          "against_only_records": ("records",), "values": ("variables", "records"), "dataset_label": ()}
+KINDS = (
+    "dataset_label",
+    "attribute",
+    "production_only_variables",
+    "against_only_variables",
+    "production_only_records",
+    "against_only_records",
+    "values",
+)
+_NEEDS = {
+    "attribute": ("variables", "attribute"),
+    "production_only_variables": ("variables",),
+    "against_only_variables": ("variables",),
+    "production_only_records": ("records",),
+    "against_only_records": ("records",),
+    "values": ("variables", "records"),
+    "dataset_label": (),
+}
 _ATTRIBUTES = ("label", "length", "format", "informat", "type")
 PRODUCTION_FORMATS = {"parquet": ".parquet", "xpt": ".xpt", "json": ".json"}
 
@@ -77,20 +91,28 @@ def resolve_against(entry: Mapping[str, Any], data_dir: Path, *, spec_path: Path
 
     against = entry.get("against")
     if isinstance(against, Mapping) and set(map(str, against)) - {"file", "name", "encoding"}:
-        raise DataError(f"QC spec {spec_path}: compare {entry.get('dataset')}: against takes file, name and encoding, "
-                        f"not {', '.join(sorted(set(map(str, against)) - {'file', 'name', 'encoding'}))}")
+        raise DataError(
+            f"QC spec {spec_path}: compare {entry.get('dataset')}: against takes file, name and encoding, "
+            f"not {', '.join(sorted(set(map(str, against)) - {'file', 'name', 'encoding'}))}"
+        )
     name = against.get("file") if isinstance(against, Mapping) else against
     if not isinstance(name, str) or not name.strip():
-        raise DataError(f"QC spec {spec_path}: compare {entry.get('dataset')}: against needs a file "
-                        "(against: {file: validated/adsl.xpt})")
+        raise DataError(
+            f"QC spec {spec_path}: compare {entry.get('dataset')}: against needs a file "
+            "(against: {file: validated/adsl.xpt})"
+        )
     try:
         path = safe_child(data_dir, name, what="QC spec against.file")
     except UsageError as exc:
-        raise DataError(f"QC spec {spec_path}: compare {entry.get('dataset')}: against file {name!r} is not inside "
-                        f"the study's data folder {data_dir} ({exc})") from None
+        raise DataError(
+            f"QC spec {spec_path}: compare {entry.get('dataset')}: against file {name!r} is not inside "
+            f"the study's data folder {data_dir} ({exc})"
+        ) from None
     if not path.is_file():
-        raise DataError(f"QC spec {spec_path}: compare {entry.get('dataset')}: against file {name!r} not found in "
-                        f"the study's data folder {data_dir}")
+        raise DataError(
+            f"QC spec {spec_path}: compare {entry.get('dataset')}: against file {name!r} not found in "
+            f"the study's data folder {data_dir}"
+        )
     return path
 
 
@@ -196,25 +218,38 @@ def explain(res, items: Sequence[Mapping[str, Any]]) -> Explained:
     if res.return_code & 1:
         what = f"data set label: BASE {res.base.label!r}, COMPARE {res.compare.label!r}"
         it = take("dataset_label", lambda it: True)
-        (done.append({"kind": "dataset_label", "what": what, "count": 1, "reason": it["reason"]}) if it
-         else unexplained.append(what))
+        (
+            done.append({"kind": "dataset_label", "what": what, "count": 1, "reason": it["reason"]})
+            if it
+            else unexplained.append(what)
+        )
     # attributes
     for d in res.variables.differences:
         what = f"variable {d.variable}: {d.attribute} BASE {d.base!r}, COMPARE {d.compare!r}"
         it = take("attribute", lambda it, d=d: it["attribute"] == d.attribute and d.variable in _names(it["variables"]))
-        (done.append({"kind": "attribute", "what": what, "count": 1, "reason": it["reason"]}) if it
-         else unexplained.append(what))
+        (
+            done.append({"kind": "attribute", "what": what, "count": 1, "reason": it["reason"]})
+            if it
+            else unexplained.append(what)
+        )
     # variables in one side only
-    for kind, names, side in (("production_only_variables", res.variables.base_only, "BASE"),
-                              ("against_only_variables", res.variables.compare_only, "COMPARE")):
+    for kind, names, side in (
+        ("production_only_variables", res.variables.base_only, "BASE"),
+        ("against_only_variables", res.variables.compare_only, "COMPARE"),
+    ):
         for v in names:
             what = f"variable {v} only in {side}"
             it = take(kind, lambda it, v=v: v in _names(it["variables"]))
-            (done.append({"kind": kind, "what": what, "count": 1, "reason": it["reason"]}) if it
-             else unexplained.append(what))
+            (
+                done.append({"kind": kind, "what": what, "count": 1, "reason": it["reason"]})
+                if it
+                else unexplained.append(what)
+            )
     # records in one side only
-    for kind, frame, side in (("production_only_records", res.observations.base_only, "BASE"),
-                              ("against_only_records", res.observations.compare_only, "COMPARE")):
+    for kind, frame, side in (
+        ("production_only_records", res.observations.base_only, "BASE"),
+        ("against_only_records", res.observations.compare_only, "COMPARE"),
+    ):
         listed = {}
         for i, it in enumerate(items):
             if it["kind"] == kind:
@@ -232,11 +267,19 @@ def explain(res, items: Sequence[Mapping[str, Any]]) -> Explained:
         if not ids and len(frame):
             unexplained.extend(f"observation {o} only in {side}" for o in frame.iloc[:, 0].tolist())
         for key, i in listed.items():  # listed but not a difference: the explanation is stale
-            unexplained.append(f"explained #{i + 1} ({kind}) lists a record that is not only in {side}: "
-                               f"{_fmt(key, ids)}")
+            unexplained.append(
+                f"explained #{i + 1} ({kind}) lists a record that is not only in {side}: {_fmt(key, ids)}"
+            )
         for i, recs in sorted(hit.items()):
-            done.append({"kind": kind, "what": f"{len(recs)} record(s) only in {side}", "count": len(recs),
-                         "reason": items[i]["reason"], "records": recs})
+            done.append(
+                {
+                    "kind": kind,
+                    "what": f"{len(recs)} record(s) only in {side}",
+                    "count": len(recs),
+                    "reason": items[i]["reason"],
+                    "records": recs,
+                }
+            )
     # unequal values
     diffs = res.differences
     if len(diffs):
@@ -245,23 +288,35 @@ def explain(res, items: Sequence[Mapping[str, Any]]) -> Explained:
         for key, var, b, c in zip(keys, diffs["VARIABLE"].tolist(), diffs["BASE"].tolist(), diffs["COMPARE"].tolist()):
             found = None
             for i, it in enumerate(items):
-                if (it["kind"] == "values" and var in _names(it["variables"])
-                        and key in {_rec_key(r, ids) for r in it["records"]}):
+                if (
+                    it["kind"] == "values"
+                    and var in _names(it["variables"])
+                    and key in {_rec_key(r, ids) for r in it["records"]}
+                ):
                     found = i
                     break
             if found is None:
-                unexplained.append(f"value of {var} unequal at {_fmt(key, ids) if ids else key}: BASE {b!r}, "
-                                   f"COMPARE {c!r}")
+                unexplained.append(
+                    f"value of {var} unequal at {_fmt(key, ids) if ids else key}: BASE {b!r}, COMPARE {c!r}"
+                )
             else:
                 used[found] += 1
                 per[found] = per.get(found, 0) + 1
         for i, n in sorted(per.items()):
-            done.append({"kind": "values", "what": f"{n} unequal value(s) of {', '.join(_names(items[i]['variables']))}",
-                         "count": n, "reason": items[i]["reason"]})
+            done.append(
+                {
+                    "kind": "values",
+                    "what": f"{n} unequal value(s) of {', '.join(_names(items[i]['variables']))}",
+                    "count": n,
+                    "reason": items[i]["reason"],
+                }
+            )
     for i, it in enumerate(items):
         if not used[i] and it["kind"] not in ("production_only_records", "against_only_records"):
-            unexplained.append(f"explained #{i + 1} ({it['kind']}) explains no difference that occurred: remove it "
-                               "from the QC spec or find out why the difference went away")
+            unexplained.append(
+                f"explained #{i + 1} ({it['kind']}) explains no difference that occurred: remove it "
+                "from the QC spec or find out why the difference went away"
+            )
         elif not used[i]:
             pass  # its records are already named above as stale
     result = FAIL if unexplained else (PASS_EXPLAINED if done else PASS)

@@ -32,8 +32,21 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["load_qc_spec", "responder_params", "study_day", "qc_adsl", "qc_responders", "qc_datasets",
-           "qc_response_ard", "qc_baseline", "qc_results_ard", "qc_logistic", "qc_design", "qc_cmh", "qc_fisher"]
+__all__ = [
+    "load_qc_spec",
+    "responder_params",
+    "study_day",
+    "qc_adsl",
+    "qc_responders",
+    "qc_datasets",
+    "qc_response_ard",
+    "qc_baseline",
+    "qc_results_ard",
+    "qc_logistic",
+    "qc_design",
+    "qc_cmh",
+    "qc_fisher",
+]
 
 EPS = 1e-9  # default tolerance of the responder comparisons (QC spec: responders.tolerance)
 
@@ -68,7 +81,9 @@ def study_day(dtc: pd.Series, first_dose: pd.Series) -> pd.Series:
     >>> study_day(pd.Series(["2020-01-01", "2019-12-31", "2020-01"]), pd.Series(["2020-01-01"] * 3)).tolist()
     [1.0, -1.0, nan]
     """
-    d = pd.to_datetime(dtc.where(dtc.astype(str).str.len() >= 10).astype(str).str[:10], errors="coerce", format="%Y-%m-%d")
+    d = pd.to_datetime(
+        dtc.where(dtc.astype(str).str.len() >= 10).astype(str).str[:10], errors="coerce", format="%Y-%m-%d"
+    )
     r = pd.to_datetime(first_dose.astype(str).str[:10], errors="coerce", format="%Y-%m-%d")
     diff = (d - r).dt.days.astype("float64")
     return pd.Series(np.where(diff >= 0, diff + 1, diff), index=dtc.index)
@@ -86,8 +101,9 @@ def _baseline(values: pd.DataFrame, subjects: pd.Series) -> pd.Series:
     v = v[v["DAY"] <= 1]
     v = v.drop_duplicates("USUBJID", keep="last")  # the last on the latest day
     probe = pd.DataFrame({"USUBJID": subjects.to_numpy(), "DAY": 1.0}).sort_values("DAY")
-    got = pd.merge_asof(probe, v[["USUBJID", "DAY", "VAL"]].sort_values("DAY"), on="DAY", by="USUBJID",
-                        direction="backward")
+    got = pd.merge_asof(
+        probe, v[["USUBJID", "DAY", "VAL"]].sort_values("DAY"), on="DAY", by="USUBJID", direction="backward"
+    )
     return got.set_index("USUBJID")["VAL"].reindex(subjects.to_numpy())
 
 
@@ -110,8 +126,14 @@ def _result(sdtm: dict, dm: pd.DataFrame, sc: dict) -> pd.DataFrame:
     if sc.get("category"):
         df = df[df[f"{pre}CAT"] == sc["category"]]
     df = _with_day(df, f"{pre}DTC", dm)
-    return pd.DataFrame({"USUBJID": df["USUBJID"], "DAY": df["DAY"], "SEQ": df[f"{pre}SEQ"],
-                         "VAL": pd.to_numeric(df[f"{pre}STRESN"], errors="coerce")})
+    return pd.DataFrame(
+        {
+            "USUBJID": df["USUBJID"],
+            "DAY": df["DAY"],
+            "SEQ": df[f"{pre}SEQ"],
+            "VAL": pd.to_numeric(df[f"{pre}STRESN"], errors="coerce"),
+        }
+    )
 
 
 def _daily_mean(sdtm: dict, dm: pd.DataFrame, sc: dict, subjects: pd.Series) -> tuple[np.ndarray, np.ndarray]:
@@ -218,7 +240,9 @@ def qc_adsl(sdtm: dict[str, pd.DataFrame], qc: dict) -> pd.DataFrame:
         sel &= (ds[var] == val).to_numpy()
     randomized = set(ds.loc[sel, "USUBJID"])
     keep = [str(v) for v in sj.get("keep") or []]
-    adsl = dm[dm["USUBJID"].isin(randomized)][list(dict.fromkeys(["USUBJID", *keep, "ARMCD", "RFXSTDTC", "SITEID"]))].copy()
+    adsl = dm[dm["USUBJID"].isin(randomized)][
+        list(dict.fromkeys(["USUBJID", *keep, "ARMCD", "RFXSTDTC", "SITEID"]))
+    ].copy()
     arm8 = adsl["ARMCD"].astype(str).str.split(str(sj.get("arm_separator", "-"))).str[0]
     arms = sj["arms"]
     adsl["TRT01P"] = arm8.map({k: str(v[1]) for k, v in arms.items()})
@@ -278,8 +302,10 @@ def qc_responders(sdtm: dict[str, pd.DataFrame], adsl: pd.DataFrame, qc: dict) -
     for r in rsp["list"]:
         pc = str(r["paramcd"])
         if r.get("any_of"):
-            res[pc] = (np.nanmax(np.vstack([np.nan_to_num(res[c][0], nan=0.0) for c in r["any_of"]]), axis=0),
-                       np.zeros(len(eff), dtype=bool))
+            res[pc] = (
+                np.nanmax(np.vstack([np.nan_to_num(res[c][0], nan=0.0) for c in r["any_of"]]), axis=0),
+                np.zeros(len(eff), dtype=bool),
+            )
         elif r.get("by_age"):
             aval = np.full(len(eff), np.nan)
             nri = np.zeros(len(eff), dtype=bool)
@@ -302,12 +328,19 @@ def qc_responders(sdtm: dict[str, pd.DataFrame], adsl: pd.DataFrame, qc: dict) -
     frames = []
     for i, p in enumerate(order):
         a, n = res[p]
-        frames.append(pd.DataFrame({
-            "USUBJID": subj.to_numpy(), "PARAMCD": p, "AVISIT": visit, "AVAL": a,
-            "AVALC": np.where(np.isnan(a), "", np.where(a == 1, "Y", "N")),
-            "DTYPE": np.where(n, "NRI", ""),
-            "_ORD": i,
-        }))
+        frames.append(
+            pd.DataFrame(
+                {
+                    "USUBJID": subj.to_numpy(),
+                    "PARAMCD": p,
+                    "AVISIT": visit,
+                    "AVAL": a,
+                    "AVALC": np.where(np.isnan(a), "", np.where(a == 1, "Y", "N")),
+                    "DTYPE": np.where(n, "NRI", ""),
+                    "_ORD": i,
+                }
+            )
+        )
     out = pd.concat(frames, ignore_index=True).sort_values(["USUBJID", "_ORD"]).drop(columns="_ORD")
     return out.reset_index(drop=True)
 
@@ -414,8 +447,9 @@ def qc_design(df: pd.DataFrame, arm: np.ndarray, covariates: list[str]) -> np.nd
     return np.column_stack(cols)
 
 
-def _newton_logit(X: np.ndarray, y: np.ndarray, *, firth: bool, fixed: tuple[int, ...] = (),
-                  max_iter: int = 200) -> tuple[np.ndarray, np.ndarray, float, bool]:
+def _newton_logit(
+    X: np.ndarray, y: np.ndarray, *, firth: bool, fixed: tuple[int, ...] = (), max_iter: int = 200
+) -> tuple[np.ndarray, np.ndarray, float, bool]:
     """Maximum likelihood (or Firth's penalized likelihood) logistic regression by Newton-Raphson.
 
     Returns (beta, inverse information at beta, (penalized) log-likelihood, converged).
@@ -438,8 +472,8 @@ def _newton_logit(X: np.ndarray, y: np.ndarray, *, firth: bool, fixed: tuple[int
             sign, logdet = np.linalg.slogdet(info)
             if sign <= 0:
                 return -np.inf, u, info
-            a = np.linalg.solve(info, X.T)           # I^-1 X'
-            h = w * np.einsum("ij,ji->i", X, a)      # diag(W^1/2 X I^-1 X' W^1/2)
+            a = np.linalg.solve(info, X.T)  # I^-1 X'
+            h = w * np.einsum("ij,ji->i", X, a)  # diag(W^1/2 X I^-1 X' W^1/2)
             u = u + X.T @ (h * (0.5 - p))
             ll += 0.5 * logdet
         return ll, u, info
@@ -493,16 +527,34 @@ def qc_logistic(y: np.ndarray, X: np.ndarray, *, ci_level: float = 0.95) -> dict
         beta, cov, _ll, ok = _newton_logit(X, y, firth=False)
         se = np.sqrt(np.diag(cov))
         fitted = 1.0 / (1.0 + np.exp(-(X @ beta)))
-        if ok and np.all(np.isfinite(se)) and np.all(se <= 50) and np.all(np.abs(beta) <= 15) \
-                and fitted.min() > 1e-10 and fitted.max() < 1 - 1e-10:
+        if (
+            ok
+            and np.all(np.isfinite(se))
+            and np.all(se <= 50)
+            and np.all(np.abs(beta) <= 15)
+            and fitted.min() > 1e-10
+            and fitted.max() < 1 - 1e-10
+        ):
             b, s = float(beta[1]), float(se[1])
-            return {"or": _math.exp(b), "or_lcl": _math.exp(b - z * s), "or_ucl": _math.exp(b + z * s),
-                    "p_value": _two_sided_normal_p(b / s), "method": "logistic", "separation": 0}
+            return {
+                "or": _math.exp(b),
+                "or_lcl": _math.exp(b - z * s),
+                "or_ucl": _math.exp(b + z * s),
+                "p_value": _two_sided_normal_p(b / s),
+                "method": "logistic",
+                "separation": 0,
+            }
     beta, cov, ll_full, _ok = _newton_logit(X, y, firth=True)
     _b0, _c0, ll_restricted, _ok0 = _newton_logit(X, y, firth=True, fixed=(1,))
     b, s = float(beta[1]), float(_math.sqrt(cov[1, 1]))
-    return {"or": _math.exp(b), "or_lcl": _math.exp(b - z * s), "or_ucl": _math.exp(b + z * s),
-            "p_value": _chi2_1_sf(2.0 * (ll_full - ll_restricted)), "method": "firth", "separation": 1}
+    return {
+        "or": _math.exp(b),
+        "or_lcl": _math.exp(b - z * s),
+        "or_ucl": _math.exp(b + z * s),
+        "p_value": _chi2_1_sf(2.0 * (ll_full - ll_restricted)),
+        "method": "firth",
+        "separation": 1,
+    }
 
 
 def qc_cmh(tables: list[tuple[float, float, float, float]]) -> dict[str, float]:
@@ -519,8 +571,9 @@ def qc_cmh(tables: list[tuple[float, float, float, float]]) -> dict[str, float]:
     if not t or sum(a + c for a, b, c, d in t) in (0.0, sum(sum(x) for x in t)):
         return {"cmh_stat": nan, "cmh_p": nan, "mh_or": nan}
     dev = _math.fsum(a - (a + b) * (a + c) / (a + b + c + d) for a, b, c, d in t)
-    var = _math.fsum((a + b) * (c + d) * (a + c) * (b + d) / ((a + b + c + d) ** 2 * (a + b + c + d - 1))
-                     for a, b, c, d in t)
+    var = _math.fsum(
+        (a + b) * (c + d) * (a + c) * (b + d) / ((a + b + c + d) ** 2 * (a + b + c + d - 1)) for a, b, c, d in t
+    )
     stat = dev * dev / var if var > 0 else nan
     num = _math.fsum(a * d / (a + b + c + d) for a, b, c, d in t)
     den = _math.fsum(b * c / (a + b + c + d) for a, b, c, d in t)
@@ -609,8 +662,9 @@ def qc_baseline(sdtm: dict[str, pd.DataFrame], adsl: pd.DataFrame, qc: dict) -> 
                 rec = rec[rec[k] == val]
             rec = rec.drop_duplicates("USUBJID").set_index("USUBJID")
             onset = _fill_dates(rec[ys["dtc"]]).reindex(subj.to_numpy())
-            first = pd.to_datetime(dmi["RFXSTDTC"].astype(str).str[:10], errors="coerce",
-                                   format="%Y-%m-%d").reindex(subj.to_numpy())
+            first = pd.to_datetime(dmi["RFXSTDTC"].astype(str).str[:10], errors="coerce", format="%Y-%m-%d").reindex(
+                subj.to_numpy()
+            )
             out[var] = ((first - onset).dt.days.astype("float64") / float(d.get("days_per_year", 365.25))).to_numpy()
         elif "finding" in d:
             f = d["finding"]
@@ -633,8 +687,9 @@ def _pop(adsl: pd.DataFrame, where: dict) -> pd.DataFrame:
     return adsl[sel]
 
 
-def qc_results_ard(adsl: pd.DataFrame, responders: pd.DataFrame, baseline: pd.DataFrame | None,
-                   tlf: dict) -> pd.DataFrame:
+def qc_results_ard(
+    adsl: pd.DataFrame, responders: pd.DataFrame, baseline: pd.DataFrame | None, tlf: dict
+) -> pd.DataFrame:
     """The QC analysis results data: every statistic of the TLF spec's baseline, response and
     figure outputs, computed here.
 
@@ -700,8 +755,14 @@ def qc_results_ard(adsl: pd.DataFrame, responders: pd.DataFrame, baseline: pd.Da
                     if st == "mean_sd":
                         m = _math.fsum(x) / len(x) if x else None
                         add(oid, c["population"], c["id"], r["id"], "mean", m)
-                        add(oid, c["population"], c["id"], r["id"], "sd",
-                            _math.sqrt(_math.fsum((v - m) ** 2 for v in x) / (len(x) - 1)) if len(x) > 1 else None)
+                        add(
+                            oid,
+                            c["population"],
+                            c["id"],
+                            r["id"],
+                            "sd",
+                            _math.sqrt(_math.fsum((v - m) ** 2 for v in x) / (len(x) - 1)) if len(x) > 1 else None,
+                        )
                     elif st == "median_range":
                         add(oid, c["population"], c["id"], r["id"], "median", _statistics.median(x) if x else None)
                         add(oid, c["population"], c["id"], r["id"], "min", min(x) if x else None)
@@ -740,8 +801,14 @@ def qc_results_ard(adsl: pd.DataFrame, responders: pd.DataFrame, baseline: pd.Da
                     if res["separation"]:
                         a_ = int(y[act == 1].sum())
                         c_ = int(y[act == 0].sum())
-                        add(oid, pid, lab, pc, "fisher_p",
-                            qc_fisher(a_, int((act == 1).sum()) - a_, c_, int((act == 0).sum()) - c_))
+                        add(
+                            oid,
+                            pid,
+                            lab,
+                            pc,
+                            "fisher_p",
+                            qc_fisher(a_, int((act == 1).sum()) - a_, c_, int((act == 0).sum()) - c_),
+                        )
                     tables = []
                     for _k, g in two.assign(_A=act, _Y=y).groupby(strata, sort=True):
                         ga, gr = g[g["_A"] == 1]["_Y"], g[g["_A"] == 0]["_Y"]
@@ -749,14 +816,19 @@ def qc_results_ard(adsl: pd.DataFrame, responders: pd.DataFrame, baseline: pd.Da
                             tables.append((ga.sum(), len(ga) - ga.sum(), gr.sum(), len(gr) - gr.sum()))
                     for st, v in qc_cmh(tables).items():
                         add(oid, pid, lab, pc, st, v)
-    ard = pd.DataFrame(rows, columns=["output_id", "population", "group", "parameter", "statistic", "value",
-                                      "value_char"])
+    ard = pd.DataFrame(
+        rows, columns=["output_id", "population", "group", "parameter", "statistic", "value", "value_char"]
+    )
     figs = []
     for o in tlf["outputs"]:
         if o.get("kind") == "figure":
-            src = ard[(ard["output_id"] == o.get("source")) & (ard["parameter"] == o.get("paramcd"))
-                      & ard["statistic"].isin(["n", "N", "pct", "p_value", "sig_mark", "method", "separation",
-                                               "fallback_reason"])]
+            src = ard[
+                (ard["output_id"] == o.get("source"))
+                & (ard["parameter"] == o.get("paramcd"))
+                & ard["statistic"].isin(
+                    ["n", "N", "pct", "p_value", "sig_mark", "method", "separation", "fallback_reason"]
+                )
+            ]
             figs.append(src.assign(output_id=o["id"]))
     if figs:
         ard = pd.concat([ard, *figs], ignore_index=True)
@@ -767,8 +839,14 @@ def qc_results_ard(adsl: pd.DataFrame, responders: pd.DataFrame, baseline: pd.Da
 QC_OUTPUT_KINDS = ("baseline", "response", "figure")
 
 
-def qc_compare_results(sdtm: dict[str, pd.DataFrame], adsl: pd.DataFrame, responders: pd.DataFrame, tlf: dict,
-                       qc: dict, production: pd.DataFrame):
+def qc_compare_results(
+    sdtm: dict[str, pd.DataFrame],
+    adsl: pd.DataFrame,
+    responders: pd.DataFrame,
+    tlf: dict,
+    qc: dict,
+    production: pd.DataFrame,
+):
     """Recompute the results (:func:`qc_baseline`, :func:`qc_results_ard`) and compare them with
     production's ARD under the QC spec's ``results.tolerances`` (defaults in code) and
     ``results.not_compared``.
@@ -793,8 +871,11 @@ def qc_compare_results(sdtm: dict[str, pd.DataFrame], adsl: pd.DataFrame, respon
     out_ids = prod["output_id"].astype(str)
     other = ~out_ids.isin(done)
     for oid in sorted(set(out_ids[other])):
-        why = (f"output kind {kinds[oid]!r} not double-programmed by the QC program" if oid in kinds
-               else "output not in the TLF spec")
+        why = (
+            f"output kind {kinds[oid]!r} not double-programmed by the QC program"
+            if oid in kinds
+            else "output not in the TLF spec"
+        )
         if kinds.get(oid) == "baseline":
             why = "baseline table: the QC spec has no results.baseline"
         not_compared.append({"statistic": f"{oid} (all)", "records": int((out_ids == oid).sum()), "why": why})
@@ -807,6 +888,7 @@ def qc_compare_results(sdtm: dict[str, pd.DataFrame], adsl: pd.DataFrame, respon
     prod = prod.loc[keep, cols].reset_index(drop=True)
     rules = ca.rules_from_spec(res_spec.get("tolerances"))
     res = ca.compare_ard(prod, qc_ard, rules=rules)
-    desc = (f"outputs {', '.join(o for o in kinds if o in done)}: every statistic"
-            + (f" but {', '.join(x['statistic'] for x in not_compared)}" if not_compared else ""))
+    desc = f"outputs {', '.join(o for o in kinds if o in done)}: every statistic" + (
+        f" but {', '.join(x['statistic'] for x in not_compared)}" if not_compared else ""
+    )
     return res, qc_ard, {"description": desc, "not_compared": not_compared}

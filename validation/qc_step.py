@@ -51,12 +51,19 @@ def _git_commit(folder: Path | None = None) -> str:
     here = Path(folder) if folder is not None else Path(__file__).resolve().parent
     env = {**os.environ, "GIT_OPTIONAL_LOCKS": "0"}
     try:
-        head = subprocess.run([*_GIT_READ_ONLY, "rev-parse", "HEAD"], cwd=here, capture_output=True, text=True,
-                              timeout=10, env=env)
+        head = subprocess.run(
+            [*_GIT_READ_ONLY, "rev-parse", "HEAD"], cwd=here, capture_output=True, text=True, timeout=10, env=env
+        )
         if head.returncode != 0:
             return "not available"
-        dirty = subprocess.run([*_GIT_READ_ONLY, "status", "--porcelain", "--untracked-files=no"], cwd=here,
-                               capture_output=True, text=True, timeout=10, env=env)
+        dirty = subprocess.run(
+            [*_GIT_READ_ONLY, "status", "--porcelain", "--untracked-files=no"],
+            cwd=here,
+            capture_output=True,
+            text=True,
+            timeout=10,
+            env=env,
+        )
         return head.stdout.strip() + (" (with uncommitted changes)" if dirty.stdout.strip() else "")
     except (OSError, subprocess.SubprocessError):
         return "not available"
@@ -94,14 +101,21 @@ def _production_scope(df, entry: dict, qdf):
 
 
 def _comparison_entry(name, kind, base, compare, rc, meanings, passed, detail, report):
-    return {"name": name, "kind": kind, "base": base, "compare": compare, "return_code": rc,
-            "return_code_meanings": meanings, "result": "PASS" if passed else "FAIL", "detail": detail,
-            "report": report}
+    return {
+        "name": name,
+        "kind": kind,
+        "base": base,
+        "compare": compare,
+        "return_code": rc,
+        "return_code_meanings": meanings,
+        "result": "PASS" if passed else "FAIL",
+        "detail": detail,
+        "report": report,
+    }
 
 
 def run(args, ctx) -> int:
     """Run the QC, write ``<out>/qc/``; 0 when every comparison passes, 4 otherwise."""
-    import pandas as pd
 
     from adamforge.clock import run_timestamp_iso
     from adamforge.io import sha256_file, staged_dir, write_text_atomic
@@ -128,8 +142,10 @@ def run(args, ctx) -> int:
             e["id"] = [str(v) for v in e["id"]]
             fmt = str(e.get("production") or "parquet").lower()
             if fmt not in qa.PRODUCTION_FORMATS:
-                raise ValueError(f"compare {e['dataset']}: production must be one of "
-                                 f"{', '.join(qa.PRODUCTION_FORMATS)}, not {e.get('production')!r}")
+                raise ValueError(
+                    f"compare {e['dataset']}: production must be one of "
+                    f"{', '.join(qa.PRODUCTION_FORMATS)}, not {e.get('production')!r}"
+                )
             e["production"] = fmt
     except (OSError, ValueError, KeyError, TypeError, AttributeError, yaml.YAMLError) as exc:
         raise DataError(f"QC spec {spec_path}: not readable as a QC spec ({type(exc).__name__}: {exc})") from None
@@ -141,13 +157,17 @@ def run(args, ctx) -> int:
     against_files = {e["dataset"]: qa.resolve_against(e, data_dir, spec_path=spec_path) for e in against_entries}
     explained_items = {e["dataset"]: qa.check_explained(e, spec_path) for e in against_entries}
     adam = ctx.out / "adam"
-    prod = {e["dataset"]: adam / f"{e['dataset'].lower()}{qa.PRODUCTION_FORMATS[e['production']]}"
-            for e in plan_entries}
+    prod = {
+        e["dataset"]: adam / f"{e['dataset'].lower()}{qa.PRODUCTION_FORMATS[e['production']]}" for e in plan_entries
+    }
     missing = [str(p) for p in prod.values() if not p.is_file()]
     if missing:
-        raise UsageError("qc needs the production ADaM datasets (run `adamforge derive` first"
-                         + (", and `adamforge export` for XPT" if any(e["production"] != "parquet" for e in plan_entries)
-                            else "") + "): missing " + ", ".join(missing))
+        raise UsageError(
+            "qc needs the production ADaM datasets (run `adamforge derive` first"
+            + (", and `adamforge export` for XPT" if any(e["production"] != "parquet" for e in plan_entries) else "")
+            + "): missing "
+            + ", ".join(missing)
+        )
     qc = {}
     subject_name = responder_name = None
     if program_entries:
@@ -157,8 +177,10 @@ def run(args, ctx) -> int:
             ctx.log.dataset("QC", name, len(df), df.shape[1])
         absent = [e["dataset"] for e in program_entries if e["dataset"] not in qc]
         if absent:
-            raise DataError(f"QC spec {spec_path}: compare lists {', '.join(absent)}, which the QC program does not "
-                            f"derive (it derives {', '.join(qc)})")
+            raise DataError(
+                f"QC spec {spec_path}: compare lists {', '.join(absent)}, which the QC program does not "
+                f"derive (it derives {', '.join(qc)})"
+            )
         subject_name = str(qc_spec["subjects"]["dataset"]).upper()
         responder_name = str(qc_spec["responders"]["dataset"]).upper()
 
@@ -169,24 +191,46 @@ def run(args, ctx) -> int:
         name, ids, qdf = entry["dataset"], entry["id"], qc[entry["dataset"]]
         full, pinfo = cmp.read_dataset(prod[name], role="BASE")
         pdf, scope = _production_scope(full, entry, qdf)
-        qinfo = cmp.info_from_frame(qdf, role="COMPARE", source=f"QC program ({qp.__name__})", name=name,
-                                    file_format="DataFrame")
+        qinfo = cmp.info_from_frame(
+            qdf, role="COMPARE", source=f"QC program ({qp.__name__})", name=name, file_format="DataFrame"
+        )
         pinfo = _restrict_info(pinfo, pdf, list(qdf.columns))
         desc = f"{pinfo.source}{scope}"
         try:
-            res = cmp.compare_frames(pdf, qdf, id_vars=ids, base_info=pinfo, compare_info=qinfo,
-                                     variables=list(qdf.columns))
+            res = cmp.compare_frames(
+                pdf, qdf, id_vars=ids, base_info=pinfo, compare_info=qinfo, variables=list(qdf.columns)
+            )
         except AdamforgeError as exc:
-            comparisons.append(_comparison_entry(name.lower(), "dataset", desc, qinfo.source, 32768,
-                                                 ["Fatal error: comparison not done", str(exc)], False, str(exc), ""))
+            comparisons.append(
+                _comparison_entry(
+                    name.lower(),
+                    "dataset",
+                    desc,
+                    qinfo.source,
+                    32768,
+                    ["Fatal error: comparison not done", str(exc)],
+                    False,
+                    str(exc),
+                    "",
+                )
+            )
             ctx.log.error(f"QC {name}: comparison not done: {exc}")
             continue
         results[name.lower()] = res
-        comparisons.append(_comparison_entry(
-            name.lower(), "dataset", desc, qinfo.source, res.return_code, [m for _, m in res.reasons], res.equal,
-            f"{res.observations.n_common} observations matched by {', '.join(ids)}; "
-            f"{len(res.values)} variables compared; {res.n_unequal_values} unequal values",
-            f"{name.lower()}/report.txt"))
+        comparisons.append(
+            _comparison_entry(
+                name.lower(),
+                "dataset",
+                desc,
+                qinfo.source,
+                res.return_code,
+                [m for _, m in res.reasons],
+                res.equal,
+                f"{res.observations.n_common} observations matched by {', '.join(ids)}; "
+                f"{len(res.values)} variables compared; {res.n_unequal_values} unequal values",
+                f"{name.lower()}/report.txt",
+            )
+        )
     explanations = {}
     for entry in against_entries:
         name, ids, apath = entry["dataset"], entry["id"], against_files[entry["dataset"]]
@@ -197,24 +241,45 @@ def run(args, ctx) -> int:
         try:
             res = cmp.compare_frames(pdf, adf, id_vars=ids, base_info=pinfo, compare_info=ainfo)
         except AdamforgeError as exc:
-            comparisons.append(_comparison_entry(name.lower(), "dataset", pinfo.source, desc, 32768,
-                                                 ["Fatal error: comparison not done", str(exc)], False, str(exc), ""))
+            comparisons.append(
+                _comparison_entry(
+                    name.lower(),
+                    "dataset",
+                    pinfo.source,
+                    desc,
+                    32768,
+                    ["Fatal error: comparison not done", str(exc)],
+                    False,
+                    str(exc),
+                    "",
+                )
+            )
             ctx.log.error(f"QC {name}: comparison not done: {exc}")
             continue
         results[name.lower()] = res
         ex = qa.explain(res, explained_items[name])
         explanations[name.lower()] = ex
         c = _comparison_entry(
-            name.lower(), "dataset", pinfo.source, f"{desc} ({apath})", res.return_code, [m for _, m in res.reasons],
+            name.lower(),
+            "dataset",
+            pinfo.source,
+            f"{desc} ({apath})",
+            res.return_code,
+            [m for _, m in res.reasons],
             ex.result != qa.FAIL,
             f"{res.observations.n_common} observations matched by {', '.join(ids)}; {len(res.values)} variables "
             f"compared; {res.n_unequal_values} unequal values; {res.observations.n_base_only} + "
             f"{res.observations.n_compare_only} records in one side only; {len(res.variables.differences)} attribute "
             f"difference(s); {sum(e['count'] for e in ex.explained)} explained, {ex.n_unexplained} unexplained",
-            f"{name.lower()}/report.txt")
+            f"{name.lower()}/report.txt",
+        )
         c["result"] = ex.result
-        c.update(attributes_not_compared=list(res.variables.not_compared), explained=ex.explained,
-                 unexplained=ex.unexplained, n_unexplained=ex.n_unexplained)
+        c.update(
+            attributes_not_compared=list(res.variables.not_compared),
+            explained=ex.explained,
+            unexplained=ex.unexplained,
+            n_unexplained=ex.n_unexplained,
+        )
         comparisons.append(c)
         for line in ex.unexplained[:20]:
             ctx.log.warning(f"QC {name}: unexplained: {line}")
@@ -234,17 +299,37 @@ def run(args, ctx) -> int:
 
         tlf_spec = load_yaml(tlf_yaml)
         try:
-            ard_res, qc_ard, ard_scope = qp.qc_compare_results(sdtm, qc[subject_name], qc[responder_name], tlf_spec,
-                                                               qc_spec, ca.read_ard(ard_path))
-            comparisons.append(_comparison_entry(
-                "ard", "results", f"{ard_path} [{ard_scope['description']}]", "QC results (qc_results_ard)",
-                ard_res.return_code, [m for _, m in ard_res.reasons], ard_res.equal,
-                f"{ard_res.n_common} statistics matched; {len(ard_res.differences)} unequal",
-                "ard/report.txt") | {"kinds": [k.as_dict() for k in ard_res.summaries],
-                                     "not_compared": ard_scope["not_compared"]})
+            ard_res, qc_ard, ard_scope = qp.qc_compare_results(
+                sdtm, qc[subject_name], qc[responder_name], tlf_spec, qc_spec, ca.read_ard(ard_path)
+            )
+            comparisons.append(
+                _comparison_entry(
+                    "ard",
+                    "results",
+                    f"{ard_path} [{ard_scope['description']}]",
+                    "QC results (qc_results_ard)",
+                    ard_res.return_code,
+                    [m for _, m in ard_res.reasons],
+                    ard_res.equal,
+                    f"{ard_res.n_common} statistics matched; {len(ard_res.differences)} unequal",
+                    "ard/report.txt",
+                )
+                | {"kinds": [k.as_dict() for k in ard_res.summaries], "not_compared": ard_scope["not_compared"]}
+            )
         except AdamforgeError as exc:
-            comparisons.append(_comparison_entry("ard", "results", str(ard_path), "QC results", 32768,
-                                                 ["Fatal error: comparison not done", str(exc)], False, str(exc), ""))
+            comparisons.append(
+                _comparison_entry(
+                    "ard",
+                    "results",
+                    str(ard_path),
+                    "QC results",
+                    32768,
+                    ["Fatal error: comparison not done", str(exc)],
+                    False,
+                    str(exc),
+                    "",
+                )
+            )
     elif subject_name is None:
         ctx.log.note("QC: the QC spec has no QC program (subjects, responders); no results (ARD) comparison.")
     else:
@@ -262,10 +347,15 @@ def run(args, ctx) -> int:
     if ard_path.is_file() and subject_name is not None:
         inputs.append({"role": "production ARD", "path": str(ard_path), "sha256": sha256_file(ard_path)})
     spec_files = [Path(ctx.spec)] if Path(ctx.spec).is_file() else sorted(Path(ctx.spec).glob("*"))
-    specs = [{"path": str(p), "sha256": sha256_file(p)} for p in spec_files
-             if p.is_file() and p.suffix.lower() in (".yaml", ".yml", ".xlsx", ".json")]
-    programs = [{"path": str(Path(m.__file__).name), "sha256": sha256_file(m.__file__)}
-                for m in ((qp, cmp, ca) if not against_entries else (qp, cmp, ca, qa))]
+    specs = [
+        {"path": str(p), "sha256": sha256_file(p)}
+        for p in spec_files
+        if p.is_file() and p.suffix.lower() in (".yaml", ".yml", ".xlsx", ".json")
+    ]
+    programs = [
+        {"path": str(Path(m.__file__).name), "sha256": sha256_file(m.__file__)}
+        for m in ((qp, cmp, ca) if not against_entries else (qp, cmp, ca, qa))
+    ]
     verdicts = [c["result"] for c in comparisons]
     passed = qa.FAIL not in verdicts
     overall = qa.FAIL if not passed else qa.PASS_EXPLAINED if qa.PASS_EXPLAINED in verdicts else qa.PASS
@@ -281,8 +371,11 @@ def run(args, ctx) -> int:
         "qc_programs": programs,
         "comparisons": comparisons,
         "ard_compared": ard_res is not None,
-        **({"ard_not_run": "the QC spec has no QC program (subjects, responders) to count results from"}
-           if subject_name is None else {}),
+        **(
+            {"ard_not_run": "the QC spec has no QC program (subjects, responders) to count results from"}
+            if subject_name is None
+            else {}
+        ),
         "overall": overall,
         "data_notice": ctx.data_notice,
     }
@@ -291,13 +384,23 @@ def run(args, ctx) -> int:
             rep.write_outputs(res, stage / name, html=args.qc_html)
             if name in explanations:
                 ex = explanations[name]
-                write_text_atomic(stage / name / "explained.json", json.dumps(
-                    {"result": ex.result, "explained": ex.explained, "unexplained": ex.unexplained}, indent=2) + "\n")
+                write_text_atomic(
+                    stage / name / "explained.json",
+                    json.dumps(
+                        {"result": ex.result, "explained": ex.explained, "unexplained": ex.unexplained}, indent=2
+                    )
+                    + "\n",
+                )
         if ard_res is not None:
             (stage / "ard").mkdir()
-            write_text_atomic(stage / "ard" / "report.txt", ca.render_ard_text(
-                ard_res, title="ARD comparison: production vs QC",
-                excluded=[(x["statistic"], x["records"], x["why"]) for x in ard_scope["not_compared"]]))
+            write_text_atomic(
+                stage / "ard" / "report.txt",
+                ca.render_ard_text(
+                    ard_res,
+                    title="ARD comparison: production vs QC",
+                    excluded=[(x["statistic"], x["records"], x["why"]) for x in ard_scope["not_compared"]],
+                ),
+            )
             ard_res.differences.to_csv(stage / "ard" / "differences.csv", index=False, lineterminator="\n")
             qc_ard.to_csv(stage / "ard" / "qc_ard.csv", index=False, lineterminator="\n")
         for name, df in qc.items():
@@ -317,15 +420,21 @@ def _no_qc_spec(ctx, spec_path: Path) -> int:
     from adamforge.io import staged_dir, write_text_atomic
     from adamforge.runlog import package_versions
 
-    ctx.log.note(f"QC: no QC spec ({spec_path} not found); nothing double-programmed. "
-                 f"Write the study's {QC_SPEC} (docs/qc.md) to run the QC.")
+    ctx.log.note(
+        f"QC: no QC spec ({spec_path} not found); nothing double-programmed. "
+        f"Write the study's {QC_SPEC} (docs/qc.md) to run the QC."
+    )
     evidence = {
         "title": "adamforge double-programming QC evidence pack",
         "timestamp_utc": run_timestamp_iso(),
         "git_commit": _git_commit(),
         "package_versions": package_versions(),
         "qc_spec": None,
-        "inputs": [], "spec_files": [], "qc_programs": [], "comparisons": [], "ard_compared": False,
+        "inputs": [],
+        "spec_files": [],
+        "qc_programs": [],
+        "comparisons": [],
+        "ard_compared": False,
         "overall": "NOT RUN: no QC spec",
         "reason": f"no QC spec: {spec_path} not found",
         "data_notice": ctx.data_notice,
@@ -349,9 +458,17 @@ def _g(v) -> str:
 
 
 def _evidence_text(ev: dict) -> str:
-    L = [ev["title"], "", f"Time stamp (UTC): {ev['timestamp_utc']}", f"Git commit: {ev['git_commit']}",
-         "Package versions: " + ", ".join(f"{k} {v}" for k, v in ev["package_versions"].items()), "",
-         f"Overall result: {ev['overall']}", "", "Comparisons:"]
+    L = [
+        ev["title"],
+        "",
+        f"Time stamp (UTC): {ev['timestamp_utc']}",
+        f"Git commit: {ev['git_commit']}",
+        "Package versions: " + ", ".join(f"{k} {v}" for k, v in ev["package_versions"].items()),
+        "",
+        f"Overall result: {ev['overall']}",
+        "",
+        "Comparisons:",
+    ]
     for c in ev["comparisons"]:
         L.append(f"  {c['name']:<6} {c['result']:<4}  return code {c['return_code']:>5}  {c['detail']}")
         L.append(f"         BASE    {c['base']}")
@@ -359,8 +476,10 @@ def _evidence_text(ev: dict) -> str:
         for m in c["return_code_meanings"]:
             L.append(f"         - {m}")
         for k in c.get("kinds", []):
-            L.append(f"         {k['kind']:<12} {k['n_compared']:>5} compared, {k['n_unequal']} unequal, largest "
-                     f"difference {_g(k['max_abs_diff'])} (relative {_g(k['max_rel_diff'])}); tolerance {k['tolerance']}")
+            L.append(
+                f"         {k['kind']:<12} {k['n_compared']:>5} compared, {k['n_unequal']} unequal, largest "
+                f"difference {_g(k['max_abs_diff'])} (relative {_g(k['max_rel_diff'])}); tolerance {k['tolerance']}"
+            )
         for x in c.get("not_compared", []):
             L.append(f"         not compared: {x['statistic']} ({x['records']} records): {x['why']}")
         if c.get("attributes_not_compared"):

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from collections.abc import Iterable, Mapping, Sequence
 from importlib import resources
 from pathlib import Path
-from typing import Iterable, Mapping, Sequence
 
 from adamforge import __version__
 from adamforge.clock import run_timestamp_iso
@@ -37,8 +37,16 @@ class RuleSummary:
 
 def sort_findings(findings: Iterable[Finding]) -> list[Finding]:
     """Findings in report order: severity (ERROR first), rule, dataset, variable, keys."""
-    return sorted(findings, key=lambda f: (_ORDER[f.severity], f.rule_id, f.dataset, f.variable,
-                                           json.dumps({k: plain(v) for k, v in f.keys.items()}, sort_keys=True, default=str)))
+    return sorted(
+        findings,
+        key=lambda f: (
+            _ORDER[f.severity],
+            f.rule_id,
+            f.dataset,
+            f.variable,
+            json.dumps({k: plain(v) for k, v in f.keys.items()}, sort_keys=True, default=str),
+        ),
+    )
 
 
 def summarize(findings: Iterable[Finding], rules: Mapping[str, Rule] | None = None) -> list[RuleSummary]:
@@ -78,20 +86,40 @@ def render_html(
 
     env = sandboxed_environment(  # sandboxed, autoescaped, strict, no globals: see adamforge.templating
         source_name=TEMPLATE,
-        loader=jinja2.FunctionLoader(lambda name: resources.files("adamforge.validation").joinpath(name).read_text("utf-8")),
-        trim_blocks=True, lstrip_blocks=True,
+        loader=jinja2.FunctionLoader(
+            lambda name: resources.files("adamforge.validation").joinpath(name).read_text("utf-8")
+        ),
+        trim_blocks=True,
+        lstrip_blocks=True,
     )
-    rows = [{"severity": f.severity, "rule_id": f.rule_id, "dataset": f.dataset, "variable": f.variable,
-             "record_keys": ", ".join(f"{k}={plain(v)}" for k, v in f.keys.items()), "value": f.value, "message": f.message}
-            for f in sort_findings(findings)]
+    rows = [
+        {
+            "severity": f.severity,
+            "rule_id": f.rule_id,
+            "dataset": f.dataset,
+            "variable": f.variable,
+            "record_keys": ", ".join(f"{k}={plain(v)}" for k, v in f.keys.items()),
+            "value": f.value,
+            "message": f.message,
+        }
+        for f in sort_findings(findings)
+    ]
     return env.get_template(TEMPLATE).render(
-        title=title, timestamp=run_timestamp_iso(), version=__version__, notice=notice,
-        counts=count_by_severity(findings), summary=summarize(findings, rules), rows=rows, inputs=list(inputs),
+        title=title,
+        timestamp=run_timestamp_iso(),
+        version=__version__,
+        notice=notice,
+        counts=count_by_severity(findings),
+        summary=summarize(findings, rules),
+        rows=rows,
+        inputs=list(inputs),
         policy=policy,
     )
 
 
-def terminal_summary(findings: Sequence[Finding], *, rules: Mapping[str, Rule] | None = None, max_lines: int = 15) -> str:
+def terminal_summary(
+    findings: Sequence[Finding], *, rules: Mapping[str, Rule] | None = None, max_lines: int = 15
+) -> str:
     """A few lines for the terminal: counts, one line per rule, the first findings of the worst severity."""
     counts = count_by_severity(findings)
     lines = [f"Validation: {counts['ERROR']} error(s), {counts['WARNING']} warning(s), {counts['NOTE']} note(s)."]

@@ -19,7 +19,8 @@ import datetime as _dt
 import math
 import string
 import time
-from typing import Any, Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
 
 import pandas as pd
 
@@ -232,6 +233,8 @@ def findings_from_rows(
     return out
 
 
-def dataset_finding(rule: Rule, dataset: str, variable: str, message: str, *, value: str = "", keys: Mapping[str, Any] | None = None) -> Finding:
+def dataset_finding(
+    rule: Rule, dataset: str, variable: str, message: str, *, value: str = "", keys: Mapping[str, Any] | None = None
+) -> Finding:
     """A finding about a whole dataset or variable (no record keys)."""
     return Finding(rule.rule_id, rule.severity, dataset, variable, message, dict(keys or {}), value)

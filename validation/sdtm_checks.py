@@ -38,7 +38,8 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -138,8 +139,12 @@ def registry(spec=None) -> dict[str, Rule]:
     for rule in inputs.rules:
         if rule.id in out:
             continue  # parse_inputs reports a clash with a built-in id? built-ins win
-        out[rule.id] = Rule(rule.id, rule.severity, rule.description or f"inputs rule {rule.id}",
-                            lambda data, ctx, _r=rule: _study_rule(data, ctx, _r))
+        out[rule.id] = Rule(
+            rule.id,
+            rule.severity,
+            rule.description or f"inputs rule {rule.id}",
+            lambda data, ctx, _r=rule: _study_rule(data, ctx, _r),
+        )
     return out
 
 
@@ -149,6 +154,7 @@ def error_lines(findings) -> list[str]:
 
 
 # -- helpers -----------------------------------------------------------------------------
+
 
 def _blank(s: pd.Series) -> pd.Series:
     """True where a value is missing: NaN/None or an empty / blank string."""
@@ -167,7 +173,7 @@ def _duplicated(df: pd.DataFrame, cols: list[str]) -> np.ndarray:
     return duplicated_rows(row_codes([df[c] for c in cols]))
 
 
-def _keys(df: pd.DataFrame, domain: str, ctx: "_Ctx | None" = None) -> list[str]:
+def _keys(df: pd.DataFrame, domain: str, ctx: _Ctx | None = None) -> list[str]:
     return record_keys(df, domain, extra=_domain_keys(ctx, domain) if ctx is not None else ())
 
 
@@ -215,7 +221,7 @@ def impute_partial_date(values: pd.Series) -> pd.Series:
 def _domain_keys(ctx: _Ctx, domain: str) -> tuple[str, ...]:
     """The first unfiltered unique key of the domain in the spec (DM: USUBJID)."""
     d = ctx.inputs.domains.get(domain)
-    for k in (d.unique if d else ()):
+    for k in d.unique if d else ():
         if not k.where:
             return k.keys
     return ("USUBJID",) if domain == "DM" else ()
@@ -231,8 +237,15 @@ def _skipped(ctx: _Ctx, dataset: str, what: str, absent: list[str]) -> list[Find
         required.add("the domain")
     if all(a in required for a in absent):
         return []  # SDTM-REQ-001 reports it
-    return [Finding("SDTM-SPEC-001", "WARNING", dataset, ", ".join(absent),
-                    f"{what} was not run: {dataset} lacks {', '.join(absent)} (spec inputs section).")]
+    return [
+        Finding(
+            "SDTM-SPEC-001",
+            "WARNING",
+            dataset,
+            ", ".join(absent),
+            f"{what} was not run: {dataset} lacks {', '.join(absent)} (spec inputs section).",
+        )
+    ]
 
 
 def _absent(df: pd.DataFrame, names) -> list[str]:
@@ -249,6 +262,7 @@ def _in_where(flt) -> str:
 
 # -- rules -------------------------------------------------------------------------------
 
+
 @register(RULES, "SDTM-REQ-001", "ERROR", "Domains and variables the programs read (and the spec requires) are present")
 def _required(sdtm, ctx: _Ctx) -> list[Finding]:
     rule = RULES["SDTM-REQ-001"]
@@ -258,28 +272,46 @@ def _required(sdtm, ctx: _Ctx) -> list[Finding]:
         df = sdtm.get(domain)
         if df is None:
             named.add((domain, ""))
-            out.append(dataset_finding(rule, domain, "", f"Domain {domain} is missing from the SDTM input; "
-                                                         f"read by {'; '.join(variables.get('', ()))}."))
+            out.append(
+                dataset_finding(
+                    rule,
+                    domain,
+                    "",
+                    f"Domain {domain} is missing from the SDTM input; read by {'; '.join(variables.get('', ()))}.",
+                )
+            )
             continue
         for var, readers in variables.items():
             if var and var not in df.columns:
                 named.add((domain, var))
-                out.append(dataset_finding(rule, domain, var, f"Variable {domain}.{var} is missing; "
-                                                              f"read by {'; '.join(readers)}."))
+                out.append(
+                    dataset_finding(
+                        rule, domain, var, f"Variable {domain}.{var} is missing; read by {'; '.join(readers)}."
+                    )
+                )
     if ctx.scope == "all":
         for domain, d in ctx.inputs.domains.items():
             if not d.required or (domain, "") in named:
                 continue
             df = sdtm.get(domain)
             if df is None:
-                out.append(dataset_finding(rule, domain, "", f"Required domain {domain} is missing from the SDTM input "
-                                                             f"(spec inputs: required)."))
+                out.append(
+                    dataset_finding(
+                        rule,
+                        domain,
+                        "",
+                        f"Required domain {domain} is missing from the SDTM input (spec inputs: required).",
+                    )
+                )
                 continue
             for var in d.required:
                 if var not in df.columns and (domain, var) not in named:
                     named.add((domain, var))
-                    out.append(dataset_finding(rule, domain, var, f"Required variable {domain}.{var} is missing "
-                                                                  f"(spec inputs: required)."))
+                    out.append(
+                        dataset_finding(
+                            rule, domain, var, f"Required variable {domain}.{var} is missing (spec inputs: required)."
+                        )
+                    )
     return out
 
 
@@ -312,8 +344,12 @@ def _natural_keys(sdtm, ctx: _Ctx) -> list[Finding]:
         groups["_n"] = 1
         counted = groups.groupby(cols, dropna=False, sort=True)["_n"].size().reset_index()
         out += findings_from_rows(
-            counted, rule=rule if kr.severity == rule.severity else dataclasses.replace(rule, severity=kr.severity),
-            dataset=domain, variable=", ".join(cols), key_cols=cols, value_col="_n",
+            counted,
+            rule=rule if kr.severity == rule.severity else dataclasses.replace(rule, severity=kr.severity),
+            dataset=domain,
+            variable=", ".join(cols),
+            key_cols=cols,
+            value_col="_n",
             message=f"{{value}} records share the key ({', '.join(cols)}){_in_where(kr.where)}; {domain} allows one.",
             max_findings=ctx.max_findings,
         )
@@ -334,8 +370,13 @@ def _keys_not_null(sdtm, ctx: _Ctx) -> list[Finding]:
             keys = [k for k in _keys(df, domain, ctx) if k != var]
             bad = df.loc[miss].assign(ROW=np.flatnonzero(miss.to_numpy()) + 1)
             out += findings_from_rows(
-                bad, rule=rule, dataset=domain, variable=var, key_cols=[*keys, "ROW"],
-                message=f"{var} is missing (record number {{ROW}} of {domain}).", max_findings=ctx.max_findings,
+                bad,
+                rule=rule,
+                dataset=domain,
+                variable=var,
+                key_cols=[*keys, "ROW"],
+                message=f"{var} is missing (record number {{ROW}} of {domain}).",
+                max_findings=ctx.max_findings,
             )
     return out
 
@@ -353,7 +394,12 @@ def _seq_unique(sdtm, ctx: _Ctx) -> list[Finding]:
             continue
         counted = df.loc[dup, ["USUBJID", seq]].groupby(["USUBJID", seq], sort=True).size().reset_index(name="_n")
         out += findings_from_rows(
-            counted, rule=rule, dataset=domain, variable=seq, key_cols=["USUBJID", seq], value_col="_n",
+            counted,
+            rule=rule,
+            dataset=domain,
+            variable=seq,
+            key_cols=["USUBJID", seq],
+            value_col="_n",
             message=f"{{value}} records of this subject have {seq} = {{{seq}}}; --SEQ must be unique within USUBJID.",
             max_findings=ctx.max_findings,
         )
@@ -374,7 +420,12 @@ def _iso_dates(sdtm, ctx: _Ctx) -> list[Finding]:
             if ok.all():
                 continue
             out += findings_from_rows(
-                df.loc[~ok], rule=rule, dataset=domain, variable=var, key_cols=_keys(df, domain, ctx), value_col=var,
+                df.loc[~ok],
+                rule=rule,
+                dataset=domain,
+                variable=var,
+                key_cols=_keys(df, domain, ctx),
+                value_col=var,
                 message=f"{var} '{{value}}' is not an ISO 8601 date (YYYY, YYYY-MM, YYYY-MM-DD or a date-time).",
                 max_findings=ctx.max_findings,
             )
@@ -401,7 +452,12 @@ def _complete_dates(sdtm, ctx: _Ctx) -> list[Finding]:
             if not bad.any():
                 continue
             out += findings_from_rows(
-                df.loc[bad], rule=rule, dataset=domain, variable=var, key_cols=_keys(df, domain, ctx), value_col=var,
+                df.loc[bad],
+                rule=rule,
+                dataset=domain,
+                variable=var,
+                key_cols=_keys(df, domain, ctx),
+                value_col=var,
                 message=f"{var} '{{value}}' is a partial date; the study needs a complete date (YYYY-MM-DD) here.",
                 max_findings=ctx.max_findings,
             )
@@ -436,7 +492,12 @@ def _date_window(sdtm, ctx: _Ctx) -> list[Finding]:
             if not bad.any():
                 continue
             out += findings_from_rows(
-                df.loc[bad], rule=rule, dataset=domain, variable=var, key_cols=_keys(df, domain, ctx), value_col=var,
+                df.loc[bad],
+                rule=rule,
+                dataset=domain,
+                variable=var,
+                key_cols=_keys(df, domain, ctx),
+                value_col=var,
                 message=f"{var} '{{value}}' is outside the plausible date window {lo} to {hi} (spec inputs: date_window).",
                 max_findings=ctx.max_findings,
             )
@@ -456,8 +517,14 @@ def _finite(sdtm, ctx: _Ctx) -> list[Finding]:
             if not bad.any():
                 continue
             out += findings_from_rows(
-                df.loc[bad], rule=rule, dataset=domain, variable=var, key_cols=_keys(df, domain, ctx), value_col=var,
-                message=f"{var} is {{value}}: not a finite number.", max_findings=ctx.max_findings,
+                df.loc[bad],
+                rule=rule,
+                dataset=domain,
+                variable=var,
+                key_cols=_keys(df, domain, ctx),
+                value_col=var,
+                message=f"{var} is {{value}}: not a finite number.",
+                max_findings=ctx.max_findings,
             )
     return out
 
@@ -491,10 +558,14 @@ def _ranges(sdtm, ctx: _Ctx) -> list[Finding]:
                 continue
             rule = base if rr.severity == base.severity else dataclasses.replace(base, severity=rr.severity)
             out += findings_from_rows(
-                df.loc[bad], rule=rule, dataset=domain, variable=rr.variable, key_cols=_keys(df, domain, ctx),
+                df.loc[bad],
+                rule=rule,
+                dataset=domain,
+                variable=rr.variable,
+                key_cols=_keys(df, domain, ctx),
                 value_col=rr.variable,
                 message=f"{rr.variable} = {{value}} is outside the {rr.label} range {_range_text(rr.min, rr.max)}"
-                        f"{_in_where(rr.where)}.",
+                f"{_in_where(rr.where)}.",
                 max_findings=ctx.max_findings,
             )
     return out
@@ -540,7 +611,11 @@ def _codelists(sdtm, ctx: _Ctx) -> list[Finding]:
             bad = bad.to_numpy() & _where(df, c.where)
             if bad.any():
                 out += findings_from_rows(
-                    df.loc[bad], rule=rule, dataset=domain, variable=c.variable, key_cols=_keys(df, domain, ctx),
+                    df.loc[bad],
+                    rule=rule,
+                    dataset=domain,
+                    variable=c.variable,
+                    key_cols=_keys(df, domain, ctx),
                     value_col=c.variable,
                     message=f"{c.variable} '{{value}}' is not in codelist {c.codelist}{_in_where(c.where)}.",
                     max_findings=ctx.max_findings,
@@ -565,11 +640,18 @@ def _codelists(sdtm, ctx: _Ctx) -> list[Finding]:
             bad = ~good_arr[codes]
             if bad.any():
                 out += findings_from_rows(
-                    df.loc[bad], rule=rule, dataset=domain, variable=var, key_cols=_keys(df, domain, ctx), value_col=var,
-                    message=(f"{var} '{{value}}' is not an arm code of parameter '{a.values}' "
-                             f"({', '.join(sorted(arms))}"
-                             + (f"; up to {a.max_parts} joined by '{a.split}'" if a.split and a.max_parts > 1 else "")
-                             + ") nor an SDTM code for no arm or no treatment."),
+                    df.loc[bad],
+                    rule=rule,
+                    dataset=domain,
+                    variable=var,
+                    key_cols=_keys(df, domain, ctx),
+                    value_col=var,
+                    message=(
+                        f"{var} '{{value}}' is not an arm code of parameter '{a.values}' "
+                        f"({', '.join(sorted(arms))}"
+                        + (f"; up to {a.max_parts} joined by '{a.split}'" if a.split and a.max_parts > 1 else "")
+                        + ") nor an SDTM code for no arm or no treatment."
+                    ),
                     max_findings=ctx.max_findings,
                 )
     return out
@@ -594,7 +676,12 @@ def _subjects_in_dm(sdtm, ctx: _Ctx) -> list[Finding]:
         missing = df.loc[df["USUBJID"].isin(unknown), ["USUBJID"]]
         counted = missing.groupby("USUBJID", sort=True).size().reset_index(name="_n")
         out += findings_from_rows(
-            counted, rule=rule, dataset=domain, variable="USUBJID", key_cols=["USUBJID"], value_col="USUBJID",
+            counted,
+            rule=rule,
+            dataset=domain,
+            variable="USUBJID",
+            key_cols=["USUBJID"],
+            value_col="USUBJID",
             message=f"Subject {{value}} has {{_n}} {domain} record(s) but no DM record.",
             max_findings=ctx.max_findings,
         )
@@ -640,6 +727,12 @@ def _study_rule(sdtm, ctx: _Ctx, r: StudyRule) -> list[Finding]:
         rows = rows.assign(**{r.duration.name: rows[r.duration.name].round(d).map(lambda x: f"{x:.{d}f}")})
     rule = Rule(r.id, r.severity, r.description, lambda *a: [])
     return findings_from_rows(
-        rows, rule=rule, dataset=r.domain, variable=r.variable, key_cols=keys, value_col=r.value or None,
-        message=r.message, max_findings=ctx.max_findings,
+        rows,
+        rule=rule,
+        dataset=r.domain,
+        variable=r.variable,
+        key_cols=keys,
+        value_col=r.value or None,
+        message=r.message,
+        max_findings=ctx.max_findings,
     )

@@ -14,8 +14,8 @@ exit code the policy gives.
 from __future__ import annotations
 
 import argparse
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Mapping
 
 import pandas as pd
 
@@ -31,14 +31,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """``--policy`` (shared with other steps if they define it) and ``--validate-scope``."""
     g = parser.add_argument_group("validate options")
     if "--policy" not in parser._option_string_actions:  # another step may define the shared policy
-        g.add_argument("--policy", choices=POLICIES, default="submission",
-                       help="submission (default): any ERROR-level finding fails the step; "
-                            "dev: errors are reported but do not fail")
-    g.add_argument("--validate-scope", choices=SCOPES, default="all",
-                   help="what to validate: all (default: SDTM, and the ADaM when out/adam/*.parquet exist), sdtm, adam")
+        g.add_argument(
+            "--policy",
+            choices=POLICIES,
+            default="submission",
+            help="submission (default): any ERROR-level finding fails the step; "
+            "dev: errors are reported but do not fail",
+        )
+    g.add_argument(
+        "--validate-scope",
+        choices=SCOPES,
+        default="all",
+        help="what to validate: all (default: SDTM, and the ADaM when out/adam/*.parquet exist), sdtm, adam",
+    )
 
 
 # -- reading -----------------------------------------------------------------------------
+
 
 def read_adam(folder: Path) -> tuple[dict[str, pd.DataFrame], dict[str, dict[str, str]]]:
     """The ADaM Parquet files of ``folder`` (``adsl.parquet`` -> ``ADSL``) and their variable labels.
@@ -53,14 +62,16 @@ def read_adam(folder: Path) -> tuple[dict[str, pd.DataFrame], dict[str, dict[str
         name = path.stem.upper()
         table = pq.read_table(path)
         data[name] = table.to_pandas()
-        labs = {f.name: f.metadata[b"label"].decode("utf-8") for f in table.schema
-                if f.metadata and b"label" in f.metadata}
+        labs = {
+            f.name: f.metadata[b"label"].decode("utf-8") for f in table.schema if f.metadata and b"label" in f.metadata
+        }
         if labs:
             labels[name] = labs
     return data, labels
 
 
 # -- validating --------------------------------------------------------------------------
+
 
 def validate_sdtm(sdtm: Mapping[str, pd.DataFrame], spec=None):
     """SDTM input checks; returns ``(findings, seconds per rule)``."""
@@ -146,8 +157,10 @@ def _policy_exit(findings: list[Finding], policy: str, ctx, rules=None) -> int:
     for line in terminal_summary(findings, rules=rules or all_rules(), max_lines=0).splitlines():
         ctx.log.info(line)
     if counts["ERROR"] and policy == "submission":
-        ctx.log.error(f"Validation failed: {counts['ERROR']} ERROR-level finding(s) (policy submission); "
-                      f"see {ctx.out / 'validation' / 'report.html'}.")
+        ctx.log.error(
+            f"Validation failed: {counts['ERROR']} ERROR-level finding(s) (policy submission); "
+            f"see {ctx.out / 'validation' / 'report.html'}."
+        )
         return EXIT_FAILED
     if counts["ERROR"]:
         ctx.log.warning(f"{counts['ERROR']} ERROR-level finding(s) reported, not failing (policy dev).")
@@ -192,8 +205,9 @@ def _validate(ctx, *, scope: str, policy: str) -> int:
     elif scope == "all":
         ctx.log.note(f"No ADaM datasets in {adam_dir}: only the SDTM input was validated.")
     rules = all_rules(spec)
-    paths = write_report(findings, ctx.out / "validation", rules=rules, inputs=inputs, policy=policy,
-                         notice=ctx.data_notice)
+    paths = write_report(
+        findings, ctx.out / "validation", rules=rules, inputs=inputs, policy=policy, notice=ctx.data_notice
+    )
     ctx.log.note(f"Validated {' and '.join(did)}; report {paths['report']}, findings {paths['findings']}.")
     return _policy_exit(findings, policy, ctx, rules)
 

@@ -30,10 +30,20 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
-__all__ = ["ARM", "ArmWhere", "ArmDataset", "ArmResult", "ArmDisplay", "arm_displays", "ard_mismatches",
-           "DEFAULT_REASON", "DEFAULT_PURPOSE"]
+__all__ = [
+    "ARM",
+    "ArmWhere",
+    "ArmDataset",
+    "ArmResult",
+    "ArmDisplay",
+    "arm_displays",
+    "ard_mismatches",
+    "DEFAULT_REASON",
+    "DEFAULT_PURPOSE",
+]
 
 ARM = "http://www.cdisc.org/ns/arm/v1.0"
 DEFAULT_REASON = "SPECIFIED IN SAP"
@@ -96,8 +106,15 @@ def _value(v: Any) -> str:
     return str(v)
 
 
-def arm_displays(tlf: Mapping[str, Any], *, subject: str, analysis: str, tlf_folder: str = "../tlf",
-                 ard_file: str = "../tlf/ard.json", program: str = "adamforge tlf") -> list[ArmDisplay]:
+def arm_displays(
+    tlf: Mapping[str, Any],
+    *,
+    subject: str,
+    analysis: str,
+    tlf_folder: str = "../tlf",
+    ard_file: str = "../tlf/ard.json",
+    program: str = "adamforge tlf",
+) -> list[ArmDisplay]:
     """The result displays of the TLF spec ``tlf`` (plain data, as read from ``tlf.yaml``).
 
     ``subject`` / ``analysis``: the subject-level and analysis dataset names (the TLF spec's
@@ -137,11 +154,14 @@ def arm_displays(tlf: Mapping[str, Any], *, subject: str, analysis: str, tlf_fol
         cond = " and ".join(f"{k} = {_value(v)}" for k, v in (p.get("where") or {}).items())
         return f"{p.get('label') or pid} ({pop_ds(pid)}: {cond})" if cond else str(p.get("label") or pid)
 
-    model_text = (f"Logistic regression of the response (AVAL 1/0) on treatment ({arm_var}, each active arm vs "
-                  f"{ref_label})" + (f" adjusted for {', '.join(covariates)}" if covariates else "")
-                  + f": odds ratio with Wald {ci:.0%} confidence interval and p-value; when separation is detected "
-                  "(an arm with 0% or 100% responders, or a degenerate fit) Firth's penalized likelihood "
-                  "(Wald CI from the penalized information, penalized likelihood-ratio p-value).")
+    model_text = (
+        f"Logistic regression of the response (AVAL 1/0) on treatment ({arm_var}, each active arm vs "
+        f"{ref_label})"
+        + (f" adjusted for {', '.join(covariates)}" if covariates else "")
+        + f": odds ratio with Wald {ci:.0%} confidence interval and p-value; when separation is detected "
+        "(an arm with 0% or 100% responders, or a degenerate fit) Firth's penalized likelihood "
+        "(Wald CI from the penalized information, penalized likelihood-ratio p-value)."
+    )
     if strata:
         model_text += f" Sensitivity: Cochran-Mantel-Haenszel test stratified by {strata} (no continuity correction)."
 
@@ -153,16 +173,28 @@ def arm_displays(tlf: Mapping[str, Any], *, subject: str, analysis: str, tlf_fol
         pc = str(e["paramcd"])
         pid = str(e.get("population") or o.get("population") or "")
         den = str(e.get("denominator") or "evaluable")
-        den_text = ("every subject of the population, a missing AVAL counted as not achieved" if den == "all"
-                    else "the subjects with a non-missing AVAL")
-        doc = (f"{e.get('label') or pc}: n/N (%) per arm in {pop_text(pid)}; denominator {den_text}. " + model_text)
+        den_text = (
+            "every subject of the population, a missing AVAL counted as not achieved"
+            if den == "all"
+            else "the subjects with a non-missing AVAL"
+        )
+        doc = f"{e.get('label') or pc}: n/N (%) per arm in {pop_text(pid)}; denominator {den_text}. " + model_text
         sub_vars = tuple(dict.fromkeys([arm_var, *covariates, *([str(strata)] if strata else [])]))
         return ArmResult(
-            oid=f"AR.{oid_prefix}.{_token(pc)}", description=str(e.get("label") or pc),
+            oid=f"AR.{oid_prefix}.{_token(pc)}",
+            description=str(e.get("label") or pc),
             parameter_oid=f"IT.{analysis}.PARAMCD",
-            reason=str(o.get("analysis_reason") or DEFAULT_REASON), purpose=str(o.get("analysis_purpose") or DEFAULT_PURPOSE),
-            datasets=(ArmDataset(pop_ds(pid), pop_where(pid), sub_vars), ArmDataset(analysis, param_where(pc), ("AVAL",))),
-            documentation=doc, code=code(oid, pc), output_id=oid, parameter=pc)
+            reason=str(o.get("analysis_reason") or DEFAULT_REASON),
+            purpose=str(o.get("analysis_purpose") or DEFAULT_PURPOSE),
+            datasets=(
+                ArmDataset(pop_ds(pid), pop_where(pid), sub_vars),
+                ArmDataset(analysis, param_where(pc), ("AVAL",)),
+            ),
+            documentation=doc,
+            code=code(oid, pc),
+            output_id=oid,
+            parameter=pc,
+        )
 
     displays = []
     for o in outputs:
@@ -174,24 +206,39 @@ def arm_displays(tlf: Mapping[str, Any], *, subject: str, analysis: str, tlf_fol
         results: list[ArmResult] = []
         if kind == "baseline":
             cols = [c for c in o.get("columns") or [] if isinstance(c, Mapping)]
-            col_text = "; ".join(f"{c.get('label') or c.get('id')}: {pop_text(str(c.get('population')))}"
-                                 + (f", {arm_var} = {_value(c['arm'])}" if c.get("arm") is not None else "")
-                                 for c in cols)
+            col_text = "; ".join(
+                f"{c.get('label') or c.get('id')}: {pop_text(str(c.get('population')))}"
+                + (f", {arm_var} = {_value(c['arm'])}" if c.get("arm") is not None else "")
+                for c in cols
+            )
             for r in o.get("rows") or []:
                 if not isinstance(r, Mapping) or not r.get("var") or r.get("stat") == "header":
                     continue
                 st = str(r.get("stat"))
-                what = {"n_pct": f"n (%) of {r.get('var')} = {_value(r.get('level'))}",
-                        "n_pct_ge": f"n (%) of {r.get('var')} >= {_value(r.get('threshold'))}",
-                        "mean_sd": f"mean and standard deviation of {r.get('var')}",
-                        "median_range": f"median, minimum and maximum of {r.get('var')}"}.get(st, f"{st} of {r.get('var')}")
-                results.append(ArmResult(
-                    oid=f"AR.{prefix}.{_token(r.get('id'))}", description=str(r.get("label") or r.get("id")),
-                    parameter_oid=None, reason=str(o.get("analysis_reason") or DEFAULT_REASON),
-                    purpose=str(o.get("analysis_purpose") or DEFAULT_PURPOSE),
-                    datasets=(ArmDataset(pop_ds(pid), pop_where(pid), tuple(dict.fromkeys([str(r["var"]), arm_var]))),),
-                    documentation=(f"Descriptive statistics: {what}; percentages of the column N. Columns: {col_text}."),
-                    code=code(oid, str(r.get("id"))), output_id=oid, parameter=str(r.get("id"))))
+                what = {
+                    "n_pct": f"n (%) of {r.get('var')} = {_value(r.get('level'))}",
+                    "n_pct_ge": f"n (%) of {r.get('var')} >= {_value(r.get('threshold'))}",
+                    "mean_sd": f"mean and standard deviation of {r.get('var')}",
+                    "median_range": f"median, minimum and maximum of {r.get('var')}",
+                }.get(st, f"{st} of {r.get('var')}")
+                results.append(
+                    ArmResult(
+                        oid=f"AR.{prefix}.{_token(r.get('id'))}",
+                        description=str(r.get("label") or r.get("id")),
+                        parameter_oid=None,
+                        reason=str(o.get("analysis_reason") or DEFAULT_REASON),
+                        purpose=str(o.get("analysis_purpose") or DEFAULT_PURPOSE),
+                        datasets=(
+                            ArmDataset(pop_ds(pid), pop_where(pid), tuple(dict.fromkeys([str(r["var"]), arm_var]))),
+                        ),
+                        documentation=(
+                            f"Descriptive statistics: {what}; percentages of the column N. Columns: {col_text}."
+                        ),
+                        code=code(oid, str(r.get("id"))),
+                        output_id=oid,
+                        parameter=str(r.get("id")),
+                    )
+                )
         elif kind == "response":
             for e in o.get("endpoints") or []:
                 if isinstance(e, Mapping) and e.get("paramcd"):
@@ -201,25 +248,47 @@ def arm_displays(tlf: Mapping[str, Any], *, subject: str, analysis: str, tlf_fol
             pc = str(o.get("paramcd") or "")
             e = next((e for e in (src or {}).get("endpoints") or [] if str(e.get("paramcd")) == pc), None)
             if src is not None and e is not None:
-                results.append(dataclasses.replace(response_result({**src, **{k: o[k] for k in (
-                    "analysis_reason", "analysis_purpose") if k in o}}, e, prefix, oid),
-                    documentation=f"Bars of the proportions of {src['id']} with their significance marks. "
-                                  + response_result(src, e, prefix, oid).documentation))
+                results.append(
+                    dataclasses.replace(
+                        response_result(
+                            {**src, **{k: o[k] for k in ("analysis_reason", "analysis_purpose") if k in o}},
+                            e,
+                            prefix,
+                            oid,
+                        ),
+                        documentation=f"Bars of the proportions of {src['id']} with their significance marks. "
+                        + response_result(src, e, prefix, oid).documentation,
+                    )
+                )
         else:
             pc = str(o.get("paramcd") or "")
             ds = [ArmDataset(pop_ds(pid), pop_where(pid), (arm_var,))]
             if pc and pop_ds(pid) != analysis:
                 ds.append(ArmDataset(analysis, param_where(pc), ("AVAL",)))
-            results.append(ArmResult(
-                oid=f"AR.{prefix}" + (f".{_token(pc)}" if pc else ""), description=str(o.get("title") or oid),
-                parameter_oid=f"IT.{analysis}.PARAMCD" if pc else None,
-                reason=str(o.get("analysis_reason") or DEFAULT_REASON),
-                purpose=str(o.get("analysis_purpose") or DEFAULT_PURPOSE), datasets=tuple(ds),
-                documentation=f"{kind} output on {pop_text(pid)}; see the TLF spec.", code=code(oid, pc),
-                output_id=oid, parameter=pc))
+            results.append(
+                ArmResult(
+                    oid=f"AR.{prefix}" + (f".{_token(pc)}" if pc else ""),
+                    description=str(o.get("title") or oid),
+                    parameter_oid=f"IT.{analysis}.PARAMCD" if pc else None,
+                    reason=str(o.get("analysis_reason") or DEFAULT_REASON),
+                    purpose=str(o.get("analysis_purpose") or DEFAULT_PURPOSE),
+                    datasets=tuple(ds),
+                    documentation=f"{kind} output on {pop_text(pid)}; see the TLF spec.",
+                    code=code(oid, pc),
+                    output_id=oid,
+                    parameter=pc,
+                )
+            )
         if results:
-            displays.append(ArmDisplay(oid=f"RD.{prefix}", name=oid, description=str(o.get("title") or oid),
-                                       file=f"{tlf_folder}/{_stem(oid)}.docx", results=tuple(results)))
+            displays.append(
+                ArmDisplay(
+                    oid=f"RD.{prefix}",
+                    name=oid,
+                    description=str(o.get("title") or oid),
+                    file=f"{tlf_folder}/{_stem(oid)}.docx",
+                    results=tuple(results),
+                )
+            )
     return displays
 
 

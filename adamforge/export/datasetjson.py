@@ -21,7 +21,6 @@ gives a byte-identical file. The JSON schema used in tests ships as package data
 from __future__ import annotations
 
 import json
-import math
 import os
 from importlib import resources
 from typing import Any
@@ -35,16 +34,27 @@ from ..errors import DataError
 from ..io import atomic_path
 from .metadata import DatasetMeta, check_frame_against_meta, conform_frame
 
-__all__ = ["DATASET_JSON_VERSION", "to_dataset_json", "dumps_dataset_json", "write_dataset_json",
-           "read_dataset_json", "load_schema", "validate_dataset_json"]
+__all__ = [
+    "DATASET_JSON_VERSION",
+    "to_dataset_json",
+    "dumps_dataset_json",
+    "write_dataset_json",
+    "read_dataset_json",
+    "load_schema",
+    "validate_dataset_json",
+]
 
 DATASET_JSON_VERSION = "1.1.0"
 _DATA_TYPES = {"text": "string", "integer": "integer", "float": "double", "date": "date", "datetime": "datetime"}
 
 
 def _column(meta: DatasetMeta, c) -> dict[str, Any]:
-    col: dict[str, Any] = {"itemOID": meta.item_oid(c.name), "name": c.name, "label": c.label,
-                           "dataType": _DATA_TYPES[c.type]}
+    col: dict[str, Any] = {
+        "itemOID": meta.item_oid(c.name),
+        "name": c.name,
+        "label": c.label,
+        "dataType": _DATA_TYPES[c.type],
+    }
     if c.type in ("date", "datetime"):
         col["targetDataType"] = "integer"
     if c.type == "text" and c.length:
@@ -104,8 +114,9 @@ def to_dataset_json(
     """
     problems = check_frame_against_meta(df, meta)
     if problems:
-        raise DataError(f"{meta.name}: the data do not match the spec; no Dataset-JSON written",
-                        [p.line() for p in problems])
+        raise DataError(
+            f"{meta.name}: the data do not match the spec; no Dataset-JSON written", [p.line() for p in problems]
+        )
     data = conform_frame(df, meta)
     cols = [_values(data[c.name], c.type) for c in meta.columns]
     rows = [list(r) for r in zip(*cols)] if cols else []
@@ -190,8 +201,10 @@ def validate_dataset_json(obj: dict[str, Any]) -> list[str]:
     import jsonschema
 
     validator = jsonschema.Draft201909Validator(load_schema())
-    errs = [f"{'/'.join(map(str, e.absolute_path)) or '(root)'}: {e.message}"
-            for e in sorted(validator.iter_errors(obj), key=lambda e: list(map(str, e.absolute_path)))]
+    errs = [
+        f"{'/'.join(map(str, e.absolute_path)) or '(root)'}: {e.message}"
+        for e in sorted(validator.iter_errors(obj), key=lambda e: list(map(str, e.absolute_path)))
+    ]
     # rules of the specification that a JSON schema cannot express
     rows, cols = obj.get("rows", []), obj.get("columns", [])
     if isinstance(rows, list) and isinstance(obj.get("records"), int) and obj["records"] != len(rows):

@@ -30,7 +30,8 @@ with the schemas shipped in ``odmlib``).
 from __future__ import annotations
 
 import os
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from lxml import etree
 
@@ -163,8 +164,10 @@ def build_define(
     for v in vlm:
         m = metas.get(v.dataset)
         if m is not None and (v.variable not in m.names or "PARAMCD" not in m.names):
-            problems.append(f"value-level entry {v.dataset}.{v.variable} where PARAMCD EQ {v.paramcd}: "
-                            f"{v.dataset} has no {v.variable if v.variable not in m.names else 'PARAMCD'} variable")
+            problems.append(
+                f"value-level entry {v.dataset}.{v.variable} where PARAMCD EQ {v.paramcd}: "
+                f"{v.dataset} has no {v.variable if v.variable not in m.names else 'PARAMCD'} variable"
+            )
     displays = _arm_displays(results, names, metas, problems) if results else []
     if problems:
         raise DataError("define.xml not written: the spec is inconsistent", problems)
@@ -190,7 +193,8 @@ def build_define(
     _text(gv, "StudyDescription", sname)
     _text(gv, "ProtocolName", study_oid)
     mdv_attrs = {
-        "OID": mdv_oid, "Name": f"{sname} {standard[0]} metadata",
+        "OID": mdv_oid,
+        "Name": f"{sname} {standard[0]} metadata",
         "Description": f"{standard[0]} {standard[1]} datasets of {sname}",
         f"{{{DEF}}}DefineVersion": "2.1.0",
     }
@@ -198,8 +202,9 @@ def build_define(
         mdv_attrs[f"{{{DEF}}}CommentOID"] = COMMENT_SYNTHETIC
     mdv = etree.SubElement(study_el, f"{{{ODM}}}MetaDataVersion", mdv_attrs)
     stds = etree.SubElement(mdv, f"{{{DEF}}}Standards")
-    etree.SubElement(stds, f"{{{DEF}}}Standard", OID=std_oid, Name=standard[0], Type="IG",
-                     Version=standard[1], Status="Final")
+    etree.SubElement(
+        stds, f"{{{DEF}}}Standard", OID=std_oid, Name=standard[0], Type="IG", Version=standard[1], Status="Final"
+    )
 
     # -- value-level metadata ------------------------------------------------------------------
     by_var: dict[tuple[str, str], list] = {}
@@ -209,15 +214,29 @@ def build_define(
     for (ds, var), entries in by_var.items():
         vl = etree.SubElement(mdv, f"{{{DEF}}}ValueListDef", OID=f"VL.{ds}.{var}")
         for i, v in enumerate(entries, start=1):
-            ref = etree.SubElement(vl, f"{{{ODM}}}ItemRef", {k: x for k, x in {
-                "ItemOID": f"IT.{ds}.{var}.{v.paramcd}", "OrderNumber": str(i), "Mandatory": "No",
-                "MethodOID": v.method or None}.items() if x is not None})
+            ref = etree.SubElement(
+                vl,
+                f"{{{ODM}}}ItemRef",
+                {
+                    k: x
+                    for k, x in {
+                        "ItemOID": f"IT.{ds}.{var}.{v.paramcd}",
+                        "OrderNumber": str(i),
+                        "Mandatory": "No",
+                        "MethodOID": v.method or None,
+                    }.items()
+                    if x is not None
+                },
+            )
             etree.SubElement(ref, f"{{{DEF}}}WhereClauseRef", WhereClauseOID=f"WC.{ds}.{var}.{v.paramcd}")
             wc_defs.append((ds, var, v))
     for ds, var, v in wc_defs:
         wc = etree.SubElement(mdv, f"{{{DEF}}}WhereClauseDef", OID=f"WC.{ds}.{var}.{v.paramcd}")
-        rc = etree.SubElement(wc, f"{{{ODM}}}RangeCheck", {"Comparator": "EQ", "SoftHard": "Soft",
-                                                           f"{{{DEF}}}ItemOID": f"IT.{ds}.PARAMCD"})
+        rc = etree.SubElement(
+            wc,
+            f"{{{ODM}}}RangeCheck",
+            {"Comparator": "EQ", "SoftHard": "Soft", f"{{{DEF}}}ItemOID": f"IT.{ds}.PARAMCD"},
+        )
         _text(rc, "CheckValue", v.paramcd)
     arm_wheres = {}
     for d in displays:
@@ -228,19 +247,26 @@ def build_define(
     for w in arm_wheres.values():
         wc = etree.SubElement(mdv, f"{{{DEF}}}WhereClauseDef", OID=w.oid)
         for ds, var, val in w.conditions:
-            rc = etree.SubElement(wc, f"{{{ODM}}}RangeCheck", {"Comparator": "EQ", "SoftHard": "Soft",
-                                                               f"{{{DEF}}}ItemOID": f"IT.{ds}.{var}"})
+            rc = etree.SubElement(
+                wc,
+                f"{{{ODM}}}RangeCheck",
+                {"Comparator": "EQ", "SoftHard": "Soft", f"{{{DEF}}}ItemOID": f"IT.{ds}.{var}"},
+            )
             _text(rc, "CheckValue", val)
 
     # -- datasets ------------------------------------------------------------------------------
     comments: list[tuple[str, str]] = [(COMMENT_SYNTHETIC, notice)] if notice else []
     for m in sel:
         attrs = {
-            "OID": m.item_group_oid, "Name": m.name, "SASDatasetName": m.name,
+            "OID": m.item_group_oid,
+            "Name": m.name,
+            "SASDatasetName": m.name,
             "Repeating": "No" if m.class_ == "SUBJECT LEVEL ANALYSIS DATASET" else "Yes",
-            "IsReferenceData": "No", "Purpose": "Analysis",
+            "IsReferenceData": "No",
+            "Purpose": "Analysis",
             f"{{{DEF}}}Structure": m.structure or "Not specified",
-            f"{{{DEF}}}StandardOID": std_oid, f"{{{DEF}}}ArchiveLocationID": _leaf_id(m),
+            f"{{{DEF}}}StandardOID": std_oid,
+            f"{{{DEF}}}ArchiveLocationID": _leaf_id(m),
         }
         if m.comment:
             attrs[f"{{{DEF}}}CommentOID"] = f"COM.{m.name}"
@@ -256,14 +282,20 @@ def build_define(
             etree.SubElement(ig, f"{{{ODM}}}ItemRef", ref)
         if m.class_:
             etree.SubElement(ig, f"{{{DEF}}}Class", Name=m.class_)
-        leaf = etree.SubElement(ig, f"{{{DEF}}}leaf", {"ID": _leaf_id(m), f"{{{XLINK}}}href": files.get(m.name, f"{m.name.lower()}.xpt")})
+        leaf = etree.SubElement(
+            ig, f"{{{DEF}}}leaf", {"ID": _leaf_id(m), f"{{{XLINK}}}href": files.get(m.name, f"{m.name.lower()}.xpt")}
+        )
         _text(leaf, "title", files.get(m.name, f"{m.name.lower()}.xpt"), ns=DEF)
 
     # -- variables -------------------------------------------------------------------------------
     for m in sel:
         for c in m.columns:
-            attrs = {"OID": m.item_oid(c.name), "Name": c.name, "SASFieldName": c.name,
-                     "DataType": _DATATYPE.get(c.type, "text")}
+            attrs = {
+                "OID": m.item_oid(c.name),
+                "Name": c.name,
+                "SASFieldName": c.name,
+                "DataType": _DATATYPE.get(c.type, "text"),
+            }
             if c.type == "text":
                 if c.length:
                     attrs["Length"] = str(c.length)
@@ -282,8 +314,12 @@ def build_define(
             if (m.name, c.name) in by_var:
                 etree.SubElement(it, f"{{{DEF}}}ValueListRef", ValueListOID=f"VL.{m.name}.{c.name}")
     for ds, var, v in wc_defs:
-        attrs = {"OID": f"IT.{ds}.{var}.{v.paramcd}", "Name": var, "SASFieldName": var,
-                 "DataType": _DATATYPE.get(v.type, "float")}
+        attrs = {
+            "OID": f"IT.{ds}.{var}.{v.paramcd}",
+            "Name": var,
+            "SASFieldName": var,
+            "DataType": _DATATYPE.get(v.type, "float"),
+        }
         if v.type != "text":
             attrs["Length"] = "8"
         elif v.length:
@@ -299,8 +335,9 @@ def build_define(
     # -- codelists, methods, comments ---------------------------------------------------------------
     for cid in used_cl:
         cl = spec.codelists[cid]
-        el = etree.SubElement(mdv, f"{{{ODM}}}CodeList", OID=f"CL.{cid}", Name=cl.name,
-                              DataType=_CL_DATATYPE.get(cl.data_type, "text"))
+        el = etree.SubElement(
+            mdv, f"{{{ODM}}}CodeList", OID=f"CL.{cid}", Name=cl.name, DataType=_CL_DATATYPE.get(cl.data_type, "text")
+        )
         decoded = any(t.decode for t in cl.terms)
         for t in cl.terms:
             coded = _coded(t.coded)
@@ -322,16 +359,18 @@ def build_define(
     return b'<?xml version="1.0" encoding="UTF-8"?>\n' + etree.tostring(root, encoding="UTF-8", pretty_print=True)
 
 
-def _arm_displays(tlf: Mapping[str, Any], names: Sequence[str], metas: Mapping[str, DatasetMeta],
-                  problems: list[str]) -> list:
+def _arm_displays(
+    tlf: Mapping[str, Any], names: Sequence[str], metas: Mapping[str, DatasetMeta], problems: list[str]
+) -> list:
     """The ARM displays of the TLF spec on the datasets of this define.xml; problems appended."""
     import dataclasses
 
     from .arm import arm_displays
 
     ds = tlf.get("datasets") or {}
-    subject = str(ds.get("subject") or next(
-        (n for n in names if metas[n].class_ == "SUBJECT LEVEL ANALYSIS DATASET"), "ADSL")).upper()
+    subject = str(
+        ds.get("subject") or next((n for n in names if metas[n].class_ == "SUBJECT LEVEL ANALYSIS DATASET"), "ADSL")
+    ).upper()
     bds = [n for n in names if metas[n].class_ == "BASIC DATA STRUCTURE"]
     analysis = str(ds.get("analysis") or (bds[0] if len(bds) == 1 else "ADEFF")).upper()
     out = []
@@ -347,8 +386,10 @@ def _arm_displays(tlf: Mapping[str, Any], names: Sequence[str], metas: Mapping[s
                 if where is not None:
                     for x, v, _ in where.conditions:
                         if v not in have and where.population:
-                            problems.append(f"analysis results metadata: {d.name} / {r.description}: population "
-                                            f"variable {x}.{v} is not a variable of {x} in the spec")
+                            problems.append(
+                                f"analysis results metadata: {d.name} / {r.description}: population "
+                                f"variable {x}.{v} is not a variable of {x} in the spec"
+                            )
                     # an analysis dataset without the visit variable (e.g. time-to-event): no visit condition
                     cond = tuple(c for c in where.conditions if c[1] in have)
                     where = dataclasses.replace(where, conditions=cond) if cond else None

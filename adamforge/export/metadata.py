@@ -12,15 +12,23 @@ OIDs follow the usual define.xml conventions: ``IG.<DATASET>`` for a dataset,
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from ..findings import Finding
 
-__all__ = ["ColumnMeta", "DatasetMeta", "dataset_meta_from_spec", "dataset_meta_from_frame",
-           "check_frame_against_meta", "conform_frame", "TYPES"]
+__all__ = [
+    "ColumnMeta",
+    "DatasetMeta",
+    "dataset_meta_from_spec",
+    "dataset_meta_from_frame",
+    "check_frame_against_meta",
+    "conform_frame",
+    "TYPES",
+]
 
 #: Variable types (the spec's vocabulary plus ``datetime``).
 TYPES = ("text", "integer", "float", "date", "datetime")
@@ -111,18 +119,40 @@ def dataset_meta_from_spec(ds) -> DatasetMeta:
     keyseq = {k: i for i, k in enumerate(ds.keys, start=1)}
     cols = []
     for v in ds.variables.values():
-        cols.append(ColumnMeta(
-            name=v.name, label=v.label, type=v.type, length=v.length if v.type == "text" else 8,
-            display_format=v.display_format or ("DATE9." if v.type == "date" else ""),
-            key_sequence=keyseq.get(v.name), origin=v.origin, predecessor=getattr(v, "predecessor", ""),
-            method=v.method, codelist=v.codelist, mandatory=bool(getattr(v, "mandatory", False)),
-        ))
-    return DatasetMeta(name=ds.name, label=ds.label, columns=tuple(cols), structure=ds.structure,
-                       class_=getattr(ds, "class_", ""), keys=tuple(ds.keys))
+        cols.append(
+            ColumnMeta(
+                name=v.name,
+                label=v.label,
+                type=v.type,
+                length=v.length if v.type == "text" else 8,
+                display_format=v.display_format or ("DATE9." if v.type == "date" else ""),
+                key_sequence=keyseq.get(v.name),
+                origin=v.origin,
+                predecessor=getattr(v, "predecessor", ""),
+                method=v.method,
+                codelist=v.codelist,
+                mandatory=bool(getattr(v, "mandatory", False)),
+            )
+        )
+    return DatasetMeta(
+        name=ds.name,
+        label=ds.label,
+        columns=tuple(cols),
+        structure=ds.structure,
+        class_=getattr(ds, "class_", ""),
+        keys=tuple(ds.keys),
+    )
 
 
-def dataset_meta_from_frame(df: pd.DataFrame, *, name: str, label: str, labels: Mapping[str, str],
-                            keys: Sequence[str] = (), origin: str = "Collected") -> DatasetMeta:
+def dataset_meta_from_frame(
+    df: pd.DataFrame,
+    *,
+    name: str,
+    label: str,
+    labels: Mapping[str, str],
+    keys: Sequence[str] = (),
+    origin: str = "Collected",
+) -> DatasetMeta:
     """Metadata for a dataset without a spec (e.g. simulated SDTM): types and lengths from data.
 
     Character lengths are the longest value in bytes (at least 1).
@@ -137,16 +167,33 @@ def dataset_meta_from_frame(df: pd.DataFrame, *, name: str, label: str, labels: 
         if kind == "char":
             vals = df[col].dropna().astype(str)
             length = max([1] + [len(v.encode("utf-8")) for v in vals])
-            cols.append(ColumnMeta(str(col), labels.get(col, ""), "text", length, key_sequence=keyseq.get(col), origin=origin))
+            cols.append(
+                ColumnMeta(str(col), labels.get(col, ""), "text", length, key_sequence=keyseq.get(col), origin=origin)
+            )
         elif kind == "num":
             s = pd.to_numeric(df[col], errors="coerce").dropna()
-            typ = "integer" if len(s) and bool((s == np.floor(s)).all()) and pd.api.types.is_integer_dtype(df[col].dtype) else "float"
+            typ = (
+                "integer"
+                if len(s) and bool((s == np.floor(s)).all()) and pd.api.types.is_integer_dtype(df[col].dtype)
+                else "float"
+            )
             cols.append(ColumnMeta(str(col), labels.get(col, ""), typ, 8, key_sequence=keyseq.get(col), origin=origin))
         elif kind in ("date", "datetime"):
-            cols.append(ColumnMeta(str(col), labels.get(col, ""), kind, 8,
-                                   "DATE9." if kind == "date" else "DATETIME20.", keyseq.get(col), origin=origin))
+            cols.append(
+                ColumnMeta(
+                    str(col),
+                    labels.get(col, ""),
+                    kind,
+                    8,
+                    "DATE9." if kind == "date" else "DATETIME20.",
+                    keyseq.get(col),
+                    origin=origin,
+                )
+            )
         else:
-            cols.append(ColumnMeta(str(col), labels.get(col, ""), "text", None, key_sequence=keyseq.get(col), origin=origin))
+            cols.append(
+                ColumnMeta(str(col), labels.get(col, ""), "text", None, key_sequence=keyseq.get(col), origin=origin)
+            )
     return DatasetMeta(name=name, label=label, columns=tuple(cols), keys=tuple(keys))
 
 
@@ -188,27 +235,51 @@ def check_frame_against_meta(df: pd.DataFrame, meta: DatasetMeta) -> list[Findin
         if kind not in _KIND_OK[c.type]:
             first = int(np.flatnonzero(s.notna().to_numpy(dtype=bool))[0])
             k = {"OBS": first + 1, **{kk: _plain(df[kk].iat[first]) for kk in keys}}
-            f.append(Finding("EXP-TYPE", "ERROR", ds, c.name,
-                             f"spec type is {c.type} but the data holds {_kind_words(kind)}"
-                             + (f" (dtype {s.dtype})" if kind == "other" else "")
-                             + f" ({int(s.notna().sum())} non-missing value(s); first shown)",
-                             k, str(s.iat[first])))
+            f.append(
+                Finding(
+                    "EXP-TYPE",
+                    "ERROR",
+                    ds,
+                    c.name,
+                    f"spec type is {c.type} but the data holds {_kind_words(kind)}"
+                    + (f" (dtype {s.dtype})" if kind == "other" else "")
+                    + f" ({int(s.notna().sum())} non-missing value(s); first shown)",
+                    k,
+                    str(s.iat[first]),
+                )
+            )
             continue
         if c.type == "integer":
             num = pd.to_numeric(s, errors="coerce").astype("float64")
             bad = np.flatnonzero((num.notna() & (num != np.floor(num))).to_numpy())
             for i in bad[:20]:
                 k = {"OBS": int(i) + 1, **{kk: _plain(df[kk].iat[int(i)]) for kk in keys}}
-                f.append(Finding("EXP-INTEGER", "ERROR", ds, c.name, "spec type is integer but the value is not a whole number",
-                                 k, str(num.iat[int(i)])))
+                f.append(
+                    Finding(
+                        "EXP-INTEGER",
+                        "ERROR",
+                        ds,
+                        c.name,
+                        "spec type is integer but the value is not a whole number",
+                        k,
+                        str(num.iat[int(i)]),
+                    )
+                )
             if bad.size > 20:
-                f.append(Finding("EXP-INTEGER", "ERROR", ds, c.name, f"... and {bad.size - 20} more non-integer values"))
+                f.append(
+                    Finding("EXP-INTEGER", "ERROR", ds, c.name, f"... and {bad.size - 20} more non-integer values")
+                )
     return f
 
 
 def _kind_words(kind: str) -> str:
-    return {"char": "text", "num": "numbers", "date": "dates", "datetime": "date-times",
-            "other": "values of another type"}[kind]
+    return {
+        "char": "text",
+        "num": "numbers",
+        "date": "dates",
+        "datetime": "date-times",
+        "other": "values of another type",
+    }[kind]
 
 
 def _plain(v: Any) -> Any:

@@ -22,8 +22,8 @@ import os
 import shutil
 import tempfile
 import warnings
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import pandas as pd
 
@@ -36,12 +36,19 @@ HELP = "write submission files: XPT v5, define.xml 2.1, Dataset-JSON"
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of the export step (prefixed: they are also options of ``adamforge run``)."""
     g = parser.add_argument_group("export options")
-    g.add_argument("--export-datasets", default=None, metavar="NAMES",
-                   help="comma-separated datasets to export (default: every spec dataset with a "
-                        "<out>/adam/<name>.parquet file)")
+    g.add_argument(
+        "--export-datasets",
+        default=None,
+        metavar="NAMES",
+        help="comma-separated datasets to export (default: every spec dataset with a <out>/adam/<name>.parquet file)",
+    )
     g.add_argument("--export-no-json", action="store_true", help="do not write Dataset-JSON files")
-    g.add_argument("--export-standard", default="ADaMIG:1.3", metavar="NAME:VERSION",
-                   help="the define.xml standard of the datasets (default ADaMIG:1.3)")
+    g.add_argument(
+        "--export-standard",
+        default="ADaMIG:1.3",
+        metavar="NAME:VERSION",
+        help="the define.xml standard of the datasets (default ADaMIG:1.3)",
+    )
 
 
 def run(args, ctx) -> int:
@@ -76,8 +83,16 @@ def run(args, ctx) -> int:
     else:
         ctx.log.note(f"export: no TLF spec ({tlf_yaml}); define.xml has no analysis results metadata.")
     try:
-        written = export_datasets(frames, spec, adam_dir, json=not getattr(args, "export_no_json", False),
-                                  standard=standard, log=ctx.log, notice=ctx.data_notice, results=results)
+        written = export_datasets(
+            frames,
+            spec,
+            adam_dir,
+            json=not getattr(args, "export_no_json", False),
+            standard=standard,
+            log=ctx.log,
+            notice=ctx.data_notice,
+            results=results,
+        )
     except Exception:
         for n in names:
             for suffix in (".xpt", ".json"):
@@ -105,16 +120,19 @@ def _dataset_names(option: str | None, spec, adam_dir: Path) -> list[str]:
         names = [x.strip().upper() for x in option.split(",") if x.strip()]
         unknown = [n for n in names if n not in spec.datasets]
         if unknown:
-            raise UsageError(f"--export-datasets: {', '.join(unknown)} not in the spec "
-                             f"(spec datasets: {', '.join(spec.datasets)})")
+            raise UsageError(
+                f"--export-datasets: {', '.join(unknown)} not in the spec (spec datasets: {', '.join(spec.datasets)})"
+            )
         missing = [n for n in names if not (adam_dir / f"{n.lower()}.parquet").is_file()]
         if missing:
             raise DataError(f"no ADaM data for {', '.join(missing)} in {adam_dir} (run `adamforge derive` first)")
         return names
     names = [n for n in spec.datasets if (adam_dir / f"{n.lower()}.parquet").is_file()]
     if not names:
-        raise DataError(f"no ADaM datasets of the spec ({', '.join(spec.datasets)}) found as Parquet in "
-                        f"{adam_dir} (run `adamforge derive` first)")
+        raise DataError(
+            f"no ADaM datasets of the spec ({', '.join(spec.datasets)}) found as Parquet in "
+            f"{adam_dir} (run `adamforge derive` first)"
+        )
     return names
 
 
@@ -176,8 +194,15 @@ def export_datasets(
             problems.extend(f.line() for f in found)
             continue
         data[name] = conform_frame(df, meta)
-        found = check_xpt(data[name], dataset=name, dataset_label=meta.label, labels=meta.labels,
-                          lengths=meta.lengths, formats=meta.formats, keys=list(meta.keys))
+        found = check_xpt(
+            data[name],
+            dataset=name,
+            dataset_label=meta.label,
+            labels=meta.labels,
+            lengths=meta.lengths,
+            formats=meta.formats,
+            keys=list(meta.keys),
+        )
         problems.extend(f.line() for f in found if f.severity == "ERROR")
     if problems:
         raise DataError(f"export: {len(problems)} problem(s); no submission file written", problems)
@@ -193,16 +218,37 @@ def export_datasets(
             meta = metas[name]
             xpt = f"{name.lower()}.xpt"
             files[name] = xpt
-            write_xpt(df, safe_child(stage, xpt, what=f"dataset {name}"), dataset=name, dataset_label=meta.label, labels=meta.labels,
-                      lengths=meta.lengths, formats=meta.formats, keys=list(meta.keys))
+            write_xpt(
+                df,
+                safe_child(stage, xpt, what=f"dataset {name}"),
+                dataset=name,
+                dataset_label=meta.label,
+                labels=meta.labels,
+                lengths=meta.lengths,
+                formats=meta.formats,
+                keys=list(meta.keys),
+            )
             if json:
-                write_dataset_json(df, safe_child(stage, f"{name.lower()}.json", what=f"dataset {name}"), meta, study_oid=study_oid,
-                                   metadata_version_oid=mdv_oid)
+                write_dataset_json(
+                    df,
+                    safe_child(stage, f"{name.lower()}.json", what=f"dataset {name}"),
+                    meta,
+                    study_oid=study_oid,
+                    metadata_version_oid=mdv_oid,
+                )
             if log is not None:
                 log.dataset("ADAM", name, len(df), len(df.columns))
-        define = build_define(spec, datasets=list(data), metas=metas, files=files, study_oid=study_oid,
-                              metadata_version_oid=mdv_oid, standard=standard, notice=notice,
-                              results=results)
+        define = build_define(
+            spec,
+            datasets=list(data),
+            metas=metas,
+            files=files,
+            study_oid=study_oid,
+            metadata_version_oid=mdv_oid,
+            standard=standard,
+            notice=notice,
+            results=results,
+        )
         (stage / "define.xml").write_bytes(define)
 
         # verify before anything is moved into place
@@ -212,7 +258,9 @@ def export_datasets(
             back, meta_x = read_xpt(stage / files[name])
             problems.extend(_round_trip_problems(name, df, back, meta_x, metas[name]))
             if listed.get(name) != list(back.columns):
-                problems.append(f"{name}: define.xml lists {listed.get(name)} but the XPT file holds {list(back.columns)}")
+                problems.append(
+                    f"{name}: define.xml lists {listed.get(name)} but the XPT file holds {list(back.columns)}"
+                )
         extra = sorted(set(listed) - set(data))
         if extra:
             problems.append(f"define.xml lists datasets without an XPT file: {', '.join(extra)}")
@@ -242,7 +290,9 @@ def _round_trip_problems(name, df, back, meta_x, meta) -> list[str]:
         if meta_x.column_names_to_labels.get(c.name) != c.label:
             p.append(f"{name}.{c.name}: XPT label {meta_x.column_names_to_labels.get(c.name)!r} differs from the spec")
         if c.type == "text" and c.length and meta_x.variable_storage_width.get(c.name) != c.length:
-            p.append(f"{name}.{c.name}: XPT length {meta_x.variable_storage_width.get(c.name)} differs from spec length {c.length}")
+            p.append(
+                f"{name}.{c.name}: XPT length {meta_x.variable_storage_width.get(c.name)} differs from spec length {c.length}"
+            )
         a, b = df[c.name], back[c.name]
         if c.type == "text":
             expected = a.astype(object).where(a.notna(), "").astype(str).str.rstrip()

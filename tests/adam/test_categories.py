@@ -7,8 +7,13 @@ import pandas as pd
 import pytest
 
 from adamforge.adam.categories import (
-    derive_var_assign, derive_var_cat_by_map, derive_var_cat_by_range, derive_var_coalesce, derive_var_compute,
-    derive_var_copy, derive_var_flag_if,
+    derive_var_assign,
+    derive_var_cat_by_map,
+    derive_var_cat_by_range,
+    derive_var_coalesce,
+    derive_var_compute,
+    derive_var_copy,
+    derive_var_flag_if,
 )
 from adamforge.adam.registry import check_arguments
 from adamforge.errors import DataError
@@ -57,9 +62,16 @@ def test_cat_by_map_default_case_and_numbers():
     # WHITE -> White (1); "asian " matches ASIAN case-insensitively -> Asian (2); OTHER not in map -> default
     # Other (3); blank source -> blank, missing number
     df = pd.DataFrame({"RACE": ["WHITE", "asian ", "OTHER", ""]})
-    out = derive_var_cat_by_map(df, source_var="RACE", new_var="RACEGR1", values={"WHITE": "White", "ASIAN": "Asian"},
-                                default="Other", case_insensitive=True, new_var_n="RACEGR1N",
-                                values_n={"White": 1, "Asian": 2, "Other": 3})
+    out = derive_var_cat_by_map(
+        df,
+        source_var="RACE",
+        new_var="RACEGR1",
+        values={"WHITE": "White", "ASIAN": "Asian"},
+        default="Other",
+        case_insensitive=True,
+        new_var_n="RACEGR1N",
+        values_n={"White": 1, "Asian": 2, "Other": 3},
+    )
     assert out["RACEGR1"].tolist() == ["White", "Asian", "Other", ""]
     assert out["RACEGR1N"].iloc[:3].tolist() == [1, 2, 3] and pd.isna(out["RACEGR1N"].iloc[3])
 
@@ -82,8 +94,9 @@ def test_cat_by_map_errors():
 
 
 def _adsl():
-    return pd.DataFrame({"ITTFL": ["Y", "Y", "N", None],
-                         "TRTSDT": pd.to_datetime(["2020-01-02", None, "2020-01-03", "2020-01-04"])})
+    return pd.DataFrame(
+        {"ITTFL": ["Y", "Y", "N", None], "TRTSDT": pd.to_datetime(["2020-01-02", None, "2020-01-03", "2020-01-04"])}
+    )
 
 
 def test_flag_if_and_missing_value():
@@ -103,11 +116,19 @@ def test_flag_if_errors():
 
 
 def test_assign_copy_coalesce():
-    df = pd.DataFrame({"A": [None, "x", "", None], "B": ["b", "y", "", None], "N1": [np.nan, 2.0, np.nan, np.nan],
-                       "N2": [1.0, 3.0, np.nan, 4.0]})
+    df = pd.DataFrame(
+        {
+            "A": [None, "x", "", None],
+            "B": ["b", "y", "", None],
+            "N1": [np.nan, 2.0, np.nan, np.nan],
+            "N2": [1.0, 3.0, np.nan, 4.0],
+        }
+    )
     assert derive_var_assign(df, new_var="PARAMCD", value="BMI")["PARAMCD"].tolist() == ["BMI"] * 4
     assert derive_var_assign(df, new_var="PARAMN", value=7)["PARAMN"].tolist() == [7] * 4
-    pd.testing.assert_series_equal(derive_var_copy(df, new_var="AVAL", source_var="N2")["AVAL"], df["N2"], check_names=False)
+    pd.testing.assert_series_equal(
+        derive_var_copy(df, new_var="AVAL", source_var="N2")["AVAL"], df["N2"], check_names=False
+    )
     # text: first non-blank of A, B: row 1 b, row 2 x, row 3 both blank -> blank, row 4 both missing -> blank
     assert derive_var_coalesce(df, new_var="C", source_vars=["A", "B"])["C"].tolist() == ["b", "x", "", ""]
     # numbers: N1 then N2: 1, 2, missing, 4
@@ -132,10 +153,10 @@ def test_compute_arithmetic_and_bmi():
     # bmi: 80 / 2.0^2 = 20; 60 / 1.5^2 = 26.666...; missing weight -> missing
     b = c("bmi", ["W", "H"])
     assert b[0] == 20.0 and b[1] == pytest.approx(60 / 2.25) and np.isnan(b[2])
-    assert c("add", ["W", "X", 1])[:2] == [82.0, 61.0]            # 80+1+1, 60+0+1
-    assert c("subtract", ["H", "W"])[:2] == [120.0, 90.0]         # 200-80, 150-60
+    assert c("add", ["W", "X", 1])[:2] == [82.0, 61.0]  # 80+1+1, 60+0+1
+    assert c("subtract", ["H", "W"])[:2] == [120.0, 90.0]  # 200-80, 150-60
     assert c("multiply", ["X", 3])[:3] == [3.0, 0.0, 6.0]
-    r = c("divide", ["W", "X"])                                   # 80/1; 60/0 -> missing (SAS); missing
+    r = c("divide", ["W", "X"])  # 80/1; 60/0 -> missing (SAS); missing
     assert r[0] == 80.0 and np.isnan(r[1]) and np.isnan(r[2])
     assert c("power", ["X", 2]) == [1.0, 0.0, 4.0]
     assert c("negate", ["X"]) == [-1.0, 0.0, -2.0] and c("abs", [-2]) == [2.0, 2.0, 2.0]
@@ -149,8 +170,12 @@ def test_compute_row_summaries_and_na_rm():
     s = derive_var_compute(d, new_var="R", op="sum", args=["W", "H", "X"], na_rm=True)["R"].tolist()
     assert s == [281.0, 210.0, 172.0]
     m = derive_var_compute(d, new_var="R", op="mean", args=["W", "X"], na_rm=True)["R"].tolist()
-    assert m == [40.5, 30.0, 2.0]                                 # (80+1)/2, (60+0)/2, 2/1
-    assert derive_var_compute(d, new_var="R", op="min", args=["W", "H"], na_rm=True)["R"].tolist() == [80.0, 60.0, 170.0]
+    assert m == [40.5, 30.0, 2.0]  # (80+1)/2, (60+0)/2, 2/1
+    assert derive_var_compute(d, new_var="R", op="min", args=["W", "H"], na_rm=True)["R"].tolist() == [
+        80.0,
+        60.0,
+        170.0,
+    ]
     assert derive_var_compute(d, new_var="R", op="max", args=["W", "H"])["R"].iloc[:2].tolist() == [200.0, 150.0]
 
 
@@ -169,10 +194,26 @@ def test_input_not_modified_and_arguments_bind():
     derive_var_compute(d, new_var="R", op="bmi", args=["W", "H"])
     assert list(d.columns) == ["W", "H", "X"]
     cases = [
-        (derive_var_cat_by_range, {"source_var": "AGE", "new_var": "AGEGR1", "new_var_n": "AGEGR1N",
-                                   "ranges": [[None, 65, "<65", 1], [65, None, ">=65", 2]], "missing": "missing"}),
-        (derive_var_cat_by_map, {"source_var": "RACE", "new_var": "RACEGR1", "values": {"WHITE": "White"},
-                                 "default": "Other", "case_insensitive": True}),
+        (
+            derive_var_cat_by_range,
+            {
+                "source_var": "AGE",
+                "new_var": "AGEGR1",
+                "new_var_n": "AGEGR1N",
+                "ranges": [[None, 65, "<65", 1], [65, None, ">=65", 2]],
+                "missing": "missing",
+            },
+        ),
+        (
+            derive_var_cat_by_map,
+            {
+                "source_var": "RACE",
+                "new_var": "RACEGR1",
+                "values": {"WHITE": "White"},
+                "default": "Other",
+                "case_insensitive": True,
+            },
+        ),
         (derive_var_flag_if, {"new_var": "SAFFL", "condition": {"ITTFL": "Y", "TRTSDT": {"missing": False}}}),
         (derive_var_assign, {"new_var": "PARAMCD", "value": "BMI"}),
         (derive_var_copy, {"new_var": "AVAL", "source_var": "VSSTRESN"}),

@@ -36,9 +36,13 @@ UNMATCHED = {
     "ADSL": (0, 0, ""),
     "ADAE": (0, 0, ""),
     "ADTTE": (0, 0, ""),
-    "ADQSADAS": (57, 33, "ACTOT LOCF records: the pilot types 19 observed ACTOT records of QS as LOCF (their AVAL "
-                         "replaced by the window's analysis value) and carries forward from them; the rule that "
-                         "selects those 19 is not in define.xml nor recoverable from SDTM (docs/cdiscpilot01.md)"),
+    "ADQSADAS": (
+        57,
+        33,
+        "ACTOT LOCF records: the pilot types 19 observed ACTOT records of QS as LOCF (their AVAL "
+        "replaced by the window's analysis value) and carries forward from them; the rule that "
+        "selects those 19 is not in define.xml nor recoverable from SDTM (docs/cdiscpilot01.md)",
+    ),
 }
 
 
@@ -132,9 +136,20 @@ def test_plugin_rules_on_a_tiny_frame(derived):
     assert out["SITEGR1"].tolist() == ["1"] * 6 + ["900"] * 4
     # titrated arm: visit 4 on day 15, visit 12 on day 169, last dose day 182:
     # 54 * 15 + 81 * (169 - 15) + 54 * (182 - 169) = 810 + 12474 + 702; fixed arm: 54 * 182
-    adsl = pd.DataFrame({"USUBJID": ["a", "b"], "TRT01PN": [81, 54],
-                         "TRTSDT": pd.to_datetime(["2014-01-01"] * 2), "TRTEDT": pd.to_datetime(["2014-07-01"] * 2)})
+    adsl = pd.DataFrame(
+        {
+            "USUBJID": ["a", "b"],
+            "TRT01PN": [81, 54],
+            "TRTSDT": pd.to_datetime(["2014-01-01"] * 2),
+            "TRTEDT": pd.to_datetime(["2014-07-01"] * 2),
+        }
+    )
     sv = pd.DataFrame({"USUBJID": ["a", "a"], "VISITNUM": [4.0, 12.0], "SVSTDTC": ["2014-01-15", "2014-06-18"]})
-    out = fns["derive_vars_titrated_dose"](adsl, sv, dose_var="TRT01PN", titrated_dose=81,
-                                           schedule=[{"until_visit": 4, "dose": 54}, {"until_visit": 12, "dose": 81}, {"dose": 54}])
+    out = fns["derive_vars_titrated_dose"](
+        adsl,
+        sv,
+        dose_var="TRT01PN",
+        titrated_dose=81,
+        schedule=[{"until_visit": 4, "dose": 54}, {"until_visit": 12, "dose": 81}, {"dose": 54}],
+    )
     assert out["CUMDOSE"].tolist() == [810 + 12474 + 702, 54 * 182]

@@ -40,7 +40,9 @@ def test_dt_mid_and_last():
     df = pd.DataFrame({"X": ["2019-07", "2019", "2020-02"]})
     mid = derive_vars_dt_imputed(df, dtc="X", new_var="XDT", highest_imputation="M", date_imputation="mid")
     assert _iso(mid["XDT"]) == ["2019-07-15", "2019-06-30", "2020-02-15"]
-    last = derive_vars_dt_imputed(df, dtc="X", new_var="XDT", flag_var="XDTF", highest_imputation="M", date_imputation="last")
+    last = derive_vars_dt_imputed(
+        df, dtc="X", new_var="XDT", flag_var="XDTF", highest_imputation="M", date_imputation="last"
+    )
     assert _iso(last["XDT"]) == ["2019-07-31", "2019-12-31", "2020-02-29"]
     assert last["XDTF"].tolist() == ["D", "M", "D"]
 
@@ -49,8 +51,12 @@ def test_dt_min_dates_only_within_the_possible_dates():
     # AE start "2020-03" with TRTSDT 2020-03-10 (inside March): imputed 2020-03-10, not 03-01;
     # TRTSDT 2020-02-20 is not a March date: 2020-03-01 stays; "2020" with TRTSDT 2020-04-01 -> 2020-04-01;
     # a complete date is never changed; a missing TRTSDT is ignored
-    df = pd.DataFrame({"AESTDTC": ["2020-03", "2020-03", "2020", "2020-03-05", "2020-03"],
-                       "TRTSDT": pd.to_datetime(["2020-03-10", "2020-02-20", "2020-04-01", "2020-03-10", None])})
+    df = pd.DataFrame(
+        {
+            "AESTDTC": ["2020-03", "2020-03", "2020", "2020-03-05", "2020-03"],
+            "TRTSDT": pd.to_datetime(["2020-03-10", "2020-02-20", "2020-04-01", "2020-03-10", None]),
+        }
+    )
     out = derive_vars_dt_imputed(df, dtc="AESTDTC", new_var_prefix="AST", highest_imputation="M", min_dates=["TRTSDT"])
     assert _iso(out["ASTDT"]) == ["2020-03-10", "2020-03-01", "2020-04-01", "2020-03-05", "2020-03-01"]
     assert out["ASTDTF"].tolist() == ["D", "D", "M", "", "D"]
@@ -60,8 +66,9 @@ def test_dt_max_dates_with_last():
     # AE end "2020-03" imputed last = 03-31, but not after the data cut-off 2020-03-20 (inside March) -> 03-20;
     # cut-off 2020-05-01 is not in March -> 03-31 stays
     df = pd.DataFrame({"AEENDTC": ["2020-03", "2020-03"], "DCUTDT": pd.to_datetime(["2020-03-20", "2020-05-01"])})
-    out = derive_vars_dt_imputed(df, dtc="AEENDTC", new_var_prefix="AEN", highest_imputation="M",
-                                 date_imputation="last", max_dates=["DCUTDT"])
+    out = derive_vars_dt_imputed(
+        df, dtc="AEENDTC", new_var_prefix="AEN", highest_imputation="M", date_imputation="last", max_dates=["DCUTDT"]
+    )
     assert _iso(out["AENDT"]) == ["2020-03-20", "2020-03-31"]
 
 
@@ -89,14 +96,25 @@ def test_dtm_time_imputation_and_flags():
     # date only -> 00:00:00, TMF H; "2019-02" (highest M) -> 2019-02-01 00:00:00, DTF D, TMF H
     df = pd.DataFrame({"X": ["2019-07-18T15:25:40", "2019-07-18T15:25", "2019-07-18T15", "2019-07-18", "2019-02"]})
     out = derive_vars_dtm(df, dtc="X", new_var_prefix="AST", highest_imputation="M")
-    assert _txt(out["ASTDTM"]) == ["2019-07-18 15:25:40", "2019-07-18 15:25:00", "2019-07-18 15:00:00",
-                                   "2019-07-18 00:00:00", "2019-02-01 00:00:00"]
+    assert _txt(out["ASTDTM"]) == [
+        "2019-07-18 15:25:40",
+        "2019-07-18 15:25:00",
+        "2019-07-18 15:00:00",
+        "2019-07-18 00:00:00",
+        "2019-02-01 00:00:00",
+    ]
     assert out["ASTDTF"].tolist() == ["", "", "", "", "D"]
     assert out["ASTTMF"].tolist() == ["", "S", "M", "H", "H"]
-    last = derive_vars_dtm(df, dtc="X", new_var_prefix="AEN", highest_imputation="M", date_imputation="last",
-                           time_imputation="last")
-    assert _txt(last["AENDTM"]) == ["2019-07-18 15:25:40", "2019-07-18 15:25:59", "2019-07-18 15:59:59",
-                                    "2019-07-18 23:59:59", "2019-02-28 23:59:59"]
+    last = derive_vars_dtm(
+        df, dtc="X", new_var_prefix="AEN", highest_imputation="M", date_imputation="last", time_imputation="last"
+    )
+    assert _txt(last["AENDTM"]) == [
+        "2019-07-18 15:25:40",
+        "2019-07-18 15:25:59",
+        "2019-07-18 15:59:59",
+        "2019-07-18 23:59:59",
+        "2019-02-28 23:59:59",
+    ]
 
 
 def test_dtm_highest_imputation_limits_and_auto_flags():
@@ -114,7 +132,9 @@ def test_dtm_highest_imputation_limits_and_auto_flags():
 def test_dtm_min_dates_as_datetimes():
     # "2020-03-10" imputed 00:00 but first dose 2020-03-10 08:30 is inside that day -> 08:30;
     # "2020-03" with first dose 2020-03-10 08:30 -> 2020-03-10 08:30
-    df = pd.DataFrame({"X": ["2020-03-10", "2020-03"], "TRTSDTM": pd.to_datetime(["2020-03-10 08:30", "2020-03-10 08:30"])})
+    df = pd.DataFrame(
+        {"X": ["2020-03-10", "2020-03"], "TRTSDTM": pd.to_datetime(["2020-03-10 08:30", "2020-03-10 08:30"])}
+    )
     out = derive_vars_dtm(df, dtc="X", new_var_prefix="AST", highest_imputation="M", min_dates=["TRTSDTM"])
     assert _txt(out["ASTDTM"]) == ["2020-03-10 08:30:00", "2020-03-10 08:30:00"]
     assert out["ASTDTF"].tolist() == ["", "D"] and out["ASTTMF"].tolist() == ["H", "H"]
@@ -128,9 +148,33 @@ def test_dtm_errors_input_not_modified_and_arguments_bind():
     df = DTC.copy()
     derive_vars_dtm(df, dtc="AESTDTC", new_var_prefix="AST")
     assert list(df.columns) == ["AESTDTC"]
-    assert check_arguments(derive_vars_dtm, {
-        "dtc": "AESTDTC", "new_var_prefix": "AST", "highest_imputation": "M", "date_imputation": "first",
-        "time_imputation": "first", "min_dates": ["TRTSDTM"], "flag_imputation": "auto"}, complete=True) == []
-    assert check_arguments(derive_vars_dt_imputed, {
-        "dtc": "AESTDTC", "new_var_prefix": "AST", "highest_imputation": "M", "min_dates": ["TRTSDT"],
-        "max_dates": ["DTHDT"]}, complete=True) == []
+    assert (
+        check_arguments(
+            derive_vars_dtm,
+            {
+                "dtc": "AESTDTC",
+                "new_var_prefix": "AST",
+                "highest_imputation": "M",
+                "date_imputation": "first",
+                "time_imputation": "first",
+                "min_dates": ["TRTSDTM"],
+                "flag_imputation": "auto",
+            },
+            complete=True,
+        )
+        == []
+    )
+    assert (
+        check_arguments(
+            derive_vars_dt_imputed,
+            {
+                "dtc": "AESTDTC",
+                "new_var_prefix": "AST",
+                "highest_imputation": "M",
+                "min_dates": ["TRTSDT"],
+                "max_dates": ["DTHDT"],
+            },
+            complete=True,
+        )
+        == []
+    )

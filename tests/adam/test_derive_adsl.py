@@ -7,8 +7,7 @@ import pandas as pd
 import pytest
 
 from adamforge.adam.categories import derive_var_cat_by_map, derive_var_cat_by_range
-from adamforge.adam.derive_adsl import (derive_var_disdur, derive_var_disposition, derive_var_efffl,
-                                        derive_vars_trtp)
+from adamforge.adam.derive_adsl import derive_var_disdur, derive_var_disposition, derive_var_efffl, derive_vars_trtp
 from adamforge.errors import DataError
 
 ARMS = {"VEH": [1, "Vehicle"], "RUX075": [2, "RUX 0.75%"], "RUX15": [3, "RUX 1.5%"]}
@@ -30,29 +29,53 @@ def test_efffl_only_excluded_sites_and_safety_population():
 
 def test_region_race_and_qol_instrument_at_15_and_16_through_the_generic_vocabulary():
     """The reference study's REGION1, RACEGR1 and QOLINST rules, as its spec writes them."""
-    df = pd.DataFrame({"COUNTRY": ["USA", "CAN", "DEU", ""], "RACE": ["WHITE", "ASIAN", "MULTIPLE", "BLACK OR AFRICAN AMERICAN"],
-                       "AGE": [15, 16, 65, 11]})
-    out = derive_var_cat_by_map(df, source_var="COUNTRY", values={"USA": "North America", "CAN": "North America"},
-                                default="Europe", new_var="REGION1")
+    df = pd.DataFrame(
+        {
+            "COUNTRY": ["USA", "CAN", "DEU", ""],
+            "RACE": ["WHITE", "ASIAN", "MULTIPLE", "BLACK OR AFRICAN AMERICAN"],
+            "AGE": [15, 16, 65, 11],
+        }
+    )
+    out = derive_var_cat_by_map(
+        df,
+        source_var="COUNTRY",
+        values={"USA": "North America", "CAN": "North America"},
+        default="Europe",
+        new_var="REGION1",
+    )
     assert out["REGION1"].tolist() == ["North America", "North America", "Europe", ""]  # blank country: blank
-    out = derive_var_cat_by_map(df, source_var="RACE", values={"WHITE": "White", "BLACK OR AFRICAN AMERICAN": "Black",
-                                                                "ASIAN": "Asian"}, default="Other", new_var="RACEGR1")
+    out = derive_var_cat_by_map(
+        df,
+        source_var="RACE",
+        values={"WHITE": "White", "BLACK OR AFRICAN AMERICAN": "Black", "ASIAN": "Asian"},
+        default="Other",
+        new_var="RACEGR1",
+    )
     assert out["RACEGR1"].tolist() == ["White", "Asian", "Other", "Black"]
-    out = derive_var_cat_by_range(df, source_var="AGE", ranges=[[12, 16, "CDLQI"], [16, None, "DLQI"]], new_var="QOLINST")
+    out = derive_var_cat_by_range(
+        df, source_var="AGE", ranges=[[12, 16, "CDLQI"], [16, None, "DLQI"]], new_var="QOLINST"
+    )
     assert out["QOLINST"].tolist() == ["CDLQI", "DLQI", "DLQI", ""]  # 15 < 16: CDLQI; 11: below every range
 
 
 def test_disease_duration_in_years():
-    df = pd.DataFrame({"DISONSDT": pd.to_datetime(["2000-01-01", None]), "TRTSDT": pd.to_datetime(["2020-01-01", "2020-01-01"])})
+    df = pd.DataFrame(
+        {"DISONSDT": pd.to_datetime(["2000-01-01", None]), "TRTSDT": pd.to_datetime(["2020-01-01", "2020-01-01"])}
+    )
     out = derive_var_disdur(df, start_var="DISONSDT", end_var="TRTSDT", new_var="DISDURY")
     assert out["DISDURY"].iloc[0] == pytest.approx(7305 / 365.25) and np.isnan(out["DISDURY"].iloc[1])
 
 
 def test_disposition_latest_epoch_decides():
     adsl = pd.DataFrame({"USUBJID": ["A", "B", "C", "D"]})
-    ds = pd.DataFrame({"USUBJID": ["A", "A", "B", "C"], "DSCAT": "DISPOSITION EVENT",
-                       "EPOCH": ["BLINDED TREATMENT", "CONTINUATION TREATMENT", "BLINDED TREATMENT", "BLINDED TREATMENT"],
-                       "DSDECOD": ["COMPLETED", "ADVERSE EVENT", "LOST TO FOLLOW-UP", "COMPLETED"]})
+    ds = pd.DataFrame(
+        {
+            "USUBJID": ["A", "A", "B", "C"],
+            "DSCAT": "DISPOSITION EVENT",
+            "EPOCH": ["BLINDED TREATMENT", "CONTINUATION TREATMENT", "BLINDED TREATMENT", "BLINDED TREATMENT"],
+            "DSDECOD": ["COMPLETED", "ADVERSE EVENT", "LOST TO FOLLOW-UP", "COMPLETED"],
+        }
+    )
     out = derive_var_disposition(adsl, ds, epochs=["BLINDED TREATMENT", "CONTINUATION TREATMENT"])
     assert out["EOSSTT"].tolist() == ["DISCONTINUED", "DISCONTINUED", "COMPLETED", "ONGOING"]
     assert out["DCSREAS"].tolist() == ["ADVERSE EVENT", "LOST TO FOLLOW-UP", "", ""]
@@ -61,4 +84,6 @@ def test_disposition_latest_epoch_decides():
 def test_required_variable_missing_is_named():
     with pytest.raises(DataError) as ei:
         derive_var_efffl(pd.DataFrame({"SITEID": ["1"]}), excluded_sites=[])
-    assert ei.value.problems == ["ADSL.SAFFL: required by derive_var_efffl but not in the dataset (rule: required variable)"]
+    assert ei.value.problems == [
+        "ADSL.SAFFL: required by derive_var_efffl but not in the dataset (rule: required variable)"
+    ]

@@ -37,8 +37,9 @@ def test_baseline_mean_uses_days_minus7_to_minus1():
 
 
 def _items(subj, visit, values, cat="DLQI"):
-    return pd.DataFrame({"USUBJID": subj, "QSCAT": cat, "VISITNUM": visit, "QSSTRESN": values,
-                         "ADT": pd.Timestamp("2020-03-01")})
+    return pd.DataFrame(
+        {"USUBJID": subj, "QSCAT": cat, "VISITNUM": visit, "QSSTRESN": values, "ADT": pd.Timestamp("2020-03-01")}
+    )
 
 
 def test_dlqi_one_missing_item_scores_zero_two_make_total_missing():

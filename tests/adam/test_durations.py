@@ -13,10 +13,12 @@ from adamforge.errors import DataError
 
 
 def _df():
-    return pd.DataFrame({
-        "ASTDT": pd.to_datetime(["2020-01-01", "2020-01-01", "2020-01-10", None, "2020-01-01"]),
-        "AENDT": pd.to_datetime(["2020-01-01", "2020-01-10", "2020-01-01", "2020-01-05", "2021-01-01"]),
-    })
+    return pd.DataFrame(
+        {
+            "ASTDT": pd.to_datetime(["2020-01-01", "2020-01-01", "2020-01-10", None, "2020-01-01"]),
+            "AENDT": pd.to_datetime(["2020-01-01", "2020-01-10", "2020-01-01", "2020-01-05", "2021-01-01"]),
+        }
+    )
 
 
 def test_days_add_one_only_when_end_not_before_start():
@@ -44,18 +46,32 @@ def test_weeks_months_years_as_admiral():
 
 def test_age_truncated_years():
     # born 1950-06-15, on 2020-06-14 not yet 70: 25567 days / 365.25 = 69.998 -> 69; on 2020-06-15: 70.0007 -> 70
-    df = pd.DataFrame({"BRTHDT": pd.to_datetime(["1950-06-15"] * 2), "RANDDT": pd.to_datetime(["2020-06-14", "2020-06-15"])})
-    out = derive_vars_duration(df, new_var="AAGE", start_date="BRTHDT", end_date="RANDDT", out_unit="years",
-                               add_one=False, trunc_out=True, new_var_unit="AAGEU")
+    df = pd.DataFrame(
+        {"BRTHDT": pd.to_datetime(["1950-06-15"] * 2), "RANDDT": pd.to_datetime(["2020-06-14", "2020-06-15"])}
+    )
+    out = derive_vars_duration(
+        df,
+        new_var="AAGE",
+        start_date="BRTHDT",
+        end_date="RANDDT",
+        out_unit="years",
+        add_one=False,
+        trunc_out=True,
+        new_var_unit="AAGEU",
+    )
     assert out["AAGE"].tolist() == [69.0, 70.0]
     assert out["AAGEU"].tolist() == ["YEARS", "YEARS"]
 
 
 def test_round_digits_sas_style():
     # 10 days (with add_one) / 7 = 1.428571... -> 1.43; 367 / 30.4375 = 12.0575... -> 12.06
-    out = derive_vars_duration(_df(), new_var="W", start_date="ASTDT", end_date="AENDT", out_unit="weeks", round_digits=2)
+    out = derive_vars_duration(
+        _df(), new_var="W", start_date="ASTDT", end_date="AENDT", out_unit="weeks", round_digits=2
+    )
     assert out["W"].iloc[1] == 1.43
-    out = derive_vars_duration(_df(), new_var="M", start_date="ASTDT", end_date="AENDT", out_unit="months", round_digits=2)
+    out = derive_vars_duration(
+        _df(), new_var="M", start_date="ASTDT", end_date="AENDT", out_unit="months", round_digits=2
+    )
     assert out["M"].iloc[4] == 12.06
 
 
@@ -94,7 +110,22 @@ def test_input_not_modified_and_arguments_bind():
     df = _df()
     derive_vars_duration(df, new_var="D", start_date="ASTDT", end_date="AENDT")
     assert list(df.columns) == ["ASTDT", "AENDT"]
-    assert check_arguments(derive_vars_duration, {
-        "new_var": "AAGE", "new_var_unit": "AAGEU", "start_date": "BRTHDT", "end_date": "RANDDT",
-        "out_unit": "years", "add_one": False, "trunc_out": True}, complete=True) == []
-    assert check_arguments(derive_var_round, {"new_var": "BMIBL", "source_var": "BMI", "digits": 1}, complete=True) == []
+    assert (
+        check_arguments(
+            derive_vars_duration,
+            {
+                "new_var": "AAGE",
+                "new_var_unit": "AAGEU",
+                "start_date": "BRTHDT",
+                "end_date": "RANDDT",
+                "out_unit": "years",
+                "add_one": False,
+                "trunc_out": True,
+            },
+            complete=True,
+        )
+        == []
+    )
+    assert (
+        check_arguments(derive_var_round, {"new_var": "BMIBL", "source_var": "BMI", "digits": 1}, complete=True) == []
+    )

@@ -22,8 +22,11 @@ def test_yaml_to_xlsx_to_model_round_trip_is_equal(tmp_path):
     assert back.datasets["ADEFF"].variables["AVISITN"] == spec.datasets["ADEFF"].variables["AVISITN"]
     assert back.endpoint("QOLR") == spec.endpoint("QOLR")
     assert back.programs["ADEFFOBS"] == spec.programs["ADEFFOBS"]  # the dataset programs survive too
-    assert back.method_args("MT.AGEGR1") == {"source_var": "AGE", "new_var": "AGEGR1",
-                                             "ranges": [[12, 18, "12-17"], [18, 65, "18-64"], [65, None, ">=65"]]}
+    assert back.method_args("MT.AGEGR1") == {
+        "source_var": "AGE",
+        "new_var": "AGEGR1",
+        "ranges": [[12, 18, "12-17"], [18, 65, "18-64"], [65, None, ">=65"]],
+    }
 
 
 def test_edited_workbook_is_cross_checked(tmp_path):
@@ -35,8 +38,9 @@ def test_edited_workbook_is_cross_checked(tmp_path):
     wb.save(path)
     with pytest.raises(DataError) as ei:
         read_spec_xlsx(path, policy="submission")
-    assert ei.value.problems == ["ADSL.STUDYID: label longer than 40 characters (49): "
-                                 "'A label that is far too long for SAS XPT v5 files'"]
+    assert ei.value.problems == [
+        "ADSL.STUDYID: label longer than 40 characters (49): 'A label that is far too long for SAS XPT v5 files'"
+    ]
 
 
 def test_missing_sheet_is_a_clear_error(tmp_path):

@@ -11,11 +11,25 @@ from adamforge.adam.spec import build_spec
 from adamforge.errors import DataError
 
 RAW = {
-    "datasets": {"ADX": {"label": "Tiny", "structure": "s", "class": "c", "keys": ["USUBJID"], "variables": [
-        {"name": "USUBJID", "label": "Unique Subject Identifier", "type": "text", "length": 3, "origin": "Assigned"},
-        {"name": "SEX", "label": "Sex", "type": "text", "length": 1, "origin": "Assigned", "codelist": "SEX"},
-        {"name": "AGE", "label": "Age", "type": "integer", "origin": "Assigned"},
-    ]}},
+    "datasets": {
+        "ADX": {
+            "label": "Tiny",
+            "structure": "s",
+            "class": "c",
+            "keys": ["USUBJID"],
+            "variables": [
+                {
+                    "name": "USUBJID",
+                    "label": "Unique Subject Identifier",
+                    "type": "text",
+                    "length": 3,
+                    "origin": "Assigned",
+                },
+                {"name": "SEX", "label": "Sex", "type": "text", "length": 1, "origin": "Assigned", "codelist": "SEX"},
+                {"name": "AGE", "label": "Age", "type": "integer", "origin": "Assigned"},
+            ],
+        }
+    },
     "codelists": {"SEX": {"name": "Sex", "terms": ["F", "M"]}},
 }
 
@@ -50,19 +64,51 @@ def test_parquet_carries_labels(tmp_path):
 def test_bds_records_numbered_per_subject_in_key_order():
     from adamforge.adam.finalize import apply_sequence
 
-    raw = {"datasets": {"ADX": {"label": "Tiny BDS", "structure": "s", "class": "BASIC DATA STRUCTURE",
-                                "keys": ["USUBJID", "PARAMCD", "ADT"], "variables": [
-        {"name": "USUBJID", "label": "Unique Subject Identifier", "type": "text", "length": 3, "origin": "Assigned"},
-        {"name": "ASEQ", "label": "Analysis Sequence Number", "type": "integer", "origin": "Derived", "method": "MT.SEQ"},
-        {"name": "PARAMCD", "label": "Parameter Code", "type": "text", "length": 8, "origin": "Assigned"},
-        {"name": "ADT", "label": "Analysis Date", "type": "date", "origin": "Assigned"}]}},
-        "methods": {"MT.SEQ": {"description": "Record number within the subject in key order."}}}
+    raw = {
+        "datasets": {
+            "ADX": {
+                "label": "Tiny BDS",
+                "structure": "s",
+                "class": "BASIC DATA STRUCTURE",
+                "keys": ["USUBJID", "PARAMCD", "ADT"],
+                "variables": [
+                    {
+                        "name": "USUBJID",
+                        "label": "Unique Subject Identifier",
+                        "type": "text",
+                        "length": 3,
+                        "origin": "Assigned",
+                    },
+                    {
+                        "name": "ASEQ",
+                        "label": "Analysis Sequence Number",
+                        "type": "integer",
+                        "origin": "Derived",
+                        "method": "MT.SEQ",
+                    },
+                    {"name": "PARAMCD", "label": "Parameter Code", "type": "text", "length": 8, "origin": "Assigned"},
+                    {"name": "ADT", "label": "Analysis Date", "type": "date", "origin": "Assigned"},
+                ],
+            }
+        },
+        "methods": {"MT.SEQ": {"description": "Record number within the subject in key order."}},
+    }
     spec = build_spec(raw)
-    df = pd.DataFrame({"USUBJID": ["B", "A", "A", "B"], "PARAMCD": ["X", "Y", "X", "X"],
-                       "ADT": pd.to_datetime(["2020-01-02", "2020-01-01", "2020-01-05", "2020-01-01"])})
+    df = pd.DataFrame(
+        {
+            "USUBJID": ["B", "A", "A", "B"],
+            "PARAMCD": ["X", "Y", "X", "X"],
+            "ADT": pd.to_datetime(["2020-01-02", "2020-01-01", "2020-01-05", "2020-01-01"]),
+        }
+    )
     out, _ = finalize_dataset(df, spec, "ADX")
     # A: (X, 01-05) then (Y, 01-01); B: (X, 01-01) then (X, 01-02)
-    assert out[["USUBJID", "PARAMCD", "ASEQ"]].values.tolist() == [["A", "X", 1], ["A", "Y", 2], ["B", "X", 1], ["B", "X", 2]]
+    assert out[["USUBJID", "PARAMCD", "ASEQ"]].values.tolist() == [
+        ["A", "X", 1],
+        ["A", "Y", 2],
+        ["B", "X", 1],
+        ["B", "X", 2],
+    ]
     assert out["ADT"].dt.day.tolist() == [5, 1, 1, 2]
     # a program that numbered the records itself keeps its numbers; other classes get none
     assert apply_sequence(df.assign(ASEQ=[9, 8, 7, 6]), spec.datasets["ADX"])["ASEQ"].tolist() == [9, 8, 7, 6]

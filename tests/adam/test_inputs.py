@@ -21,18 +21,56 @@ SPEC = load_spec(default_spec_dir())
 
 
 def _sdtm():
-    dm = pd.DataFrame({"STUDYID": "S", "USUBJID": ["S-101-1", "S-101-2"], "SUBJID": ["1", "2"], "SITEID": "101",
-                       "COUNTRY": "USA", "AGE": [30.0, 15.0], "AGEU": "YEARS", "SEX": ["F", "M"], "RACE": "WHITE",
-                       "ARMCD": ["VEH-RUX075", "RUX15"], "ARM": "x", "ACTARMCD": ["VEH-RUX075", "RUX15"], "ACTARM": "x",
-                       "RFXSTDTC": ["2020-01-10", "2020-02-01"], "RFXENDTC": ["2020-12-01", "2020-12-01"]})
-    ds = pd.DataFrame({"USUBJID": ["S-101-1", "S-101-2"], "DSCAT": "PROTOCOL MILESTONE", "EPOCH": "SCREENING",
-                       "DSDECOD": "RANDOMIZED", "DSSTDTC": ["2020-01-09", "2020-01-30"]})
+    dm = pd.DataFrame(
+        {
+            "STUDYID": "S",
+            "USUBJID": ["S-101-1", "S-101-2"],
+            "SUBJID": ["1", "2"],
+            "SITEID": "101",
+            "COUNTRY": "USA",
+            "AGE": [30.0, 15.0],
+            "AGEU": "YEARS",
+            "SEX": ["F", "M"],
+            "RACE": "WHITE",
+            "ARMCD": ["VEH-RUX075", "RUX15"],
+            "ARM": "x",
+            "ACTARMCD": ["VEH-RUX075", "RUX15"],
+            "ACTARM": "x",
+            "RFXSTDTC": ["2020-01-10", "2020-02-01"],
+            "RFXENDTC": ["2020-12-01", "2020-12-01"],
+        }
+    )
+    ds = pd.DataFrame(
+        {
+            "USUBJID": ["S-101-1", "S-101-2"],
+            "DSCAT": "PROTOCOL MILESTONE",
+            "EPOCH": "SCREENING",
+            "DSDECOD": "RANDOMIZED",
+            "DSSTDTC": ["2020-01-09", "2020-01-30"],
+        }
+    )
     mh = pd.DataFrame({"USUBJID": ["S-101-1", "S-101-2"], "MHCAT": "PRIMARY DIAGNOSIS", "MHSTDTC": ["2001", "2010-05"]})
     sc = pd.DataFrame({"USUBJID": ["S-101-1"], "SCTESTCD": ["FACEINV"], "SCSTRESC": ["Y"], "SCSTRESN": [np.nan]})
-    rs = pd.DataFrame({"USUBJID": ["S-101-1", "S-101-1"], "RSSEQ": [1.0, 2.0], "RSTESTCD": "IGA", "RSSTRESN": [3.0, 1.0],
-                       "RSDTC": ["2020-01-10", "2020-03-06"]})
-    qs = pd.DataFrame({"USUBJID": ["S-101-1"], "QSSEQ": [1.0], "QSCAT": ["ITCH NRS"], "QSTESTCD": ["ITCHNRS"],
-                       "QSSTRESN": [5.0], "VISITNUM": [np.nan], "QSDTC": ["2020-01-05"]})
+    rs = pd.DataFrame(
+        {
+            "USUBJID": ["S-101-1", "S-101-1"],
+            "RSSEQ": [1.0, 2.0],
+            "RSTESTCD": "IGA",
+            "RSSTRESN": [3.0, 1.0],
+            "RSDTC": ["2020-01-10", "2020-03-06"],
+        }
+    )
+    qs = pd.DataFrame(
+        {
+            "USUBJID": ["S-101-1"],
+            "QSSEQ": [1.0],
+            "QSCAT": ["ITCH NRS"],
+            "QSTESTCD": ["ITCHNRS"],
+            "QSSTRESN": [5.0],
+            "VISITNUM": [np.nan],
+            "QSDTC": ["2020-01-05"],
+        }
+    )
     return {"DM": dm, "DS": ds, "MH": mh, "SC": sc, "RS": rs, "QS": qs}
 
 
@@ -41,30 +79,33 @@ def test_clean_tiny_input_has_no_problems():
 
 
 def _rules(lines):
-    return sorted(line.split("] ", 1)[0].split("[", 1)[1] + " " + line.split("] ", 1)[1].split(":", 1)[0]
-                  for line in lines)
+    return sorted(
+        line.split("] ", 1)[0].split("[", 1)[1] + " " + line.split("] ", 1)[1].split(":", 1)[0] for line in lines
+    )
 
 
 def test_every_problem_reported_at_once():
     sdtm = _sdtm()
     sdtm["DM"].loc[1, "SEX"] = "U"
     sdtm["DM"].loc[0, "ARMCD"] = "PLACEBO"
-    sdtm["RS"].loc[1, "RSDTC"] = "2020-03"                     # partial date where a full one is needed
+    sdtm["RS"].loc[1, "RSDTC"] = "2020-03"  # partial date where a full one is needed
     sdtm["RS"] = pd.concat([sdtm["RS"], sdtm["RS"].iloc[[0]].assign(RSSEQ=3.0)])  # duplicate key
-    sdtm["QS"].loc[0, "USUBJID"] = "S-999-9"                   # subject not in DM
+    sdtm["QS"].loc[0, "USUBJID"] = "S-999-9"  # subject not in DM
     sdtm["MH"].loc[0, "MHSTDTC"] = "sometime"
     sdtm["SC"] = sdtm["SC"].drop(columns=["SCSTRESN"])
     with pytest.raises(DataError) as ei:
         derive_adam(sdtm, SPEC)
-    assert _rules(ei.value.problems) == sorted([
-        "SDTM-REQ-001 SC.SCSTRESN",
-        "SDTM-KEY-001 RS.USUBJID, RSTESTCD, RSDTC [USUBJID=S-101-1, RSTESTCD=IGA, RSDTC=2020-01-10]",
-        "SDTM-DTC-002 RS.RSDTC [USUBJID=S-101-1, RSSEQ=2]",
-        "SDTM-DTC-001 MH.MHSTDTC [USUBJID=S-101-1, MHCAT=PRIMARY DIAGNOSIS, MHSTDTC=sometime]",
-        "SDTM-CT-001 DM.SEX [USUBJID=S-101-2]",
-        "SDTM-CT-001 DM.ARMCD [USUBJID=S-101-1]",
-        "SDTM-SUBJ-001 QS.USUBJID [USUBJID=S-999-9]",
-    ])
+    assert _rules(ei.value.problems) == sorted(
+        [
+            "SDTM-REQ-001 SC.SCSTRESN",
+            "SDTM-KEY-001 RS.USUBJID, RSTESTCD, RSDTC [USUBJID=S-101-1, RSTESTCD=IGA, RSDTC=2020-01-10]",
+            "SDTM-DTC-002 RS.RSDTC [USUBJID=S-101-1, RSSEQ=2]",
+            "SDTM-DTC-001 MH.MHSTDTC [USUBJID=S-101-1, MHCAT=PRIMARY DIAGNOSIS, MHSTDTC=sometime]",
+            "SDTM-CT-001 DM.SEX [USUBJID=S-101-2]",
+            "SDTM-CT-001 DM.ARMCD [USUBJID=S-101-1]",
+            "SDTM-SUBJ-001 QS.USUBJID [USUBJID=S-999-9]",
+        ]
+    )
     assert any("read by adam_programs.yaml: program ADSLCORE step 20 (MT.NFLARE)" in p for p in ei.value.problems)
 
 
@@ -80,11 +121,13 @@ def test_iga_outside_codelist_and_item_out_of_range():
     sdtm = _sdtm()
     sdtm["RS"].loc[1, "RSSTRESN"] = 5.0
     sdtm["QS"].loc[0, "QSSTRESN"] = 11.0
-    assert _rules(check_sdtm(sdtm, SPEC)) == sorted([
-        "SDTM-RANGE-001 RS.RSSTRESN [USUBJID=S-101-1, RSSEQ=2]",
-        "SDTM-CT-001 RS.RSSTRESN [USUBJID=S-101-1, RSSEQ=2]",
-        "SDTM-RANGE-001 QS.QSSTRESN [USUBJID=S-101-1, QSSEQ=1]",
-    ])
+    assert _rules(check_sdtm(sdtm, SPEC)) == sorted(
+        [
+            "SDTM-RANGE-001 RS.RSSTRESN [USUBJID=S-101-1, RSSEQ=2]",
+            "SDTM-CT-001 RS.RSSTRESN [USUBJID=S-101-1, RSSEQ=2]",
+            "SDTM-RANGE-001 QS.QSSTRESN [USUBJID=S-101-1, QSSEQ=1]",
+        ]
+    )
 
 
 def test_tiny_input_derives_both_datasets():
@@ -106,23 +149,45 @@ def test_result_without_date_is_an_error_not_a_silent_nri():
     sdtm["RS"].loc[1, "RSDTC"] = ""
     assert check_sdtm(sdtm, SPEC) == [
         "ERROR: [SDTM-STUDY-004] RS.RSDTC [USUBJID=S-101-1, RSSEQ=2]: IGA result 1 has no RSDTC: it falls in no "
-        "analysis window and would vanish. (value: 1)"]
+        "analysis window and would vanish. (value: 1)"
+    ]
 
 
 def test_qol_records_must_be_items_not_totals():
     sdtm = _sdtm()
-    sdtm["QS"] = pd.concat([sdtm["QS"], pd.DataFrame({
-        "USUBJID": ["S-101-1", "S-101-1"], "QSSEQ": [2.0, 3.0], "QSCAT": ["DLQI", "DLQI"],
-        "QSTESTCD": ["DLQI01", "DLQITOT"], "QSSTRESN": [1.0, 2.0], "VISITNUM": [2.0, 2.0],
-        "QSDTC": ["2020-01-10", "2020-01-10"]})], ignore_index=True)
+    sdtm["QS"] = pd.concat(
+        [
+            sdtm["QS"],
+            pd.DataFrame(
+                {
+                    "USUBJID": ["S-101-1", "S-101-1"],
+                    "QSSEQ": [2.0, 3.0],
+                    "QSCAT": ["DLQI", "DLQI"],
+                    "QSTESTCD": ["DLQI01", "DLQITOT"],
+                    "QSSTRESN": [1.0, 2.0],
+                    "VISITNUM": [2.0, 2.0],
+                    "QSDTC": ["2020-01-10", "2020-01-10"],
+                }
+            ),
+        ],
+        ignore_index=True,
+    )
     assert _rules(check_sdtm(sdtm, SPEC)) == ["SDTM-STUDY-006 QS.QSTESTCD [USUBJID=S-101-1, QSSEQ=3]"]
 
 
 def test_screen_failures_and_untreated_subjects_are_not_errors_in_any_case():
     sdtm = _sdtm()
-    extra = sdtm["DM"].iloc[[0, 0, 0]].assign(USUBJID=["S-101-3", "S-101-4", "S-101-5"],
-                                             ARMCD=["SCRNFAIL", "RUX15", "Scrnfail"],
-                                             ACTARMCD=["SCRNFAIL", "NOTTRT", "Scrnfail"], RFXSTDTC="", RFXENDTC="")
+    extra = (
+        sdtm["DM"]
+        .iloc[[0, 0, 0]]
+        .assign(
+            USUBJID=["S-101-3", "S-101-4", "S-101-5"],
+            ARMCD=["SCRNFAIL", "RUX15", "Scrnfail"],
+            ACTARMCD=["SCRNFAIL", "NOTTRT", "Scrnfail"],
+            RFXSTDTC="",
+            RFXENDTC="",
+        )
+    )
     sdtm["DM"] = pd.concat([sdtm["DM"], extra], ignore_index=True)
     assert check_sdtm(sdtm, SPEC) == []
 

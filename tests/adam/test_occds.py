@@ -13,13 +13,15 @@ D = lambda *s: pd.to_datetime(list(s))  # noqa: E731
 
 
 def _ae():
-    return pd.DataFrame({
-        "USUBJID": ["A"] * 5,
-        "ASTDT": D("2020-01-01", "2020-01-05", "2020-03-05", None, None),
-        "AENDT": D("2020-01-02", None, None, "2020-01-03", None),
-        "TRTSDT": D("2020-01-05", "2020-01-05", "2020-01-05", "2020-01-05", "2020-01-05"),
-        "TRTEDT": D("2020-02-01", "2020-02-01", "2020-02-01", "2020-02-01", "2020-02-01"),
-    })
+    return pd.DataFrame(
+        {
+            "USUBJID": ["A"] * 5,
+            "ASTDT": D("2020-01-01", "2020-01-05", "2020-03-05", None, None),
+            "AENDT": D("2020-01-02", None, None, "2020-01-03", None),
+            "TRTSDT": D("2020-01-05", "2020-01-05", "2020-01-05", "2020-01-05", "2020-01-05"),
+            "TRTEDT": D("2020-02-01", "2020-02-01", "2020-02-01", "2020-02-01", "2020-02-01"),
+        }
+    )
 
 
 def test_trtemfl_admiral_default():
@@ -57,13 +59,16 @@ def test_trtemfl_missing_variables():
 
 
 def _occ():
-    return pd.DataFrame({
-        "USUBJID": ["A", "A", "A", "A", "B"],
-        "AEBODSYS": ["SKIN", "SKIN", "GI", "SKIN", "GI"],
-        "AEDECOD": ["RASH", "ITCH", "NAUSEA", "RASH", "NAUSEA"],
-        "ASTDT": [5, 3, 3, 2, 1], "AESEQ": [1, 2, 3, 4, 1],
-        "TRTEMFL": ["Y", "Y", "Y", "N", "Y"],
-    })
+    return pd.DataFrame(
+        {
+            "USUBJID": ["A", "A", "A", "A", "B"],
+            "AEBODSYS": ["SKIN", "SKIN", "GI", "SKIN", "GI"],
+            "AEDECOD": ["RASH", "ITCH", "NAUSEA", "RASH", "NAUSEA"],
+            "ASTDT": [5, 3, 3, 2, 1],
+            "AESEQ": [1, 2, 3, 4, 1],
+            "TRTEMFL": ["Y", "Y", "Y", "N", "Y"],
+        }
+    )
 
 
 def test_occurrence_flags_subject_soc_pt():
@@ -91,20 +96,48 @@ def test_occurrence_flags_error_names_this_function():
         derive_var_occurrence_flags(_occ(), by_vars=["USUBJID"], order=["ASTDT"], new_var="F", filter={"AESER": "Y"})
 
 
-DERM = {"any": [{"AEDECOD": {"contains": "APPLICATION"}}, {"AEDECOD": {"contains": "DERMATITIS"}},
-                {"AEDECOD": {"contains": "ERYTHEMA"}}, {"AEDECOD": {"contains": "BLISTER"}},
-                {"all": [{"AEBODSYS": "SKIN AND SUBCUTANEOUS TISSUE DISORDERS"},
-                         {"AEDECOD": {"not_in": ["COLD SWEAT", "HYPERHIDROSIS", "ALOPECIA"]}}]}]}
+DERM = {
+    "any": [
+        {"AEDECOD": {"contains": "APPLICATION"}},
+        {"AEDECOD": {"contains": "DERMATITIS"}},
+        {"AEDECOD": {"contains": "ERYTHEMA"}},
+        {"AEDECOD": {"contains": "BLISTER"}},
+        {
+            "all": [
+                {"AEBODSYS": "SKIN AND SUBCUTANEOUS TISSUE DISORDERS"},
+                {"AEDECOD": {"not_in": ["COLD SWEAT", "HYPERHIDROSIS", "ALOPECIA"]}},
+            ]
+        },
+    ]
+}
 
 
 def test_query_cdisc_pilot_dermatologic_events():
-    df = pd.DataFrame({
-        "AEDECOD": ["APPLICATION SITE PRURITUS", "ERYTHEMA", "PRURITUS", "HYPERHIDROSIS", "HEADACHE"],
-        "AEBODSYS": ["GENERAL DISORDERS", "SKIN AND SUBCUTANEOUS TISSUE DISORDERS",
-                     "SKIN AND SUBCUTANEOUS TISSUE DISORDERS", "SKIN AND SUBCUTANEOUS TISSUE DISORDERS",
-                     "NERVOUS SYSTEM DISORDERS"]})
-    out = derive_vars_query(df, queries=[{"name_var": "CQ01NAM", "name": "DERMATOLOGIC EVENTS", "condition": DERM,
-                                          "flag_var": "CQ01FL", "code_var": "CQ01CD", "code": 1}])
+    df = pd.DataFrame(
+        {
+            "AEDECOD": ["APPLICATION SITE PRURITUS", "ERYTHEMA", "PRURITUS", "HYPERHIDROSIS", "HEADACHE"],
+            "AEBODSYS": [
+                "GENERAL DISORDERS",
+                "SKIN AND SUBCUTANEOUS TISSUE DISORDERS",
+                "SKIN AND SUBCUTANEOUS TISSUE DISORDERS",
+                "SKIN AND SUBCUTANEOUS TISSUE DISORDERS",
+                "NERVOUS SYSTEM DISORDERS",
+            ],
+        }
+    )
+    out = derive_vars_query(
+        df,
+        queries=[
+            {
+                "name_var": "CQ01NAM",
+                "name": "DERMATOLOGIC EVENTS",
+                "condition": DERM,
+                "flag_var": "CQ01FL",
+                "code_var": "CQ01CD",
+                "code": 1,
+            }
+        ],
+    )
     # 0: contains APPLICATION; 1: contains ERYTHEMA; 2: skin SOC, not excluded; 3: skin SOC but excluded; 4: no
     assert out["CQ01NAM"].tolist() == ["DERMATOLOGIC EVENTS"] * 3 + ["", ""]
     assert out["CQ01FL"].tolist() == ["Y", "Y", "Y", "", ""]
@@ -123,10 +156,19 @@ def test_query_errors():
 
 
 REALISTIC = {
-    "derive_var_trtemfl": {"start_date": "ASTDT", "end_date": None, "trt_start": "TRTSDT",
-                           "missing_start_emergent": False, "false_value": "N"},
-    "derive_var_occurrence_flags": {"by_vars": ["USUBJID", "AEBODSYS"], "order": ["ASTDT", "AESEQ"],
-                                    "new_var": "AOCCSFL", "filter": {"TRTEMFL": "Y"}},
+    "derive_var_trtemfl": {
+        "start_date": "ASTDT",
+        "end_date": None,
+        "trt_start": "TRTSDT",
+        "missing_start_emergent": False,
+        "false_value": "N",
+    },
+    "derive_var_occurrence_flags": {
+        "by_vars": ["USUBJID", "AEBODSYS"],
+        "order": ["ASTDT", "AESEQ"],
+        "new_var": "AOCCSFL",
+        "filter": {"TRTEMFL": "Y"},
+    },
     "derive_vars_query": {"queries": [{"name_var": "CQ01NAM", "name": "DERMATOLOGIC EVENTS", "condition": DERM}]},
 }
 

@@ -16,18 +16,22 @@ from adamforge.adam.program import program_order, required_inputs, run_programs
 from adamforge.adam.spec import build_spec, load_spec
 from adamforge.errors import DataError
 
-DM = pd.DataFrame({
-    "STUDYID": ["S1"] * 4,
-    "USUBJID": ["S1-01", "S1-02", "S1-03", "S1-04"],
-    "ARMCD": ["PBO", "Scrnfail", "XAN", "XAN"],
-    "AGE": [70, 66, 81, None],
-    "RFXSTDTC": ["2014-01-02", "", "2014-02-10", ""],
-})
-DS = pd.DataFrame({
-    "USUBJID": ["S1-01", "S1-03", "S1-03", "S1-04", "S1-02"],
-    "DSDECOD": ["RANDOMIZED", "RANDOMIZED", "RANDOMIZED", "COMPLETED", "SCREEN FAILURE"],
-    "DSSTDTC": ["2014-01-01", "2014-02-09", "2014-02-11", "2014-06-01", "2013-12-20"],
-})
+DM = pd.DataFrame(
+    {
+        "STUDYID": ["S1"] * 4,
+        "USUBJID": ["S1-01", "S1-02", "S1-03", "S1-04"],
+        "ARMCD": ["PBO", "Scrnfail", "XAN", "XAN"],
+        "AGE": [70, 66, 81, None],
+        "RFXSTDTC": ["2014-01-02", "", "2014-02-10", ""],
+    }
+)
+DS = pd.DataFrame(
+    {
+        "USUBJID": ["S1-01", "S1-03", "S1-03", "S1-04", "S1-02"],
+        "DSDECOD": ["RANDOMIZED", "RANDOMIZED", "RANDOMIZED", "COMPLETED", "SCREEN FAILURE"],
+        "DSSTDTC": ["2014-01-01", "2014-02-09", "2014-02-11", "2014-06-01", "2013-12-20"],
+    }
+)
 
 
 def _var(name, type_="text", **kw):
@@ -36,16 +40,29 @@ def _var(name, type_="text", **kw):
 
 def _raw(programs, **extra):
     return {
-        "datasets": {"ADSL": {"label": "Subject-Level", "class": "SUBJECT LEVEL ANALYSIS DATASET", "keys": ["USUBJID"],
-                              "variables": [_var("STUDYID", origin="Predecessor", predecessor="DM.STUDYID"),
-                                            _var("USUBJID", origin="Predecessor", predecessor="DM.USUBJID"),
-                                            _var("AGE", "integer", origin="Predecessor", predecessor="DM.AGE"),
-                                            _var("RANDDT", "date", method="MT.RANDDT"),
-                                            _var("ITTFL", method="MT.RANDDT"),
-                                            _var("OLDFL", method="MT.OLDFL")]}},
-        "methods": {"MT.RANDDT": {"description": "First DS.DSSTDTC where DSDECOD = RANDOMIZED."},
-                    "MT.OLDFL": {"description": "Y if AGE >= 75.", "function": "derive_var_flag_if",
-                                 "args": {"new_var": "OLDFL", "condition": {"AGE": {"ge": 75}}}}},
+        "datasets": {
+            "ADSL": {
+                "label": "Subject-Level",
+                "class": "SUBJECT LEVEL ANALYSIS DATASET",
+                "keys": ["USUBJID"],
+                "variables": [
+                    _var("STUDYID", origin="Predecessor", predecessor="DM.STUDYID"),
+                    _var("USUBJID", origin="Predecessor", predecessor="DM.USUBJID"),
+                    _var("AGE", "integer", origin="Predecessor", predecessor="DM.AGE"),
+                    _var("RANDDT", "date", method="MT.RANDDT"),
+                    _var("ITTFL", method="MT.RANDDT"),
+                    _var("OLDFL", method="MT.OLDFL"),
+                ],
+            }
+        },
+        "methods": {
+            "MT.RANDDT": {"description": "First DS.DSSTDTC where DSDECOD = RANDOMIZED."},
+            "MT.OLDFL": {
+                "description": "Y if AGE >= 75.",
+                "function": "derive_var_flag_if",
+                "args": {"new_var": "OLDFL", "condition": {"AGE": {"ge": 75}}},
+            },
+        },
         "programs": programs,
         **extra,
     }
@@ -55,10 +72,18 @@ ADSL_PROGRAM = {
     "class": "ADSL",
     "population": {"from": "DM", "where": {"not": {"ARMCD": {"in_ci": ["SCRNFAIL"]}}}},
     "steps": [
-        {"method": "MT.RANDDT", "derive": "derive_vars_merged",
-         "inputs": [{"from": "DS", "where": {"DSDECOD": "RANDOMIZED"}, "keep": ["USUBJID", "DSSTDTC"]}],
-         "args": {"by_vars": ["USUBJID"], "new_vars": {"RANDDTC": "DSSTDTC"}, "order": ["DSSTDTC"], "mode": "first",
-                  "exist_flag": "ITTFL"}},
+        {
+            "method": "MT.RANDDT",
+            "derive": "derive_vars_merged",
+            "inputs": [{"from": "DS", "where": {"DSDECOD": "RANDOMIZED"}, "keep": ["USUBJID", "DSSTDTC"]}],
+            "args": {
+                "by_vars": ["USUBJID"],
+                "new_vars": {"RANDDTC": "DSSTDTC"},
+                "order": ["DSSTDTC"],
+                "mode": "first",
+                "exist_flag": "ITTFL",
+            },
+        },
         {"derive": "derive_vars_dt", "args": {"dtc": "RANDDTC", "new_var": "RANDDT"}},
         {"method": "MT.OLDFL"},
         {"drop": ["RANDDTC"]},
@@ -92,9 +117,12 @@ def test_program_runs_population_predecessors_steps():
 def test_work_dataset_and_order_by_what_programs_read():
     programs = {
         "ADSL": {"class": "ADSL", "population": {"from": "RAND", "keep": "all"}, "steps": []},
-        "RAND": {"class": "OTHER", "output": False,
-                 "population": {"from": "DS", "where": {"DSDECOD": "RANDOMIZED"}, "keep": ["USUBJID", "DSSTDTC"]},
-                 "steps": [{"filter": {"DSSTDTC": {"lt": "2014-02-10"}}}]},
+        "RAND": {
+            "class": "OTHER",
+            "output": False,
+            "population": {"from": "DS", "where": {"DSDECOD": "RANDOMIZED"}, "keep": ["USUBJID", "DSSTDTC"]},
+            "steps": [{"filter": {"DSSTDTC": {"lt": "2014-02-10"}}}],
+        },
     }
     spec = _spec(programs)
     assert program_order(spec.programs) == ["RAND", "ADSL"]
@@ -104,8 +132,10 @@ def test_work_dataset_and_order_by_what_programs_read():
 
 def test_required_inputs_follow_the_programs():
     spec = _spec()
-    assert required_inputs(spec) == {"DM": ("AGE", "ARMCD", "STUDYID", "USUBJID"),
-                                     "DS": ("DSDECOD", "DSSTDTC", "USUBJID")}
+    assert required_inputs(spec) == {
+        "DM": ("AGE", "ARMCD", "STUDYID", "USUBJID"),
+        "DS": ("DSDECOD", "DSSTDTC", "USUBJID"),
+    }
 
 
 def test_spec_problems_all_at_once_naming_file_dataset_step_argument():
@@ -119,12 +149,26 @@ def test_spec_problems_all_at_once_naming_file_dataset_step_argument():
             {"derive": "derive_vars_dt", "inputs": [{"from": "DS"}], "args": {"dtc": "X", "new_var": "Y"}},
         ],
     }
-    spec = _spec({"ADSL": bad, "OTHER": {"class": "OTHER", "output": False, "population": {"from": "ADSL"},
-                                        "steps": [{"keep": "USUBJID"}]}})
+    spec = _spec(
+        {
+            "ADSL": bad,
+            "OTHER": {
+                "class": "OTHER",
+                "output": False,
+                "population": {"from": "ADSL"},
+                "steps": [{"keep": "USUBJID"}],
+            },
+        }
+    )
     probs = "\n".join(spec.problems)
     assert "program ADSL population: filter on ARMCD: unknown operator 'like'" in probs
-    assert "program ADSL step 1 (derive_vars_magic): function 'derive_vars_magic' is not a registered derivation" in probs
-    assert "program ADSL step 2 (derive_vars_merged): argument 'by_vars' of derive_vars_merged must be a list or a mapping, got text 'USUBJID'" in probs
+    assert (
+        "program ADSL step 1 (derive_vars_magic): function 'derive_vars_magic' is not a registered derivation" in probs
+    )
+    assert (
+        "program ADSL step 2 (derive_vars_merged): argument 'by_vars' of derive_vars_merged must be a list or a mapping, got text 'USUBJID'"
+        in probs
+    )
     assert "argument 'mode' of derive_vars_merged must be text or null, got a number 1" in probs
     assert "program ADSL step 3 (derive_vars_dt): required argument 'new_var' of derive_vars_dt is missing" in probs
     assert "program ADSL step 4 (derive_vars_dt): derive_vars_dt takes 1 dataset(s) and gets 2" in probs
@@ -132,8 +176,10 @@ def test_spec_problems_all_at_once_naming_file_dataset_step_argument():
 
 
 def test_cycle_between_programs_is_a_problem():
-    programs = {"ADSL": {"class": "ADSL", "population": {"from": "WORK", "keep": "all"}, "steps": []},
-                "WORK": {"class": "OTHER", "output": False, "population": {"from": "ADSL", "keep": "all"}, "steps": []}}
+    programs = {
+        "ADSL": {"class": "ADSL", "population": {"from": "WORK", "keep": "all"}, "steps": []},
+        "WORK": {"class": "OTHER", "output": False, "population": {"from": "ADSL", "keep": "all"}, "steps": []},
+    }
     spec = _spec(programs)
     assert any("programs cycle: " in p and "ADSL" in p and "WORK" in p for p in spec.problems)
     with pytest.raises(DataError, match="cycle"):
@@ -149,7 +195,9 @@ def test_filter_on_a_variable_the_source_lacks_is_named_at_run_time():
 
 
 def test_a_derivation_rejecting_its_data_names_the_step():
-    prog = dict(ADSL_PROGRAM, steps=[dict(ADSL_PROGRAM["steps"][0], args={"by_vars": ["USUBJID"], "new_vars": ["DSSTDTC"]})])
+    prog = dict(
+        ADSL_PROGRAM, steps=[dict(ADSL_PROGRAM["steps"][0], args={"by_vars": ["USUBJID"], "new_vars": ["DSSTDTC"]})]
+    )
     spec = _spec({"ADSL": prog})
     with pytest.raises(DataError) as ei:  # S1-03 has two RANDOMIZED records and no mode: not unique
         run_programs({"DM": DM, "DS": DS}, spec)
@@ -159,7 +207,10 @@ def test_a_derivation_rejecting_its_data_names_the_step():
 def test_missing_input_domain_is_named():
     with pytest.raises(DataError) as ei:
         run_programs({"DM": DM}, _spec())
-    assert "reads DS, which is neither an SDTM domain of the input folder nor a dataset built before" in ei.value.problems[0]
+    assert (
+        "reads DS, which is neither an SDTM domain of the input folder nor a dataset built before"
+        in ei.value.problems[0]
+    )
 
 
 def test_spec_without_programs_cannot_derive():
@@ -187,8 +238,10 @@ def derive_var_agecat_study(dataset, *, cut: int, new_var: str):
 def _folder(tmp_path, plugin_text=PLUGIN, plugins=("derivations.py",)):
     import yaml
 
-    prog = dict(ADSL_PROGRAM, steps=[*ADSL_PROGRAM["steps"], {"derive": "derive_var_agecat_study",
-                                                                "args": {"cut": 80, "new_var": "AGECAT"}}])
+    prog = dict(
+        ADSL_PROGRAM,
+        steps=[*ADSL_PROGRAM["steps"], {"derive": "derive_var_agecat_study", "args": {"cut": 80, "new_var": "AGECAT"}}],
+    )
     raw = _raw({"ADSL": prog}, plugins=list(plugins))
     (tmp_path / "adam_spec.yaml").write_text(yaml.safe_dump(raw), encoding="utf-8")
     if plugin_text is not None:
@@ -249,5 +302,6 @@ def test_programs_with_problems_are_not_run_under_any_policy():
     assert spec.problems  # dev policy: the spec loads with the problem as a warning
     with pytest.raises(DataError, match="nothing derived") as ei:
         run_programs({"DM": DM, "DS": DS}, spec)
-    assert ei.value.problems == ["program ADSL step 1 (derive_vars_dt): argument 'dtc' of derive_vars_dt must be text, "
-                                 "got a number 5"]
+    assert ei.value.problems == [
+        "program ADSL step 1 (derive_vars_dt): argument 'dtc' of derive_vars_dt must be text, got a number 5"
+    ]

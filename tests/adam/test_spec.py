@@ -56,23 +56,35 @@ def _break_everything(folder):
     def ds(d):
         adsl = d["datasets"]["ADSL"]
         adsl["keys"].append("NOSUCHVAR")
-        adsl["variables"].append({"name": "TOOLONGNAME", "label": "x" * 41, "type": "text", "origin": "Derived",
-                                  "method": "MT.MISSING", "codelist": "CL.MISSING"})
+        adsl["variables"].append(
+            {
+                "name": "TOOLONGNAME",
+                "label": "x" * 41,
+                "type": "text",
+                "origin": "Derived",
+                "method": "MT.MISSING",
+                "codelist": "CL.MISSING",
+            }
+        )
+
     _edit(folder, "adam_datasets.yaml", ds)
 
     def cl(d):
         d["codelists"]["UNUSED"] = {"name": "Unused", "terms": ["A"]}
+
     _edit(folder, "adam_codelists.yaml", cl)
 
     def mt(d):
         d["methods"]["MT.UNUSED"] = {"name": "u", "description": "unused"}
         d["methods"]["MT.EFFFL"]["args"]["excluded_site"] = ["1"]  # misspelt argument
         d["methods"]["MT.REGION1"]["function"] = "no_such_function"
+
     _edit(folder, "adam_methods.yaml", mt)
 
     def an(d):
         d["endpoints"][0]["criterion"] = {"chg_lte": -2}
         d["endpoints"][1]["criterion"] = {"chg_le": {"value": -1, "extra": 1}}
+
     _edit(folder, "adam_analysis.yaml", an)
 
 
@@ -111,8 +123,10 @@ def test_cross_check_warns_under_dev_and_returns_the_spec(spec_copy):
 
 def test_composite_with_undefined_component_and_unknown_visit(spec_copy):
     def an(d):
-        d["endpoints"].append({"paramcd": "NEWCOMP", "param": "x", "paramn": 200, "avisit": "Week 9",
-                               "components": ["EASI50", "NOPE"]})
+        d["endpoints"].append(
+            {"paramcd": "NEWCOMP", "param": "x", "paramn": 200, "avisit": "Week 9", "components": ["EASI50", "NOPE"]}
+        )
+
     _edit(spec_copy, "adam_analysis.yaml", an)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", SpecWarning)
@@ -138,6 +152,7 @@ def test_overlapping_windows_and_day_zero(spec_copy):
     def an(d):
         d["windows"][1]["lo"] = 20
         d["windows"].append({"avisit": "Day 0", "avisitn": 99, "target": 0, "lo": 0, "hi": 0})
+
     _edit(spec_copy, "adam_analysis.yaml", an)
     with pytest.warns(SpecWarning):
         spec = load_spec(spec_copy)

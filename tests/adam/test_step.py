@@ -14,13 +14,13 @@ _tiny = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(_tiny)
 
 
-
-
 def _fake_reader(monkeypatch, sdtm, folder):
     folder.mkdir(parents=True, exist_ok=True)
     for d in sdtm:
         (folder / f"{d.lower()}.xpt").write_bytes(b"")
-    monkeypatch.setattr("adamforge.sdtm_io.read_sdtm", lambda f, domains=None, *, log=None: {d: sdtm[d] for d in domains})
+    monkeypatch.setattr(
+        "adamforge.sdtm_io.read_sdtm", lambda f, domains=None, *, log=None: {d: sdtm[d] for d in domains}
+    )
 
 
 def test_failed_run_removes_stale_outputs_and_names_every_problem(tmp_path, monkeypatch):

@@ -17,17 +17,20 @@ def _adsl():
 
 def _ex():
     # S1: doses 10, 20, 20 on days 1, 3, 2; S2: one dose missing, one 5 (day 2, day 1); S3: none
-    return pd.DataFrame({
-        "USUBJID": ["S1", "S1", "S1", "S2", "S2"],
-        "EXDY": [1, 3, 2, 2, 1],
-        "EXDOSE": [10.0, 20.0, 20.0, np.nan, 5.0],
-        "EXTRT": ["A", "A", "A", "B", "B"],
-    })
+    return pd.DataFrame(
+        {
+            "USUBJID": ["S1", "S1", "S1", "S2", "S2"],
+            "EXDY": [1, 3, 2, 2, 1],
+            "EXDOSE": [10.0, 20.0, 20.0, np.nan, 5.0],
+            "EXTRT": ["A", "A", "A", "B", "B"],
+        }
+    )
 
 
 def _summ(summary, **kw):
-    return derive_var_merged_summary(_adsl(), _ex(), by_vars=["USUBJID"], new_var="X", source_var="EXDOSE",
-                                     summary=summary, **kw)["X"]
+    return derive_var_merged_summary(
+        _adsl(), _ex(), by_vars=["USUBJID"], new_var="X", source_var="EXDOSE", summary=summary, **kw
+    )["X"]
 
 
 def test_sum_and_mean_skip_missing():
@@ -66,8 +69,9 @@ def test_filter_add_and_missing_value():
 
 
 def test_text_last_value():
-    out = derive_var_merged_summary(_adsl(), _ex(), by_vars=["USUBJID"], new_var="T", source_var="EXTRT",
-                                    summary="last", order=["EXDY"])
+    out = derive_var_merged_summary(
+        _adsl(), _ex(), by_vars=["USUBJID"], new_var="T", source_var="EXTRT", summary="last", order=["EXDY"]
+    )
     assert out["T"].iloc[:2].tolist() == ["A", "B"] and pd.isna(out["T"].iloc[2])
 
 
@@ -80,14 +84,27 @@ def test_bad_summary_and_order_misuse():
 
 def test_missing_variable_named():
     with pytest.raises(DataError, match="derive_var_merged_summary.*EXDOSE"):
-        derive_var_merged_summary(_adsl(), _ex().drop(columns="EXDOSE"), by_vars=["USUBJID"], new_var="X",
-                                  source_var="EXDOSE", summary="sum")
+        derive_var_merged_summary(
+            _adsl(), _ex().drop(columns="EXDOSE"), by_vars=["USUBJID"], new_var="X", source_var="EXDOSE", summary="sum"
+        )
 
 
 def test_input_not_modified_and_arguments_bind():
     adsl = _adsl()
     derive_var_merged_summary(adsl, _ex(), by_vars=["USUBJID"], new_var="X", source_var="EXDOSE", summary="sum")
     assert list(adsl.columns) == ["USUBJID"]
-    assert check_arguments(derive_var_merged_summary, {
-        "by_vars": ["STUDYID", "USUBJID"], "new_var": "CUMDOSE", "source_var": "EXDOSE", "summary": "sum",
-        "filter_add": {"EXDOSE": {"gt": 0}}, "missing_value": 0}, complete=True) == []
+    assert (
+        check_arguments(
+            derive_var_merged_summary,
+            {
+                "by_vars": ["STUDYID", "USUBJID"],
+                "new_var": "CUMDOSE",
+                "source_var": "EXDOSE",
+                "summary": "sum",
+                "filter_add": {"EXDOSE": {"gt": 0}},
+                "missing_value": 0,
+            },
+            complete=True,
+        )
+        == []
+    )

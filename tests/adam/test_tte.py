@@ -13,28 +13,51 @@ D = lambda *s: pd.to_datetime(list(s)).astype("datetime64[s]")  # noqa: E731
 
 
 def _adsl():
-    return pd.DataFrame({"STUDYID": ["S"] * 3, "USUBJID": ["A", "B", "C"],
-                         "TRTSDT": D("2020-01-01", "2020-01-01", "2020-01-01"),
-                         "EOSDT": D("2020-06-30", "2020-03-31", None),
-                         "LSTALVDT": D("2020-07-10", "2020-03-01", None)})
+    return pd.DataFrame(
+        {
+            "STUDYID": ["S"] * 3,
+            "USUBJID": ["A", "B", "C"],
+            "TRTSDT": D("2020-01-01", "2020-01-01", "2020-01-01"),
+            "EOSDT": D("2020-06-30", "2020-03-31", None),
+            "LSTALVDT": D("2020-07-10", "2020-03-01", None),
+        }
+    )
 
 
 def _adae():
-    return pd.DataFrame({"STUDYID": ["S"] * 4, "USUBJID": ["A", "A", "A", "X"],
-                         "ASTDT": D("2020-01-20", "2020-01-10", "2020-01-10", "2020-01-02"),
-                         "AESEQ": [1, 3, 2, 1], "CQ01NAM": ["DERM", "DERM", "DERM", "DERM"]})
+    return pd.DataFrame(
+        {
+            "STUDYID": ["S"] * 4,
+            "USUBJID": ["A", "A", "A", "X"],
+            "ASTDT": D("2020-01-20", "2020-01-10", "2020-01-10", "2020-01-02"),
+            "AESEQ": [1, 3, 2, 1],
+            "CQ01NAM": ["DERM", "DERM", "DERM", "DERM"],
+        }
+    )
 
 
-EVENT = {"source": 1, "filter": {"CQ01NAM": "DERM"}, "date": "ASTDT",
-         "set_values_to": {"EVNTDESC": "Dermatologic Event Occurred", "SRCDOM": "ADAE", "SRCVAR": "ASTDT"},
-         "copy_vars": {"SRCSEQ": "AESEQ"}, "order": ["AESEQ"]}
-CENSOR = {"source": 0, "date": "EOSDT", "set_values_to": {"EVNTDESC": "Study Completion Date", "SRCDOM": "ADSL",
-                                                         "SRCVAR": "EOSDT"}}
+EVENT = {
+    "source": 1,
+    "filter": {"CQ01NAM": "DERM"},
+    "date": "ASTDT",
+    "set_values_to": {"EVNTDESC": "Dermatologic Event Occurred", "SRCDOM": "ADAE", "SRCVAR": "ASTDT"},
+    "copy_vars": {"SRCSEQ": "AESEQ"},
+    "order": ["AESEQ"],
+}
+CENSOR = {
+    "source": 0,
+    "date": "EOSDT",
+    "set_values_to": {"EVNTDESC": "Study Completion Date", "SRCDOM": "ADSL", "SRCVAR": "EOSDT"},
+}
 
 
 def _tte(**kw):
-    args = dict(start_date="TRTSDT", event_conditions=[EVENT], censor_conditions=[CENSOR],
-                set_values_to={"PARAMCD": "TTDE", "PARAM": "Time to First Dermatologic Event"})
+    args = dict(
+        start_date="TRTSDT",
+        event_conditions=[EVENT],
+        censor_conditions=[CENSOR],
+        set_values_to={"PARAMCD": "TTDE", "PARAM": "Time to First Dermatologic Event"},
+    )
     args.update(kw)
     return derive_param_tte(_adsl(), _adae(), **args)
 
@@ -77,8 +100,14 @@ def test_tte_units_and_add_one():
 
 def test_tte_numeric_days():
     adsl = pd.DataFrame({"USUBJID": ["A"], "TRTSDT": [100.0], "RFENDT": [150.0]})
-    out = derive_param_tte(adsl, subject_keys=["USUBJID"], start_date="TRTSDT", event_conditions=[],
-                           censor_conditions=[{"date": "RFENDT"}], set_values_to={"PARAMCD": "T"})
+    out = derive_param_tte(
+        adsl,
+        subject_keys=["USUBJID"],
+        start_date="TRTSDT",
+        event_conditions=[],
+        censor_conditions=[{"date": "RFENDT"}],
+        set_values_to={"PARAMCD": "T"},
+    )
     assert out[["ADT", "AVAL", "CNSR"]].values.tolist() == [[150.0, 51.0, 1]]
 
 
@@ -102,13 +131,25 @@ def test_tte_unknown_condition_key_and_unit():
 def test_tte_mixed_date_kinds():
     ae = _adae().assign(ASTDT=[1.0, 2.0, 3.0, 4.0])
     with pytest.raises(ValueError, match="not of one kind"):
-        derive_param_tte(_adsl(), ae, start_date="TRTSDT", event_conditions=[EVENT], censor_conditions=[CENSOR],
-                         set_values_to={"PARAMCD": "T"})
+        derive_param_tte(
+            _adsl(),
+            ae,
+            start_date="TRTSDT",
+            event_conditions=[EVENT],
+            censor_conditions=[CENSOR],
+            set_values_to={"PARAMCD": "T"},
+        )
 
 
 def test_registered_and_arguments_check():
     fn = registry.get("derive_param_tte")
     assert fn.__module__ == "adamforge.adam.tte"
-    args = {"start_date": "STARTDT", "event_conditions": [EVENT], "censor_conditions": [CENSOR],
-            "set_values_to": {"PARAMCD": "TTDE"}, "subject_keys": ["STUDYID", "USUBJID"], "unit": "days"}
+    args = {
+        "start_date": "STARTDT",
+        "event_conditions": [EVENT],
+        "censor_conditions": [CENSOR],
+        "set_values_to": {"PARAMCD": "TTDE"},
+        "subject_keys": ["STUDYID", "USUBJID"],
+        "unit": "days",
+    }
     assert registry.check_arguments(fn, args, complete=True) == []

@@ -10,13 +10,19 @@ import pytest
 from adamforge import clock
 from adamforge.errors import DataError
 from adamforge.export.datasetjson import (
-    dumps_dataset_json, load_schema, read_dataset_json, to_dataset_json, validate_dataset_json,
+    dumps_dataset_json,
+    load_schema,
+    read_dataset_json,
+    to_dataset_json,
+    validate_dataset_json,
     write_dataset_json,
 )
 from adamforge.export.metadata import ColumnMeta, DatasetMeta
 
 META = DatasetMeta(
-    name="ADSL", label="Subject-Level Analysis Dataset", keys=("STUDYID", "USUBJID"),
+    name="ADSL",
+    label="Subject-Level Analysis Dataset",
+    keys=("STUDYID", "USUBJID"),
     columns=(
         ColumnMeta("STUDYID", "Study Identifier", "text", 13, key_sequence=1),
         ColumnMeta("USUBJID", "Unique Subject Identifier", "text", 30, key_sequence=2),
@@ -37,19 +43,22 @@ def fixed_clock(monkeypatch):
 
 
 def tiny() -> pd.DataFrame:
-    return pd.DataFrame({
-        "STUDYID": ["INCB18424-303"] * 2,
-        "USUBJID": ["INCB18424-303-101-001", "INCB18424-303-101-002"],
-        "AGE": [34.0, 15.0],  # whole numbers stored as float: written as integers
-        "BLEASI": [12.5, None],
-        "TRTSDT": pd.to_datetime(["2024-01-05", None]),
-        "EFFFL": ["Y", None],
-    })
+    return pd.DataFrame(
+        {
+            "STUDYID": ["INCB18424-303"] * 2,
+            "USUBJID": ["INCB18424-303-101-001", "INCB18424-303-101-002"],
+            "AGE": [34.0, 15.0],  # whole numbers stored as float: written as integers
+            "BLEASI": [12.5, None],
+            "TRTSDT": pd.to_datetime(["2024-01-05", None]),
+            "EFFFL": ["Y", None],
+        }
+    )
 
 
 def build(df=None, **kw):
-    return to_dataset_json(tiny() if df is None else df, META, study_oid="INCB18424-303",
-                           metadata_version_oid="MDV.ADAM.1", **kw)
+    return to_dataset_json(
+        tiny() if df is None else df, META, study_oid="INCB18424-303", metadata_version_oid="MDV.ADAM.1", **kw
+    )
 
 
 def test_file_attributes():
@@ -69,12 +78,24 @@ def test_file_attributes():
 
 def test_columns_metadata():
     cols = build()["columns"]
-    assert cols[0] == {"itemOID": "IT.ADSL.STUDYID", "name": "STUDYID", "label": "Study Identifier",
-                       "dataType": "string", "length": 13, "keySequence": 1}
+    assert cols[0] == {
+        "itemOID": "IT.ADSL.STUDYID",
+        "name": "STUDYID",
+        "label": "Study Identifier",
+        "dataType": "string",
+        "length": 13,
+        "keySequence": 1,
+    }
     assert cols[2] == {"itemOID": "IT.ADSL.AGE", "name": "AGE", "label": "Age", "dataType": "integer"}
     assert cols[3]["dataType"] == "double"
-    assert cols[4] == {"itemOID": "IT.ADSL.TRTSDT", "name": "TRTSDT", "label": "Date of First Exposure to Treatment",
-                       "dataType": "date", "targetDataType": "integer", "displayFormat": "DATE9."}
+    assert cols[4] == {
+        "itemOID": "IT.ADSL.TRTSDT",
+        "name": "TRTSDT",
+        "label": "Date of First Exposure to Treatment",
+        "dataType": "date",
+        "targetDataType": "integer",
+        "displayFormat": "DATE9.",
+    }
 
 
 def test_rows_values_and_missing_as_null():
@@ -119,14 +140,16 @@ def test_round_trip(tmp_path):
     write_dataset_json(tiny(), p, META, study_oid="S", metadata_version_oid="M")
     back, meta = read_dataset_json(p)
     assert meta["records"] == 2
-    expected = pd.DataFrame({
-        "STUDYID": ["INCB18424-303"] * 2,
-        "USUBJID": ["INCB18424-303-101-001", "INCB18424-303-101-002"],
-        "AGE": pd.array([34, 15], dtype="Int64"),
-        "BLEASI": [12.5, float("nan")],
-        "TRTSDT": pd.to_datetime(["2024-01-05", None]).astype("datetime64[s]"),
-        "EFFFL": pd.Series(["Y", None], dtype=object),
-    })
+    expected = pd.DataFrame(
+        {
+            "STUDYID": ["INCB18424-303"] * 2,
+            "USUBJID": ["INCB18424-303-101-001", "INCB18424-303-101-002"],
+            "AGE": pd.array([34, 15], dtype="Int64"),
+            "BLEASI": [12.5, float("nan")],
+            "TRTSDT": pd.to_datetime(["2024-01-05", None]).astype("datetime64[s]"),
+            "EFFFL": pd.Series(["Y", None], dtype=object),
+        }
+    )
     pd.testing.assert_frame_equal(back, expected, check_dtype=False)
     assert back["TRTSDT"].dtype == "datetime64[s]"
 
@@ -151,6 +174,8 @@ def test_mismatch_with_spec_reports_everything_and_writes_nothing(tmp_path):
     probs = ei.value.problems
     assert any("[EXP-VAR-MISSING] ADSL.EFFFL" in x for x in probs)
     assert any("[EXP-VAR-EXTRA] ADSL.EXTRA" in x for x in probs)
-    assert any("[EXP-INTEGER] ADSL.AGE [OBS=1, STUDYID=INCB18424-303, USUBJID=INCB18424-303-101-001]" in x for x in probs)
+    assert any(
+        "[EXP-INTEGER] ADSL.AGE [OBS=1, STUDYID=INCB18424-303, USUBJID=INCB18424-303-101-001]" in x for x in probs
+    )
     assert any("[EXP-TYPE] ADSL.TRTSDT" in x and "spec type is date but the data holds text" in x for x in probs)
     assert not p.exists() and list(tmp_path.iterdir()) == []

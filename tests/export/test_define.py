@@ -70,7 +70,10 @@ def test_item_group_keys_class_and_leaf(tiny_spec):
     assert one(ig, "odm:Description/odm:TranslatedText").text == "Subject-Level Analysis Dataset"
     refs = ig.findall(f"{{{NS['odm']}}}ItemRef")
     assert [(r.get("ItemOID"), r.get("KeySequence")) for r in refs[:3]] == [
-        ("IT.ADSL.STUDYID", "1"), ("IT.ADSL.USUBJID", "2"), ("IT.ADSL.AGE", None)]
+        ("IT.ADSL.STUDYID", "1"),
+        ("IT.ADSL.USUBJID", "2"),
+        ("IT.ADSL.AGE", None),
+    ]
     assert refs[0].get("Mandatory") == "Yes" and refs[2].get("Mandatory") == "No"
     assert one(ig, "odm:ItemRef[@ItemOID='IT.ADSL.EFFFL']").get("MethodOID") == "MT.EFFFL"
     assert one(ig, "def:Class").get("Name") == "SUBJECT LEVEL ANALYSIS DATASET"
@@ -120,10 +123,14 @@ def test_codelists_methods_comments(tiny_spec):
     assert trt.get("DataType") == "integer"
     items = trt.findall(f"{{{NS['odm']}}}CodeListItem")
     assert [(i.get("CodedValue"), one(i, "odm:Decode/odm:TranslatedText").text) for i in items] == [
-        ("1", "Vehicle"), ("2", "RUX 1.5%")]
+        ("1", "Vehicle"),
+        ("2", "RUX 1.5%"),
+    ]
     pcd = one(doc, "//odm:CodeList[@OID='CL.PARAMCD']")
     assert [e.get("CodedValue") for e in pcd.findall(f"{{{NS['odm']}}}EnumeratedItem")] == ["IGA", "EASI", "IGATS"]
-    mts = {m.get("OID"): one(m, "odm:Description/odm:TranslatedText").text for m in doc.iterfind(".//odm:MethodDef", NS)}
+    mts = {
+        m.get("OID"): one(m, "odm:Description/odm:TranslatedText").text for m in doc.iterfind(".//odm:MethodDef", NS)
+    }
     assert "MT.UNUSED" not in mts
     assert mts["MT.RESP"] == "1 if IGA 0/1 with a 2-grade improvement, else 0."
     assert set(mts) == {"MT.TRT01P", "MT.TRTSDT", "MT.EFFFL", "MT.AVISIT", "MT.AVAL", "MT.RESP"}
@@ -140,6 +147,7 @@ def test_byte_identical_and_only_the_stamp_varies(tiny_spec, monkeypatch):
     a = build_define(tiny_spec)
     assert build_define(tiny_spec) == a
     from adamforge import clock
+
     monkeypatch.setenv("ADAMFORGE_TIMESTAMP", "2030-01-01T00:00:00")
     clock._reset_for_tests()
     b = build_define(tiny_spec)
@@ -183,14 +191,26 @@ TINY_TLF = {
     "model": {"covariates": ["STUDYID"], "ci_level": 0.95, "cmh_strata": "STUDYID"},
     "populations": {"EFF": {"label": "Efficacy-evaluable", "where": {"EFFFL": "Y"}}},
     "outputs": [
-        {"id": "Table 1", "kind": "baseline", "title": "Baseline characteristics", "population": "EFF",
-         "columns": [{"id": "VEH", "population": "EFF", "arm": 1}],
-         "rows": [{"id": "AGE", "label": "Age, median (range)", "var": "AGE", "stat": "median_range"},
-                  {"id": "HDR", "label": "Sex", "stat": "header"},
-                  {"id": "FEMALE", "label": "Female", "var": "SEX", "stat": "n_pct", "level": "F"}]},
-        {"id": "Table 2", "kind": "response", "title": "IGA-TS at Week 8", "population": "EFF",
-         "a_field_added_later": {"layers": []},
-         "endpoints": [{"paramcd": "IGATS", "label": "IGA-TS", "denominator": "all"}]},
+        {
+            "id": "Table 1",
+            "kind": "baseline",
+            "title": "Baseline characteristics",
+            "population": "EFF",
+            "columns": [{"id": "VEH", "population": "EFF", "arm": 1}],
+            "rows": [
+                {"id": "AGE", "label": "Age, median (range)", "var": "AGE", "stat": "median_range"},
+                {"id": "HDR", "label": "Sex", "stat": "header"},
+                {"id": "FEMALE", "label": "Female", "var": "SEX", "stat": "n_pct", "level": "F"},
+            ],
+        },
+        {
+            "id": "Table 2",
+            "kind": "response",
+            "title": "IGA-TS at Week 8",
+            "population": "EFF",
+            "a_field_added_later": {"layers": []},
+            "endpoints": [{"paramcd": "IGATS", "label": "IGA-TS", "denominator": "all"}],
+        },
         {"id": "Figure 2", "kind": "figure", "source": "Table 2", "paramcd": "IGATS", "title": "IGA-TS by arm"},
         {"id": "Listing 1", "kind": "listing", "title": "Listing", "population": "EFF"},
     ],
@@ -203,8 +223,12 @@ def arm_schema():
 
 
 def _kids(el):
-    return [etree.QName(c).localname if etree.QName(c).namespace == NS["odm"] else
-            f"{ {NS['def']: 'def', ARM: 'arm'}[etree.QName(c).namespace]}:{etree.QName(c).localname}" for c in el]
+    return [
+        etree.QName(c).localname
+        if etree.QName(c).namespace == NS["odm"]
+        else f"{ {NS['def']: 'def', ARM: 'arm'}[etree.QName(c).namespace] }:{etree.QName(c).localname}"
+        for c in el
+    ]
 
 
 def test_arm_valid_against_the_arm_1_0_xsd_for_define_2_1(tiny_spec, arm_schema, schema):
@@ -226,34 +250,57 @@ def test_arm_block_element_by_element(tiny_spec):
     assert kids[-5:-1] == ["def:leaf"] * 4
     assert kids.index("def:WhereClauseDef") < kids.index("ItemGroupDef")
     leaves = {lf.get("ID"): lf.get(f"{{{NS['xlink']}}}href") for lf in mdv.findall(f"{{{NS['def']}}}leaf")}
-    assert leaves == {"LF.RD.Table_1": "../tlf/table_1.docx", "LF.RD.Table_2": "../tlf/table_2.docx",
-                      "LF.RD.Figure_2": "../tlf/figure_2.docx", "LF.ARD": "../tlf/ard.json"}
+    assert leaves == {
+        "LF.RD.Table_1": "../tlf/table_1.docx",
+        "LF.RD.Table_2": "../tlf/table_2.docx",
+        "LF.RD.Figure_2": "../tlf/figure_2.docx",
+        "LF.ARD": "../tlf/ard.json",
+    }
     rds = doc.xpath("//arm:ResultDisplay", namespaces=NS)
-    assert [(r.get("OID"), r.get("Name")) for r in rds] == [("RD.Table_1", "Table 1"), ("RD.Table_2", "Table 2"),
-                                                          ("RD.Figure_2", "Figure 2")]  # no listing
+    assert [(r.get("OID"), r.get("Name")) for r in rds] == [
+        ("RD.Table_1", "Table 1"),
+        ("RD.Table_2", "Table 2"),
+        ("RD.Figure_2", "Figure 2"),
+    ]  # no listing
     t1 = rds[0]
-    assert _kids(t1) == ["Description", "def:DocumentRef", "arm:AnalysisResult", "arm:AnalysisResult"]  # header row skipped
+    assert _kids(t1) == [
+        "Description",
+        "def:DocumentRef",
+        "arm:AnalysisResult",
+        "arm:AnalysisResult",
+    ]  # header row skipped
     assert one(t1, "def:DocumentRef").get("leafID") == "LF.RD.Table_1"
     t2 = rds[1]
     ar = one(t2, "arm:AnalysisResult")
-    assert dict(ar.attrib) == {"OID": "AR.Table_2.IGATS", "ParameterOID": "IT.ADEFF.PARAMCD",
-                               "AnalysisReason": "SPECIFIED IN SAP", "AnalysisPurpose": "SECONDARY OUTCOME MEASURE"}
+    assert dict(ar.attrib) == {
+        "OID": "AR.Table_2.IGATS",
+        "ParameterOID": "IT.ADEFF.PARAMCD",
+        "AnalysisReason": "SPECIFIED IN SAP",
+        "AnalysisPurpose": "SECONDARY OUTCOME MEASURE",
+    }
     assert _kids(ar) == ["Description", "arm:AnalysisDatasets", "arm:Documentation", "arm:ProgrammingCode"]
     assert one(ar, "odm:Description/odm:TranslatedText").text == "IGA-TS"
     ads = ar.findall(f"{{{ARM}}}AnalysisDatasets/{{{ARM}}}AnalysisDataset")
     assert [a.get("ItemGroupOID") for a in ads] == ["IG.ADSL", "IG.ADEFF"]
     assert _kids(ads[0]) == ["def:WhereClauseRef", "arm:AnalysisVariable", "arm:AnalysisVariable"]
-    assert [v.get("ItemOID") for v in ads[0].findall(f"{{{ARM}}}AnalysisVariable")] == ["IT.ADSL.TRT01PN", "IT.ADSL.STUDYID"]
+    assert [v.get("ItemOID") for v in ads[0].findall(f"{{{ARM}}}AnalysisVariable")] == [
+        "IT.ADSL.TRT01PN",
+        "IT.ADSL.STUDYID",
+    ]
     assert [v.get("ItemOID") for v in ads[1].findall(f"{{{ARM}}}AnalysisVariable")] == ["IT.ADEFF.AVAL"]
     pop = one(ads[0], "def:WhereClauseRef").get("WhereClauseOID")
     rc = one(doc, f"//def:WhereClauseDef[@OID='{pop}']/odm:RangeCheck")
     assert (rc.get("Comparator"), rc.get(f"{{{NS['def']}}}ItemOID"), one(rc, "odm:CheckValue").text) == (
-        "EQ", "IT.ADSL.EFFFL", "Y")
+        "EQ",
+        "IT.ADSL.EFFFL",
+        "Y",
+    )
     par = one(ads[1], "def:WhereClauseRef").get("WhereClauseOID")
     checks = doc.xpath(f"//def:WhereClauseDef[@OID='{par}']/odm:RangeCheck", namespaces=NS)
     # the tiny ADEFF has no AVISIT: the parameter condition only
     assert [(c.get(f"{{{NS['def']}}}ItemOID"), one(c, "odm:CheckValue").text) for c in checks] == [
-        ("IT.ADEFF.PARAMCD", "IGATS")]
+        ("IT.ADEFF.PARAMCD", "IGATS")
+    ]
     doc_text = one(ar, "arm:Documentation/odm:Description/odm:TranslatedText").text
     assert "Logistic regression" in doc_text and "Firth" in doc_text and "Cochran-Mantel-Haenszel" in doc_text
     assert "missing AVAL counted as not achieved" in doc_text
@@ -292,15 +339,20 @@ def test_arm_of_the_reference_study_is_schema_valid_and_matches_its_ard(arm_sche
     assert names == [str(o["id"]) for o in tlf["outputs"] if o["kind"] != "listing"]
     t2 = one(doc, "//arm:ResultDisplay[@Name='Table 2']")
     assert [a.get("OID") for a in t2.findall(f"{{{ARM}}}AnalysisResult")] == [
-        f"AR.Table_2.{e['paramcd']}" for e in next(o for o in tlf["outputs"] if o["id"] == "Table 2")["endpoints"]]
+        f"AR.Table_2.{e['paramcd']}" for e in next(o for o in tlf["outputs"] if o["id"] == "Table 2")["endpoints"]
+    ]
     # an ARD with exactly the (output, parameter) pairs of the spec agrees; one extra or missing pair is named
     displays = arm_displays(tlf, subject="ADSL", analysis="ADEFF")
-    ard = pd.DataFrame([(r.output_id, r.parameter) for d in displays for r in d.results] + [("Table 2", "BIGN")],
-                       columns=["output_id", "parameter"])
+    ard = pd.DataFrame(
+        [(r.output_id, r.parameter) for d in displays for r in d.results] + [("Table 2", "BIGN")],
+        columns=["output_id", "parameter"],
+    )
     assert ard_mismatches(displays, ard) == []
     bad = pd.concat([ard.iloc[1:], pd.DataFrame([("Table 2", "XYZ")], columns=["output_id", "parameter"])])
-    assert ard_mismatches(displays, bad) == ["ARD Table 2 / XYZ: no analysis result in define.xml",
-                                             "define.xml result Table 1 / AGE: no statistic in the ARD"]
+    assert ard_mismatches(displays, bad) == [
+        "ARD Table 2 / XYZ: no analysis result in define.xml",
+        "define.xml result Table 1 / AGE: no statistic in the ARD",
+    ]
 
 
 def test_arm_population_variable_missing_is_refused(tiny_spec):

@@ -155,7 +155,7 @@ def test_text_date_error_names_record(study, tiny_adsl):
 def test_bad_spec_name_label_and_long_value_all_reported(tmp_path, tiny_raw, tiny_adsl, tiny_adeff):
     """The issue's bad spec: a 9-character name, a 45-character label, a 250-byte value."""
     adsl_vars = tiny_raw["datasets"]["ADSL"]["variables"]
-    adsl_vars[2]["name"] = "AGEINYEARS"          # 10 characters
+    adsl_vars[2]["name"] = "AGEINYEARS"  # 10 characters
     adsl_vars[3]["label"] = "S" * 45
     adsl_vars[1]["length"] = 200
     spec_dir = tmp_path / "spec"

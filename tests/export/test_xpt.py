@@ -31,18 +31,25 @@ def fixed_clock(monkeypatch):
 
 
 def tiny() -> pd.DataFrame:
-    return pd.DataFrame({
-        "USUBJID": ["303-101-001", "303-101-002", "304-201-003"],
-        "AGE": [34, 15, 71],
-        "SEX": ["F", None, "M"],
-        "TRTSDT": pd.to_datetime(["2024-01-05", None, "1959-12-31"]),
-        "RANDDT": [dt.date(1960, 1, 1), dt.date(2024, 1, 1), None],
-    })
+    return pd.DataFrame(
+        {
+            "USUBJID": ["303-101-001", "303-101-002", "304-201-003"],
+            "AGE": [34, 15, 71],
+            "SEX": ["F", None, "M"],
+            "TRTSDT": pd.to_datetime(["2024-01-05", None, "1959-12-31"]),
+            "RANDDT": [dt.date(1960, 1, 1), dt.date(2024, 1, 1), None],
+        }
+    )
 
 
 def write(df, path, **kw):
-    opts = dict(dataset="ADSL", dataset_label="Subject-Level Analysis Dataset", labels=LABELS,
-                lengths={"USUBJID": 20, "SEX": 1}, keys=["USUBJID"])
+    opts = dict(
+        dataset="ADSL",
+        dataset_label="Subject-Level Analysis Dataset",
+        labels=LABELS,
+        lengths={"USUBJID": 20, "SEX": 1},
+        keys=["USUBJID"],
+    )
     opts.update(kw)
     write_xpt(df, path, **opts)
 
@@ -52,13 +59,15 @@ def test_round_trip_values_types_labels_formats_and_dates(tmp_path):
     p = tmp_path / "adsl.xpt"
     write(tiny(), p)
     back, meta = read_xpt(p)
-    expected = pd.DataFrame({
-        "USUBJID": ["303-101-001", "303-101-002", "304-201-003"],
-        "AGE": [34.0, 15.0, 71.0],
-        "SEX": ["F", "", "M"],  # SAS: a missing character value is blank
-        "TRTSDT": pd.to_datetime(["2024-01-05", None, "1959-12-31"]).astype("datetime64[s]"),
-        "RANDDT": pd.to_datetime(["1960-01-01", "2024-01-01", None]).astype("datetime64[s]"),
-    })
+    expected = pd.DataFrame(
+        {
+            "USUBJID": ["303-101-001", "303-101-002", "304-201-003"],
+            "AGE": [34.0, 15.0, 71.0],
+            "SEX": ["F", "", "M"],  # SAS: a missing character value is blank
+            "TRTSDT": pd.to_datetime(["2024-01-05", None, "1959-12-31"]).astype("datetime64[s]"),
+            "RANDDT": pd.to_datetime(["1960-01-01", "2024-01-01", None]).astype("datetime64[s]"),
+        }
+    )
     pd.testing.assert_frame_equal(back, expected, check_dtype=False)
     assert back["TRTSDT"].dtype == "datetime64[s]" and back["AGE"].dtype == "float64"
     assert meta.table_name == "ADSL"
@@ -243,12 +252,12 @@ def test_boolean_column_refused(tmp_path):
 
 
 def test_every_problem_reported_at_once(tmp_path):
-    df = tiny().rename(columns={"AGE": "AGEGROUPX"}).assign(SEX=["F", "X" * 250, "±"],
-                                                          TRTSDT=["2024-01-05", None, None])
+    df = (
+        tiny().rename(columns={"AGE": "AGEGROUPX"}).assign(SEX=["F", "X" * 250, "±"], TRTSDT=["2024-01-05", None, None])
+    )
     labels = {**LABELS, "AGEGROUPX": "A" * 45}
     del labels["AGE"]
-    _, probs = _fails(tmp_path, df, labels=labels, lengths={"USUBJID": 20},
-                      formats={"TRTSDT": "DATE9."})
+    _, probs = _fails(tmp_path, df, labels=labels, lengths={"USUBJID": 20}, formats={"TRTSDT": "DATE9."})
     rules = sorted({p.split("]")[0].split("[")[1] for p in probs})
     assert rules == ["XPT-ASCII", "XPT-DATE", "XPT-LABEL", "XPT-LEN200", "XPT-VARNAME"]
 
@@ -270,6 +279,7 @@ def test_review_limit_refused_with_clear_message(tmp_path):
 
 def test_default_review_limit_is_5_gb():
     from adamforge.export.xpt import REVIEW_LIMIT_BYTES, estimate_xpt_size
+
     assert REVIEW_LIMIT_BYTES == 5 * 1024**3
     # 3 rows x (20 + 8 + 1 + 8 + 8) = 135 bytes -> 160; header 8*80 + 5*140 = 1340 -> 1360,
     # + 80 for the OBS header record
@@ -280,12 +290,21 @@ def test_estimate_matches_real_file_size(tmp_path):
     p = tmp_path / "a.xpt"
     write(tiny(), p)
     from adamforge.export.xpt import estimate_xpt_size
+
     assert p.stat().st_size == estimate_xpt_size(tiny(), {"USUBJID": 20, "SEX": 1})
 
 
 def test_check_clean_frame_has_no_findings():
-    assert check_xpt(tiny(), dataset="ADSL", dataset_label="Subject-Level Analysis Dataset",
-                     labels=LABELS, lengths={"USUBJID": 20, "SEX": 1}) == []
+    assert (
+        check_xpt(
+            tiny(),
+            dataset="ADSL",
+            dataset_label="Subject-Level Analysis Dataset",
+            labels=LABELS,
+            lengths={"USUBJID": 20, "SEX": 1},
+        )
+        == []
+    )
 
 
 def test_records_encoded_byte_for_byte_as_pyreadstat_writes_them(tmp_path):
@@ -298,20 +317,29 @@ def test_records_encoded_byte_for_byte_as_pyreadstat_writes_them(tmp_path):
 
     rng = np.random.default_rng(3)
     n = 3000
-    df = pd.DataFrame({
-        "USUBJID": [f"S-{i:05d}" for i in range(n)],
-        "AVAL": np.where(rng.random(n) < 0.1, np.nan, rng.normal(0, 50, n)),
-        "TINY": np.r_[[0.0, -0.0, 1e-80, 5.4e-79, -1.5, 1e74, 2.0**249], rng.normal(0, 1e-6, n - 7)],
-        "AVALC": np.where(rng.random(n) < 0.2, "", rng.choice(["Y", "N", "NOT EVALUABLE"], n)),
-        "ADT": pd.to_datetime("2020-01-01") + pd.to_timedelta(rng.integers(0, 900, n), unit="D"),
-    })
+    df = pd.DataFrame(
+        {
+            "USUBJID": [f"S-{i:05d}" for i in range(n)],
+            "AVAL": np.where(rng.random(n) < 0.1, np.nan, rng.normal(0, 50, n)),
+            "TINY": np.r_[[0.0, -0.0, 1e-80, 5.4e-79, -1.5, 1e74, 2.0**249], rng.normal(0, 1e-6, n - 7)],
+            "AVALC": np.where(rng.random(n) < 0.2, "", rng.choice(["Y", "N", "NOT EVALUABLE"], n)),
+            "ADT": pd.to_datetime("2020-01-01") + pd.to_timedelta(rng.integers(0, 900, n), unit="D"),
+        }
+    )
     labels = {c: f"Label of {c}" for c in df.columns}
     fast = tmp_path / "fast.xpt"
     write_xpt(df, fast, dataset="ADX", dataset_label="Test", labels=labels, lengths={"AVALC": 20})
     out, fmts = _prepare(df, lengths={"AVALC": 20}, formats={})
     ref = tmp_path / "ref.xpt"
-    pyreadstat.write_xport(out, str(ref), file_label="Test", column_labels=labels, table_name="ADX",
-                           file_format_version=5, variable_format=fmts)
+    pyreadstat.write_xport(
+        out,
+        str(ref),
+        file_label="Test",
+        column_labels=labels,
+        table_name="ADX",
+        file_format_version=5,
+        variable_format=fmts,
+    )
     from adamforge.clock import run_timestamp
     from adamforge.export.xpt import _sas_stamp
 
@@ -327,8 +355,9 @@ def test_records_written_in_chunks_give_the_same_file(tmp_path, monkeypatch):
 
     rng = np.random.default_rng(1)
     n = 1001
-    df = pd.DataFrame({"A": [f"s{i}" for i in range(n)], "B": rng.normal(size=n),
-                       "C": np.where(rng.random(n) < 0.3, "", "xx")})
+    df = pd.DataFrame(
+        {"A": [f"s{i}" for i in range(n)], "B": rng.normal(size=n), "C": np.where(rng.random(n) < 0.3, "", "xx")}
+    )
     labels = {c: c for c in df.columns}
     X.write_xpt(df, tmp_path / "whole.xpt", dataset="T", dataset_label="t", labels=labels)
     whole = X._replace_records
@@ -344,8 +373,14 @@ def test_empty_dataset_keeps_declared_lengths(tmp_path):
     from adamforge.export.xpt import read_xpt, write_xpt
 
     df = pd.DataFrame({"USUBJID": pd.Series([], dtype=object), "AVAL": pd.Series([], dtype=float)})
-    write_xpt(df, tmp_path / "e.xpt", dataset="ADAE", dataset_label="Adverse Events",
-              labels={"USUBJID": "Unique Subject Identifier", "AVAL": "Analysis Value"}, lengths={"USUBJID": 20})
+    write_xpt(
+        df,
+        tmp_path / "e.xpt",
+        dataset="ADAE",
+        dataset_label="Adverse Events",
+        labels={"USUBJID": "Unique Subject Identifier", "AVAL": "Analysis Value"},
+        lengths={"USUBJID": 20},
+    )
     back, meta = read_xpt(tmp_path / "e.xpt")
     assert len(back) == 0 and list(back.columns) == ["USUBJID", "AVAL"]
     assert meta.variable_storage_width["USUBJID"] == 20

@@ -26,7 +26,9 @@ def subject_table(sdtm: dict[str, pd.DataFrame]) -> pd.DataFrame:
     s["EFF"] = ~dm["SITEID"].isin(EXCLUDED_SITES)
     s["AGE"] = dm["AGE"]
     s["SEX"] = dm["SEX"]
-    s["RACE"] = dm["RACE"].map({"WHITE": "White", "BLACK OR AFRICAN AMERICAN": "Black", "ASIAN": "Asian"}).fillna("Other")
+    s["RACE"] = (
+        dm["RACE"].map({"WHITE": "White", "BLACK OR AFRICAN AMERICAN": "Black", "ASIAN": "Asian"}).fillna("Other")
+    )
     s["REGION"] = np.where(dm["COUNTRY"].isin(["USA", "CAN"]), "North America", "Europe")
     ref = dm["RFXSTDTC"]
 
@@ -59,7 +61,9 @@ def subject_table(sdtm: dict[str, pd.DataFrame]) -> pd.DataFrame:
     s["QOLTHR"] = np.where(s["AGE"] >= 16, 4, 6)
 
     mh = sdtm["MH"][sdtm["MH"]["MHCAT"] == "PRIMARY DIAGNOSIS"].set_index("USUBJID")["MHSTDTC"]
-    onset = mh.where(mh.str.len() == 10, mh.where(mh.str.len() != 7, mh + "-01").where(mh.str.len() != 4, mh + "-01-01"))
+    onset = mh.where(
+        mh.str.len() == 10, mh.where(mh.str.len() != 7, mh + "-01").where(mh.str.len() != 4, mh + "-01-01")
+    )
     s["DUR"] = (pd.to_datetime(ref) - pd.to_datetime(onset.reindex(s.index))).dt.days / 365.25
     sc = sdtm["SC"].set_index(["USUBJID", "SCTESTCD"])
     s["FACE"] = sc.xs("FACEINV", level=1)["SCSTRESC"]
@@ -103,7 +107,7 @@ def section4(s: pd.DataFrame) -> dict[str, dict[str, int]]:
 
 
 def rhu(x: float, d: int = 1) -> float:
-    q = 10 ** d
+    q = 10**d
     return float(np.floor(abs(x) * q + 0.5 + 1e-9) / q) * (1 if x >= 0 else -1)
 
 
@@ -123,9 +127,11 @@ def table1(s: pd.DataFrame) -> dict[str, dict[str, object]]:
             "Europe": int((f["REGION"] == "Europe").sum()),
             "bsa": (rhu(f["BBSA"].mean()), rhu(f["BBSA"].std())),
             "easi": (rhu(f["BEASI"].mean()), rhu(f["BEASI"].std())),
-            "IGA2": int((f["BIGA"] == 2).sum()), "IGA3": int((f["BIGA"] == 3).sum()),
+            "IGA2": int((f["BIGA"] == 2).sum()),
+            "IGA3": int((f["BIGA"] == 3).sum()),
             "itch": (rhu(f["BITCH"].mean()), rhu(f["BITCH"].std())),
-            "itch>=2": int((f["BITCH"] >= 2).sum()), "itch>=4": int((f["BITCH"] >= 4).sum()),
+            "itch>=2": int((f["BITCH"] >= 2).sum()),
+            "itch>=4": int((f["BITCH"] >= 4).sum()),
             "duration": (rhu(f["DUR"].median()), rhu(f["DUR"].min()), rhu(f["DUR"].max())),
             "facial": int((f["FACE"] == "Y").sum()),
             "flares": (rhu(f["FLARE"].mean()), rhu(f["FLARE"].std())),

@@ -66,8 +66,7 @@ def test_negative_scale_is_one_line_and_nothing_written(tmp_path):
 
 def test_failed_write_keeps_previous_output(tmp_path, monkeypatch):
     """A failure while writing leaves the previous complete SDTM folder untouched."""
-    from adamforge import cli
-    from adamforge import sdtm_io
+    from adamforge import cli, sdtm_io
 
     out = tmp_path / "o"
     (out / "sdtm").mkdir(parents=True)

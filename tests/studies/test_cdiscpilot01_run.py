@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 
 from adamforge import cli
-from adamforge.errors import DataError, EXIT_OK, UsageError
+from adamforge.errors import EXIT_OK, DataError, UsageError
 from adamforge.validation import qc_against as qa
 
 DATASETS = ("adsl", "adae", "adtte", "adqsadas")
@@ -59,7 +59,9 @@ def test_tlf_without_a_tlf_spec_skips_with_one_note(tmp_path):
     (out / "tlf" / "table_1.docx").write_bytes(b"stale")
     assert cli.main(["tlf", "--spec", str(spec), "--out", str(out), "--quiet"]) == EXIT_OK
     log = (out / "adamforge.log").read_text()
-    assert log.count("Step tlf skipped: no TLF spec (tlf.yaml)") == 1 and "reference" not in log.split("TLF spec")[1][:200]
+    assert (
+        log.count("Step tlf skipped: no TLF spec (tlf.yaml)") == 1 and "reference" not in log.split("TLF spec")[1][:200]
+    )
     assert not (out / "tlf").exists()
 
 
@@ -75,8 +77,11 @@ def test_submission_files_and_define_valid_against_the_xsd(pilot_run):
     schemas = os.path.join(os.path.dirname(odmlib.__file__), "schemas")
     # with analysis results metadata (the study's TLF spec), the ARM 1.0 schema for Define-XML 2.1
     # (it includes Define-XML 2.1); without, Define-XML 2.1 itself
-    xsd = (os.path.join(schemas, "arm", "1.0-define2.1", "arm1-0-0.xsd") if b"xmlns:arm=" in raw
-           else os.path.join(schemas, "define", "2.1", "define2-1-0.xsd"))
+    xsd = (
+        os.path.join(schemas, "arm", "1.0-define2.1", "arm1-0-0.xsd")
+        if b"xmlns:arm=" in raw
+        else os.path.join(schemas, "define", "2.1", "define2-1-0.xsd")
+    )
     schema = etree.XMLSchema(etree.parse(xsd))
     doc = etree.parse(str(out / "adam" / "define.xml"))
     assert schema.validate(doc), schema.error_log
@@ -142,8 +147,10 @@ def test_unexplained_and_stale_explanations_fail():
     assert ex.result == qa.FAIL and "explains no difference" in ex.unexplained[0]
     vals = _res({"ID": ["a"], "X": [1.0]}, {"ID": ["a"], "X": [2.0]}, ["ID"])
     assert qa.explain(vals, []).result == qa.FAIL
-    assert qa.explain(vals, [{"kind": "values", "variables": ["X"], "records": [{"ID": "a"}],
-                              "reason": "r"}]).result == qa.PASS_EXPLAINED
+    assert (
+        qa.explain(vals, [{"kind": "values", "variables": ["X"], "records": [{"ID": "a"}], "reason": "r"}]).result
+        == qa.PASS_EXPLAINED
+    )
 
 
 def test_against_file_stays_in_the_study_data_folder(tmp_path):
@@ -151,8 +158,9 @@ def test_against_file_stays_in_the_study_data_folder(tmp_path):
     (tmp_path / "data" / "validated" / "adsl.xpt").write_bytes(b"x")
     (tmp_path / "secret.xpt").write_bytes(b"x")
     spec = tmp_path / "qc.yaml"
-    ok = qa.resolve_against({"dataset": "ADSL", "against": {"file": "validated/adsl.xpt"}}, tmp_path / "data",
-                            spec_path=spec)
+    ok = qa.resolve_against(
+        {"dataset": "ADSL", "against": {"file": "validated/adsl.xpt"}}, tmp_path / "data", spec_path=spec
+    )
     assert ok == tmp_path / "data" / "validated" / "adsl.xpt"
     for bad in ("../secret.xpt", str(tmp_path / "secret.xpt"), "validated/../../secret.xpt"):
         with pytest.raises(DataError, match="not inside the study's data folder"):
@@ -184,8 +192,11 @@ def test_packaged_data_declared_for_a_non_editable_install():
     root = Path(__file__).resolve().parents[2]
     data = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]
     patterns = data["adamforge.sdtm_sample"]
-    shipped = [p.relative_to(root / "sdtm_sample").as_posix() for p in (root / "sdtm_sample" / "cdiscpilot01").rglob("*")
-               if p.is_file() and p.suffix in (".xpt", ".parquet")]
+    shipped = [
+        p.relative_to(root / "sdtm_sample").as_posix()
+        for p in (root / "sdtm_sample" / "cdiscpilot01").rglob("*")
+        if p.is_file() and p.suffix in (".xpt", ".parquet")
+    ]
     import fnmatch
 
     assert shipped and all(any(fnmatch.fnmatch(f, pat) for pat in patterns) for f in shipped)

@@ -17,15 +17,26 @@ def random_adam(n_per_arm=(250, 500, 499), seed=1):
         for _ in range(n):
             i += 1
             study = "INCB18424-303" if rng.random() < 0.5 else "INCB18424-304"
-            rows.append(dict(
-                STUDYID=study, USUBJID=f"{study}-{100 + i % 50:03d}-{i:04d}", TRT01PN=arm, TRT01P=ARMS[arm],
-                AGE=int(rng.integers(12, 86)), SEX="F" if rng.random() < 0.6 else "M",
-                RACEGR1=rng.choice(["White", "Black", "Asian", "Other"], p=[0.68, 0.24, 0.04, 0.04]),
-                REGION1="North America" if rng.random() < 0.7 else "Europe",
-                BLBSA=float(np.round(rng.uniform(3, 20), 1)), BLEASI=float(np.round(rng.uniform(1, 20), 1)),
-                BLIGA=int(rng.choice([2, 3], p=[0.26, 0.74])), BLITCH=float(np.round(rng.uniform(0, 10), 2)),
-                DISDURY=float(np.round(rng.uniform(0.1, 70), 2)), FACEFL="Y" if rng.random() < 0.4 else "N",
-                NFLARE=int(rng.poisson(5)), EFFFL="Y" if rng.random() < 0.97 else "N"))
+            rows.append(
+                dict(
+                    STUDYID=study,
+                    USUBJID=f"{study}-{100 + i % 50:03d}-{i:04d}",
+                    TRT01PN=arm,
+                    TRT01P=ARMS[arm],
+                    AGE=int(rng.integers(12, 86)),
+                    SEX="F" if rng.random() < 0.6 else "M",
+                    RACEGR1=rng.choice(["White", "Black", "Asian", "Other"], p=[0.68, 0.24, 0.04, 0.04]),
+                    REGION1="North America" if rng.random() < 0.7 else "Europe",
+                    BLBSA=float(np.round(rng.uniform(3, 20), 1)),
+                    BLEASI=float(np.round(rng.uniform(1, 20), 1)),
+                    BLIGA=int(rng.choice([2, 3], p=[0.26, 0.74])),
+                    BLITCH=float(np.round(rng.uniform(0, 10), 2)),
+                    DISDURY=float(np.round(rng.uniform(0.1, 70), 2)),
+                    FACEFL="Y" if rng.random() < 0.4 else "N",
+                    NFLARE=int(rng.poisson(5)),
+                    EFFFL="Y" if rng.random() < 0.97 else "N",
+                )
+            )
     adsl = pd.DataFrame(rows)
     p_ts = adsl["TRT01PN"].map({1: 0.12, 2: 0.45, 3: 0.52})
     adsl["W8IGAFL"] = np.where(rng.random(len(adsl)) < 0.88, "Y", "N")
@@ -34,8 +45,14 @@ def random_adam(n_per_arm=(250, 500, 499), seed=1):
     recs = []
     eff = adsl[adsl["EFFFL"] == "Y"]
     for r, t in zip(eff.itertuples(), ts[adsl["EFFFL"] == "Y"]):
-        base = {"STUDYID": r.STUDYID, "USUBJID": r.USUBJID, "TRT01PN": r.TRT01PN, "NACHFL": r.NACHFL,
-                "AVISIT": "Week 8", "AVISITN": 8}
+        base = {
+            "STUDYID": r.STUDYID,
+            "USUBJID": r.USUBJID,
+            "TRT01PN": r.TRT01PN,
+            "NACHFL": r.NACHFL,
+            "AVISIT": "Week 8",
+            "AVISITN": 8,
+        }
         p = {1: 0.5, 2: 0.8, 3: 0.82}[r.TRT01PN]
         vals = {}
         for pc in PARAMS:
@@ -50,9 +67,24 @@ def random_adam(n_per_arm=(250, 500, 499), seed=1):
         vals["TSCPR"] = float(vals["IGATS"] == 1 or vals["CPR"] == 1)
         vals["TSCPRIGA"] = float(vals["IGATS"] == 1 or vals["CPRIGA"] == 1)
         for pc, v in vals.items():
-            recs.append({**base, "PARAMCD": pc, "AVAL": v, "AVALC": "" if np.isnan(v) else ("Y" if v else "N"),
-                         "DTYPE": "NRI" if (pc == "IGATS" and r.W8IGAFL == "N") else ""})
-        recs.append({**base, "PARAMCD": "IGA", "AVAL": float(r.BLIGA - (1 if not t else 2)), "AVALC": "",
-                     "DTYPE": "", "ANL01FL": "Y"})
+            recs.append(
+                {
+                    **base,
+                    "PARAMCD": pc,
+                    "AVAL": v,
+                    "AVALC": "" if np.isnan(v) else ("Y" if v else "N"),
+                    "DTYPE": "NRI" if (pc == "IGATS" and r.W8IGAFL == "N") else "",
+                }
+            )
+        recs.append(
+            {
+                **base,
+                "PARAMCD": "IGA",
+                "AVAL": float(r.BLIGA - (1 if not t else 2)),
+                "AVALC": "",
+                "DTYPE": "",
+                "ANL01FL": "Y",
+            }
+        )
     adeff = pd.DataFrame(recs)
     return adsl, adeff

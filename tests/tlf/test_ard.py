@@ -26,16 +26,16 @@ def test_ard_columns_and_big_n(ard):
 
 
 def test_baseline_counts_percentages_and_summaries(ard):
-    assert v(ard, "Table 1", "R075", "FEMALE", "n") == 2           # S06, S08
+    assert v(ard, "Table 1", "R075", "FEMALE", "n") == 2  # S06, S08
     assert v(ard, "Table 1", "R075", "FEMALE", "pct") == pytest.approx(200 / 3)
-    assert v(ard, "Table 1", "ALL", "FEMALE", "n") == 7            # S01 S03 S04 S06 S08 S09 S11
-    assert v(ard, "Table 1", "TOT", "AGE", "median") == 33         # 19 28 30 33 40 47 70
+    assert v(ard, "Table 1", "ALL", "FEMALE", "n") == 7  # S01 S03 S04 S06 S08 S09 S11
+    assert v(ard, "Table 1", "TOT", "AGE", "median") == 33  # 19 28 30 33 40 47 70
     assert (v(ard, "Table 1", "TOT", "AGE", "min"), v(ard, "Table 1", "TOT", "AGE", "max")) == (19, 70)
     assert v(ard, "Table 1", "VEH", "ITCH", "mean") == pytest.approx(3.25)
     assert v(ard, "Table 1", "VEH", "ITCH", "sd") == pytest.approx(3.5 / math.sqrt(2))
-    assert v(ard, "Table 1", "R075", "ITCH2", "n") == 3            # 2.0 counts as >= 2
-    assert v(ard, "Table 1", "VEH", "ITCH2", "n") == 1             # 1.5 does not
-    assert v(ard, "Table 1", "R15", "IGA3", "n") == 2              # numeric level 3
+    assert v(ard, "Table 1", "R075", "ITCH2", "n") == 3  # 2.0 counts as >= 2
+    assert v(ard, "Table 1", "VEH", "ITCH2", "n") == 1  # 1.5 does not
+    assert v(ard, "Table 1", "R15", "IGA3", "n") == 2  # numeric level 3
     assert not ((ard["output_id"] == "Table 1") & (ard["parameter"] == "RACE")).any()  # header rows: no numbers
 
 
@@ -120,5 +120,6 @@ def test_missing_covariate_is_named_not_miscoded(adsl, adeff, tiny_spec_raw):
     adsl.loc[adsl["USUBJID"] == "S01", "STUDYID"] = None
     with pytest.raises(DataError) as exc:
         ardm.compute_ard(adsl, adeff, parse_tlf_spec(tiny_spec_raw))
-    assert any(p.startswith("ADSL.STUDYID: missing for 1 subject(s)") and "USUBJID=S01" in p
-               for p in exc.value.problems)
+    assert any(
+        p.startswith("ADSL.STUDYID: missing for 1 subject(s)") and "USUBJID=S01" in p for p in exc.value.problems
+    )

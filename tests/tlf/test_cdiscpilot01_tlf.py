@@ -40,6 +40,7 @@ def pilot_out(tmp_path_factory):
     for name, df in res.datasets.items():
         df.to_parquet(out / "adam" / f"{name.lower()}.parquet")
     import os
+
     os.environ["ADAMFORGE_TIMESTAMP"] = "2026-02-03T04:05:06"
     try:
         assert cli.main(["tlf", "--study", "cdiscpilot01", "--out", str(out), "--quiet"]) == EXIT_OK
@@ -69,7 +70,7 @@ def test_files(pilot_out):
 
 def test_table_14_3_01_matches_the_published_csr(pilot_out):
     rows = _rows(pilot_out, "table_14_3_01")
-    assert rows["Mean (SD)"][0] == ["24.1 (12.19)", "24.4 (12.92)", "21.3 (11.74)"]   # baseline
+    assert rows["Mean (SD)"][0] == ["24.1 (12.19)", "24.4 (12.92)", "21.3 (11.74)"]  # baseline
     assert rows["n"][0] == ["79", "81", "74"]
     assert rows["p-value (Dose Response) [1][2]"] == [["", "", "0.245"]]
     assert rows["p-value (Xan - Placebo) [1][3]"] == [["", "0.569", "0.233"]]
@@ -85,8 +86,11 @@ def test_table_14_2_01_and_ae_table(pilot_out):
     adae = pd.read_parquet(pilot_out / "adam" / "adae.parquet")
     te = adae[(adae["SAFFL"] == "Y") & (adae["TRTEMFL"] == "Y")]
     n_any = te.groupby("TRTAN")["USUBJID"].nunique()
-    assert [c.split(" ")[0] for c in ae["Subjects with any treatment-emergent adverse event"][0]] == \
-        [str(n_any[0]), str(n_any[54]), str(n_any[81])]
+    assert [c.split(" ")[0] for c in ae["Subjects with any treatment-emergent adverse event"][0]] == [
+        str(n_any[0]),
+        str(n_any[54]),
+        str(n_any[81]),
+    ]
     # SOCs by decreasing frequency over all arms
     socs = te.groupby("AEBODSYS")["USUBJID"].nunique().sort_values(ascending=False)
     assert list(ae)[2] == socs.index[0]
@@ -95,7 +99,6 @@ def test_table_14_2_01_and_ae_table(pilot_out):
 def test_every_number_shown_comes_from_an_ard_record(pilot_out):
     """Each number of every cell of the pilot's tables equals the ARD value of the record the cell names."""
     from adamforge.tlf import fmt
-    from adamforge.tlf.ard import TlfData
     from adamforge.tlf.layers import table_display
     from adamforge.tlf.spec import load_tlf_spec
     from adamforge.tlf.tables import ArdIndex
@@ -116,7 +119,7 @@ def test_every_number_shown_comes_from_an_ard_record(pilot_out):
                 for text, key in zip(nums, keys):
                     v = ix.num(*key)
                     if text == "NE":
-                        assert v is None, key          # not estimable: the ARD value is missing
+                        assert v is None, key  # not estimable: the ARD value is missing
                     elif text.startswith("<"):
                         assert v < float(text[1:])
                     else:
@@ -126,8 +129,10 @@ def test_every_number_shown_comes_from_an_ard_record(pilot_out):
     assert checked > 500
 
 
-@pytest.mark.skipif(not (shutil.which("soffice") and shutil.which("pdftotext")),
-                    reason="LibreOffice (soffice) and pdftotext are not installed (CI): the open-clean check needs them")
+@pytest.mark.skipif(
+    not (shutil.which("soffice") and shutil.which("pdftotext")),
+    reason="LibreOffice (soffice) and pdftotext are not installed (CI): the open-clean check needs them",
+)
 def test_docx_and_rtf_open_clean_in_libreoffice(pilot_out, tmp_path):
     sys.path.insert(0, str(ROOT / "benchmarks"))
     from check_tlf_office import to_pdf_text

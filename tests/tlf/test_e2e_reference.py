@@ -31,8 +31,13 @@ TABLE1 = {  # plan section 4, Table 1: vehicle, 0.75%, 1.5%, non-achiever total,
     "Itch NRS score, mean (SD)": ["5.1 (2.4)", "5.1 (2.4)", "4.9 (2.4)", "5.1 (2.4)", "5.1 (2.4)"],
     "Itch NRS score >= 2, n (%)": ["148 (85.1)", "177 (83.1)", "165 (83.8)", "490 (83.9)", "1017 (84.2)"],
     "Itch NRS score >= 4, n (%)": ["112 (64.4)", "148 (69.5)", "127 (64.5)", "387 (66.3)", "778 (64.4)"],
-    "Disease duration, median (range), y": ["15.5 (0.8-79.1)", "14.0 (1.8-68.6)", "14.9 (0.2-69.2)",
-                                            "14.9 (0.2-79.1)", "15.3 (0-79.1)"],
+    "Disease duration, median (range), y": [
+        "15.5 (0.8-79.1)",
+        "14.0 (1.8-68.6)",
+        "14.9 (0.2-69.2)",
+        "14.9 (0.2-79.1)",
+        "15.3 (0-79.1)",
+    ],
     "Facial involvement, n (%)": ["72 (41.4)", "77 (36.2)", "77 (39.1)", "226 (38.7)", "476 (39.4)"],
     "Flares in last 12 months, mean (SD)": ["5.7 (13.6)", "4.6 (4.5)", "5.5 (8.4)", "5.3 (9.3)", "5.8 (16.8)"],
 }
@@ -44,9 +49,16 @@ TABLE3 = {
     "IGA-TS or composite partial response including IGA": ["148/202 (73.3)", "415/429 (96.7)", "432/450 (96.0)"],
 }
 TABLE2_COUNTS = {
-    "Composite partial response (EASI-50, itch NRS2 or DLQI/CDLQI response)":
-        ["110/174 (63.2)", "188/213 (88.3)", "168/197 (85.3)"],
-    "Composite partial response including IGA 1-point reduction": ["120/174 (69.0)", "199/213 (93.4)", "179/197 (90.9)"],
+    "Composite partial response (EASI-50, itch NRS2 or DLQI/CDLQI response)": [
+        "110/174 (63.2)",
+        "188/213 (88.3)",
+        "168/197 (85.3)",
+    ],
+    "Composite partial response including IGA 1-point reduction": [
+        "120/174 (69.0)",
+        "199/213 (93.4)",
+        "179/197 (90.9)",
+    ],
 }
 # plan section 4: significance marks vs vehicle (0.75%, 1.5%); NRS2 is "** and ***" in either order
 MARKS = {

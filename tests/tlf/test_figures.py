@@ -32,12 +32,12 @@ def test_marks_and_counts_come_from_the_ard(ard, tiny_inputs, monkeypatch):
     spec = tiny_inputs[2]
     fake = ard.copy()
     sel = (fake["output_id"] == "Figure 2") & (fake["statistic"] == "sig_mark") & (fake["group"] == "RUX 1.5%")
-    fake.loc[sel, "value_char"] = "***"   # the ARD says ***: the figure must show it, whatever the data
+    fake.loc[sel, "value_char"] = "***"  # the ARD says ***: the figure must show it, whatever the data
     seen = _texts(monkeypatch)
     figure_png(spec.output("Figure 2"), ArdIndex(fake), spec, label="EASI-50")
     assert "***" in seen
     assert {"1/2", "2/2"} <= set(seen)
-    assert "\u2020" in seen   # the Firth-flagged 0.75% comparison (no significance mark)
+    assert "\u2020" in seen  # the Firth-flagged 0.75% comparison (no significance mark)
     assert "100.0%" in seen and "50.0%" in seen
 
 
@@ -48,6 +48,6 @@ def test_png_is_300_dpi_and_reproducible(ard, tiny_inputs):
     assert a == b
     assert a[:8] == b"\x89PNG\r\n\x1a\n"
     i = a.index(b"pHYs")
-    ppm_x, ppm_y, unit = struct.unpack(">IIB", a[i + 4:i + 13])
+    ppm_x, ppm_y, unit = struct.unpack(">IIB", a[i + 4 : i + 13])
     assert unit == 1 and round(ppm_x * 0.0254) == 300
     assert b"Software" not in a

@@ -14,8 +14,8 @@ from adamforge.tlf.layers import data_precision, render_format
 from adamforge.tlf.registry import METHODS, STATISTICS, check_method_args
 from adamforge.tlf.spec import parse_tlf_spec
 
-
 # --- Kaplan-Meier and log-rank by hand -------------------------------------------------------
+
 
 def test_km_median_by_hand():
     # times 1,2,3,4,5 events at 1,3,4 (2 and 5 censored):
@@ -35,7 +35,7 @@ def test_km_greenwood_loglog_band_by_hand():
     km = models.kaplan_meier(np.array([1, 2, 3, 4, 5]), np.array([1, 0, 1, 1, 0]))
     r = km.curve.set_index("time").loc[3]
     s = 0.8 * 2 / 3
-    v = 1 / (5 * 4) + 1 / (3 * 2)                      # Greenwood sum d / (n (n - d))
+    v = 1 / (5 * 4) + 1 / (3 * 2)  # Greenwood sum d / (n (n - d))
     w = 1.959963984540054 * math.sqrt(v) / abs(math.log(s))
     assert r["lcl"] == pytest.approx(s ** math.exp(w)) and r["ucl"] == pytest.approx(s ** math.exp(-w))
 
@@ -48,7 +48,7 @@ def test_logrank_two_groups_by_hand():
     # event times 1..6 with events: at risk (nA, nB), d: t1 (3,3) A; t2 (2,3) B; t3 (2,2) A; t4 (1,2) B; t6 (0,1) B
     OA = 2
     EA = 3 / 6 + 2 / 5 + 2 / 4 + 1 / 3 + 0
-    V = (3 * 3) / 36 + (2 * 3) / 25 + (2 * 2) / 16 + (1 * 2) / 9 + 0   # d=1: nA nB / n^2
+    V = (3 * 3) / 36 + (2 * 3) / 25 + (2 * 2) / 16 + (1 * 2) / 9 + 0  # d=1: nA nB / n^2
     res = models.logrank(t, e, g)
     assert res["chisq"] == pytest.approx((OA - EA) ** 2 / V)
     assert res["p_value"] == pytest.approx(math.erfc(math.sqrt(res["chisq"] / 2)))
@@ -57,11 +57,17 @@ def test_logrank_two_groups_by_hand():
 
 # --- ANCOVA ------------------------------------------------------------------------------
 
+
 def _ancova_data():
     rng = np.random.default_rng(3)
     n = 30
-    df = pd.DataFrame({"ARM": np.repeat([0, 54, 81], 10), "SITE": np.tile(["a", "b", "c"], 10),
-                       "BASE": rng.integers(10, 40, n).astype(float)})
+    df = pd.DataFrame(
+        {
+            "ARM": np.repeat([0, 54, 81], 10),
+            "SITE": np.tile(["a", "b", "c"], 10),
+            "BASE": rng.integers(10, 40, n).astype(float),
+        }
+    )
     df["CHG"] = 0.02 * df["ARM"] + 0.3 * df["BASE"] + df["SITE"].map({"a": 0, "b": 1, "c": -1}) + rng.normal(0, 2, n)
     return df
 
@@ -69,15 +75,23 @@ def _ancova_data():
 def test_ancova_lsmeans_by_hand():
     """LS mean = prediction at the covariate mean, sites weighted equally (numpy least squares)."""
     df = _ancova_data()
-    X = np.column_stack([np.ones(len(df)), df["ARM"].eq(54), df["ARM"].eq(81), df["SITE"].eq("b"),
-                         df["SITE"].eq("c"), df["BASE"]]).astype(float)
+    X = np.column_stack(
+        [np.ones(len(df)), df["ARM"].eq(54), df["ARM"].eq(81), df["SITE"].eq("b"), df["SITE"].eq("c"), df["BASE"]]
+    ).astype(float)
     y = df["CHG"].to_numpy()
     b, *_ = np.linalg.lstsq(X, y, rcond=None)
     site = (b[3] + b[4]) / 3
     xbar = df["BASE"].mean()
     want = {0: b[0] + site + b[5] * xbar, 54: b[0] + b[1] + site + b[5] * xbar, 81: b[0] + b[2] + site + b[5] * xbar}
-    r = models.ancova(df, response="CHG", group="ARM", levels=[0, 54, 81], covariates=["BASE"], factors=["SITE"],
-                      comparisons=[(54, 0), (81, 0), (81, 54)])
+    r = models.ancova(
+        df,
+        response="CHG",
+        group="ARM",
+        levels=[0, 54, 81],
+        covariates=["BASE"],
+        factors=["SITE"],
+        comparisons=[(54, 0), (81, 0), (81, 54)],
+    )
     for k, v in want.items():
         assert r.lsmeans[k][0] == pytest.approx(v)
     resid = y - X @ b
@@ -87,6 +101,7 @@ def test_ancova_lsmeans_by_hand():
     d = r.diffs[(81, 54)]
     assert d["diff"] == pytest.approx(b[2] - b[1]) and d["se"] == pytest.approx(se)
     from scipy import stats
+
     assert d["p_value"] == pytest.approx(2 * stats.t.sf(abs((b[2] - b[1]) / se), len(y) - 6))
     assert d["lcl"] == pytest.approx(b[2] - b[1] - stats.t.ppf(0.975, len(y) - 6) * se)
 
@@ -109,6 +124,7 @@ def test_ancova_cannot_be_fitted_messages():
 
 
 # --- descriptive statistics, precision, formats -------------------------------------------
+
 
 def test_quartiles_are_sas_default():
     x = np.array([1.0, 2, 3, 4, 5, 6])
@@ -135,8 +151,10 @@ def test_a_new_statistic_is_one_registered_function(tiny_spec_raw):
         return float(100 * np.std(x, ddof=1) / np.mean(x)) if len(x) > 1 else None
 
     try:
-        raw = _layered_raw(tiny_spec_raw, [{"id": "AGE", "type": "desc", "var": "AGE",
-                                             "rows": [{"label": "CV %", "format": "{cv_test:1}"}]}])
+        raw = _layered_raw(
+            tiny_spec_raw,
+            [{"id": "AGE", "type": "desc", "var": "AGE", "rows": [{"label": "CV %", "format": "{cv_test:1}"}]}],
+        )
         assert parse_tlf_spec(raw).output("Table 9").layers[0].problem == ""
     finally:
         del STATISTICS["cv_test"]
@@ -145,7 +163,8 @@ def test_a_new_statistic_is_one_registered_function(tiny_spec_raw):
 
 def test_method_arguments_are_checked_against_the_signature():
     assert check_method_args("ancova", {"response": "CHG", "covariate": ["BASE"]}) == [
-        "method ancova: unknown argument 'covariate' (arguments: response, covariates, factors)"]
+        "method ancova: unknown argument 'covariate' (arguments: response, covariates, factors)"
+    ]
     assert check_method_args("ancova", {}) == ["method ancova: argument 'response' is required"]
     assert "method 'anova' is not registered" in check_method_args("anova", {})[0]
     assert set(METHODS) >= {"ancova", "dose_response", "logistic", "cmh", "kaplan_meier", "logrank"}
@@ -153,19 +172,31 @@ def test_method_arguments_are_checked_against_the_signature():
 
 # --- layered tables on the tiny study: numbers, provenance, bad input ---------------------------
 
+
 def _layered_raw(raw, layers, population="EFFL"):
-    raw["populations"]["EFFL"] = {"label": "Efficacy (filter language)", "dataset": "ADSL",
-                                  "where": {"EFFFL": "Y", "AGE": {"ge": 0}}}
+    raw["populations"]["EFFL"] = {
+        "label": "Efficacy (filter language)",
+        "dataset": "ADSL",
+        "where": {"EFFFL": "Y", "AGE": {"ge": 0}},
+    }
     raw["populations"]["NONE"] = {"label": "Nobody", "dataset": "ADSL", "where": {"AGE": {"gt": 200}}}
-    raw["outputs"].append({"id": "Table 9", "kind": "table", "title": "Layered", "population": population,
-                           "columns": {"variable": "TRT01PN", "total": "Total"}, "layers": layers})
+    raw["outputs"].append(
+        {
+            "id": "Table 9",
+            "kind": "table",
+            "title": "Layered",
+            "population": population,
+            "columns": {"variable": "TRT01PN", "total": "Total"},
+            "layers": layers,
+        }
+    )
     return raw
 
 
 def _build(adsl, adeff, raw):
     from adamforge.tlf.registry import output_kind
-    from adamforge.tlf.step import build_outputs
     from adamforge.tlf.render import DocMeta
+    from adamforge.tlf.step import build_outputs
     from adamforge.tlf.tables import ArdIndex
 
     spec = parse_tlf_spec(raw)
@@ -176,12 +207,26 @@ def _build(adsl, adeff, raw):
 
 
 LAYERS = [
-    {"id": "AGE", "type": "desc", "var": "AGE", "label": "Age",
-     "rows": [{"label": "n", "format": "{n}"}, {"label": "Mean (SD)", "format": "{mean:+1} ({sd:+2})"},
-              {"label": "Median (Q1, Q3)", "format": "{median:+1} ({q1:+1}, {q3:+1})"}]},
+    {
+        "id": "AGE",
+        "type": "desc",
+        "var": "AGE",
+        "label": "Age",
+        "rows": [
+            {"label": "n", "format": "{n}"},
+            {"label": "Mean (SD)", "format": "{mean:+1} ({sd:+2})"},
+            {"label": "Median (Q1, Q3)", "format": "{median:+1} ({q1:+1}, {q3:+1})"},
+        ],
+    },
     {"id": "SEX", "type": "counts", "var": "SEX", "label": "Sex", "levels": ["F", "M"]},
-    {"id": "RACE", "type": "counts", "vars": ["RACEGR1", "SEX"], "label": "Race / sex", "sort": "frequency",
-     "any_label": "Any"},
+    {
+        "id": "RACE",
+        "type": "counts",
+        "vars": ["RACEGR1", "SEX"],
+        "label": "Race / sex",
+        "sort": "frequency",
+        "any_label": "Any",
+    },
 ]
 
 
@@ -192,12 +237,12 @@ def test_layered_table_numbers_by_hand(adsl, adeff, tiny_spec_raw):
     assert t.header == ("Vehicle\n(N=4)", "RUX 0.75%\n(N=4)", "RUX 1.5%\n(N=3)", "Total\n(N=11)")
     assert rows["n"] == ("4", "4", "3", "11")
     sd1 = float(np.std([30, 40, 25, 60], ddof=1))
-    assert rows["Mean (SD)"][0] == f"38.8 ({sd1:.2f})"      # 155 / 4 = 38.75 -> 38.8 (half away from zero)
+    assert rows["Mean (SD)"][0] == f"38.8 ({sd1:.2f})"  # 155 / 4 = 38.75 -> 38.8 (half away from zero)
     labels = [r.label for r in t.rows]
     sex_f = t.rows[labels.index("Sex") + 1]
     assert sex_f.label == "F" and sex_f.cells == ("3 (75.0)", "2 (50.0)", "2 (66.7)", "7 (63.6)")
     # nested, by frequency: White (6 of 11) first, then Black (3), then Asian, Other (1 each, alphabetical)
-    race = [r.label for r in t.rows][t.rows.index(next(r for r in t.rows if r.label == "Any")) + 1:]
+    race = [r.label for r in t.rows][t.rows.index(next(r for r in t.rows if r.label == "Any")) + 1 :]
     assert race[0] == "White" and race[race.index("White") + 1] in ("F", "M")
     assert [x for x in race if x not in ("F", "M")] == ["White", "Black", "Asian", "Other"]
 
@@ -217,19 +262,43 @@ def test_every_number_in_a_cell_comes_from_one_ard_record(adsl, adeff, tiny_spec
                 v = ix.num(*key)
                 nd = len(text.split(".")[1]) if "." in text else 0
                 from adamforge.tlf import fmt
+
                 assert fmt.fmt_num(v, nd) == text.lstrip("-") or fmt.fmt_num(v, nd) == text, (key, v, text)
 
 
-@pytest.mark.parametrize("layer, message", [
-    ({"id": "X", "type": "desc", "var": "NOSUCH", "rows": [{"label": "n", "format": "{n}"}]},
-     "NOSUCH not in ADSL: the layer cannot be computed"),
-    ({"id": "X", "type": "desc", "var": "AGE", "rows": [{"label": "g", "format": "{geomean:1}"}]},
-     "statistic 'geomean' is not registered"),
-    ({"id": "X", "type": "model", "method": "ancova", "args": {"response": "AGE", "factors": ["STUDYID", "STUDY2"]},
-      "rows": [{"label": "p", "format": "{p_value:p}"}]}, "singular design"),
-    ({"id": "X", "type": "model", "method": "logistic", "args": {"response": "RESP"},
-      "rows": [{"label": "OR", "format": "{or:2}"}]}, "separation"),
-])
+@pytest.mark.parametrize(
+    "layer, message",
+    [
+        (
+            {"id": "X", "type": "desc", "var": "NOSUCH", "rows": [{"label": "n", "format": "{n}"}]},
+            "NOSUCH not in ADSL: the layer cannot be computed",
+        ),
+        (
+            {"id": "X", "type": "desc", "var": "AGE", "rows": [{"label": "g", "format": "{geomean:1}"}]},
+            "statistic 'geomean' is not registered",
+        ),
+        (
+            {
+                "id": "X",
+                "type": "model",
+                "method": "ancova",
+                "args": {"response": "AGE", "factors": ["STUDYID", "STUDY2"]},
+                "rows": [{"label": "p", "format": "{p_value:p}"}],
+            },
+            "singular design",
+        ),
+        (
+            {
+                "id": "X",
+                "type": "model",
+                "method": "logistic",
+                "args": {"response": "RESP"},
+                "rows": [{"label": "OR", "format": "{or:2}"}],
+            },
+            "separation",
+        ),
+    ],
+)
 def test_bad_layers_give_a_note_not_a_crash(adsl, adeff, tiny_spec_raw, layer, message):
     adsl = adsl.assign(STUDY2=adsl["STUDYID"], RESP=(adsl["TRT01PN"] > 1).astype(float))
     res, t, notes = _build(adsl, adeff, _layered_raw(tiny_spec_raw, [layer]))
@@ -247,8 +316,13 @@ def test_empty_population_is_a_note(adsl, adeff, tiny_spec_raw):
 
 
 def test_model_with_an_empty_arm_is_a_note(adsl, adeff, tiny_spec_raw):
-    layer = {"id": "A", "type": "model", "method": "ancova", "args": {"response": "AGE"},
-             "rows": [{"label": "LS mean", "format": "{lsmean:1}"}, {"label": "p", "format": "{p_value:p}"}]}
+    layer = {
+        "id": "A",
+        "type": "model",
+        "method": "ancova",
+        "args": {"response": "AGE"},
+        "rows": [{"label": "LS mean", "format": "{lsmean:1}"}, {"label": "p", "format": "{p_value:p}"}],
+    }
     adsl = adsl.assign(AGE=adsl["AGE"].where(adsl["TRT01PN"] != 3))
     res, t, notes = _build(adsl, adeff, _layered_raw(tiny_spec_raw, [layer]))
     assert any("model ancova cannot be fitted: no subject with a non-missing AGE in arm(s) 3" in n for n in notes)

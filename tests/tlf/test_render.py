@@ -33,17 +33,29 @@ def _cells(table):
 
 def test_files_written(result):
     docs = {"table_1", "table_2", "table_3", "figure_2", "listing_1", "tlf_all"}
-    assert set(result.files) == ({"ard.json", "ard.csv", "figure_2.png"} | {f"{d}.docx" for d in docs}
-                                 | {f"{d}.rtf" for d in docs})
+    assert set(result.files) == (
+        {"ard.json", "ard.csv", "figure_2.png"} | {f"{d}.docx" for d in docs} | {f"{d}.rtf" for d in docs}
+    )
 
 
 def test_table_1_cells(result):
     rows = _cells(_doc(result, "table_1.docx").tables[0])
-    assert rows[0] == ["Characteristic", "Vehicle\n(N=2)", "RUX 0.75%\n(N=3)", "RUX 1.5%\n(N=2)", "Total\n(N=7)",
-                       "Overall\n(N=11)"]
+    assert rows[0] == [
+        "Characteristic",
+        "Vehicle\n(N=2)",
+        "RUX 0.75%\n(N=3)",
+        "RUX 1.5%\n(N=2)",
+        "Total\n(N=7)",
+        "Overall\n(N=11)",
+    ]
     body = {r[0]: r[1:] for r in rows[1:]}
-    assert body["Age, median (range)"] == ["35.0 (30-40)", "33.0 (19-47)", "49.0 (28-70)", "33.0 (19-70)",
-                                           "35.0 (19-70)"]
+    assert body["Age, median (range)"] == [
+        "35.0 (30-40)",
+        "33.0 (19-47)",
+        "49.0 (28-70)",
+        "33.0 (19-70)",
+        "35.0 (19-70)",
+    ]
     assert body["Female, n (%)"] == ["1 (50.0)", "2 (66.7)", "1 (50.0)", "4 (57.1)", "7 (63.6)"]
     assert body["Race"] == ["", "", "", "", ""]
     # mean 3.25 -> 3.3 (SAS; Python's round gives 3.2); SD 2.4749 -> 2.5
@@ -58,14 +70,15 @@ def test_response_table_cells_and_separation_footnote(result):
     assert rows[1][0] == "EASI-50"
     assert rows[2] == ["n/N (%)", "1/2 (50.0)", "2/2 (100.0)", "1/2 (50.0)"]
     assert rows[3][0] == "OR (95% CI) vs Vehicle"
-    assert rows[3][2].startswith("5.00 (") and rows[3][2].endswith(")\u2020")   # Firth, flagged
-    assert rows[3][3] == "1.00 (0.02, 50.40)"     # 1/2 vs 1/2: OR 1, CI exp(+-1.959964*sqrt(1+1+1+1))
+    assert rows[3][2].startswith("5.00 (") and rows[3][2].endswith(")\u2020")  # Firth, flagged
+    assert rows[3][3] == "1.00 (0.02, 50.40)"  # 1/2 vs 1/2: OR 1, CI exp(+-1.959964*sqrt(1+1+1+1))
     assert rows[4][3] == "1.0000"
     cpr = rows[6:]
     assert cpr[1] == ["n/N (%)", "1/2 (50.0)", "1/3 (33.3)", "2/2 (100.0)"]
     text = [p.text for p in doc.paragraphs]
-    assert any(t.startswith("\u2020 EASI-50, RUX 0.75% vs Vehicle: separation (active arm has 100% responders)")
-               for t in text)
+    assert any(
+        t.startswith("\u2020 EASI-50, RUX 0.75% vs Vehicle: separation (active arm has 100% responders)") for t in text
+    )
     assert any(t.startswith("\u2020 CPR, RUX 1.5% vs Vehicle: separation") for t in text)
     assert "Firth & co." in text
 
@@ -89,8 +102,10 @@ def test_layout_landscape_repeated_header_page_fields_footer(result):
     assert "Program: test program" in footer and "Run: 2026-01-02T03:04:05 UTC" in footer
     assert "Synthetic data." in footer
     assert "Tiny study" in sec.header.paragraphs[0].text
-    assert doc.core_properties.created == dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=dt.timezone.utc) or \
-        doc.core_properties.created.replace(tzinfo=None) == CREATED
+    assert (
+        doc.core_properties.created == dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=dt.UTC)
+        or doc.core_properties.created.replace(tzinfo=None) == CREATED
+    )
     # widths set on every cell, from the spec (equal here)
     assert all(c.width is not None for row in tbl.rows for c in row.cells)
 
@@ -109,8 +124,13 @@ def test_combined_document_has_toc_and_every_output(result):
     body = doc.element.body.xml
     assert 'TOC \\o "1-1"' in body
     heads = [p.text for p in doc.paragraphs if p.style.name == "Heading 1"]
-    assert heads == ["Table 1: Baseline", "Table 2: Response, non-achievers", "Table 3: IGA-TS",
-                     "Figure 2: EASI-50 bars", "Listing 1: Listing"]
+    assert heads == [
+        "Table 1: Baseline",
+        "Table 2: Response, non-achievers",
+        "Table 3: IGA-TS",
+        "Figure 2: EASI-50 bars",
+        "Listing 1: Listing",
+    ]
     assert len(doc.tables) == 4 and len(doc.inline_shapes) == 1
     assert "updateFields" in doc.settings.element.xml
 
@@ -130,8 +150,9 @@ def test_title_too_long_and_control_characters_are_refused(tiny_spec_raw):
         parse_tlf_spec(tiny_spec_raw)
     problems = exc.value.problems
     assert any("output 'Table 1': title is 209 characters" in p and "max_title_chars" in p for p in problems)
-    assert any("output 'Table 2': footnote 'bad \\x07 bell' contains the control character U+0007" in p
-               for p in problems)
+    assert any(
+        "output 'Table 2': footnote 'bad \\x07 bell' contains the control character U+0007" in p for p in problems
+    )
 
 
 # -- the template is untrusted input: sandboxed rendering (issue 13, item 1) ----------------------
@@ -153,15 +174,19 @@ def _restyled(tmp_path, footer_text=None, body_text=None, name="evil.docx"):
     return path
 
 
-@pytest.mark.parametrize("text, expect", [
-    (EXPLOIT, "'cycler'"),
-    ("{{ outputs.__class__.__mro__ }}", "internal attribute '__"),
-    ("{{ notice['__class__'] }}", "internal attribute '__class__'"),
-    ("{{ range(10) | join }}", "'range'"),
-    ("{{ lipsum() }}", "'lipsum'"),
-])
-def test_template_reaching_beyond_its_context_is_refused_before_rendering(tiny_inputs, tmp_path, monkeypatch,
-                                                                        text, expect):
+@pytest.mark.parametrize(
+    "text, expect",
+    [
+        (EXPLOIT, "'cycler'"),
+        ("{{ outputs.__class__.__mro__ }}", "internal attribute '__"),
+        ("{{ notice['__class__'] }}", "internal attribute '__class__'"),
+        ("{{ range(10) | join }}", "'range'"),
+        ("{{ lipsum() }}", "'lipsum'"),
+    ],
+)
+def test_template_reaching_beyond_its_context_is_refused_before_rendering(
+    tiny_inputs, tmp_path, monkeypatch, text, expect
+):
     from adamforge.templating import TemplateRefused
 
     adsl, adeff, spec = tiny_inputs
@@ -183,12 +208,15 @@ def test_exploit_message_quotes_the_offending_expression(tiny_inputs, tmp_path):
     assert "the expression \"{{ cycler.__init__.__globals__.os.system('id > x') }}\"" in str(exc.value)
 
 
-@pytest.mark.parametrize("text, expect", [
-    ("{{ outputs.append(1) }}", "refused by the sandbox"),           # mutating what it was handed
-    ("{{ study * 100000000 }}", "limit 1,000,000"),                  # memory bomb
-    ("{{ study | attr('upper') }}", "the filter 'attr'"),             # filters are an allowlist
-    ("{{ notice | safe }}", "the filter 'safe'"),                     # autoescape cannot be turned off
-])
+@pytest.mark.parametrize(
+    "text, expect",
+    [
+        ("{{ outputs.append(1) }}", "refused by the sandbox"),  # mutating what it was handed
+        ("{{ study * 100000000 }}", "limit 1,000,000"),  # memory bomb
+        ("{{ study | attr('upper') }}", "the filter 'attr'"),  # filters are an allowlist
+        ("{{ notice | safe }}", "the filter 'safe'"),  # autoescape cannot be turned off
+    ],
+)
 def test_sandbox_refuses_at_render_time(tiny_inputs, tmp_path, text, expect):
     from adamforge.templating import TemplateRefused
 
@@ -233,9 +261,25 @@ def test_tlf_command_with_exploit_template_exits_1_and_writes_nothing(tiny_input
     adeff.to_parquet(adam / "adeff.parquet")
     (tmp_path / "tlf.yaml").write_text(yaml.safe_dump(TINY_SPEC))
     evil = _restyled(tmp_path, footer_text=EXPLOIT)
-    r = subprocess.run([sys.executable, "-m", "adamforge.cli", "tlf", "--out", str(tmp_path / "o"),
-                        "--tlf-spec", str(tmp_path / "tlf.yaml"), "--tlf-adam", str(adam), "--tlf-template", str(evil)],
-                       capture_output=True, text=True, cwd=tmp_path)
+    r = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "adamforge.cli",
+            "tlf",
+            "--out",
+            str(tmp_path / "o"),
+            "--tlf-spec",
+            str(tmp_path / "tlf.yaml"),
+            "--tlf-adam",
+            str(adam),
+            "--tlf-template",
+            str(evil),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
     assert r.returncode == 1, r.stderr
     assert "evil.docx" in r.stderr and "cycler" in r.stderr and "Traceback" not in r.stderr
     assert not (tmp_path / "x").exists()

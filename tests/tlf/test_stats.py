@@ -98,7 +98,8 @@ def test_fisher_exact():
     df = _frame({(2, "A"): (0, 10), (1, "A"): (5, 10)})
     # two-sided Fisher for [[0,10],[5,5]]: 2 * C(10,5)*C(10,0)/C(20,5) = 2*252/15504
     assert stats.compare_fisher(df, response="Y", arm_var="ARM", reference=1, active=2) == pytest.approx(
-        2 * 252 / 15504, rel=1e-9)
+        2 * 252 / 15504, rel=1e-9
+    )
 
 
 def test_cmh_p_value_is_not_rounded_to_zero():

@@ -22,9 +22,23 @@ def test_step_writes_every_output(tmp_path, adsl, adeff, tiny_spec_raw, monkeypa
     code = cli.main(["tlf", "--out", str(out), "--tlf-spec", str(spec), "--quiet"])
     assert code == EXIT_OK
     names = sorted(p.name for p in (out / "tlf").iterdir())
-    assert names == ["ard.csv", "ard.json", "figure_2.docx", "figure_2.png", "figure_2.rtf", "listing_1.docx",
-                     "listing_1.rtf", "table_1.docx", "table_1.rtf", "table_2.docx", "table_2.rtf", "table_3.docx",
-                     "table_3.rtf", "tlf_all.docx", "tlf_all.rtf"]
+    assert names == [
+        "ard.csv",
+        "ard.json",
+        "figure_2.docx",
+        "figure_2.png",
+        "figure_2.rtf",
+        "listing_1.docx",
+        "listing_1.rtf",
+        "table_1.docx",
+        "table_1.rtf",
+        "table_2.docx",
+        "table_2.rtf",
+        "table_3.docx",
+        "table_3.rtf",
+        "tlf_all.docx",
+        "tlf_all.rtf",
+    ]
     log = (out / "adamforge.log").read_text()
     assert "comparison(s) with separation: Firth estimates shown" in log
     assert "NOTE: Step TLF ended" in log
@@ -60,8 +74,18 @@ def test_reference_spec_loads():
     from adamforge.tlf.spec import load_tlf_spec
 
     spec = load_tlf_spec(default_spec_dir() / "tlf.yaml")
-    assert [o.id for o in spec.outputs] == ["Table 1", "Table 2", "Table 3", "Figure 2", "Figure 3", "Figure 4",
-                                            "Figure 5", "Figure 6", "Figure 7", "Listing 1"]
+    assert [o.id for o in spec.outputs] == [
+        "Table 1",
+        "Table 2",
+        "Table 3",
+        "Figure 2",
+        "Figure 3",
+        "Figure 4",
+        "Figure 5",
+        "Figure 6",
+        "Figure 7",
+        "Listing 1",
+    ]
     assert spec.covariates == ("STUDYID",) and spec.reference == 1
 
 
@@ -77,8 +101,9 @@ def test_datasets_default_to_the_adam_spec_classes(tiny_spec_raw):
 
     raw = {k: v for k, v in tiny_spec_raw.items() if k != "datasets"}
     ds = lambda cls: types.SimpleNamespace(class_=cls)  # noqa: E731
-    adam = types.SimpleNamespace(programs={}, datasets={"ADSUBJ": ds("SUBJECT LEVEL ANALYSIS DATASET"),
-                                                        "ADRESP": ds("BASIC DATA STRUCTURE")})
+    adam = types.SimpleNamespace(
+        programs={}, datasets={"ADSUBJ": ds("SUBJECT LEVEL ANALYSIS DATASET"), "ADRESP": ds("BASIC DATA STRUCTURE")}
+    )
     spec = resolve_datasets(parse_tlf_spec(raw), adam)
     assert (spec.subject_dataset, spec.analysis_dataset) == ("ADSUBJ", "ADRESP")
     adam.datasets["ADLB"] = ds("BASIC DATA STRUCTURE")

@@ -11,8 +11,13 @@ import pytest
 
 from adamforge import cli
 from adamforge.errors import EXIT_DIFFERENCES, EXIT_FAILED, EXIT_OK, EXIT_USAGE, DataError
-from adamforge.validation.compare import (compare_datasets, compare_frames, describe_return_code, read_dataset,
-                                          values_equal)
+from adamforge.validation.compare import (
+    compare_datasets,
+    compare_frames,
+    describe_return_code,
+    read_dataset,
+    values_equal,
+)
 from adamforge.validation.compare_report import render_html, render_text, write_outputs
 
 
@@ -21,9 +26,16 @@ def _base():
 
 
 def _xpt(path, df, *, labels=None, file_label="Subject Level", formats=None, widths=None):
-    pyreadstat.write_xport(df, str(path), file_format_version=5, table_name="ADSL", file_label=file_label,
-                           column_labels=labels or ["Unique Subject Identifier", "Age", "Sex"],
-                           variable_format=formats or {}, **({"variable_display_width": widths} if widths else {}))
+    pyreadstat.write_xport(
+        df,
+        str(path),
+        file_format_version=5,
+        table_name="ADSL",
+        file_label=file_label,
+        column_labels=labels or ["Unique Subject Identifier", "Age", "Sex"],
+        variable_format=formats or {},
+        **({"variable_display_width": widths} if widths else {}),
+    )
     return path
 
 
@@ -45,8 +57,9 @@ def test_one_value_differs_exact_report():
     assert res.return_code == 4096
     assert [(v.variable, v.n_unequal, v.max_abs_diff) for v in res.values] == [("AGE", 1, 4.0), ("SEX", 0, None)]
     d = res.differences
-    assert d.to_dict("records") == [{"USUBJID": "S-2", "VARIABLE": "AGE", "BASE": "40", "COMPARE": "44",
-                                     "DIFF": 4.0, "PCTDIFF": 10.0}]
+    assert d.to_dict("records") == [
+        {"USUBJID": "S-2", "VARIABLE": "AGE", "BASE": "40", "COMPARE": "44", "DIFF": 4.0, "PCTDIFF": 10.0}
+    ]
     text = render_text(res)
     expected_tail = """Values comparison summary
 
@@ -89,22 +102,38 @@ def test_label_length_format_and_dataset_label_from_xpt(tmp_path):
     b = _xpt(tmp_path / "b.xpt", _base(), formats={"AGE": "8."})
     c_df = _base()
     c_df.loc[0, "SEX"] = "FF"  # SEX length 2 instead of 1 (and one value differs)
-    c = _xpt(tmp_path / "c.xpt", c_df, labels=["Unique Subject Identifier", "Age (years)", "Sex"],
-             file_label="ADSL", formats={"AGE": "5.1"})
+    c = _xpt(
+        tmp_path / "c.xpt",
+        c_df,
+        labels=["Unique Subject Identifier", "Age (years)", "Sex"],
+        file_label="ADSL",
+        formats={"AGE": "5.1"},
+    )
     res = compare_datasets(b, c, id_vars=["USUBJID"])
     diffs = [(d.variable, d.attribute, d.base, d.compare) for d in res.variables.differences]
-    assert diffs == [("AGE", "label", "Age", "Age (years)"), ("AGE", "format", "8.", "5.1"), ("SEX", "length", "1", "2")]
+    assert diffs == [
+        ("AGE", "label", "Age", "Age (years)"),
+        ("AGE", "format", "8.", "5.1"),
+        ("SEX", "length", "1", "2"),
+    ]
     assert res.return_code == 1 + 8 + 16 + 32 + 4096
-    assert [m for _, m in res.reasons] == ["Data set labels differ", "Variable has different format",
-                                           "Variable has different length", "Variable has different label",
-                                           "A value comparison was unequal"]
+    assert [m for _, m in res.reasons] == [
+        "Data set labels differ",
+        "Variable has different format",
+        "Variable has different length",
+        "Variable has different label",
+        "A value comparison was unequal",
+    ]
     text = render_text(res)
-    assert """  Variable  Attribute  Base  Compare
+    assert (
+        """  Variable  Attribute  Base  Compare
   --------  ---------  ----  -----------
   AGE       label      Age   Age (years)
   AGE       format     8.    5.1
   SEX       length     1     2
-""" in text
+"""
+        in text
+    )
     assert "  BASE      ADSL  XPT     3    3     Subject Level\n" in text
 
 
@@ -137,7 +166,8 @@ def test_type_conflict_is_reported_and_not_value_compared():
     res = compare_frames(_base(), c, id_vars=["USUBJID"])
     assert res.return_code == 8192
     assert [(d.variable, d.attribute, d.base, d.compare) for d in res.variables.differences] == [
-        ("AGE", "type", "numeric", "character")]
+        ("AGE", "type", "numeric", "character")
+    ]
 
 
 def test_duplicate_ids_are_a_clear_error_naming_them():
@@ -145,8 +175,10 @@ def test_duplicate_ids_are_a_clear_error_naming_them():
     c = pd.DataFrame({"USUBJID": ["S-1", "S-2", "S-2", "S-2"], "P": ["A", "A", "A", "A"], "X": [1, 2, 3, 4]})
     with pytest.raises(DataError) as e:
         compare_frames(b, c, id_vars=["USUBJID", "P"])
-    assert e.value.problems == ["BASE: duplicate ID USUBJID=S-1, P=A (2 observations)",
-                                "COMPARE: duplicate ID USUBJID=S-2, P=A (3 observations)"]
+    assert e.value.problems == [
+        "BASE: duplicate ID USUBJID=S-1, P=A (2 observations)",
+        "COMPARE: duplicate ID USUBJID=S-2, P=A (3 observations)",
+    ]
     assert "duplicate ID values for ID variables USUBJID, P" in str(e.value)
 
 
@@ -166,15 +198,18 @@ def test_without_id_matches_by_position():
 
 
 # -- numeric noise and the methods ----------------------------------------------------------
-@pytest.mark.parametrize("method,criterion,noise,equal", [
-    ("exact", None, 1e-12, False),
-    ("absolute", 1e-6, 5e-7, True),
-    ("absolute", 1e-6, 2e-6, False),
-    ("relative", 1e-6, 50 * 5e-7, True),    # 100 vs 100.000025: relative 2.5e-7
-    ("relative", 1e-6, 50 * 5e-6, False),   # relative 2.5e-6
-    ("percent", 0.01, 0.005, True),         # 0.005 % of 100
-    ("percent", 0.01, 0.02, False),
-])
+@pytest.mark.parametrize(
+    "method,criterion,noise,equal",
+    [
+        ("exact", None, 1e-12, False),
+        ("absolute", 1e-6, 5e-7, True),
+        ("absolute", 1e-6, 2e-6, False),
+        ("relative", 1e-6, 50 * 5e-7, True),  # 100 vs 100.000025: relative 2.5e-7
+        ("relative", 1e-6, 50 * 5e-6, False),  # relative 2.5e-6
+        ("percent", 0.01, 0.005, True),  # 0.005 % of 100
+        ("percent", 0.01, 0.02, False),
+    ],
+)
 def test_noise_below_and_above_the_criterion(method, criterion, noise, equal):
     b = pd.DataFrame({"ID": [1, 2], "X": [100.0, 0.0]})
     c = pd.DataFrame({"ID": [1, 2], "X": [100.0 + noise, 0.0]})
@@ -197,30 +232,49 @@ def test_values_equal_rules():
     assert values_equal(x, y, method="absolute", criterion=1e-8).tolist() == [True, True, True, True, False, False]
     # negative criterion: |c| machine epsilons
     eps = np.finfo(float).eps
-    assert values_equal(np.array([1.0]), np.array([1.0 + 4 * eps]), method="absolute", criterion=-1000).tolist() == [True]
+    assert values_equal(np.array([1.0]), np.array([1.0 + 4 * eps]), method="absolute", criterion=-1000).tolist() == [
+        True
+    ]
     assert values_equal(np.array([1.0]), np.array([1.0 + 4 * eps]), method="absolute", criterion=-1).tolist() == [False]
 
 
 def test_describe_return_code_lists_every_bit():
     assert describe_return_code(0) == []
-    assert describe_return_code(32768 + 2) == [(2, "Data set types differ"), (32768, "Fatal error: comparison not done")]
+    assert describe_return_code(32768 + 2) == [
+        (2, "Data set types differ"),
+        (32768, "Fatal error: comparison not done"),
+    ]
 
 
 # -- readers --------------------------------------------------------------------------------
 def test_readers_agree_across_formats(tmp_path):
-    df = pd.DataFrame({"USUBJID": ["S-1", "S-2"], "AGE": [30.0, np.nan], "SITEID": ["007", "010"],
-                       "ADT": pd.to_datetime(["2020-01-05", None])})
+    df = pd.DataFrame(
+        {
+            "USUBJID": ["S-1", "S-2"],
+            "AGE": [30.0, np.nan],
+            "SITEID": ["007", "010"],
+            "ADT": pd.to_datetime(["2020-01-05", None]),
+        }
+    )
     df.to_parquet(tmp_path / "d.parquet")
     df.to_csv(tmp_path / "d.csv", index=False)
     sas = df.assign(ADT=(df["ADT"] - pd.Timestamp("1960-01-01")).dt.days.astype("float64"))
-    pyreadstat.write_xport(sas, str(tmp_path / "d.xpt"), file_format_version=5, table_name="D",
-                           variable_format={"ADT": "DATE9."})
-    dsjson = {"datasetJSONVersion": "1.1.0", "name": "D", "label": "Dates", "records": 2,
-              "columns": [{"itemOID": "IT.USUBJID", "name": "USUBJID", "dataType": "string", "length": 3},
-                          {"itemOID": "IT.AGE", "name": "AGE", "dataType": "double"},
-                          {"itemOID": "IT.SITEID", "name": "SITEID", "dataType": "string"},
-                          {"itemOID": "IT.ADT", "name": "ADT", "dataType": "date"}],
-              "rows": [["S-1", 30, "007", "2020-01-05"], ["S-2", None, "010", None]]}
+    pyreadstat.write_xport(
+        sas, str(tmp_path / "d.xpt"), file_format_version=5, table_name="D", variable_format={"ADT": "DATE9."}
+    )
+    dsjson = {
+        "datasetJSONVersion": "1.1.0",
+        "name": "D",
+        "label": "Dates",
+        "records": 2,
+        "columns": [
+            {"itemOID": "IT.USUBJID", "name": "USUBJID", "dataType": "string", "length": 3},
+            {"itemOID": "IT.AGE", "name": "AGE", "dataType": "double"},
+            {"itemOID": "IT.SITEID", "name": "SITEID", "dataType": "string"},
+            {"itemOID": "IT.ADT", "name": "ADT", "dataType": "date"},
+        ],
+        "rows": [["S-1", 30, "007", "2020-01-05"], ["S-2", None, "010", None]],
+    }
     (tmp_path / "d.json").write_text(json.dumps(dsjson))
     for ext in ("csv", "xpt", "json"):
         res = compare_datasets(tmp_path / "d.parquet", tmp_path / f"d.{ext}", id_vars=["USUBJID"])
@@ -236,12 +290,29 @@ def test_readers_agree_across_formats(tmp_path):
 
 
 def test_dataset_json_1_0(tmp_path):
-    doc = {"clinicalData": {"itemGroupData": {"IG.DM": {
-        "records": 1, "name": "DM", "label": "Demographics",
-        "items": [{"OID": "ITEMGROUPDATASEQ", "name": "ITEMGROUPDATASEQ", "type": "integer"},
-                  {"OID": "IT.USUBJID", "name": "USUBJID", "label": "Unique Subject Identifier", "type": "string", "length": 3},
-                  {"OID": "IT.AGE", "name": "AGE", "label": "Age", "type": "integer"}],
-        "itemData": [[1, "S-1", 30]]}}}}
+    doc = {
+        "clinicalData": {
+            "itemGroupData": {
+                "IG.DM": {
+                    "records": 1,
+                    "name": "DM",
+                    "label": "Demographics",
+                    "items": [
+                        {"OID": "ITEMGROUPDATASEQ", "name": "ITEMGROUPDATASEQ", "type": "integer"},
+                        {
+                            "OID": "IT.USUBJID",
+                            "name": "USUBJID",
+                            "label": "Unique Subject Identifier",
+                            "type": "string",
+                            "length": 3,
+                        },
+                        {"OID": "IT.AGE", "name": "AGE", "label": "Age", "type": "integer"},
+                    ],
+                    "itemData": [[1, "S-1", 30]],
+                }
+            }
+        }
+    }
     (tmp_path / "dm.json").write_text(json.dumps(doc))
     df, info = read_dataset(tmp_path / "dm.json")
     assert list(df.columns) == ["USUBJID", "AGE"] and df["AGE"].tolist() == [30.0]
@@ -328,20 +399,28 @@ def test_per_side_encodings(tmp_path, capsys):
     res = compare_datasets(base, comp, id_vars=["USUBJID"], encoding="cp1252")
     assert res.n_unequal_values == 1
     out = str(tmp_path / "o")
-    assert cli.main(["compare", str(base), str(comp), "--id", "USUBJID", "--out", out, "-q",
-                     "--compare-encoding", "cp1252"]) == EXIT_OK
-    assert cli.main(["compare", str(comp), str(base), "--id", "USUBJID", "--out", out, "-q",
-                     "--base-encoding", "cp1252"]) == EXIT_OK
+    assert (
+        cli.main(
+            ["compare", str(base), str(comp), "--id", "USUBJID", "--out", out, "-q", "--compare-encoding", "cp1252"]
+        )
+        == EXIT_OK
+    )
+    assert (
+        cli.main(["compare", str(comp), str(base), "--id", "USUBJID", "--out", out, "-q", "--base-encoding", "cp1252"])
+        == EXIT_OK
+    )
     assert cli.main(["compare", str(base), str(comp), "--id", "USUBJID", "--out", out, "-q"]) == EXIT_FAILED
     assert "--encoding cp1252" in capsys.readouterr().err
     assert cli.main(["compare", str(base), str(comp), "--out", out, "--base-encoding", "nope"]) == EXIT_USAGE
 
 
 def test_xpt_against_csv_compares_values_where_the_text_parses(tmp_path):
-    df = pd.DataFrame({"USUBJID": ["S-1", "S-2"], "AGE": [30.0, 41.0], "SITEID": ["7", "10"],
-                       "ADT": [21919.0, np.nan]})  # 2020-01-05 as a SAS date
-    pyreadstat.write_xport(df, str(tmp_path / "d.xpt"), table_name="D", file_format_version=5,
-                           variable_format={"ADT": "DATE9."})
+    df = pd.DataFrame(
+        {"USUBJID": ["S-1", "S-2"], "AGE": [30.0, 41.0], "SITEID": ["7", "10"], "ADT": [21919.0, np.nan]}
+    )  # 2020-01-05 as a SAS date
+    pyreadstat.write_xport(
+        df, str(tmp_path / "d.xpt"), table_name="D", file_format_version=5, variable_format={"ADT": "DATE9."}
+    )
     # SITEID is text in the XPT but looks numeric in the CSV; AGE differs in one record
     (tmp_path / "d.csv").write_text("USUBJID,AGE,SITEID,ADT\nS-1,30,7,2020-01-05\nS-2,42,10,\n")
     res = compare_datasets(tmp_path / "d.xpt", tmp_path / "d.csv", id_vars=["USUBJID"])

@@ -33,7 +33,8 @@ def test_one_cell_and_whitespace(tmp_path):
     t2[0][1] = "Vehicle  "  # trailing and repeated blanks do not count
     res = compare_docx_tables(_doc(tmp_path / "a.docx", [T1]), _doc(tmp_path / "b.docx", [t2]))
     assert res.differences.to_dict("records") == [
-        {"table": 1, "row": 2, "column": 3, "base": "168/197 (85.3)", "compare": "168/197 (85.2)"}]
+        {"table": 1, "row": 2, "column": 3, "base": "168/197 (85.3)", "compare": "168/197 (85.2)"}
+    ]
     assert not res.equal
 
 

@@ -15,10 +15,16 @@ CRIT = "IGA 0/1 and >= 2-grade improvement"
 
 
 def tiny_adam() -> dict[str, pd.DataFrame]:
-    adsl = pd.DataFrame({
-        "USUBJID": [S1, S2, S3], "AGE": [30, 15, 61], "TRT01P": ["Vehicle", "RUX 0.75%", "RUX 1.5%"],
-        "ITTFL": "Y", "SAFFL": "Y", "EFFFL": ["Y", "Y", "N"],
-    })
+    adsl = pd.DataFrame(
+        {
+            "USUBJID": [S1, S2, S3],
+            "AGE": [30, 15, 61],
+            "TRT01P": ["Vehicle", "RUX 0.75%", "RUX 1.5%"],
+            "ITTFL": "Y",
+            "SAFFL": "Y",
+            "EFFFL": ["Y", "Y", "N"],
+        }
+    )
     nan = np.nan
     rows = [
         # USUBJID PARAMCD AVISIT AVAL AVALC BASE CHG PCHG ABLFL CRIT1 CRIT1FL
@@ -36,28 +42,55 @@ def tiny_adam() -> dict[str, pd.DataFrame]:
         (S2, "IGATS", "Week 8", 0, "N", nan, nan, nan, "", CRIT, "N"),
         (S3, "IGATS", "Week 8", nan, "", nan, nan, nan, "", CRIT, ""),
     ]
-    adeff = pd.DataFrame(rows, columns=["USUBJID", "PARAMCD", "AVISIT", "AVAL", "AVALC", "BASE", "CHG", "PCHG", "ABLFL",
-                                        "CRIT1", "CRIT1FL"])
+    adeff = pd.DataFrame(
+        rows,
+        columns=["USUBJID", "PARAMCD", "AVISIT", "AVAL", "AVALC", "BASE", "CHG", "PCHG", "ABLFL", "CRIT1", "CRIT1FL"],
+    )
     return {"ADSL": adsl, "ADEFF": adeff}
 
 
 def tiny_spec():
     v = lambda name, label, type_, length=None, core="Perm": {  # noqa: E731
-        "name": name, "label": label, "type": type_, "length": length, "core": core, "origin": "Assigned"}
-    adeff_vars = [v("USUBJID", "Unique Subject Identifier", "text", 12, "Req"), v("PARAMCD", "Parameter Code", "text", 8, "Req"),
-                  v("AVISIT", "Analysis Visit", "text", 8), v("AVAL", "Analysis Value", "float"),
-                  v("AVALC", "Analysis Value (C)", "text", 1), v("BASE", "Baseline Value", "float"),
-                  v("CHG", "Change from Baseline", "float"), v("PCHG", "Percent Change from Baseline", "float"),
-                  v("ABLFL", "Baseline Record Flag", "text", 1), v("CRIT1", "Analysis Criterion 1", "text", 100),
-                  v("CRIT1FL", "Criterion 1 Evaluation Result Flag", "text", 1)]
-    adsl_vars = [v("USUBJID", "Unique Subject Identifier", "text", 12, "Req"), v("AGE", "Age", "integer"),
-                 v("TRT01P", "Planned Treatment for Period 01", "text", 10, "Req"),
-                 v("ITTFL", "Intent-To-Treat Population Flag", "text", 1), v("SAFFL", "Safety Population Flag", "text", 1),
-                 v("EFFFL", "Efficacy Population Flag", "text", 1)]
-    return build_spec({"datasets": {
-        "ADSL": {"label": "Subject-Level Analysis Dataset", "keys": ["USUBJID"], "variables": adsl_vars},
-        "ADEFF": {"label": "Efficacy Analysis Dataset", "keys": ["USUBJID", "PARAMCD", "AVISIT"], "variables": adeff_vars},
-    }})
+        "name": name,
+        "label": label,
+        "type": type_,
+        "length": length,
+        "core": core,
+        "origin": "Assigned",
+    }
+    adeff_vars = [
+        v("USUBJID", "Unique Subject Identifier", "text", 12, "Req"),
+        v("PARAMCD", "Parameter Code", "text", 8, "Req"),
+        v("AVISIT", "Analysis Visit", "text", 8),
+        v("AVAL", "Analysis Value", "float"),
+        v("AVALC", "Analysis Value (C)", "text", 1),
+        v("BASE", "Baseline Value", "float"),
+        v("CHG", "Change from Baseline", "float"),
+        v("PCHG", "Percent Change from Baseline", "float"),
+        v("ABLFL", "Baseline Record Flag", "text", 1),
+        v("CRIT1", "Analysis Criterion 1", "text", 100),
+        v("CRIT1FL", "Criterion 1 Evaluation Result Flag", "text", 1),
+    ]
+    adsl_vars = [
+        v("USUBJID", "Unique Subject Identifier", "text", 12, "Req"),
+        v("AGE", "Age", "integer"),
+        v("TRT01P", "Planned Treatment for Period 01", "text", 10, "Req"),
+        v("ITTFL", "Intent-To-Treat Population Flag", "text", 1),
+        v("SAFFL", "Safety Population Flag", "text", 1),
+        v("EFFFL", "Efficacy Population Flag", "text", 1),
+    ]
+    return build_spec(
+        {
+            "datasets": {
+                "ADSL": {"label": "Subject-Level Analysis Dataset", "keys": ["USUBJID"], "variables": adsl_vars},
+                "ADEFF": {
+                    "label": "Efficacy Analysis Dataset",
+                    "keys": ["USUBJID", "PARAMCD", "AVISIT"],
+                    "variables": adeff_vars,
+                },
+            }
+        }
+    )
 
 
 def _fired(adam, **kw):
@@ -65,7 +98,7 @@ def _fired(adam, **kw):
 
 
 def _where(df, subj, paramcd, avisit):
-    return (df.USUBJID == subj) & (df.PARAMCD == paramcd) & (df.AVISIT == avisit)
+    return (subj == df.USUBJID) & (paramcd == df.PARAMCD) & (avisit == df.AVISIT)
 
 
 def test_clean_tiny_adam_gives_no_finding():
@@ -76,7 +109,12 @@ def test_chg_not_aval_minus_base_fires_on_that_record_only():
     adam = tiny_adam()
     adam["ADEFF"].loc[_where(adam["ADEFF"], S1, "EASI", "Week 8"), "CHG"] = -5.0
     [f] = check_conformance(adam).findings
-    assert (f.rule_id, f.variable, dict(f.keys), f.value) == ("ADAM-CHG-001", "CHG", {"USUBJID": S1, "PARAMCD": "EASI", "AVISIT": "Week 8"}, "-5")
+    assert (f.rule_id, f.variable, dict(f.keys), f.value) == (
+        "ADAM-CHG-001",
+        "CHG",
+        {"USUBJID": S1, "PARAMCD": "EASI", "AVISIT": "Week 8"},
+        "-5",
+    )
     assert "AVAL - BASE = 2 - 8 = -6" in f.message
 
 
@@ -96,14 +134,18 @@ def test_base_not_aval_on_baseline_record():
     adam = tiny_adam()
     df = adam["ADEFF"]
     df.loc[_where(df, S2, "IGA", "Baseline"), "AVAL"] = 3.0  # BASE stays 2 everywhere
-    assert _fired(adam) == [("ADAM-BASE-002", "ADEFF", "BASE", {"USUBJID": S2, "PARAMCD": "IGA", "AVISIT": "Baseline"}, "2"),
-                            ("ADAM-BASE-003", "ADEFF", "BASE", {"USUBJID": S2, "PARAMCD": "IGA", "AVISIT": "Week 8"}, "2")]
+    assert _fired(adam) == [
+        ("ADAM-BASE-002", "ADEFF", "BASE", {"USUBJID": S2, "PARAMCD": "IGA", "AVISIT": "Baseline"}, "2"),
+        ("ADAM-BASE-003", "ADEFF", "BASE", {"USUBJID": S2, "PARAMCD": "IGA", "AVISIT": "Week 8"}, "2"),
+    ]
 
 
 def test_pchg_inconsistent_fires_pchg_only():
     adam = tiny_adam()
     adam["ADEFF"].loc[_where(adam["ADEFF"], S1, "IGA", "Week 8"), "PCHG"] = -66.0
-    assert _fired(adam) == [("ADAM-PCHG-001", "ADEFF", "PCHG", {"USUBJID": S1, "PARAMCD": "IGA", "AVISIT": "Week 8"}, "-66")]
+    assert _fired(adam) == [
+        ("ADAM-PCHG-001", "ADEFF", "PCHG", {"USUBJID": S1, "PARAMCD": "IGA", "AVISIT": "Week 8"}, "-66")
+    ]
 
 
 def test_subject_missing_from_adsl_fires_once():
@@ -129,7 +171,9 @@ def test_responder_aval_avalc_mismatch(aval, avalc):
 def test_crit1_text_varies_within_paramcd():
     adam = tiny_adam()
     adam["ADEFF"].loc[_where(adam["ADEFF"], S2, "IGATS", "Week 8"), "CRIT1"] = "IGA 0/1"
-    assert _fired(adam) == [("ADAM-CRIT-001", "ADEFF", "CRIT1", {"PARAMCD": "IGATS"}, f"IGA 0/1 | {CRIT}")]  # sorted texts
+    assert _fired(adam) == [
+        ("ADAM-CRIT-001", "ADEFF", "CRIT1", {"PARAMCD": "IGATS"}, f"IGA 0/1 | {CRIT}")
+    ]  # sorted texts
 
 
 def test_crit1fl_bad_value_and_orphan_flag():
@@ -138,15 +182,19 @@ def test_crit1fl_bad_value_and_orphan_flag():
     df.loc[_where(df, S2, "IGATS", "Week 8"), "CRIT1FL"] = "X"
     df.loc[_where(df, S1, "IGA", "Week 8"), "CRIT1FL"] = "Y"
     assert [(r[0], r[3]["USUBJID"], r[3]["PARAMCD"], r[4]) for r in _fired(adam)] == [
-        ("ADAM-CRIT-002", S2, "IGATS", "X"), ("ADAM-CRIT-002", S1, "IGA", "Y")]
+        ("ADAM-CRIT-002", S2, "IGATS", "X"),
+        ("ADAM-CRIT-002", S1, "IGA", "Y"),
+    ]
 
 
 def test_population_flag_blank_and_trt01p_missing():
     adam = tiny_adam()
     adam["ADSL"].loc[1, "EFFFL"] = ""
     adam["ADSL"].loc[2, "TRT01P"] = None
-    assert _fired(adam) == [("ADAM-FLAG-001", "ADSL", "EFFFL", {"USUBJID": S2}, ""),
-                            ("ADAM-TRT-001", "ADSL", "TRT01P", {"USUBJID": S3}, "")]
+    assert _fired(adam) == [
+        ("ADAM-FLAG-001", "ADSL", "EFFFL", {"USUBJID": S2}, ""),
+        ("ADAM-TRT-001", "ADSL", "TRT01P", {"USUBJID": S3}, ""),
+    ]
 
 
 def test_attributes_type_length_label_and_undefined_variable():
@@ -154,9 +202,16 @@ def test_attributes_type_length_label_and_undefined_variable():
     adam["ADSL"]["AGE"] = adam["ADSL"]["AGE"].astype("str")
     adam["ADSL"].loc[0, "TRT01P"] = "Vehicle cream BID"  # 17 bytes > 10
     adam["ADEFF"]["EXTRA"] = 1
-    labels = {"ADSL": {"USUBJID": "Unique Subject Identifier", "AGE": "Age (years)", "TRT01P": "Planned Treatment for Period 01",
-                       "ITTFL": "Intent-To-Treat Population Flag", "SAFFL": "Safety Population Flag",
-                       "EFFFL": "Efficacy Population Flag"}}
+    labels = {
+        "ADSL": {
+            "USUBJID": "Unique Subject Identifier",
+            "AGE": "Age (years)",
+            "TRT01P": "Planned Treatment for Period 01",
+            "ITTFL": "Intent-To-Treat Population Flag",
+            "SAFFL": "Safety Population Flag",
+            "EFFFL": "Efficacy Population Flag",
+        }
+    }
     got = _fired(adam, options=ConformanceOptions(spec=tiny_spec(), labels=labels))
     assert got == [
         ("ADAM-ATTR-001", "ADSL", "AGE", {}, "str"),
@@ -177,7 +232,8 @@ def test_missing_dataset_reported_only_when_required():
     adam = {"ADSL": tiny_adam()["ADSL"]}
     assert _fired(adam, options=ConformanceOptions(spec=tiny_spec())) == []
     assert _fired(adam, options=ConformanceOptions(spec=tiny_spec(), require_all_datasets=True)) == [
-        ("ADAM-DS-001", "ADEFF", "", {}, "")]
+        ("ADAM-DS-001", "ADEFF", "", {}, "")
+    ]
 
 
 def test_responders_default_to_spec_endpoints_else_none():
@@ -190,8 +246,12 @@ def test_rules_apply_by_class_not_name():
     import types
 
     subj = pd.DataFrame({"USUBJID": ["S-1", "S-1"], "TRT01P": ["A", "A"]})
-    spec = types.SimpleNamespace(programs={}, datasets={"ADSUBJ": types.SimpleNamespace(class_="SUBJECT LEVEL ANALYSIS DATASET")})
-    found = check_conformance({"ADSUBJ": subj}, options=ConformanceOptions(spec=spec), select=["ADAM-ADSL-001"]).findings
+    spec = types.SimpleNamespace(
+        programs={}, datasets={"ADSUBJ": types.SimpleNamespace(class_="SUBJECT LEVEL ANALYSIS DATASET")}
+    )
+    found = check_conformance(
+        {"ADSUBJ": subj}, options=ConformanceOptions(spec=spec), select=["ADAM-ADSL-001"]
+    ).findings
     assert [(f.rule_id, f.dataset) for f in found] == [("ADAM-ADSL-001", "ADSUBJ")]
     assert check_conformance({"ADSUBJ": subj}, select=["ADAM-ADSL-001"]).findings == []  # no spec: by name
 
@@ -204,8 +264,18 @@ def test_chg_may_be_missing_before_baseline_but_not_after():
     adam = tiny_adam()
     df = adam["ADEFF"]
     df["ADT"] = pd.to_datetime("2020-01-10")
-    screening = pd.DataFrame([{**df.loc[0].to_dict(), "AVISIT": "", "ABLFL": "", "AVAL": 2.0, "CHG": np.nan,
-                               "ADT": pd.Timestamp("2020-01-02")}])
+    screening = pd.DataFrame(
+        [
+            {
+                **df.loc[0].to_dict(),
+                "AVISIT": "",
+                "ABLFL": "",
+                "AVAL": 2.0,
+                "CHG": np.nan,
+                "ADT": pd.Timestamp("2020-01-02"),
+            }
+        ]
+    )
     adam["ADEFF"] = pd.concat([df, screening], ignore_index=True)
     assert _fired(adam) == []
     late = adam["ADEFF"].index[-1]
@@ -215,7 +285,10 @@ def test_chg_may_be_missing_before_baseline_but_not_after():
 
 def _findings_alone(rule_id, adam, opt=None):
     """The rule's function called directly on a plain dict (no memo of the run)."""
-    return [(f.rule_id, f.variable, dict(f.keys), f.value) for f in conformance.RULES[rule_id].check(adam, opt or ConformanceOptions())]
+    return [
+        (f.rule_id, f.variable, dict(f.keys), f.value)
+        for f in conformance.RULES[rule_id].check(adam, opt or ConformanceOptions())
+    ]
 
 
 @pytest.mark.parametrize("date", ["ADT", "ADY"])
@@ -232,13 +305,22 @@ def test_up_to_baseline_by_group_codes_with_several_baselines_and_missing_dates(
     df.loc[_where(df, S2, "IGA", "Week 8"), "CHG"] = np.nan
     mask = conformance._up_to_baseline(df)
     assert list(df.loc[mask, "AVISIT"] + "/" + df.loc[mask, "PARAMCD"] + "/" + df.loc[mask, "USUBJID"]) == [
-        f"Baseline/IGA/{S1}", f"Week 2/IGA/{S1}", f"Baseline/EASI/{S1}", f"Baseline/IGA/{S2}", f"Baseline/EASI/{S2}"]
+        f"Baseline/IGA/{S1}",
+        f"Week 2/IGA/{S1}",
+        f"Baseline/EASI/{S1}",
+        f"Baseline/IGA/{S2}",
+        f"Baseline/EASI/{S2}",
+    ]
     got = _fired(adam, select=["ADAM-CHG-001", "ADAM-BASE-001", "ADAM-BASE-003"])
     assert sorted((r[0], r[3].get("AVISIT", "")) for r in got) == [
-        ("ADAM-BASE-001", ""), ("ADAM-CHG-001", "Week 2"), ("ADAM-CHG-001", "Week 8")]
+        ("ADAM-BASE-001", ""),
+        ("ADAM-CHG-001", "Week 2"),
+        ("ADAM-CHG-001", "Week 8"),
+    ]
     for rid in ("ADAM-CHG-001", "ADAM-PCHG-001", "ADAM-BASE-003"):  # memo of the run == rule alone
-        assert _findings_alone(rid, adam) == [(f.rule_id, f.variable, dict(f.keys), f.value)
-                                              for f in check_conformance(adam, select=[rid]).findings]
+        assert _findings_alone(rid, adam) == [
+            (f.rule_id, f.variable, dict(f.keys), f.value) for f in check_conformance(adam, select=[rid]).findings
+        ]
 
 
 def test_base_carried_uses_the_single_baseline_of_each_subject_and_parameter():

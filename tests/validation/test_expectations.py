@@ -6,7 +6,6 @@ import warnings
 
 import numpy as np
 import pandas as pd
-import pytest
 
 from adamforge.adam.spec import build_spec, load_spec
 from adamforge.context import default_spec_dir
@@ -21,29 +20,66 @@ RANGES = {"IGA": [0, 4], "EASI": [0, 72], "BSA": [0, 100], "ITCHNRS": [0, 10], "
 
 def tiny_spec(**parameters):
     v = lambda name, type_="text", core="Perm", codelist="": {  # noqa: E731
-        "name": name, "label": name.title(), "type": type_, "core": core, "origin": "Assigned", "codelist": codelist}
-    return build_spec({
-        "parameters": {"value_ranges": RANGES, **parameters},
-        "datasets": {
-            "ADSL": {"label": "Subject level", "keys": ["USUBJID"],
-                     "variables": [v("USUBJID", core="Req"), v("SEX", core="Req", codelist="SEX"), v("AGE", "integer"),
-                                   v("EFFFL", codelist="NY")]},
-            "ADEFF": {"label": "Efficacy", "keys": ["USUBJID", "PARAMCD", "AVISIT"],
-                      "variables": [v("USUBJID", core="Req"), v("PARAMCD", core="Req", codelist="PARAMCD"),
-                                    v("AVISIT"), v("AVAL", "float"), v("AVALC", codelist="NY"), v("BASE", "float")]},
-        },
-        "codelists": {"SEX": {"terms": ["F", "M"]}, "NY": {"terms": ["Y", "N"]},
-                      "PARAMCD": {"terms": ["IGA", "EASI", "IGATS"]}},
-    })
+        "name": name,
+        "label": name.title(),
+        "type": type_,
+        "core": core,
+        "origin": "Assigned",
+        "codelist": codelist,
+    }
+    return build_spec(
+        {
+            "parameters": {"value_ranges": RANGES, **parameters},
+            "datasets": {
+                "ADSL": {
+                    "label": "Subject level",
+                    "keys": ["USUBJID"],
+                    "variables": [
+                        v("USUBJID", core="Req"),
+                        v("SEX", core="Req", codelist="SEX"),
+                        v("AGE", "integer"),
+                        v("EFFFL", codelist="NY"),
+                    ],
+                },
+                "ADEFF": {
+                    "label": "Efficacy",
+                    "keys": ["USUBJID", "PARAMCD", "AVISIT"],
+                    "variables": [
+                        v("USUBJID", core="Req"),
+                        v("PARAMCD", core="Req", codelist="PARAMCD"),
+                        v("AVISIT"),
+                        v("AVAL", "float"),
+                        v("AVALC", codelist="NY"),
+                        v("BASE", "float"),
+                    ],
+                },
+            },
+            "codelists": {
+                "SEX": {"terms": ["F", "M"]},
+                "NY": {"terms": ["Y", "N"]},
+                "PARAMCD": {"terms": ["IGA", "EASI", "IGATS"]},
+            },
+        }
+    )
 
 
 def tiny_adam():
-    adsl = pd.DataFrame({"USUBJID": [S1, S2, S3], "SEX": ["F", "M", "F"], "AGE": [30, 15, 61], "EFFFL": ["Y", "Y", "N"]})
+    adsl = pd.DataFrame(
+        {"USUBJID": [S1, S2, S3], "SEX": ["F", "M", "F"], "AGE": [30, 15, 61], "EFFFL": ["Y", "Y", "N"]}
+    )
     adeff = pd.DataFrame(
-        [(S1, "IGA", "Baseline", 3, "", 3), (S1, "IGA", "Week 8", 1, "", 3), (S1, "EASI", "Baseline", 72, "", 72),
-         (S2, "IGA", "Baseline", 2, "", 2), (S2, "IGA", "Week 8", 4, "", 2), (S2, "EASI", "Week 8", 0, "", np.nan),
-         (S1, "IGATS", "Week 8", 1, "Y", np.nan), (S2, "IGATS", "Week 8", np.nan, "", np.nan)],
-        columns=["USUBJID", "PARAMCD", "AVISIT", "AVAL", "AVALC", "BASE"])
+        [
+            (S1, "IGA", "Baseline", 3, "", 3),
+            (S1, "IGA", "Week 8", 1, "", 3),
+            (S1, "EASI", "Baseline", 72, "", 72),
+            (S2, "IGA", "Baseline", 2, "", 2),
+            (S2, "IGA", "Week 8", 4, "", 2),
+            (S2, "EASI", "Week 8", 0, "", np.nan),
+            (S1, "IGATS", "Week 8", 1, "Y", np.nan),
+            (S2, "IGATS", "Week 8", np.nan, "", np.nan),
+        ],
+        columns=["USUBJID", "PARAMCD", "AVISIT", "AVAL", "AVALC", "BASE"],
+    )
     return {"ADSL": adsl, "ADEFF": adeff}
 
 
@@ -51,7 +87,10 @@ def _run(adam, spec=None):
     spec = spec or tiny_spec()
     checks = build_checks(spec)
     keys = {n: d.keys for n, d in spec.datasets.items()}
-    return [(f.rule_id, f.dataset, f.variable, dict(f.keys), f.value) for f in run_expectations(adam, checks, keys=keys).findings]
+    return [
+        (f.rule_id, f.dataset, f.variable, dict(f.keys), f.value)
+        for f in run_expectations(adam, checks, keys=keys).findings
+    ]
 
 
 def test_checks_are_generated_per_rule_kind_from_the_spec():
@@ -63,7 +102,11 @@ def test_checks_are_generated_per_rule_kind_from_the_spec():
     assert ("ADAM-KEY-001", "ADEFF", "unique", ("USUBJID", "PARAMCD", "AVISIT"), ()) in got
     assert [c.value_set for c in checks if c.kind == "in_set" and c.columns == ("SEX",)] == [("F", "M")]
     ranges = {(p, c.columns[0]): (c.low, c.high) for c in checks if c.kind == "between" for p in c.paramcds}
-    assert ranges[("IGA", "AVAL")] == (0, 4) and ranges[("EASI", "BASE")] == (0, 72) and ranges[("DLQI", "AVAL")] == (0, 30)
+    assert (
+        ranges[("IGA", "AVAL")] == (0, 4)
+        and ranges[("EASI", "BASE")] == (0, 72)
+        and ranges[("DLQI", "AVAL")] == (0, 30)
+    )
     assert not any(c.kind == "between" for c in checks if c.dataset == "ADSL")  # no PARAMCD in ADSL
 
 
@@ -92,7 +135,12 @@ def test_iga_7_fires_range_on_that_record_only():
     adam["ADEFF"].loc[4, "AVAL"] = 7.0
     [f] = run_expectations(adam, build_checks(tiny_spec()), keys={"ADEFF": ("USUBJID", "PARAMCD", "AVISIT")}).findings
     assert (f.rule_id, f.dataset, f.variable, dict(f.keys), f.value) == (
-        "ADAM-RANGE-001", "ADEFF", "AVAL", {"USUBJID": S2, "PARAMCD": "IGA", "AVISIT": "Week 8"}, "7")
+        "ADAM-RANGE-001",
+        "ADEFF",
+        "AVAL",
+        {"USUBJID": S2, "PARAMCD": "IGA", "AVISIT": "Week 8"},
+        "7",
+    )
     assert f.message == "AVAL = 7 of PARAMCD IGA is outside its range 0 to 4."
 
 
@@ -106,7 +154,9 @@ def test_duplicate_key_fires_on_both_records():
     adam = tiny_adam()
     adam["ADEFF"].loc[1, "AVISIT"] = "Baseline"  # S1 IGA now has two "Baseline" records
     got = _run(adam)
-    assert [(r[0], r[3]) for r in got] == [("ADAM-KEY-001", {"USUBJID": S1, "PARAMCD": "IGA", "AVISIT": "Baseline"})] * 2
+    assert [(r[0], r[3]) for r in got] == [
+        ("ADAM-KEY-001", {"USUBJID": S1, "PARAMCD": "IGA", "AVISIT": "Baseline"})
+    ] * 2
 
 
 def test_missing_required_variable_and_blank_required_value():
@@ -125,8 +175,11 @@ def test_findings_are_capped_with_a_summary():
     big["AVAL"] = 99.0
     big = big.loc[big.PARAMCD == "EASI"].assign(AVISIT=[f"V{i}" for i in range((big.PARAMCD == "EASI").sum())])
     spec = tiny_spec()
-    res = run_expectations({"ADEFF": big}, [c for c in build_checks(spec) if c.kind == "between" and "EASI" in c.paramcds
-                                             and c.columns == ("AVAL",)], max_findings=7)
+    res = run_expectations(
+        {"ADEFF": big},
+        [c for c in build_checks(spec) if c.kind == "between" and "EASI" in c.paramcds and c.columns == ("AVAL",)],
+        max_findings=7,
+    )
     assert len(res.findings) == 8 and res.findings[-1].value == str(len(big) - 7)
 
 
@@ -165,14 +218,22 @@ def test_distinct_value_path_reports_failing_records_in_record_order_with_their_
 
 def test_codelist_and_null_checks_of_several_columns_stay_apart():
     # SEX and EFFFL are checked in one GX frame: a failing value of one column is never reported on the other
-    adsl = pd.DataFrame({"USUBJID": [S1, S2, S3, "X-103-004"], "SEX": ["F", "Y", "", "M"],
-                         "AGE": [30, 15, 61, 40], "EFFFL": ["M", "Y", "N", "N"]})
+    adsl = pd.DataFrame(
+        {
+            "USUBJID": [S1, S2, S3, "X-103-004"],
+            "SEX": ["F", "Y", "", "M"],
+            "AGE": [30, 15, 61, 40],
+            "EFFFL": ["M", "Y", "N", "N"],
+        }
+    )
     got = _run({"ADSL": adsl, "ADEFF": tiny_adam()["ADEFF"]})
-    assert sorted(got) == sorted([
-        ("ADAM-CT-001", "ADSL", "SEX", {"USUBJID": S2}, "Y"),
-        ("ADAM-CT-001", "ADSL", "EFFFL", {"USUBJID": S1}, "M"),
-        ("ADAM-NULL-001", "ADSL", "SEX", {"USUBJID": S3}, ""),
-    ])
+    assert sorted(got) == sorted(
+        [
+            ("ADAM-CT-001", "ADSL", "SEX", {"USUBJID": S2}, "Y"),
+            ("ADAM-CT-001", "ADSL", "EFFFL", {"USUBJID": S1}, "M"),
+            ("ADAM-NULL-001", "ADSL", "SEX", {"USUBJID": S3}, ""),
+        ]
+    )
 
 
 def test_key_uniqueness_ignores_records_with_all_key_values_missing():

@@ -30,8 +30,14 @@ F = "2020-01-01"
 
 
 def _tiny():
-    dm = _dm([["A", "101", 30, "RUX15", F], ["B", "114", 40, "VEH-RUX075", F], ["C", "102", 14, "RUX075", F],
-              ["D", "103", 50, "VEH", F]])
+    dm = _dm(
+        [
+            ["A", "101", 30, "RUX15", F],
+            ["B", "114", 40, "VEH-RUX075", F],
+            ["C", "102", 14, "RUX075", F],
+            ["D", "103", 50, "VEH", F],
+        ]
+    )
     ds = pd.DataFrame({"USUBJID": ["A", "B", "C", "D"], "DSCAT": "PROTOCOL MILESTONE", "DSDECOD": "RANDOMIZED"})
     ex = pd.DataFrame({"USUBJID": ["A", "B", "C", "D"], "EXSTDTC": [F, F, F, ""]})
     rs = []
@@ -44,12 +50,21 @@ def _tiny():
 
     # A: IGA 3 at screening (-20) and 3 at Day 1; Week 8 window: day 50 -> 2, day 64 -> 1 (tie at 7 from 57:
     # the later, day 64, wins) => IGA 1, -2 grades: IGA-TS. EASI 10 -> 4 (-60%).
-    add("A", "IGA", -20, 3); add("A", "IGA", 1, 3); add("A", "IGA", 50, 2); add("A", "IGA", 64, 1)
-    add("A", "EASI", 1, 10.0); add("A", "EASI", 57, 4.0)
+    add("A", "IGA", -20, 3)
+    add("A", "IGA", 1, 3)
+    add("A", "IGA", 50, 2)
+    add("A", "IGA", 64, 1)
+    add("A", "EASI", 1, 10.0)
+    add("A", "EASI", 57, 4.0)
     # B: site 114 excluded; has a Week 8 IGA
-    add("B", "IGA", 1, 2); add("B", "IGA", 57, 2)
+    add("B", "IGA", 1, 2)
+    add("B", "IGA", 57, 2)
     # C: IGA 3 -> 2 (not TS, -1 grade): non-achiever; Week 8 EASI missing (day 80 is outside the window)
-    add("C", "IGA", 1, 3); add("C", "IGA", 20, 1); add("C", "IGA", 56, 2); add("C", "EASI", 1, 8.0); add("C", "EASI", 80, 1.0)
+    add("C", "IGA", 1, 3)
+    add("C", "IGA", 20, 1)
+    add("C", "IGA", 56, 2)
+    add("C", "EASI", 1, 8.0)
+    add("C", "EASI", 80, 1.0)
     # D: not treated (no exposure date): SAFFL N, EFFFL N
     add("D", "IGA", 1, 3)
     qs = []
@@ -64,13 +79,27 @@ def _tiny():
     # A (30 y): DLQI baseline 10 items of 1 (=10); Week 8 items 1 except one missing (=9, one missing scored 0) => -1: N
     for i in range(1, 11):
         qs.append({"USUBJID": "A", "QSCAT": "DLQI", "QSTESTCD": f"DLQI{i:02d}", "QSDTC": _day(F, 1), "QSSTRESN": 1.0})
-        qs.append({"USUBJID": "A", "QSCAT": "DLQI", "QSTESTCD": f"DLQI{i:02d}", "QSDTC": _day(F, 57),
-                   "QSSTRESN": np.nan if i == 3 else 1.0})
+        qs.append(
+            {
+                "USUBJID": "A",
+                "QSCAT": "DLQI",
+                "QSTESTCD": f"DLQI{i:02d}",
+                "QSDTC": _day(F, 57),
+                "QSSTRESN": np.nan if i == 3 else 1.0,
+            }
+        )
     # C (14 y): CDLQI baseline 2 each (=20); Week 8: two items missing -> total missing -> NRI
     for i in range(1, 11):
         qs.append({"USUBJID": "C", "QSCAT": "CDLQI", "QSTESTCD": f"CDLQI{i:02d}", "QSDTC": _day(F, 1), "QSSTRESN": 2.0})
-        qs.append({"USUBJID": "C", "QSCAT": "CDLQI", "QSTESTCD": f"CDLQI{i:02d}", "QSDTC": _day(F, 57),
-                   "QSSTRESN": np.nan if i in (1, 2) else 0.0})
+        qs.append(
+            {
+                "USUBJID": "C",
+                "QSCAT": "CDLQI",
+                "QSTESTCD": f"CDLQI{i:02d}",
+                "QSDTC": _day(F, 57),
+                "QSSTRESN": np.nan if i in (1, 2) else 0.0,
+            }
+        )
     return {"DM": dm, "DS": ds, "EX": ex, "RS": pd.DataFrame(rs), "QS": pd.DataFrame(qs)}
 
 
@@ -90,8 +119,10 @@ def test_qc_responders_on_tiny_study():
     sdtm = _tiny()
     r = qp.qc_responders(sdtm, qp.qc_adsl(sdtm, QC), QC)
     assert sorted(r["USUBJID"].unique()) == ["A", "C"]  # efficacy-evaluable only
-    got = {(u, p): (None if np.isnan(a) else a, c, t)
-           for u, p, a, c, t in r[["USUBJID", "PARAMCD", "AVAL", "AVALC", "DTYPE"]].itertuples(index=False)}
+    got = {
+        (u, p): (None if np.isnan(a) else a, c, t)
+        for u, p, a, c, t in r[["USUBJID", "PARAMCD", "AVAL", "AVALC", "DTYPE"]].itertuples(index=False)
+    }
     assert got[("A", "IGATS")] == (1.0, "Y", "")
     assert got[("A", "EASI50")] == (1.0, "Y", "") and got[("A", "EASI75")] == (0.0, "N", "")
     assert got[("A", "NRS2")] == (1.0, "Y", "") and got[("A", "NRS4")] == (0.0, "N", "")
@@ -151,6 +182,7 @@ def test_qc_reproduces_plan_section_4(study):
 
 # -- results-level QC: the QC program's own statistics --------------------------------------------
 
+
 def _two_by_two(a, b, c, d):
     """Subjects of a 2x2 table: active (a responders, b not), reference (c responders, d not)."""
     y = np.r_[np.ones(a), np.zeros(b), np.ones(c), np.zeros(d)]
@@ -170,16 +202,17 @@ def test_qc_odds_ratio_equals_the_closed_form_on_a_2x2_table():
     assert res["or_lcl"] == pytest.approx(np.exp(np.log(odds) - z * se), rel=1e-9)
     assert res["or_ucl"] == pytest.approx(np.exp(np.log(odds) + z * se), rel=1e-9)
     from scipy.stats import norm
+
     assert res["p_value"] == pytest.approx(2 * norm.sf(np.log(odds) / se), rel=1e-9)
 
 
 def test_qc_firth_on_a_zero_cell_is_the_haldane_odds_ratio_and_agrees_with_production():
-    a, b, c, d = 12, 0, 5, 7   # every active subject responds: ML does not exist
+    a, b, c, d = 12, 0, 5, 7  # every active subject responds: ML does not exist
     y, X = _two_by_two(a, b, c, d)
     res = qp.qc_logistic(y, X)
     assert res["method"] == "firth" and res["separation"] == 1
     # the saturated 2x2 model: Firth's estimate is the log odds ratio with 1/2 added to each cell
-    assert res["or"] == pytest.approx((a + .5) * (d + .5) / ((b + .5) * (c + .5)), rel=1e-9)
+    assert res["or"] == pytest.approx((a + 0.5) * (d + 0.5) / ((b + 0.5) * (c + 0.5)), rel=1e-9)
     # and the production implementation, on a design with a covariate, agrees within the tolerances
     from adamforge.tlf import stats
 
@@ -209,22 +242,40 @@ def test_qc_cmh_and_fisher_match_the_reference_implementations():
 
 
 def test_qc_results_ard_baseline_statistics_by_hand():
-    adsl = pd.DataFrame({"USUBJID": list("ABCDE"), "TRT01PN": [1.0, 1.0, 2.0, 2.0, 2.0], "EFFFL": "Y",
-                         "AGE": [20, 30, 40, 50, 61], "SEX": ["F", "M", "F", "F", None]})
-    tlf = {"arms": {"variable": "TRT01PN", "levels": [{"value": 1, "label": "P"}, {"value": 2, "label": "A"}]},
-           "populations": {"EFF": {"where": {"EFFFL": "Y"}}},
-           "outputs": [{"id": "T1", "kind": "baseline", "new_field_ignored": True,
-                        "columns": [{"id": "A", "population": "EFF", "arm": 2}, {"id": "ALL", "population": "EFF"}],
-                        "rows": [{"id": "AGE", "var": "AGE", "stat": "median_range"},
-                                 {"id": "AGE2", "var": "AGE", "stat": "mean_sd"},
-                                 {"id": "F", "var": "SEX", "stat": "n_pct", "level": "F"},
-                                 {"id": "OLD", "var": "AGE", "stat": "n_pct_ge", "threshold": 50}]}]}
+    adsl = pd.DataFrame(
+        {
+            "USUBJID": list("ABCDE"),
+            "TRT01PN": [1.0, 1.0, 2.0, 2.0, 2.0],
+            "EFFFL": "Y",
+            "AGE": [20, 30, 40, 50, 61],
+            "SEX": ["F", "M", "F", "F", None],
+        }
+    )
+    tlf = {
+        "arms": {"variable": "TRT01PN", "levels": [{"value": 1, "label": "P"}, {"value": 2, "label": "A"}]},
+        "populations": {"EFF": {"where": {"EFFFL": "Y"}}},
+        "outputs": [
+            {
+                "id": "T1",
+                "kind": "baseline",
+                "new_field_ignored": True,
+                "columns": [{"id": "A", "population": "EFF", "arm": 2}, {"id": "ALL", "population": "EFF"}],
+                "rows": [
+                    {"id": "AGE", "var": "AGE", "stat": "median_range"},
+                    {"id": "AGE2", "var": "AGE", "stat": "mean_sd"},
+                    {"id": "F", "var": "SEX", "stat": "n_pct", "level": "F"},
+                    {"id": "OLD", "var": "AGE", "stat": "n_pct_ge", "threshold": 50},
+                ],
+            }
+        ],
+    }
     ard = qp.qc_results_ard(adsl, pd.DataFrame(columns=["USUBJID", "PARAMCD", "AVAL"]), adsl[["USUBJID"]], tlf)
     v = {(g, p, s): x for g, p, s, x in ard[["group", "parameter", "statistic", "value"]].itertuples(index=False)}
     assert v[("A", "BIGN", "N")] == 3 and v[("ALL", "BIGN", "N")] == 5
     assert (v[("A", "AGE", "median")], v[("A", "AGE", "min")], v[("A", "AGE", "max")]) == (50, 40, 61)
     assert v[("ALL", "AGE2", "mean")] == pytest.approx(40.2) and v[("ALL", "AGE2", "sd")] == pytest.approx(
-        np.std([20, 30, 40, 50, 61], ddof=1))
+        np.std([20, 30, 40, 50, 61], ddof=1)
+    )
     assert (v[("A", "F", "n")], v[("A", "F", "pct")]) == (2, pytest.approx(200 / 3))
     assert (v[("ALL", "OLD", "n")], v[("ALL", "OLD", "N")]) == (2, 5)
 

@@ -29,8 +29,22 @@ def tree(tmp_path):
     out = tmp_path / "out"
     (out / "adam").mkdir(parents=True)
     adsl = q["ADSL"].assign(STUDYID="S1", AGEU="YEARS")  # production has more variables than QC derives
-    adeff = pd.concat([q["ADEFF"], pd.DataFrame({"USUBJID": ["A"], "PARAMCD": ["IGA"], "AVISIT": ["Week 8"],
-                                                 "AVAL": [1.0], "AVALC": [""], "DTYPE": [""]})], ignore_index=True)
+    adeff = pd.concat(
+        [
+            q["ADEFF"],
+            pd.DataFrame(
+                {
+                    "USUBJID": ["A"],
+                    "PARAMCD": ["IGA"],
+                    "AVISIT": ["Week 8"],
+                    "AVAL": [1.0],
+                    "AVALC": [""],
+                    "DTYPE": [""],
+                }
+            ),
+        ],
+        ignore_index=True,
+    )
     return {"sdtm": sd, "out": out, "adsl": adsl, "adeff": adeff, "qc": q}
 
 
@@ -48,7 +62,10 @@ def test_qc_passes_when_production_agrees_and_notes_missing_ard(tree):
     assert _qc(tree) == EXIT_OK
     ev = json.loads((tree["out"] / "qc" / "evidence.json").read_text())
     assert ev["overall"] == "PASS" and ev["ard_compared"] is False
-    assert [(c["name"], c["result"], c["return_code"]) for c in ev["comparisons"]] == [("adsl", "PASS", 0), ("adeff", "PASS", 0)]
+    assert [(c["name"], c["result"], c["return_code"]) for c in ev["comparisons"]] == [
+        ("adsl", "PASS", 0),
+        ("adeff", "PASS", 0),
+    ]
     assert {i["role"] for i in ev["inputs"]} >= {"SDTM", "production ADSL", "production ADEFF"}
     assert any(s["path"].endswith("adam_analysis.yaml") and len(s["sha256"]) == 64 for s in ev["spec_files"])
     assert ev["package_versions"]["pandas"] and ev["timestamp_utc"]
@@ -68,10 +85,15 @@ def test_qc_fails_on_a_flag_and_a_responder_difference(tree):
     assert _qc(tree) == EXIT_DIFFERENCES
     ev = json.loads((tree["out"] / "qc" / "evidence.json").read_text())
     assert ev["overall"] == "FAIL"
-    assert [(c["name"], c["result"], c["return_code"]) for c in ev["comparisons"]] == [("adsl", "FAIL", 4096), ("adeff", "FAIL", 4096)]
+    assert [(c["name"], c["result"], c["return_code"]) for c in ev["comparisons"]] == [
+        ("adsl", "FAIL", 4096),
+        ("adeff", "FAIL", 4096),
+    ]
     d = pd.read_csv(tree["out"] / "qc" / "adeff" / "differences.csv", keep_default_na=False)
     assert d[["USUBJID", "PARAMCD", "VARIABLE", "BASE", "COMPARE"]].values.tolist() == [
-        ["A", "NRS4", "AVAL", "1", "0"], ["A", "NRS4", "AVALC", "Y", "N"]]
+        ["A", "NRS4", "AVAL", "1", "0"],
+        ["A", "NRS4", "AVALC", "Y", "N"],
+    ]
     d = pd.read_csv(tree["out"] / "qc" / "adsl" / "differences.csv")
     assert d[["USUBJID", "VARIABLE", "BASE", "COMPARE"]].values.tolist() == [["C", "NACHFL", "N", "Y"]]
 
@@ -97,7 +119,9 @@ def test_qc_compares_the_ard_when_present(tree):
     base = qp.qc_baseline(_tiny(), tree["qc"]["ADSL"], QC)
     ard = qp.qc_results_ard(tree["qc"]["ADSL"], tree["qc"]["ADEFF"], base, tlf).assign(label="x")
     (tree["out"] / "tlf").mkdir()
-    (tree["out"] / "tlf" / "ard.json").write_text(json.dumps(ard.astype(object).where(ard.notna(), None).to_dict("records")))
+    (tree["out"] / "tlf" / "ard.json").write_text(
+        json.dumps(ard.astype(object).where(ard.notna(), None).to_dict("records"))
+    )
     assert _qc(tree) == EXIT_OK
     ev = json.loads((tree["out"] / "qc" / "evidence.json").read_text())
     assert ev["ard_compared"] and ev["comparisons"][2]["name"] == "ard" and ev["comparisons"][2]["return_code"] == 0
@@ -106,13 +130,22 @@ def test_qc_compares_the_ard_when_present(tree):
     assert kinds["percent"]["tolerance"] == "absolute 1e-09" and kinds["count"]["n_compared"] > 0
     assert ev["comparisons"][2]["not_compared"][0]["statistic"] == "fallback_reason"
     assert "largest difference" in (tree["out"] / "qc" / "evidence.txt").read_text()
-    sel = (ard["output_id"] == "Table 2") & (ard["parameter"] == "CPR") & (ard["statistic"] == "n") & (ard["group"] == "RUX 0.75%")
+    sel = (
+        (ard["output_id"] == "Table 2")
+        & (ard["parameter"] == "CPR")
+        & (ard["statistic"] == "n")
+        & (ard["group"] == "RUX 0.75%")
+    )
     assert ard.loc[sel, "value"].tolist() == [0.0]
     ard.loc[sel, "value"] = 1.0
-    (tree["out"] / "tlf" / "ard.json").write_text(json.dumps(ard.astype(object).where(ard.notna(), None).to_dict("records")))
+    (tree["out"] / "tlf" / "ard.json").write_text(
+        json.dumps(ard.astype(object).where(ard.notna(), None).to_dict("records"))
+    )
     assert _qc(tree) == EXIT_DIFFERENCES
     txt = (tree["out"] / "qc" / "ard" / "report.txt").read_text()
-    assert ["Table", "2", "NACH", "RUX", "0.75%", "CPR", "n", "count", "1", "0", "-1"] in [ln.split() for ln in txt.splitlines()]
+    assert ["Table", "2", "NACH", "RUX", "0.75%", "CPR", "n", "count", "1", "0", "-1"] in [
+        ln.split() for ln in txt.splitlines()
+    ]
 
 
 def test_qc_without_production_is_a_usage_error(tree):
@@ -146,7 +179,9 @@ def test_qc_compares_the_datasets_its_spec_lists(tree, tmp_path):
     doc["compare"] = [c for c in doc["compare"] if c["dataset"] == "ADSL"]
     (study / "qc.yaml").write_text(yaml.safe_dump(doc, sort_keys=False))
     _write(tree)
-    assert cli.main(["qc", "--out", str(tree["out"]), "--sdtm", str(tree["sdtm"]), "--spec", str(study), "-q"]) == EXIT_OK
+    assert (
+        cli.main(["qc", "--out", str(tree["out"]), "--sdtm", str(tree["sdtm"]), "--spec", str(study), "-q"]) == EXIT_OK
+    )
     ev = json.loads((tree["out"] / "qc" / "evidence.json").read_text())
     assert [c["name"] for c in ev["comparisons"]] == ["adsl"] and ev["overall"] == "PASS"
 
@@ -164,8 +199,13 @@ def test_git_commit_is_read_only(tmp_path):
         pytest.skip("git not installed")
     repo = tmp_path / "repo"
     repo.mkdir()
-    env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t", "GIT_COMMITTER_NAME": "t",
-           "GIT_COMMITTER_EMAIL": "t@t"}
+    env = {
+        **os.environ,
+        "GIT_AUTHOR_NAME": "t",
+        "GIT_AUTHOR_EMAIL": "t@t",
+        "GIT_COMMITTER_NAME": "t",
+        "GIT_COMMITTER_EMAIL": "t@t",
+    }
     for cmd in (["init", "-q"], ["add", "."], ["commit", "-q", "-m", "x"]):
         if cmd[0] == "add":
             (repo / "f.txt").write_text("a\n")

@@ -13,7 +13,15 @@ from adamforge.validation.sdtm_checks import RULES
 
 F = [
     Finding("SDTM-STUDY-001", "WARNING", "MH", "MHSTDTC", "duration 1.5 < 2", {"USUBJID": "S-2", "MHSEQ": 1}, "1.50"),
-    Finding("SDTM-RANGE-001", "ERROR", "RS", "RSSTRESN", "IGA <script>alert(1)</script> & 7 > 4", {"USUBJID": "S-1", "RSSEQ": 4}, "7"),
+    Finding(
+        "SDTM-RANGE-001",
+        "ERROR",
+        "RS",
+        "RSSTRESN",
+        "IGA <script>alert(1)</script> & 7 > 4",
+        {"USUBJID": "S-1", "RSSEQ": 4},
+        "7",
+    ),
     Finding("SDTM-RANGE-001", "ERROR", "QS", "QSSTRESN", "item 4 > 3", {"USUBJID": "S-3", "QSSEQ": 9}, "4"),
 ]
 
@@ -29,7 +37,9 @@ def _fixed_time(monkeypatch):
 def test_summary_counts_by_rule_and_severity_errors_first():
     s = summarize(F, RULES)
     assert [(r.severity, r.rule_id, r.count, r.datasets) for r in s] == [
-        ("ERROR", "SDTM-RANGE-001", 2, "QS, RS"), ("WARNING", "SDTM-STUDY-001", 1, "MH")]
+        ("ERROR", "SDTM-RANGE-001", 2, "QS, RS"),
+        ("WARNING", "SDTM-STUDY-001", 1, "MH"),
+    ]
     assert s[0].description == RULES["SDTM-RANGE-001"].description
 
 

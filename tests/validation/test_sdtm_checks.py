@@ -29,51 +29,131 @@ def check_sdtm(sdtm, spec=REF, **kw):
     """The checks with the reference study's spec unless another is given."""
     return _check_sdtm(sdtm, spec, **kw)
 
+
 S = "INCB18424-303"
 SUBJ = [f"{S}-101-001", f"{S}-101-002", f"{S}-102-003"]
 
 
 def tiny_sdtm() -> dict[str, pd.DataFrame]:
     """Three subjects, two visits; every required variable; disease durations 10, 5 and 30 years."""
-    dm = pd.DataFrame({
-        "STUDYID": S, "DOMAIN": "DM", "USUBJID": SUBJ, "SUBJID": ["001", "002", "003"],
-        "RFSTDTC": ["2020-01-10", "2020-02-01", "2020-03-05"], "RFXSTDTC": ["2020-01-10", "2020-02-01", "2020-03-05"],
-        "SITEID": ["101", "101", "102"], "AGE": [30, 15, 61], "AGEU": "YEARS", "SEX": ["F", "M", "F"], "RACE": "WHITE",
-        "ARMCD": ["VEH", "RUX075", "RUX15"], "ARM": ["Vehicle cream BID", "RUX 0.75%", "RUX 1.5%"],
-        "ACTARMCD": ["VEH", "RUX075", "RUX15"], "ACTARM": ["Vehicle cream BID", "RUX 0.75%", "RUX 1.5%"],
-        "RFXENDTC": ["2020-06-10", "2020-07-01", "2020-08-05"], "COUNTRY": ["USA", "CAN", "DEU"],
-    })
-    sv = pd.DataFrame({"USUBJID": [u for u in SUBJ for _ in (1, 2)], "VISITNUM": [2.0, 5.0] * 3,
-                       "VISIT": ["BASELINE", "WEEK 8"] * 3,
-                       "SVSTDTC": ["2020-01-10", "2020-03-06", "2020-02-01", "2020-03-28", "2020-03-05", "2020-04-30"]})
-    ex = pd.DataFrame({"USUBJID": SUBJ, "EXSEQ": [1.0, 1.0, 1.0], "EXTRT": ["VEHICLE CREAM", "RUXOLITINIB CREAM", "RUXOLITINIB CREAM"],
-                       "EXDOSE": [0, 0.75, 1.5], "EXSTDTC": ["2020-01-10", "2020-02-01", "2020-03-05"]})
-    ds = pd.DataFrame({"USUBJID": SUBJ, "DSSEQ": [1.0, 1.0, 1.0], "DSTERM": "RANDOMIZED", "DSDECOD": "RANDOMIZED",
-                       "DSCAT": "PROTOCOL MILESTONE", "EPOCH": "SCREENING", "DSSTDTC": ["2020-01-09", "2020-01-31", "2020-03-04"]})
-    mh = pd.DataFrame({"USUBJID": SUBJ, "MHSEQ": [1.0, 1.0, 1.0], "MHTERM": "ATOPIC DERMATITIS", "MHDECOD": "Dermatitis atopic",
-                       "MHCAT": "PRIMARY DIAGNOSIS", "MHSTDTC": ["2010-01-10", "2015-02", "1990"]})
-    sc = pd.DataFrame({"USUBJID": [u for u in SUBJ for _ in (1, 2)], "SCSEQ": [1.0, 2.0] * 3,
-                       "SCTESTCD": ["FACEINV", "NFLARE12"] * 3, "SCSTRESC": ["Y", "3", "N", "0", "Y", "12"],
-                       "SCSTRESN": [None, 3, None, 0, None, 12]})
+    dm = pd.DataFrame(
+        {
+            "STUDYID": S,
+            "DOMAIN": "DM",
+            "USUBJID": SUBJ,
+            "SUBJID": ["001", "002", "003"],
+            "RFSTDTC": ["2020-01-10", "2020-02-01", "2020-03-05"],
+            "RFXSTDTC": ["2020-01-10", "2020-02-01", "2020-03-05"],
+            "SITEID": ["101", "101", "102"],
+            "AGE": [30, 15, 61],
+            "AGEU": "YEARS",
+            "SEX": ["F", "M", "F"],
+            "RACE": "WHITE",
+            "ARMCD": ["VEH", "RUX075", "RUX15"],
+            "ARM": ["Vehicle cream BID", "RUX 0.75%", "RUX 1.5%"],
+            "ACTARMCD": ["VEH", "RUX075", "RUX15"],
+            "ACTARM": ["Vehicle cream BID", "RUX 0.75%", "RUX 1.5%"],
+            "RFXENDTC": ["2020-06-10", "2020-07-01", "2020-08-05"],
+            "COUNTRY": ["USA", "CAN", "DEU"],
+        }
+    )
+    sv = pd.DataFrame(
+        {
+            "USUBJID": [u for u in SUBJ for _ in (1, 2)],
+            "VISITNUM": [2.0, 5.0] * 3,
+            "VISIT": ["BASELINE", "WEEK 8"] * 3,
+            "SVSTDTC": ["2020-01-10", "2020-03-06", "2020-02-01", "2020-03-28", "2020-03-05", "2020-04-30"],
+        }
+    )
+    ex = pd.DataFrame(
+        {
+            "USUBJID": SUBJ,
+            "EXSEQ": [1.0, 1.0, 1.0],
+            "EXTRT": ["VEHICLE CREAM", "RUXOLITINIB CREAM", "RUXOLITINIB CREAM"],
+            "EXDOSE": [0, 0.75, 1.5],
+            "EXSTDTC": ["2020-01-10", "2020-02-01", "2020-03-05"],
+        }
+    )
+    ds = pd.DataFrame(
+        {
+            "USUBJID": SUBJ,
+            "DSSEQ": [1.0, 1.0, 1.0],
+            "DSTERM": "RANDOMIZED",
+            "DSDECOD": "RANDOMIZED",
+            "DSCAT": "PROTOCOL MILESTONE",
+            "EPOCH": "SCREENING",
+            "DSSTDTC": ["2020-01-09", "2020-01-31", "2020-03-04"],
+        }
+    )
+    mh = pd.DataFrame(
+        {
+            "USUBJID": SUBJ,
+            "MHSEQ": [1.0, 1.0, 1.0],
+            "MHTERM": "ATOPIC DERMATITIS",
+            "MHDECOD": "Dermatitis atopic",
+            "MHCAT": "PRIMARY DIAGNOSIS",
+            "MHSTDTC": ["2010-01-10", "2015-02", "1990"],
+        }
+    )
+    sc = pd.DataFrame(
+        {
+            "USUBJID": [u for u in SUBJ for _ in (1, 2)],
+            "SCSEQ": [1.0, 2.0] * 3,
+            "SCTESTCD": ["FACEINV", "NFLARE12"] * 3,
+            "SCSTRESC": ["Y", "3", "N", "0", "Y", "12"],
+            "SCSTRESN": [None, 3, None, 0, None, 12],
+        }
+    )
     rs_rows = []
     for u in SUBJ:
         seq = 0
         for vn, dtc in ((2.0, "2020-01-10"), (5.0, "2020-03-06")):
-            for tc, v in (("IGA", 3 if vn == 2 else 1), ("EASI", 8.5 if vn == 2 else 2.0), ("BSA", 9.0 if vn == 2 else 3.0)):
+            for tc, v in (
+                ("IGA", 3 if vn == 2 else 1),
+                ("EASI", 8.5 if vn == 2 else 2.0),
+                ("BSA", 9.0 if vn == 2 else 3.0),
+            ):
                 seq += 1
-                rs_rows.append({"USUBJID": u, "RSSEQ": float(seq), "RSTESTCD": tc, "RSSTRESN": float(v), "VISITNUM": vn, "RSDTC": dtc})
+                rs_rows.append(
+                    {
+                        "USUBJID": u,
+                        "RSSEQ": float(seq),
+                        "RSTESTCD": tc,
+                        "RSSTRESN": float(v),
+                        "VISITNUM": vn,
+                        "RSDTC": dtc,
+                    }
+                )
     rs = pd.DataFrame(rs_rows)
     qs_rows = []
     for u in SUBJ:
         seq = 0
         for day in range(1, 4):
             seq += 1
-            qs_rows.append({"USUBJID": u, "QSSEQ": float(seq), "QSCAT": "ITCH NRS", "QSTESTCD": "ITCHNRS",
-                            "QSSTRESN": float(day + 3), "VISITNUM": None, "QSDTC": f"2020-01-0{day}"})
+            qs_rows.append(
+                {
+                    "USUBJID": u,
+                    "QSSEQ": float(seq),
+                    "QSCAT": "ITCH NRS",
+                    "QSTESTCD": "ITCHNRS",
+                    "QSSTRESN": float(day + 3),
+                    "VISITNUM": None,
+                    "QSDTC": f"2020-01-0{day}",
+                }
+            )
         for i in range(1, 11):
             seq += 1
-            qs_rows.append({"USUBJID": u, "QSSEQ": float(seq), "QSCAT": "DLQI", "QSTESTCD": f"DLQI{i:02d}",
-                            "QSSTRESN": float(i % 4), "VISITNUM": 2.0, "QSDTC": "2020-01-10"})
+            qs_rows.append(
+                {
+                    "USUBJID": u,
+                    "QSSEQ": float(seq),
+                    "QSCAT": "DLQI",
+                    "QSTESTCD": f"DLQI{i:02d}",
+                    "QSSTRESN": float(i % 4),
+                    "VISITNUM": 2.0,
+                    "QSDTC": "2020-01-10",
+                }
+            )
     qs = pd.DataFrame(qs_rows)
     return {"DM": dm, "SV": sv, "EX": ex, "DS": ds, "MH": mh, "SC": sc, "RS": rs, "QS": qs}
 
@@ -95,25 +175,28 @@ def test_duplicate_subject_in_dm_fires_key_rule_once():
 def test_iga_7_fires_range_and_codelist_rules_on_that_record():
     sd = tiny_sdtm()
     rs = sd["RS"]
-    rs.loc[(rs.USUBJID == SUBJ[2]) & (rs.RSTESTCD == "IGA") & (rs.VISITNUM == 5.0), "RSSTRESN"] = 7.0
-    assert _fired(sd) == [("SDTM-RANGE-001", "RS", "RSSTRESN", {"USUBJID": SUBJ[2], "RSSEQ": 4}, "7"),
-                          ("SDTM-CT-001", "RS", "RSSTRESN", {"USUBJID": SUBJ[2], "RSSEQ": 4}, "7")]
+    rs.loc[(SUBJ[2] == rs.USUBJID) & (rs.RSTESTCD == "IGA") & (rs.VISITNUM == 5.0), "RSSTRESN"] = 7.0
+    assert _fired(sd) == [
+        ("SDTM-RANGE-001", "RS", "RSSTRESN", {"USUBJID": SUBJ[2], "RSSEQ": 4}, "7"),
+        ("SDTM-CT-001", "RS", "RSSTRESN", {"USUBJID": SUBJ[2], "RSSEQ": 4}, "7"),
+    ]
 
 
-@pytest.mark.parametrize("testcd,value,ok", [("EASI", 72.0, True), ("EASI", 72.1, False), ("BSA", -1.0, False),
-                                              ("BSA", 100.0, True)])
+@pytest.mark.parametrize(
+    "testcd,value,ok", [("EASI", 72.0, True), ("EASI", 72.1, False), ("BSA", -1.0, False), ("BSA", 100.0, True)]
+)
 def test_rs_range_limits_are_inclusive(testcd, value, ok):
     sd = tiny_sdtm()
     rs = sd["RS"]
-    rs.loc[(rs.USUBJID == SUBJ[0]) & (rs.RSTESTCD == testcd) & (rs.VISITNUM == 2.0), "RSSTRESN"] = value
+    rs.loc[(SUBJ[0] == rs.USUBJID) & (testcd == rs.RSTESTCD) & (rs.VISITNUM == 2.0), "RSSTRESN"] = value
     assert (_fired(sd) == []) is ok
 
 
 def test_dlqi_item_4_and_itch_11_fire_range_rule():
     sd = tiny_sdtm()
     qs = sd["QS"]
-    qs.loc[(qs.USUBJID == SUBJ[0]) & (qs.QSTESTCD == "DLQI03"), "QSSTRESN"] = 4.0
-    qs.loc[(qs.USUBJID == SUBJ[1]) & (qs.QSSEQ == 2.0), "QSSTRESN"] = 11.0
+    qs.loc[(SUBJ[0] == qs.USUBJID) & (qs.QSTESTCD == "DLQI03"), "QSSTRESN"] = 4.0
+    qs.loc[(SUBJ[1] == qs.USUBJID) & (qs.QSSEQ == 2.0), "QSSTRESN"] = 11.0
     assert _fired(sd) == [
         ("SDTM-RANGE-001", "QS", "QSSTRESN", {"USUBJID": SUBJ[1], "QSSEQ": 2}, "11"),
         ("SDTM-RANGE-001", "QS", "QSSTRESN", {"USUBJID": SUBJ[0], "QSSEQ": 6}, "4"),
@@ -131,8 +214,24 @@ def test_bad_date_fires_date_rule_on_that_record():
 
 
 def test_iso8601_accepts_partial_and_datetimes_and_rejects_the_rest():
-    s = pd.Series(["2020", "2020-07", "2020-07-31", "2020-07-31T13", "2020-07-31T13:45", "2020-07-31T13:45:09.5",
-                   "", None, "2020-13", "2020-7-1", "2020-06-31", "2020-07-31T24:00", "20200731", "2020-07-31 13:45"])
+    s = pd.Series(
+        [
+            "2020",
+            "2020-07",
+            "2020-07-31",
+            "2020-07-31T13",
+            "2020-07-31T13:45",
+            "2020-07-31T13:45:09.5",
+            "",
+            None,
+            "2020-13",
+            "2020-7-1",
+            "2020-06-31",
+            "2020-07-31T24:00",
+            "20200731",
+            "2020-07-31 13:45",
+        ]
+    )
     assert iso8601_valid(s).tolist() == [True] * 8 + [False] * 6
 
 
@@ -150,7 +249,7 @@ def test_seq_duplicate_within_subject_fires_seq_rule():
 
 def test_rs_subject_missing_from_dm_fires_once_per_subject():
     sd = tiny_sdtm()
-    extra = sd["RS"].loc[sd["RS"].USUBJID == SUBJ[0]].assign(USUBJID=f"{S}-101-999")
+    extra = sd["RS"].loc[SUBJ[0] == sd["RS"].USUBJID].assign(USUBJID=f"{S}-101-999")
     sd["RS"] = pd.concat([sd["RS"], extra], ignore_index=True)
     assert _fired(sd) == [("SDTM-SUBJ-001", "RS", "USUBJID", {"USUBJID": f"{S}-101-999"}, f"{S}-101-999")]
 
@@ -161,7 +260,9 @@ def test_missing_domain_and_variable_are_reported_together_with_the_program_step
     sd["RS"] = sd["RS"].drop(columns=["RSDTC"])
     run = check_sdtm(sd)
     assert [(f.rule_id, f.dataset, f.variable) for f in run.findings if f.severity == "ERROR"] == [
-        ("SDTM-REQ-001", "RS", "RSDTC"), ("SDTM-REQ-001", "SC", "")]
+        ("SDTM-REQ-001", "RS", "RSDTC"),
+        ("SDTM-REQ-001", "SC", ""),
+    ]
     msgs = {f.dataset: f.message for f in run.findings}
     assert "program ADEFFOBS population" in msgs["RS"]
     assert "program ADSLCORE step 19 (MT.FACEFL)" in msgs["SC"]
@@ -188,7 +289,12 @@ def test_disease_duration_below_two_years_is_a_warning_with_keys_and_value():
     run = check_sdtm(sd)
     [f] = run.findings
     assert (f.rule_id, f.severity, f.dataset, dict(f.keys), f.value) == (
-        "SDTM-STUDY-001", "WARNING", "MH", {"USUBJID": SUBJ[1], "MHSEQ": 1}, "0.92")
+        "SDTM-STUDY-001",
+        "WARNING",
+        "MH",
+        {"USUBJID": SUBJ[1], "MHSEQ": 1},
+        "0.92",
+    )
     assert "2019-03" in f.message and "2020-02-01" in f.message
 
 
@@ -206,7 +312,8 @@ def test_age_below_12_is_a_warning():
     sd["DM"].loc[0, "AGE"] = 11
     run = check_sdtm(sd)
     assert [(f.rule_id, f.severity, dict(f.keys), f.value) for f in run.findings] == [
-        ("SDTM-STUDY-002", "WARNING", {"USUBJID": SUBJ[0]}, "11")]
+        ("SDTM-STUDY-002", "WARNING", {"USUBJID": SUBJ[0]}, "11")
+    ]
 
 
 def test_findings_are_capped_with_a_summary_finding():
@@ -230,25 +337,55 @@ TINY_RAW = {
     "parameters": {"arms": {"PBO": [1, "Placebo"], "HI": [2, "High dose"]}},
     "codelists": {"SEX": {"name": "Sex", "terms": ["F", "M"]}},
     "programs": {
-        "ADX": {"class": "OTHER", "output": False,
-                "population": {"from": "DM", "keep": ["USUBJID", "AGE", "ARMCD", "RFXSTDTC"]},
-                "steps": [{"derive": "derive_vars_merged",
-                           "inputs": [{"from": "LB", "where": {"LBCAT": "CHEMISTRY"}, "keep": ["USUBJID", "LBSTRESN"]}],
-                           "args": {"by_vars": ["USUBJID"], "new_vars": ["LBSTRESN"]}}]},
+        "ADX": {
+            "class": "OTHER",
+            "output": False,
+            "population": {"from": "DM", "keep": ["USUBJID", "AGE", "ARMCD", "RFXSTDTC"]},
+            "steps": [
+                {
+                    "derive": "derive_vars_merged",
+                    "inputs": [{"from": "LB", "where": {"LBCAT": "CHEMISTRY"}, "keep": ["USUBJID", "LBSTRESN"]}],
+                    "args": {"by_vars": ["USUBJID"], "new_vars": ["LBSTRESN"]},
+                }
+            ],
+        },
     },
     "inputs": {
         "date_window": ["1950-01-01", "2030-12-31"],
         "domains": {
-            "DM": {"dates": {"RFXSTDTC": "complete"}, "codelists": [{"variable": "SEX", "codelist": "SEX"}],
-                   "arm_codes": {"variables": ["ARMCD"], "values": "@arms"}},
-            "LB": {"unique": [{"keys": ["USUBJID", "LBTESTCD", "VISITNUM"], "where": {"LBCAT": "CHEMISTRY"}}],
-                   "dates": {"LBDTC": "partial"},
-                   "ranges": [{"variable": "LBSTRESN", "where": {"LBCAT": "CHEMISTRY", "LBTESTCD": "ALB"}, "min": 10, "max": 60,
-                               "label": "albumin", "severity": "WARNING"}]},
+            "DM": {
+                "dates": {"RFXSTDTC": "complete"},
+                "codelists": [{"variable": "SEX", "codelist": "SEX"}],
+                "arm_codes": {"variables": ["ARMCD"], "values": "@arms"},
+            },
+            "LB": {
+                "unique": [{"keys": ["USUBJID", "LBTESTCD", "VISITNUM"], "where": {"LBCAT": "CHEMISTRY"}}],
+                "dates": {"LBDTC": "partial"},
+                "ranges": [
+                    {
+                        "variable": "LBSTRESN",
+                        "where": {"LBCAT": "CHEMISTRY", "LBTESTCD": "ALB"},
+                        "min": 10,
+                        "max": 60,
+                        "label": "albumin",
+                        "severity": "WARNING",
+                    }
+                ],
+            },
         },
-        "rules": [{"id": "STUDY-AGE", "description": "Adults only", "domain": "DM",
-                   "where": {"AGE": {"missing": False}}, "require": {"AGE": {"ge": 18}}, "variable": "AGE",
-                   "value": "AGE", "severity": "WARNING", "message": "AGE {value} is below 18 (arm {ARMCD})."}],
+        "rules": [
+            {
+                "id": "STUDY-AGE",
+                "description": "Adults only",
+                "domain": "DM",
+                "where": {"AGE": {"missing": False}},
+                "require": {"AGE": {"ge": 18}},
+                "variable": "AGE",
+                "value": "AGE",
+                "severity": "WARNING",
+                "message": "AGE {value} is below 18 (arm {ARMCD}).",
+            }
+        ],
     },
 }
 
@@ -261,18 +398,34 @@ def tiny_spec(**changes):
 
 
 def lab_study():
-    dm = pd.DataFrame({"USUBJID": ["P-1", "P-2", "P-3"], "AGE": [40.0, 52.0, 33.0], "SEX": ["F", "M", "F"],
-                       "ARMCD": ["PBO", "HI", "Scrnfail"], "RFXSTDTC": ["2021-03-01", "2021-03-04", ""]})
-    lb = pd.DataFrame({"USUBJID": ["P-1", "P-1", "P-2", "P-2"], "LBSEQ": [1.0, 2.0, 1.0, 2.0],
-                       "LBCAT": ["CHEMISTRY", "URINALYSIS", "CHEMISTRY", "CHEMISTRY"],
-                       "LBTESTCD": ["ALB", "ALB", "ALB", "CREAT"], "VISITNUM": [1.0, 1.0, 1.0, 1.0],
-                       "LBSTRESN": [40.0, 0.2, 45.0, 80.0], "LBDTC": ["2021-03", "2021-03-01", "2021-03-04", "2021-03-04"]})
+    dm = pd.DataFrame(
+        {
+            "USUBJID": ["P-1", "P-2", "P-3"],
+            "AGE": [40.0, 52.0, 33.0],
+            "SEX": ["F", "M", "F"],
+            "ARMCD": ["PBO", "HI", "Scrnfail"],
+            "RFXSTDTC": ["2021-03-01", "2021-03-04", ""],
+        }
+    )
+    lb = pd.DataFrame(
+        {
+            "USUBJID": ["P-1", "P-1", "P-2", "P-2"],
+            "LBSEQ": [1.0, 2.0, 1.0, 2.0],
+            "LBCAT": ["CHEMISTRY", "URINALYSIS", "CHEMISTRY", "CHEMISTRY"],
+            "LBTESTCD": ["ALB", "ALB", "ALB", "CREAT"],
+            "VISITNUM": [1.0, 1.0, 1.0, 1.0],
+            "LBSTRESN": [40.0, 0.2, 45.0, 80.0],
+            "LBDTC": ["2021-03", "2021-03-01", "2021-03-04", "2021-03-04"],
+        }
+    )
     return {"DM": dm, "LB": lb}
 
 
 def _tiny(sd, spec=None, **kw):
-    return [(f.rule_id, f.severity, f.dataset, f.variable, dict(f.keys), f.value)
-            for f in _check_sdtm(sd, spec or tiny_spec(), **kw).findings]
+    return [
+        (f.rule_id, f.severity, f.dataset, f.variable, dict(f.keys), f.value)
+        for f in _check_sdtm(sd, spec or tiny_spec(), **kw).findings
+    ]
 
 
 def test_tiny_study_is_clean_and_mixed_case_scrnfail_is_no_arm_error():
@@ -288,8 +441,16 @@ def test_unknown_arm_code_is_named():
 def test_duplicate_key_within_the_filter_only():
     sd = lab_study()
     sd["LB"].loc[1, ["LBCAT", "LBSTRESN"]] = ["CHEMISTRY", 41.0]  # P-1 ALB visit 1 now twice in CHEMISTRY
-    assert _tiny(sd) == [("SDTM-KEY-001", "ERROR", "LB", "USUBJID, LBTESTCD, VISITNUM",
-                          {"USUBJID": "P-1", "LBTESTCD": "ALB", "VISITNUM": 1}, "2")]
+    assert _tiny(sd) == [
+        (
+            "SDTM-KEY-001",
+            "ERROR",
+            "LB",
+            "USUBJID, LBTESTCD, VISITNUM",
+            {"USUBJID": "P-1", "LBTESTCD": "ALB", "VISITNUM": 1},
+            "2",
+        )
+    ]
     f = _check_sdtm(sd, tiny_spec()).findings[0]
     assert "where LBCAT = 'CHEMISTRY'" in f.message
 
@@ -314,7 +475,8 @@ def test_default_date_window_when_the_spec_gives_none():
     sd["LB"].loc[0, "LBDTC"] = "1899-12"
     sd["LB"].loc[2, "LBDTC"] = "2040-01-01"  # inside the default window 1900-01-01 .. 2100-12-31
     assert _tiny(sd, tiny_spec(inputs=inputs)) == [
-        ("SDTM-DTC-003", "ERROR", "LB", "LBDTC", {"USUBJID": "P-1", "LBSEQ": 1}, "1899-12")]
+        ("SDTM-DTC-003", "ERROR", "LB", "LBDTC", {"USUBJID": "P-1", "LBSEQ": 1}, "1899-12")
+    ]
 
 
 def test_age_inf_is_a_finding_naming_the_record_not_a_crash():
@@ -335,7 +497,12 @@ def test_study_rule_from_the_spec_with_its_id_severity_and_message():
     sd["DM"].loc[0, "AGE"] = 16.0
     run = _check_sdtm(sd, tiny_spec())
     [f] = run.findings
-    assert (f.rule_id, f.severity, f.value, f.message) == ("STUDY-AGE", "WARNING", "16", "AGE 16 is below 18 (arm PBO).")
+    assert (f.rule_id, f.severity, f.value, f.message) == (
+        "STUDY-AGE",
+        "WARNING",
+        "16",
+        "AGE 16 is below 18 (arm PBO).",
+    )
     assert "STUDY-AGE" in run.seconds and sdtm_checks.registry(tiny_spec())["STUDY-AGE"].description == "Adults only"
 
 
@@ -366,9 +533,11 @@ def test_derive_scope_skips_rules_on_variables_the_programs_do_not_read():
 def test_spec_inputs_problems_are_named():
     from adamforge.errors import DataError
 
-    bad = {"domains": {"DM": {"dates": {"RFXSTDTC": "sometimes"}, "ranges": [{"variable": "AGE", "min": 5, "max": 1}]}},
-           "rules": [{"id": "X", "domain": "DM", "require": {"AGE": {"ge": 1}}, "message": "{AGE.__class__}"}],
-           "date_window": ["1900", "2100-12-31"]}
+    bad = {
+        "domains": {"DM": {"dates": {"RFXSTDTC": "sometimes"}, "ranges": [{"variable": "AGE", "min": 5, "max": 1}]}},
+        "rules": [{"id": "X", "domain": "DM", "require": {"AGE": {"ge": 1}}, "message": "{AGE.__class__}"}],
+        "date_window": ["1900", "2100-12-31"],
+    }
     with pytest.raises(DataError) as ei:
         tiny_spec(inputs=bad)
     text = "\n".join(ei.value.problems)
@@ -379,8 +548,22 @@ def test_spec_inputs_problems_are_named():
 def test_no_study_literals_in_the_engine():
     """Study-specific values live in the spec (adam_inputs.yaml), never in the check modules."""
     root = Path(sdtm_checks.__file__).resolve().parent.parent
-    words = ["ITCH", "DLQI", "PRIMARY DIAGNOSIS", "IGA", "EASI", "BSA", "NFLARE", "FACEINV", "RUX", "VEH",
-             "INCB", "atopic", "disease duration", "2 years"]
+    words = [
+        "ITCH",
+        "DLQI",
+        "PRIMARY DIAGNOSIS",
+        "IGA",
+        "EASI",
+        "BSA",
+        "NFLARE",
+        "FACEINV",
+        "RUX",
+        "VEH",
+        "INCB",
+        "atopic",
+        "disease duration",
+        "2 years",
+    ]
     for rel in ("validation/sdtm_checks.py", "adam/inputs.py"):
         code = (root / rel).read_text()
         found = [w for w in words if re.search(re.escape(w), code, re.IGNORECASE)]

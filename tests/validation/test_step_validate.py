@@ -79,7 +79,9 @@ def test_bad_date_in_rs(sdtm):
     sd = _copy(sdtm)
     rs = sd["RS"]
     rs.loc[3, "RSDTC"] = "2019-02-30"
-    assert _errors(validate_sdtm(sd, SPEC)[0]) == [("SDTM-DTC-001", "RS", {"USUBJID": rs.loc[3, "USUBJID"], "RSSEQ": int(rs.loc[3, "RSSEQ"])})]
+    assert _errors(validate_sdtm(sd, SPEC)[0]) == [
+        ("SDTM-DTC-001", "RS", {"USUBJID": rs.loc[3, "USUBJID"], "RSSEQ": int(rs.loc[3, "RSSEQ"])})
+    ]
 
 
 @pytest.fixture(scope="module")
@@ -104,7 +106,8 @@ def test_two_baseline_records(adam, spec):
     i = ef.index[(ef["PARAMCD"] == "IGA") & (ef["AVISIT"] == "Week 2") & (ef["AVAL"] == ef["BASE"])][0]
     ef.loc[i, "ABLFL"] = "Y"
     assert _errors(validate_adam(data, spec, labels=labels)[0]) == [
-        ("ADAM-BASE-001", "ADEFF", {"USUBJID": ef.loc[i, "USUBJID"], "PARAMCD": "IGA"})]
+        ("ADAM-BASE-001", "ADEFF", {"USUBJID": ef.loc[i, "USUBJID"], "PARAMCD": "IGA"})
+    ]
 
 
 def test_subject_missing_from_adsl(adam, spec):
@@ -132,7 +135,8 @@ def test_policy_decides_the_exit_code(study, tmp_path):
     assert cli.main([*args, "--policy", "dev"]) == EXIT_OK
     data = json.loads((out / "validation" / "findings.json").read_text())
     assert [(f["rule_id"], f["keys"]) for f in data if f["severity"] == "ERROR"] == [
-        ("SDTM-KEY-001", {"USUBJID": dm["USUBJID"].iloc[0]})]
+        ("SDTM-KEY-001", {"USUBJID": dm["USUBJID"].iloc[0]})
+    ]
     assert not (out / "adam").exists()  # SDTM only: no ADaM in this output folder
 
 
@@ -154,10 +158,21 @@ def test_sdtm_gate_reports_what_derive_would_reject(tmp_path):
     from adamforge.validation.step import derive_input_findings
 
     dm = pd.DataFrame({c: ["x"] for c in required_inputs(SPEC)["DM"]})
-    dm = dm.assign(USUBJID="S-1", ARMCD="PLACEBO", ACTARMCD="PLACEBO", SEX="F", RACE="WHITE", AGEU="YEARS",
-                   AGE=30.0, RFXSTDTC="2020-01-01", RFXENDTC="2020-02-01")
+    dm = dm.assign(
+        USUBJID="S-1",
+        ARMCD="PLACEBO",
+        ACTARMCD="PLACEBO",
+        SEX="F",
+        RACE="WHITE",
+        AGEU="YEARS",
+        AGE=30.0,
+        RFXSTDTC="2020-01-01",
+        RFXENDTC="2020-02-01",
+    )
     found = derive_input_findings({"DM": dm}, default_spec_dir())
     gate, _ = validate_sdtm({"DM": dm}, SPEC)
     for fs in (found, gate):
-        assert any(f.rule_id == "SDTM-CT-001" and f.dataset == "DM" and f.variable == "ARMCD"
-                   and "PLACEBO" in f.message for f in fs)
+        assert any(
+            f.rule_id == "SDTM-CT-001" and f.dataset == "DM" and f.variable == "ARMCD" and "PLACEBO" in f.message
+            for f in fs
+        )
