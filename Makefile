@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV   := .venv
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: run test bench clean constraints
+.PHONY: run test lint bench clean constraints
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
@@ -15,8 +15,14 @@ $(STAMP): pyproject.toml constraints.txt
 run: $(STAMP)
 	$(VENV)/bin/adamforge run
 
-## make test: the test suite
-test: $(STAMP)
+## make lint: static checks, each must pass: ruff lint, ruff format --check, mypy (pyproject.toml)
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/python .ci/typecheck.py
+
+## make test: the static checks (make lint), then the test suite
+test: lint
 	$(VENV)/bin/python -m pytest
 
 ## make bench: speed and memory figures (benchmarks/)
@@ -28,4 +34,4 @@ constraints:
 	$(VENV)/bin/python -m pip freeze --exclude-editable --disable-pip-version-check | grep -v '^adamforge' > constraints.txt
 
 clean:
-	rm -rf out .pytest_cache
+	rm -rf out .pytest_cache .mypy_cache .ruff_cache build/typecheck

@@ -22,16 +22,27 @@ sorts a missing value first: write ``{var: ADT, na: first}`` to get that). Recor
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from adamforge.errors import DataError
-from adamforge.keys import row_codes
-
-from . import filters as _filters
+from ._common import (
+    MissingVariableError,
+    as_list,
+    by_group_codes,
+    check_filter,
+    constants_frame,
+    first_in_group,
+    flag_extreme,
+    order_vars,
+    require,
+    sorted_positions,
+)
+from ._common import (
+    parse_order as parse_order,  # the order notation of the docstring, importable from here
+)
 
 __all__ = [
     "MissingVariableError",
@@ -47,149 +58,12 @@ __all__ = [
 
 
 # ---------------------------------------------------------------------------------------
-# shared helpers (also used by occds.py and tte.py)
+# helpers of this module (the ones occds.py, tte.py and merge.py share are in _common.py)
 # ---------------------------------------------------------------------------------------
-
-
-class MissingVariableError(DataError, ValueError):
-    """A variable a derivation needs is not in its input (a :class:`DataError` and a ``ValueError``)."""
-
-
-def require(df: pd.DataFrame, fn: str, dataset: str = "dataset", **by_argument: Iterable[str] | str | None) -> None:
-    """Check that the variables each argument names are in ``df``; the error names fn, argument, variable.
-
-    ``require(df, "derive_x", order=["ADT"], by_vars=["USUBJID"])``.
-    """
-    problems, missing = [], []
-    for arg, names in by_argument.items():
-        if names is None:
-            continue
-        names = [names] if isinstance(names, str) else list(names)
-        for v in names:
-            if v not in df.columns:
-                missing.append(f"{v} (argument {arg})")
-                problems.append(
-                    f"{dataset}.{v}: required by {fn} (argument {arg}) but not in the dataset (rule: required variable)"
-                )
-    if missing:
-        raise MissingVariableError(f"{fn}: required variable(s) missing from {dataset}: {', '.join(missing)}", problems)
-
-
-def check_filter(df: pd.DataFrame, flt: Any, fn: str, arg: str = "filter", dataset: str = "dataset") -> np.ndarray:
-    """Evaluate a filter of the filter language; missing variables raise naming ``fn`` and ``arg``."""
-    if flt is None or (isinstance(flt, Mapping) and not flt):
-        return np.ones(len(df), dtype=bool)
-    bad = _filters.check(flt, None)
-    if bad:
-        raise ValueError(f"{fn}: argument {arg} is not a filter: {'; '.join(bad)}")
-    require(df, fn, dataset, **{arg: sorted(_filters.variables(flt))})
-    return _filters.evaluate(df, flt)
-
-
-def parse_order(order: Any, fn: str = "order", arg: str = "order") -> list[tuple[str, bool, bool]]:
-    """``order`` items as ``(var, descending, na_first)`` (see the module docstring)."""
-    if order is None:
-        return []
-    if isinstance(order, (str, Mapping)):
-        order = [order]
-    out = []
-    for item in order:
-        if isinstance(item, str):
-            desc = item.startswith("-")
-            var = item[1:] if desc else item
-            out.append((var.strip(), desc, False))
-        elif isinstance(item, Mapping):
-            unknown = set(item) - {"var", "desc", "na"}
-            if "var" not in item or unknown:
-                raise ValueError(
-                    f"{fn}: {arg} item {dict(item)!r} must be {{var: NAME, desc: true|false, na: first|last}}"
-                )
-            na = item.get("na", "last")
-            if na not in ("first", "last"):
-                raise ValueError(f"{fn}: {arg} item {dict(item)!r}: na must be 'first' or 'last'")
-            out.append((str(item["var"]), bool(item.get("desc", False)), na == "first"))
-        else:
-            raise ValueError(f"{fn}: {arg} item {item!r} must be a variable name, '-NAME' or a mapping")
-    return out
-
-
-def order_vars(order: Any, fn: str = "order", arg: str = "order") -> list[str]:
-    """The variables an ``order`` reads."""
-    return [v for v, _, _ in parse_order(order, fn, arg)]
-
-
-def _sort_code(col: pd.Series | np.ndarray, desc: bool, na_first: bool) -> np.ndarray:
-    """An int64 key ordering ``col`` as asked (one sorted factorize: text, numbers, dates alike)."""
-    codes, uniq = pd.factorize(col, sort=True, use_na_sentinel=True)
-    codes = codes.astype(np.int64)
-    if desc:
-        codes = np.where(codes >= 0, len(uniq) - 1 - codes, codes)
-    miss = codes < 0
-    codes[miss] = -1 if na_first else len(uniq)
-    return codes
-
-
-def group_codes(df: pd.DataFrame, by_vars: Sequence[str]) -> np.ndarray:
-    """One int64 code per row for its by-group (missing is a value of its own); zeros without by_vars."""
-    if not by_vars:
-        return np.zeros(len(df), dtype=np.int64)
-    return row_codes([df[v] for v in by_vars])
-
-
-def sorted_positions(
-    df: pd.DataFrame,
-    by_vars: Sequence[str],
-    order: Any,
-    rows: np.ndarray | None = None,
-    *,
-    extra_keys: Sequence[np.ndarray] = (),
-) -> tuple[np.ndarray, np.ndarray]:
-    """Positions of ``rows`` (default all) sorted by group, ``order``, ``extra_keys``, input position.
-
-    Returns ``(positions, group codes of those positions)``.
-    """
-    pos = np.arange(len(df), dtype=np.int64) if rows is None else np.flatnonzero(rows)
-    sub = df.iloc[pos] if rows is not None else df
-    g = group_codes(sub, by_vars)
-    keys = [pos]  # last key = least significant
-    for k in reversed(list(extra_keys)):
-        keys.append(np.asarray(k)[pos] if rows is not None else np.asarray(k))
-    for var, desc, na_first in reversed(parse_order(order)):
-        keys.append(_sort_code(sub[var], desc, na_first))
-    keys.append(g)
-    idx = np.lexsort(keys)
-    return pos[idx], g[idx]
-
-
-def first_in_group(groups_sorted: np.ndarray, *, last: bool = False) -> np.ndarray:
-    """Boolean mask over a group-sorted sequence: the first (or last) element of each group."""
-    n = len(groups_sorted)
-    m = np.ones(n, dtype=bool)
-    if n > 1:
-        if last:
-            m[:-1] = groups_sorted[1:] != groups_sorted[:-1]
-        else:
-            m[1:] = groups_sorted[1:] != groups_sorted[:-1]
-    return m
-
-
-def _as_list(x: Any) -> list:
-    if x is None:
-        return []
-    if isinstance(x, str):
-        return [x]
-    return list(x)
 
 
 def _to_float(col: pd.Series) -> np.ndarray:
     return pd.to_numeric(col, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
-
-
-def _constants_frame(values: Mapping[str, Any] | None, n: int) -> dict[str, Any]:
-    return {
-        k: np.repeat(np.array([v], dtype=object), n) if isinstance(v, str) or v is None else np.repeat(v, n)
-        for k, v in dict(values or {}).items()
-    }
 
 
 def _append(dataset: pd.DataFrame, new: pd.DataFrame) -> pd.DataFrame:
@@ -255,24 +129,6 @@ def derive_var_extreme_flag(
         true_value=true_value,
         false_value=false_value,
     )
-
-
-def flag_extreme(
-    dataset: pd.DataFrame, fn: str, *, by_vars, order, new_var, mode, filter, true_value, false_value
-) -> pd.DataFrame:
-    """The body of :func:`derive_var_extreme_flag`, errors naming the public function ``fn``."""
-    if mode not in ("first", "last"):
-        raise ValueError(f"{fn}: mode must be 'first' or 'last', got {mode!r}")
-    by_vars = _as_list(by_vars)
-    require(dataset, fn, by_vars=by_vars, order=order_vars(order, fn))
-    rows = check_filter(dataset, filter, fn)
-    pos, g = sorted_positions(dataset, by_vars, order, rows)
-    hit = pos[first_in_group(g, last=(mode == "last"))]
-    flag = np.full(len(dataset), false_value, dtype=object)
-    flag[hit] = true_value
-    out = dataset.copy(deep=False)  # copy-on-write: the input is never modified
-    out[new_var] = flag
-    return out
 
 
 # ---------------------------------------------------------------------------------------
@@ -364,7 +220,7 @@ def derive_vars_analysis_window(
     (['Baseline', 'Baseline', 'Week 8', '', ''], [4.0, 0.0, 16.0, nan, nan])
     """
     fn = "derive_vars_analysis_window"
-    wv = _as_list(window_vars)
+    wv = as_list(window_vars)
     bad = [v for v in wv if v not in WINDOW_VARS]
     if bad:
         raise ValueError(f"{fn}: window_vars {bad} are not window variables ({', '.join(WINDOW_VARS)})")
@@ -449,7 +305,7 @@ def derive_var_analysis_flag_closest(
     fn = "derive_var_analysis_flag_closest"
     if tie not in ("later", "earlier"):
         raise ValueError(f"{fn}: tie must be 'later' or 'earlier', got {tie!r}")
-    by_vars = _as_list(by_vars)
+    by_vars = as_list(by_vars)
     require(dataset, fn, by_vars=by_vars, day_var=[day_var], target_var=[target_var])
     day = _to_float(dataset[day_var])
     target = _to_float(dataset[target_var])
@@ -544,8 +400,8 @@ def derive_locf_records(
         grid = pd.DataFrame([dict(e) for e in expected])
     else:
         grid = dataset_expected.reset_index(drop=True)
-    by_vars = _as_list(by_vars)
-    keep_vars = [v for v in _as_list(keep_vars) if v not in by_vars]
+    by_vars = as_list(by_vars)
+    keep_vars = [v for v in as_list(keep_vars) if v not in by_vars]
     ovars = order_vars(order, fn)
     if not ovars:
         raise ValueError(f"{fn}: order must name at least one variable")
@@ -553,7 +409,7 @@ def derive_locf_records(
     join = [v for v in by_vars if v in grid.columns]
     if id_vars is None:
         id_vars = [c for c in grid.columns if c not in by_vars and c in dataset.columns]
-    id_vars = _as_list(id_vars)
+    id_vars = as_list(id_vars)
     require(grid, fn, "the expected grid", id_vars=id_vars)
     require(dataset, fn, id_vars=id_vars)
     if not id_vars:
@@ -625,7 +481,7 @@ def _wide(
     """``(by_vars of each group, values[group, parameter], present[group, parameter])``; a repeat is an error."""
     sel = rows & dataset[param_var].isin(params).to_numpy()
     sub = dataset.loc[sel].reset_index(drop=True)
-    g, _ = pd.factorize(group_codes(sub, by_vars))
+    g, _ = pd.factorize(by_group_codes(sub, by_vars))
     p = pd.Index(params).get_indexer(sub[param_var])
     key = g.astype(np.int64) * len(params) + p
     if len(key) and (np.bincount(key).max() > 1):
@@ -698,7 +554,7 @@ def derive_param_computed(
     fn = "derive_param_computed"
     if op not in COMPUTED_OPS:
         raise ValueError(f"{fn}: op must be one of {', '.join(COMPUTED_OPS)}, got {op!r}")
-    params = _as_list(parameters)
+    params = as_list(parameters)
     if not params or len(set(params)) != len(params):
         raise ValueError(f"{fn}: parameters must be a non-empty list without repeats, got {params!r}")
     if COMPUTED_OPS[op] is not None and len(params) != COMPUTED_OPS[op]:
@@ -709,11 +565,11 @@ def derive_param_computed(
         raise ValueError(f"{fn}: op {op!r} takes no argument(s) {sorted(set(args) - allowed)}")
     if not isinstance(set_values_to, Mapping) or param_var not in set_values_to:
         raise ValueError(f"{fn}: set_values_to must be a mapping that sets {param_var}")
-    by_vars = _as_list(by_vars)
-    const = _as_list(constant_parameters)
+    by_vars = as_list(by_vars)
+    const = as_list(constant_parameters)
     if set(const) - set(params):
         raise ValueError(f"{fn}: constant_parameters {sorted(set(const) - set(params))} are not in parameters")
-    cby = _as_list(constant_by_vars)
+    cby = as_list(constant_by_vars)
     if const and not cby:
         raise ValueError(f"{fn}: constant_parameters need constant_by_vars (e.g. [USUBJID])")
     if set(cby) - set(by_vars):
@@ -755,7 +611,7 @@ def derive_param_computed(
     val = np.where(complete, val, np.nan)
     keep = np.ones(len(val), dtype=bool) if keep_nas else ~np.isnan(val)
     new = head[keep].reset_index(drop=True)
-    for k, v in _constants_frame(set_values_to, len(new)).items():
+    for k, v in constants_frame(set_values_to, len(new)).items():
         new[k] = v
     new[analysis_var] = val[keep]
     return _append(dataset, new)
@@ -815,11 +671,11 @@ def derive_param_sum_items(
     fn = "derive_param_sum_items"
     if not isinstance(set_values_to, Mapping) or not set_values_to:
         raise ValueError(f"{fn}: set_values_to must be a mapping of constants (e.g. {{PARAMCD: TOTAL}})")
-    by_vars = _as_list(by_vars)
+    by_vars = as_list(by_vars)
     require(dataset, fn, by_vars=by_vars, item_var=[item_var], analysis_var=[analysis_var])
     rows = check_filter(dataset, items_filter, fn, arg="items_filter")
     if items is not None:
-        codes = _as_list(items)
+        codes = as_list(items)
     elif item_max is not None:
         codes = list(dict(item_max))
     else:
@@ -852,7 +708,7 @@ def derive_param_sum_items(
         total = s
     total = np.where(n >= int(min_items), total, np.nan)
     new = head.copy()
-    for k, v in _constants_frame(set_values_to, len(new)).items():
+    for k, v in constants_frame(set_values_to, len(new)).items():
         new[k] = v
     new[analysis_var] = total
     return _append(dataset, new)

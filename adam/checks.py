@@ -6,13 +6,15 @@ from collections.abc import Iterable
 
 import pandas as pd
 
-from adamforge.errors import DataError
+from ._common import MissingVariableError
 
 __all__ = ["assert_vars"]
 
 
 def assert_vars(df: pd.DataFrame, required: Iterable[str], *, dataset: str, fn: str) -> None:
-    """Raise :class:`DataError` naming every required variable missing from ``df``.
+    """Raise :class:`~adamforge.adam._common.MissingVariableError` (a ``DataError`` and a
+    ``ValueError``, as every derivation of the vocabulary) naming each required variable missing
+    from ``df``.
 
     Parameters
     ----------
@@ -23,7 +25,7 @@ def assert_vars(df: pd.DataFrame, required: Iterable[str], *, dataset: str, fn: 
     """
     missing = [v for v in required if v not in df.columns]
     if missing:
-        raise DataError(
+        raise MissingVariableError(
             f"{fn}: required variable(s) missing from {dataset}: {', '.join(missing)}",
             [f"{dataset}.{v}: required by {fn} but not in the dataset (rule: required variable)" for v in missing],
         )

@@ -1,4 +1,7 @@
-"""ADSL derivations: treatment variables, groupings, population flags, disposition, merged values.
+"""ADSL derivations: treatment variables, the efficacy flag, disease duration, disposition.
+
+Values merged from another dataset (a baseline, a finding) are :func:`adamforge.adam.merge.derive_vars_merged`
+in the spec: there is no ADSL-only copy of it here.
 
 Every function: dataset first, keyword-only options (the spec's method arguments), a new
 frame returned (the input is not modified or re-sorted), required variables checked on entry.
@@ -11,7 +14,6 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from ..keys import match_last
 from .checks import assert_vars
 
 __all__ = [
@@ -19,8 +21,6 @@ __all__ = [
     "derive_var_efffl",
     "derive_var_disdur",
     "derive_var_disposition",
-    "derive_var_from_findings",
-    "derive_var_from_param",
 ]
 
 
@@ -122,52 +122,4 @@ def derive_var_disposition(
     status = np.where(dec.isna(), "ONGOING", np.where(dec == completed, "COMPLETED", "DISCONTINUED"))
     out[status_var] = status.astype(object)
     out[reason_var] = np.where(status == "DISCONTINUED", dec.fillna("").astype(object), "").astype(object)
-    return out
-
-
-def derive_var_from_findings(
-    dataset: pd.DataFrame,
-    findings: pd.DataFrame,
-    *,
-    testcd: str,
-    source_var: str,
-    new_var: str,
-    testcd_var: str = "SCTESTCD",
-) -> pd.DataFrame:
-    """Merge one finding per subject (``testcd_var == testcd``) as ``new_var`` (the last if several)."""
-    assert_vars(dataset, ["USUBJID"], dataset="ADSL", fn="derive_var_from_findings")
-    assert_vars(findings, ["USUBJID", testcd_var, source_var], dataset="findings", fn="derive_var_from_findings")
-    out = dataset.copy(deep=False)  # copy-on-write: the input is never modified
-    f = findings.loc[findings[testcd_var] == testcd, ["USUBJID", source_var]].drop_duplicates("USUBJID", keep="last")
-    m = out[["USUBJID"]].merge(f, on="USUBJID", how="left")
-    out[new_var] = m[source_var].to_numpy()
-    return out
-
-
-def derive_var_from_param(
-    dataset: pd.DataFrame,
-    bds: pd.DataFrame,
-    *,
-    new_var: str,
-    paramcd: str = "",
-    paramcd_var: str = "",
-    source_var: str = "AVAL",
-    flag_var: str = "ABLFL",
-) -> pd.DataFrame:
-    """Merge a BDS value per subject: ``source_var`` of the record with ``flag_var = Y``.
-
-    The parameter is ``paramcd``, or per subject the value of ADSL ``paramcd_var`` (e.g. the
-    QoL instrument QOLINST picks DLQI or CDLQI).
-    """
-    if bool(paramcd) == bool(paramcd_var):
-        raise ValueError("give exactly one of paramcd and paramcd_var")
-    assert_vars(
-        dataset, ["USUBJID", *([paramcd_var] if paramcd_var else [])], dataset="ADSL", fn="derive_var_from_param"
-    )
-    assert_vars(bds, ["USUBJID", "PARAMCD", source_var, flag_var], dataset="BDS", fn="derive_var_from_param")
-    out = dataset.copy(deep=False)  # copy-on-write: the input is never modified
-    b = bds.loc[bds[flag_var] == "Y", ["USUBJID", "PARAMCD", source_var]]
-    want = out[paramcd_var] if paramcd_var else pd.Series(paramcd, index=out.index)
-    pos = match_last([out["USUBJID"], want], [b["USUBJID"], b["PARAMCD"]])  # left merge on the last record
-    out[new_var] = pd.Series(b[source_var].array.take(pos, allow_fill=True), index=out.index)
     return out

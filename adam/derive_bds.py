@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from .checks import assert_vars
+from .merge import derive_vars_merged
 
 __all__ = [
     "derive_var_ablfl",
@@ -146,13 +147,22 @@ def derive_var_base(
     new_var: str = "BASE",
     flag_var: str = "ABLFL",
 ) -> pd.DataFrame:
-    """Add BASE: ``source_var`` of the group's baseline record (``flag_var == "Y"``) on every record."""
+    """Add BASE: ``source_var`` of the group's baseline record (``flag_var == "Y"``) on every record.
+
+    admiral's ``derive_var_base``: the dataset merged with its own baseline records
+    (:func:`adamforge.adam.merge.derive_vars_merged`; several baseline records: the last).
+    """
     assert_vars(dataset, [*by_vars, source_var, flag_var], dataset="BDS", fn="derive_var_base")
+    base = derive_vars_merged(
+        dataset[list(by_vars)],
+        dataset,
+        by_vars=list(by_vars),
+        new_vars={new_var: source_var},
+        filter_add={flag_var: "Y"},
+        check_unique=False,
+    )[new_var]
     out = dataset.copy(deep=False)  # copy-on-write: the input is never modified
-    bl = out.loc[out[flag_var] == "Y", [*by_vars, source_var]].drop_duplicates(list(by_vars), keep="last")
-    bl = bl.rename(columns={source_var: "_base"})
-    merged = out[list(by_vars)].merge(bl, on=list(by_vars), how="left", sort=False)
-    out[new_var] = merged["_base"].to_numpy()
+    out[new_var] = base
     return out
 
 

@@ -19,7 +19,8 @@ from typing import Any
 
 from adamforge.errors import DataError
 
-from .spec import Spec, build_spec, thaw
+from ._frozen import thaw
+from .spec import Spec, build_spec
 
 __all__ = ["write_spec_xlsx", "read_spec_xlsx", "SHEETS"]
 
@@ -271,7 +272,7 @@ def _records(wb, sheet: str, problems: list[str]) -> list[dict]:
         return []
     ws = wb[sheet]
     it = ws.iter_rows(values_only=True)
-    header = [h for h in next(it, ())]
+    header = list(next(it, ()))
     need = SHEETS.get(sheet) or OPTIONAL_SHEETS[sheet]
     miss = [h for h in need if h not in header]
     if miss:

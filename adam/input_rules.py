@@ -52,6 +52,7 @@ from types import MappingProxyType
 from typing import Any
 
 from . import filters
+from ._frozen import freeze
 
 __all__ = [
     "DEFAULT_DATE_WINDOW",
@@ -230,10 +231,8 @@ def _severity(v: Any, where: str, problems: list[str], default: str = "ERROR") -
 
 
 def _filter(v: Any, where: str, problems: list[str]) -> Any:
-    from .spec import _freeze
-
     problems.extend(f"{where}: {m}" for m in filters.check(v))
-    return _freeze(v) if v else None
+    return freeze(v) if v else None
 
 
 def _date(v: Any, where: str, problems: list[str]) -> str:

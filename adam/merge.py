@@ -8,8 +8,9 @@ Every function: dataset first, additional dataset positional-only, options keywo
 frame is returned (input never modified, rows never re-ordered or multiplied); required
 variables are checked on entry and named in the error.
 
-Shared helpers for the other generic modules live here too: :func:`by_pairs`,
-:func:`parse_order`, :func:`group_codes`, :func:`select_extreme`, :func:`filter_add_records`.
+Shared helpers for :mod:`.summaries` live here too: :func:`by_pairs`, :func:`group_codes`,
+:func:`select_extreme`, :func:`filter_add_records` (the ``order`` notation and the entry checks
+are :mod:`._common`'s and :mod:`.checks`').
 """
 
 from __future__ import annotations
@@ -20,12 +21,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..errors import DataError
 from ..keys import row_codes
 from . import filters
-from .bds import MissingVariableError, _sort_code
-from .bds import parse_order as _parse_order
-from .checks import assert_vars as _assert_vars
+from ._common import parse_order, sort_code
+from .checks import assert_vars
 
 __all__ = ["derive_vars_merged", "derive_var_merged_exist_flag"]
 
@@ -33,15 +32,6 @@ __all__ = ["derive_vars_merged", "derive_var_merged_exist_flag"]
 # ---------------------------------------------------------------------------------------
 # shared helpers (used by summaries.py too)
 # ---------------------------------------------------------------------------------------
-
-
-def assert_vars(df: pd.DataFrame, required, *, dataset: str, fn: str) -> None:
-    """:func:`adamforge.adam.checks.assert_vars`, raising :class:`MissingVariableError` (a ``DataError``
-    and a ``ValueError``, as the rest of the generic vocabulary)."""
-    try:
-        _assert_vars(df, required, dataset=dataset, fn=fn)
-    except DataError as exc:
-        raise MissingVariableError(exc.args[0], exc.problems) from None
 
 
 def by_pairs(by_vars: Sequence[str] | Mapping[str, str] | str, *, fn: str) -> tuple[list[str], list[str]]:
@@ -55,16 +45,6 @@ def by_pairs(by_vars: Sequence[str] | Mapping[str, str] | str, *, fn: str) -> tu
     if not left:
         raise ValueError(f"{fn}: by_vars must name at least one variable")
     return list(left), list(right)
-
-
-def parse_order(order: Any, *, fn: str) -> list[tuple[str, bool, bool]]:
-    """``[(variable, descending, na_first), ...]``: the vocabulary's ``order`` notation.
-
-    ``"ADT"`` ascending, ``"-ADT"`` descending, or ``{var: ADT, desc: true, na: first}``;
-    missing values sort last in either direction (dplyr/admiral) unless ``na: first`` (SAS).
-    Shared with :mod:`adamforge.adam.bds`.
-    """
-    return _parse_order(order, fn)
 
 
 def group_codes(left: Sequence[pd.Series], right: Sequence[pd.Series]) -> tuple[np.ndarray, np.ndarray, int]:
@@ -87,7 +67,7 @@ def select_extreme(add: pd.DataFrame, codes: np.ndarray, order: list[tuple[str, 
 
     Ties (and ``order`` empty) keep the input order, so ``last`` is the last record in the data.
     """
-    keys = [_sort_code(add[v], desc, na_first) for v, desc, na_first in reversed(order)]
+    keys = [sort_code(add[v], desc, na_first) for v, desc, na_first in reversed(order)]
     pos = np.lexsort([np.arange(len(add)), *keys, codes]) if len(add) else np.zeros(0, dtype=np.int64)
     g = codes[pos]
     if mode == "first":
@@ -280,9 +260,7 @@ def _fits(col: pd.Series, value: Any) -> bool:
     """Whether ``value`` can go into ``col`` without changing its kind (number into number, text into text)."""
     if pd.api.types.is_numeric_dtype(col.dtype) and not pd.api.types.is_bool_dtype(col.dtype):
         return isinstance(value, (int, float)) and not isinstance(value, bool)
-    if pd.api.types.is_datetime64_any_dtype(col.dtype):
-        return False
-    return True
+    return not pd.api.types.is_datetime64_any_dtype(col.dtype)
 
 
 def derive_var_merged_exist_flag(

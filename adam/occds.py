@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .bds import check_filter, flag_extreme, require
+from ._common import check_filter, flag_extreme, require
 
 __all__ = ["derive_var_trtemfl", "derive_var_occurrence_flags", "derive_vars_query"]
 

@@ -56,6 +56,7 @@ import pandas as pd
 from adamforge.errors import DataError
 
 from . import filters
+from ._frozen import freeze, thaw
 
 __all__ = [
     "CLASSES",
@@ -151,12 +152,6 @@ class Program:
 # ---------------------------------------------------------------------------------------------
 
 
-def _freeze(obj: Any) -> Any:
-    from .spec import _freeze as freeze
-
-    return freeze(obj)
-
-
 def _input(raw: Any, where: str, problems: list[str], *, population: bool = False) -> InputSpec | None:
     if isinstance(raw, str):
         raw = {"from": raw}
@@ -182,7 +177,7 @@ def _input(raw: Any, where: str, problems: list[str], *, population: bool = Fals
             problems.append(f"{where}: keep must be a list of variables or one of {', '.join(allowed)}, got {keep!r}")
     else:
         keep = tuple(str(k) for k in keep)
-    return InputSpec(sources=sources, where=_freeze(raw.get("where")) if raw.get("where") else None, keep=keep)
+    return InputSpec(sources=sources, where=freeze(raw.get("where")) if raw.get("where") else None, keep=keep)
 
 
 def parse_programs(raw: Mapping[str, Any] | None) -> tuple[dict[str, Program], list[str]]:
@@ -253,11 +248,11 @@ def parse_programs(raw: Mapping[str, Any] | None) -> tuple[dict[str, Program], l
                     id=str(s.get("id") or ""),
                     method=str(s.get("method") or ""),
                     derive=str(s.get("derive") or ""),
-                    args=_freeze(dict(args)),
+                    args=freeze(dict(args)),
                     inputs=tuple(inputs),
                     result=result,
                     verb=verb,
-                    value=_freeze(s[verb]) if verb else None,
+                    value=freeze(s[verb]) if verb else None,
                 )
             )
         out[name] = Program(
@@ -278,8 +273,6 @@ def parse_programs(raw: Mapping[str, Any] | None) -> tuple[dict[str, Program], l
 
 def resolve_reference(value: Any, spec) -> Any:
     """An argument value with ``@`` references resolved (see the module docstring)."""
-    from .spec import thaw
-
     if isinstance(value, str) and value.startswith("@"):
         ref = value[1:]
         if ref in spec.parameters:
@@ -397,7 +390,7 @@ def check_programs(spec) -> list[str]:
                     f"{where}: {fname} takes {want} dataset(s) and gets {n} "
                     f"({'the inputs' if step.result == 'append' else 'the dataset and its inputs'})"
                 )
-    for name, ds in spec.datasets.items():
+    for name in spec.datasets:
         if name not in programs:
             p.append(f"dataset {name}: no program in the spec's programs")
     try:

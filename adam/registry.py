@@ -164,8 +164,6 @@ _DERIVATIONS: dict[str, str] = {
     "derive_var_efffl": "adamforge.adam.derive_adsl:derive_var_efffl",
     "derive_var_disdur": "adamforge.adam.derive_adsl:derive_var_disdur",
     "derive_var_disposition": "adamforge.adam.derive_adsl:derive_var_disposition",
-    "derive_var_from_findings": "adamforge.adam.derive_adsl:derive_var_from_findings",
-    "derive_var_from_param": "adamforge.adam.derive_adsl:derive_var_from_param",
     # dates
     "derive_vars_dt": "adamforge.adam.dates:derive_vars_dt",
     "derive_vars_dy": "adamforge.adam.days:derive_vars_dy",

@@ -133,7 +133,8 @@ def derive_param_responders(
         keep.to_numpy() & bds["PARAMCD"].isin(sources).to_numpy(),
         ["USUBJID", "PARAMCD", "AVAL", "ABLFL", "ANL01FL", "AVISITN", "ADT", "ADY"],
     ]
-    bds_by_param = {k: g for k, g in slim.groupby("PARAMCD", sort=False, observed=True)}
+    # not dict(groupby): dict() calls the GroupBy's .keys, which is the grouping key, not a method
+    bds_by_param = {k: g for k, g in slim.groupby("PARAMCD", sort=False, observed=True)}  # noqa: C416
     visitn = {w.avisit: float(w.avisitn) for w in windows}
     visitn.setdefault("Baseline", 0.0)
     done: dict[str, np.ndarray] = {}

@@ -36,6 +36,8 @@ import yaml
 
 from adamforge.errors import DataError
 
+from ._frozen import freeze, thaw
+
 __all__ = [
     "Term",
     "Codelist",
@@ -78,24 +80,6 @@ _NAME_RE = re.compile(r"^[A-Z][A-Z0-9_]*$")
 
 class SpecWarning(UserWarning):
     """Problems found in a spec loaded with ``policy="dev"``."""
-
-
-def _freeze(obj: Any) -> Any:
-    """Deep-freeze YAML data: dicts become read-only mappings, lists tuples."""
-    if isinstance(obj, Mapping):
-        return MappingProxyType({k: _freeze(v) for k, v in obj.items()})
-    if isinstance(obj, (list, tuple)):
-        return tuple(_freeze(v) for v in obj)
-    return obj
-
-
-def thaw(obj: Any) -> Any:
-    """The inverse of the internal freezing: plain dicts and lists (for YAML/JSON output)."""
-    if isinstance(obj, Mapping):
-        return {k: thaw(v) for k, v in obj.items()}
-    if isinstance(obj, tuple):
-        return [thaw(v) for v in obj]
-    return obj
 
 
 @dataclasses.dataclass(frozen=True)
@@ -143,7 +127,12 @@ class Method:
 
 @dataclasses.dataclass(frozen=True)
 class VariableSpec:
-    """One variable of one dataset (P21 "Variables" sheet)."""
+    """One variable of one dataset (P21 "Variables" sheet).
+
+    The source of a variable's metadata: the export view
+    (:meth:`adamforge.export.metadata.ColumnMeta.from_variable`) and what files carry back when
+    read (:class:`adamforge.readers.VariableMeta`) are checked against it.
+    """
 
     dataset: str
     name: str
@@ -464,7 +453,7 @@ def build_spec(
             name=_s(m.get("name") or mid),
             description=_s(need(m, "description", f"method {mid}")),
             function=_s(m.get("function")),
-            args=_freeze(dict(m.get("args") or {})),
+            args=freeze(dict(m.get("args") or {})),
         )
 
     value_level = []
@@ -510,9 +499,9 @@ def build_spec(
             cases.append(
                 EndpointCase(
                     source=str(c["source"]),
-                    criterion=_freeze(c["criterion"]),
-                    eligible=_freeze(list(c.get("eligible") or [])),
-                    when=_freeze(dict(c.get("when") or {})),
+                    criterion=freeze(c["criterion"]),
+                    eligible=freeze(list(c.get("eligible") or [])),
+                    when=freeze(dict(c.get("when") or {})),
                 )
             )
         comps = tuple(e.get("components") or ())
@@ -551,8 +540,8 @@ def build_spec(
         raise DataError(f"spec is malformed ({len(structural)} problem(s))", structural)
 
     spec = Spec(
-        study=_freeze(dict(raw.get("study") or {})),
-        parameters=_freeze(dict(raw.get("parameters") or {})),
+        study=freeze(dict(raw.get("study") or {})),
+        parameters=freeze(dict(raw.get("parameters") or {})),
         datasets=MappingProxyType(datasets),
         codelists=MappingProxyType(codelists),
         methods=MappingProxyType(methods),
@@ -678,70 +667,101 @@ def check_spec(spec: Spec) -> list[str]:
     criteria not in the criteria registry or with bad arguments; endpoint sources, components
     and visits that are not defined; ``@parameter`` references that are not defined.
     """
-    from . import registry  # late import: the registry imports the derivation modules
+    from .input_rules import check_inputs
+    from .program import check_programs
 
+    return [
+        *_check_datasets(spec),
+        *_check_value_level(spec),
+        *_check_codelists(spec),
+        *_check_methods(spec),
+        *_check_windows(spec),
+        *_check_endpoints(spec),
+        *check_programs(spec),
+        *check_inputs(spec),
+    ]
+
+
+def _sas_name(name: str) -> bool:
+    return len(name) <= 8 and bool(_NAME_RE.match(name))
+
+
+def _one_of(where: str, what: str, value: str, allowed: tuple[str, ...]) -> list[str]:
+    return [] if value in allowed else [f"{where}: {what} {value!r} is not one of {', '.join(allowed)}"]
+
+
+def _defined(where: str, what: str, ref: str, table: Mapping) -> list[str]:
+    return [f"{where}: {what} {ref} is referenced but not defined"] if ref and ref not in table else []
+
+
+def _name_and_label(where: str, name: str, label: str) -> list[str]:
+    """A dataset's or variable's name is a SAS name; its label is given and fits in 40 characters."""
+    p = [] if _sas_name(name) else [f"{where}: name must be an upper-case SAS name of at most 8 characters"]
+    if len(label) > 40:
+        p.append(f"{where}: label longer than 40 characters ({len(label)}): {label!r}")
+    if not label:
+        p.append(f"{where}: label is empty")
+    return p
+
+
+def _check_datasets(spec: Spec) -> list[str]:
+    """The datasets table: names, labels, keys; each variable's attributes and references."""
     p: list[str] = []
-    used_methods: set[str] = set()
-    used_codelists: set[str] = set()
-
     for ds in spec.datasets.values():
-        if len(ds.name) > 8 or not _NAME_RE.match(ds.name):
-            p.append(f"dataset {ds.name}: name must be an upper-case SAS name of at most 8 characters")
-        if len(ds.label) > 40:
-            p.append(f"dataset {ds.name}: label longer than 40 characters ({len(ds.label)}): {ds.label!r}")
-        if not ds.label:
-            p.append(f"dataset {ds.name}: label is empty")
-        for k in ds.keys:
-            if k not in ds.variables:
-                p.append(f"dataset {ds.name}: key variable {k} is not a variable of the dataset")
+        p += _name_and_label(f"dataset {ds.name}", ds.name, ds.label)
+        p += [
+            f"dataset {ds.name}: key variable {k} is not a variable of the dataset"
+            for k in ds.keys
+            if k not in ds.variables
+        ]
         for v in ds.variables.values():
-            where = f"{ds.name}.{v.name}"
-            if len(v.name) > 8 or not _NAME_RE.match(v.name):
-                p.append(f"{where}: name must be an upper-case SAS name of at most 8 characters")
-            if len(v.label) > 40:
-                p.append(f"{where}: label longer than 40 characters ({len(v.label)}): {v.label!r}")
-            if not v.label:
-                p.append(f"{where}: label is empty")
-            if v.type not in VARIABLE_TYPES:
-                p.append(f"{where}: type {v.type!r} is not one of {', '.join(VARIABLE_TYPES)}")
-            if v.origin not in ORIGINS:
-                p.append(f"{where}: origin {v.origin!r} is not one of {', '.join(ORIGINS)}")
-            if v.core not in CORES:
-                p.append(f"{where}: core {v.core!r} is not one of {', '.join(CORES)}")
-            if v.type == "text" and v.length is not None and not (1 <= v.length <= 200):
-                p.append(f"{where}: text length {v.length} outside 1-200")
-            if v.method:
-                used_methods.add(v.method)
-                if v.method not in spec.methods:
-                    p.append(f"{where}: method {v.method} is referenced but not defined")
-            if v.origin == "Derived" and not v.method:
-                p.append(f"{where}: origin Derived but no method")
-            if v.codelist:
-                used_codelists.add(v.codelist)
-                if v.codelist not in spec.codelists:
-                    p.append(f"{where}: codelist {v.codelist} is referenced but not defined")
+            p += _check_variable(spec, ds.name, v)
+    return p
 
+
+def _check_variable(spec: Spec, dataset: str, v: VariableSpec) -> list[str]:
+    """One variable: SAS name, label, type, origin, core, length; its method and codelist defined."""
+    where = f"{dataset}.{v.name}"
+    p = _name_and_label(where, v.name, v.label)
+    p += _one_of(where, "type", v.type, VARIABLE_TYPES)
+    p += _one_of(where, "origin", v.origin, ORIGINS)
+    p += _one_of(where, "core", v.core, CORES)
+    if v.type == "text" and v.length is not None and not (1 <= v.length <= 200):
+        p.append(f"{where}: text length {v.length} outside 1-200")
+    p += _defined(where, "method", v.method, spec.methods)
+    if v.origin == "Derived" and not v.method:
+        p.append(f"{where}: origin Derived but no method")
+    p += _defined(where, "codelist", v.codelist, spec.codelists)
+    return p
+
+
+def _check_value_level(spec: Spec) -> list[str]:
+    """The value-level table: each entry's dataset and variable, PARAMCD, attributes and references."""
+    p: list[str] = []
     for vl in spec.value_level:
         where = f"value level {vl.dataset}.{vl.variable} [{vl.where}]"
         if vl.dataset not in spec.datasets:
             p.append(f"{where}: dataset {vl.dataset} is not defined")
         elif vl.variable not in spec.datasets[vl.dataset].variables:
             p.append(f"{where}: variable {vl.variable} is not a variable of {vl.dataset}")
-        if len(vl.paramcd) > 8 or not _NAME_RE.match(vl.paramcd):
+        if not _sas_name(vl.paramcd):
             p.append(f"{where}: PARAMCD must be an upper-case SAS name of at most 8 characters")
-        if vl.type not in VARIABLE_TYPES:
-            p.append(f"{where}: type {vl.type!r} is not one of {', '.join(VARIABLE_TYPES)}")
-        if vl.origin not in ORIGINS:
-            p.append(f"{where}: origin {vl.origin!r} is not one of {', '.join(ORIGINS)}")
-        if vl.method:
-            used_methods.add(vl.method)
-            if vl.method not in spec.methods:
-                p.append(f"{where}: method {vl.method} is referenced but not defined")
-        if vl.codelist:
-            used_codelists.add(vl.codelist)
-            if vl.codelist not in spec.codelists:
-                p.append(f"{where}: codelist {vl.codelist} is referenced but not defined")
+        p += _one_of(where, "type", vl.type, VARIABLE_TYPES)
+        p += _one_of(where, "origin", vl.origin, ORIGINS)
+        p += _defined(where, "method", vl.method, spec.methods)
+        p += _defined(where, "codelist", vl.codelist, spec.codelists)
+    return p
 
+
+def _variables_and_value_level(spec: Spec) -> list:
+    """Every variable and value-level entry: what references methods and codelists."""
+    return [v for ds in spec.datasets.values() for v in ds.variables.values()] + list(spec.value_level)
+
+
+def _check_codelists(spec: Spec) -> list[str]:
+    """The codelists table: data type, terms, duplicate coded values, use."""
+    used = {x.codelist for x in _variables_and_value_level(spec) if x.codelist}
+    p: list[str] = []
     for cl in spec.codelists.values():
         if cl.data_type not in ("text", "integer", "float"):
             p.append(f"codelist {cl.id}: data_type {cl.data_type!r} is not text, integer or float")
@@ -750,56 +770,74 @@ def check_spec(spec: Spec) -> list[str]:
         seen = [t.coded for t in cl.terms]
         if len(set(map(str, seen))) != len(seen):
             p.append(f"codelist {cl.id}: a coded value appears twice")
-        if cl.id not in used_codelists:
+        if cl.id not in used:
             p.append(f"codelist {cl.id}: defined but not used by any variable or value-level entry")
+    return p
 
-    used_methods |= {s.method for prog in spec.programs.values() for s in prog.steps if s.method}
+
+def _check_methods(spec: Spec) -> list[str]:
+    """The methods table: use, description, ``@parameter`` references, registry function and arguments."""
+    run_by_steps = {st.method for prog in spec.programs.values() for st in prog.steps if st.method}
+    used = {x.method for x in _variables_and_value_level(spec) if x.method} | run_by_steps
+    p: list[str] = []
     for m in spec.methods.values():
-        if m.id not in used_methods:
+        if m.id not in used:
             p.append(f"method {m.id}: defined but not used by any variable or value-level entry")
         if not m.description.strip():
             p.append(f"method {m.id}: description (define.xml text) is empty")
         for k, v in m.args.items():
             if isinstance(v, str) and v.startswith("@") and v[1:] not in spec.parameters:
                 p.append(f"method {m.id}: argument {k} refers to parameter {v[1:]!r}, which is not defined")
-        run_by_steps = {st.method for prog in spec.programs.values() for st in prog.steps if st.method}
         if m.function and spec.programs and m.id not in run_by_steps:
             p.append(f"method {m.id}: names function {m.function!r}, but no program step runs the method")
         if m.function and m.id not in run_by_steps:  # a step's method is checked with its step
-            try:
-                fn = registry.get(m.function, plugins=spec.plugins)
-            except KeyError:
-                fn = None
-            except (ImportError, AttributeError) as exc:  # a registry entry that does not import
-                p.append(f"method {m.id}: function {m.function!r} cannot be loaded: {exc}")
-                continue
-            if fn is None:
-                p.append(f"method {m.id}: function {m.function!r} is not in the derivation registry")
-            else:
-                p.extend(f"method {m.id}: {msg}" for msg in registry.check_arguments(fn, dict(m.args)))
+            p += _check_method_function(spec, m)
+    return p
 
-    seen_w: set[str] = set()
+
+def _check_method_function(spec: Spec, m: Method) -> list[str]:
+    """A method's registry function exists, loads, and accepts the method's arguments."""
+    from . import registry  # late import: the registry imports the derivation modules
+
+    try:
+        fn = registry.get(m.function, plugins=spec.plugins)
+    except KeyError:
+        return [f"method {m.id}: function {m.function!r} is not in the derivation registry"]
+    except (ImportError, AttributeError) as exc:  # a registry entry that does not import
+        return [f"method {m.id}: function {m.function!r} cannot be loaded: {exc}"]
+    return [f"method {m.id}: {msg}" for msg in registry.check_arguments(fn, dict(m.args))]
+
+
+def _check_windows(spec: Spec) -> list[str]:
+    """The visit windows: unique, target inside, no day 0, no overlap."""
+    p: list[str] = []
+    seen: set[str] = set()
     for w in spec.windows:
-        if w.avisit in seen_w:
+        if w.avisit in seen:
             p.append(f"window {w.avisit}: defined twice")
-        seen_w.add(w.avisit)
+        seen.add(w.avisit)
         if not (w.lo <= w.target <= w.hi):
             p.append(f"window {w.avisit}: target day {w.target} outside [{w.lo}, {w.hi}]")
         if 0 in (w.lo, w.target, w.hi):
             p.append(f"window {w.avisit}: there is no study day 0")
     ws = sorted(spec.windows, key=lambda w: w.lo)
-    for a, b in zip(ws, ws[1:]):
-        if b.lo <= a.hi:
-            p.append(f"windows {a.avisit} and {b.avisit} overlap")
+    p += [f"windows {a.avisit} and {b.avisit} overlap" for a, b in zip(ws, ws[1:]) if b.lo <= a.hi]
+    return p
+
+
+def _check_endpoints(spec: Spec) -> list[str]:
+    """The endpoints: unique SAS PARAMCDs, visits with windows, sources, components and criteria."""
+    from . import registry  # late import: the registry imports the derivation modules
 
     avisits = {w.avisit for w in spec.windows} | {"Baseline"}
     observed = {vl.paramcd for vl in spec.value_level}
     ep_codes = [e.paramcd for e in spec.endpoints]
+    p: list[str] = []
     for e in spec.endpoints:
         where = f"endpoint {e.paramcd}"
         if ep_codes.count(e.paramcd) > 1:
             p.append(f"{where}: defined twice")
-        if len(e.paramcd) > 8 or not _NAME_RE.match(e.paramcd):
+        if not _sas_name(e.paramcd):
             p.append(f"{where}: PARAMCD must be an upper-case SAS name of at most 8 characters")
         if e.avisit not in avisits:
             p.append(f"{where}: visit {e.avisit!r} has no window")
@@ -815,16 +853,9 @@ def check_spec(spec: Spec) -> list[str]:
         for c in e.cases:
             if c.source not in observed:
                 p.append(f"{where}: source parameter {c.source} has no value-level entry")
-            p.extend(f"{where}: {msg}" for msg in registry.check_criterion(c.criterion))
+            p += [f"{where}: {msg}" for msg in registry.check_criterion(c.criterion)]
             for el in c.eligible:
-                p.extend(f"{where}: eligibility {msg}" for msg in registry.check_criterion(el))
-
-    from .program import check_programs
-
-    p.extend(check_programs(spec))
-    from .input_rules import check_inputs
-
-    p.extend(check_inputs(spec))
+                p += [f"{where}: eligibility {msg}" for msg in registry.check_criterion(el)]
     return p
 
 

@@ -15,6 +15,7 @@ from collections.abc import Mapping
 import pandas as pd
 
 from adamforge.errors import EXIT_OK, DataError
+from adamforge.options import DEFAULT_POLICY
 
 from .finalize import finalize_dataset, write_parquet
 from .inputs import check_sdtm
@@ -96,16 +97,6 @@ def _read_slim(folder, log, spec: Spec, encoding: str | None = None) -> dict[str
     return out
 
 
-def add_arguments(parser) -> None:
-    """Options of ``adamforge derive``."""
-    parser.add_argument(
-        "--spec-policy",
-        choices=("dev", "submission"),
-        default="dev",
-        help="spec and finalisation problems: warn (dev, default) or stop (submission)",
-    )
-
-
 def _remove_previous(adam_dir, spec: Spec | None, log) -> None:
     """A failed derive removes the previous outputs (the spec's datasets; every Parquet file without a spec)."""
     from adamforge.io import remove_stale
@@ -120,7 +111,7 @@ def run(args, ctx) -> int:
     """Run the derive step (see the module docstring)."""
     from adamforge.io import atomic_path
 
-    policy = getattr(args, "spec_policy", "dev")
+    policy = getattr(ctx, "policy", DEFAULT_POLICY)  # --policy: spec check and finalisation
     adam_dir = ctx.out / "adam"
     spec = None
     try:

@@ -12,7 +12,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .merge import assert_vars, by_pairs, check_mode, filter_add_records, group_codes, parse_order, select_extreme
+from ._common import parse_order
+from .checks import assert_vars
+from .merge import by_pairs, check_mode, filter_add_records, group_codes, select_extreme
 
 __all__ = ["SUMMARIES", "derive_var_merged_summary"]
 

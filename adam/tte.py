@@ -49,7 +49,7 @@ import pandas as pd
 
 from adamforge.keys import match_last
 
-from .bds import _constants_frame, check_filter, first_in_group, order_vars, require, sorted_positions
+from ._common import check_filter, constants_frame, first_in_group, order_vars, require, sorted_positions
 
 __all__ = ["derive_param_tte", "TIME_UNITS"]
 
@@ -190,7 +190,7 @@ def derive_param_tte(
                 "CNSR": int(c.get("censor", 0 if kind == "event_conditions" else 1)),
             }
         )
-        for k, v in _constants_frame(c.get("set_values_to"), len(pos)).items():
+        for k, v in constants_frame(c.get("set_values_to"), len(pos)).items():
             part[k] = v
         for new, old in copy_vars.items():
             part[new] = src[old].to_numpy()[pos]
@@ -210,7 +210,7 @@ def derive_param_tte(
     subj = chosen["_subj"].to_numpy()
 
     out = dataset_adsl.iloc[subj][keys].reset_index(drop=True)
-    for k, v in _constants_frame(set_values_to, len(out)).items():
+    for k, v in constants_frame(set_values_to, len(out)).items():
         out[k] = v
     out[startdt_var] = dataset_adsl[start_date].to_numpy()[subj]
     adt_days = chosen["_days"].to_numpy(dtype="float64")

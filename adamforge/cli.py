@@ -1,12 +1,18 @@
 """The ``adamforge`` command line.
 
 Each subcommand is a *step* implemented in its own module, imported only when it runs (so
-``adamforge --help`` stays fast and heavy libraries load only in the step that needs them).
+``adamforge --help`` and ``adamforge <step> --help`` stay fast: building the parser imports no
+pandas, tested in tests/test_cli_help.py; benchmarks/bench_cli_help.py prints the time).
 A step module provides::
 
     HELP: str                                  # one line for --help
-    def add_arguments(parser) -> None          # its own options (must not clash across steps)
     def run(args, ctx: RunContext) -> int      # an exit code (see adamforge.errors)
+
+and its options (which must not clash across steps) are added by the function ``StepDef.options``
+names, in a module that imports no pandas: the step module's ``add_arguments`` when the module
+is light, else one in :mod:`adamforge.options`. ``--policy`` (one strictness policy for the spec
+check, the SDTM input check, finalisation and validation) is an option of ``run`` and of the
+steps with ``StepDef.policy``.
 
 ``adamforge run`` chains the available steps in order. A step listed with ``module=None`` is
 not available yet: alone it says so and exits 3; ``run`` names it in one line and goes on.
@@ -18,10 +24,13 @@ import argparse
 import dataclasses
 import importlib
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import NoReturn
 
 from . import __version__
 from .errors import EXIT_DIFFERENCES, EXIT_FAILED, EXIT_NOT_AVAILABLE, EXIT_OK, EXIT_USAGE, AdamforgeError, UsageError
+from .options import add_policy, resolve_policy
 
 
 @dataclasses.dataclass(frozen=True)
@@ -35,6 +44,10 @@ class StepDef:
     outputs: tuple[str, ...] = ()
     #: a failed step's own output explains the failure (findings, QC evidence): keep it
     keep_on_failure: bool = False
+    #: ``module:function`` adding the step's options; imports no pandas (default: ``module:add_arguments``)
+    options: str | None = None
+    #: the step takes ``--policy`` (its checks stop or warn by the policy)
+    policy: bool = False
 
 
 STEPS: tuple[StepDef, ...] = (
@@ -50,6 +63,8 @@ STEPS: tuple[StepDef, ...] = (
         "derive the spec's ADaM datasets from SDTM, by the spec's programs",
         "adamforge.adam.step",
         outputs=("adam/*.parquet",),
+        options="adamforge.options:add_derive_arguments",
+        policy=True,
     ),
     StepDef(
         "validate",
@@ -57,18 +72,22 @@ STEPS: tuple[StepDef, ...] = (
         "adamforge.validation.step",
         outputs=("validation",),
         keep_on_failure=True,
+        options="adamforge.options:add_validate_arguments",
+        policy=True,
     ),
     StepDef(
         "export",
         "write submission files: XPT v5, define.xml 2.1, Dataset-JSON",
         "adamforge.export.step",
         outputs=("adam/*.xpt", "adam/*.json", "adam/define.xml"),
+        options="adamforge.options:add_export_arguments",
     ),
     StepDef(
         "tlf",
         "compute analysis results data and render tables, listings, figures to Word",
         "adamforge.tlf.step",
         outputs=("tlf",),
+        options="adamforge.options:add_tlf_arguments",
     ),
     StepDef("compare", "compare two datasets, PROC COMPARE style", "adamforge.validation.compare_step", in_run=False),
     StepDef(
@@ -82,7 +101,7 @@ STEPS: tuple[StepDef, ...] = (
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # one clear line, exit 2
+    def error(self, message: str) -> NoReturn:  # one clear line, exit 2
         self.print_usage(sys.stderr)
         print(f"adamforge: error: {message}", file=sys.stderr)
         raise SystemExit(EXIT_USAGE)
@@ -123,6 +142,14 @@ def _load(step: StepDef):
     return importlib.import_module(step.module) if step.module else None
 
 
+def _options(step: StepDef) -> Callable[[argparse.ArgumentParser], None]:
+    """The function adding ``step``'s options (imported without importing the step module if heavy)."""
+    assert step.module is not None
+    module, _, name = (step.options or f"{step.module}:add_arguments").partition(":")
+    fn: Callable[[argparse.ArgumentParser], None] = getattr(importlib.import_module(module), name)
+    return fn
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with one subcommand per step plus ``run``."""
     parser = _Parser(
@@ -134,14 +161,18 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     run_p = sub.add_parser("run", help="run every available step in order (the whole reference study)")
     _add_common(run_p)
+    add_policy(run_p)
     for step in STEPS:
         sp = sub.add_parser(step.name, help=step.help + ("" if step.module else " [not available yet]"))
         _add_common(sp)
-        mod = _load(step)
-        if mod is not None:
-            mod.add_arguments(sp)
-            if step.in_run:
-                mod.add_arguments(run_p)
+        if step.module is None:
+            continue
+        if step.policy:
+            add_policy(sp)
+        add_options = _options(step)
+        add_options(sp)
+        if step.in_run:
+            add_options(run_p)
     return parser
 
 
@@ -161,10 +192,18 @@ def _context(args):
             f"the study's SDTM is not simulated: it is shipped with the package ({source.folder}); "
             "run `adamforge run` or `derive` with the same --study"
         )
+    try:
+        policy, deprecated = resolve_policy(args)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
     out = ensure_writable_dir(args.out)
     sdtm = Path(args.sdtm) if args.sdtm else source.folder if source.folder is not None else out / "sdtm"
     log = RunLog(out / "adamforge.log", quiet=args.quiet)
-    return RunContext(out=out, sdtm=sdtm, spec=spec, log=log, quiet=args.quiet, encoding=encoding, study_sdtm=source)
+    if deprecated:
+        log.warning(deprecated)  # once per command, on the terminal and in the log
+    return RunContext(
+        out=out, sdtm=sdtm, spec=spec, log=log, quiet=args.quiet, encoding=encoding, study_sdtm=source, policy=policy
+    )
 
 
 def _spec_path(spec_opt: str | None, study: str | None) -> Path:
@@ -237,7 +276,7 @@ def main(argv: list[str] | None = None) -> int:
     step = next((s for s in STEPS if s.name == args.command), None)
     try:
         if args.command == "run" or (step is not None and step.module is not None):
-            steps = [s.name for s in STEPS if s.in_run and s.module] if args.command == "run" else [step.name]
+            steps = [s.name for s in STEPS if s.in_run and s.module] if step is None else [step.name]
             state = TreeState(ctx.out, command=args.command, steps=steps, log=ctx.log)
             state.begin()  # cleans leftovers of interrupted runs, writes RUN-INCOMPLETE before anything else
         code = _dispatch(args, ctx, step)
@@ -263,7 +302,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _dispatch(args, ctx, step: StepDef | None) -> int:
-    if args.command == "run":
+    if args.command == "run" or step is None:  # argparse admits only run and the steps
         return _run_all(args, ctx)
     if step.module is None:
         msg = f"'adamforge {step.name}' is not available yet in adamforge {__version__} (tracked by {step.issue})."
@@ -271,15 +310,18 @@ def _dispatch(args, ctx, step: StepDef | None) -> int:
         return EXIT_NOT_AVAILABLE
     before = _snapshot(step, ctx)
     code = _run_step(step, args, ctx)
-    if code == EXIT_FAILED and (not step.keep_on_failure or _not_rewritten(step, ctx, before)):
-        if not _remove_outputs(
+    if (
+        code == EXIT_FAILED
+        and (not step.keep_on_failure or _not_rewritten(step, ctx, before))
+        and not _remove_outputs(
             step,
             ctx,
             "the step failed"
             if not step.keep_on_failure
             else "the step failed before writing new output: the earlier one does not describe this run",
-        ):
-            return EXIT_FAILED
+        )
+    ):
+        return EXIT_FAILED
     return code
 
 
@@ -395,7 +437,7 @@ def _run_all(args, ctx) -> int:
                 args,
                 ctx,
                 label="validate-sdtm",
-                call=lambda: validate_sdtm_gate(ctx, policy=getattr(args, "policy", "submission")),
+                call=lambda: validate_sdtm_gate(ctx, policy=ctx.policy),
             )
             if code != EXIT_OK:
                 if _snapshot(validate, ctx) == before:  # no new report: the earlier one describes other input

@@ -6,6 +6,7 @@ import dataclasses
 from importlib import resources
 from pathlib import Path
 
+from .options import DEFAULT_POLICY
 from .progress import Progress
 from .runlog import RunLog
 
@@ -90,7 +91,7 @@ def study_sdtm(spec: Path) -> StudySdtm:
     name = str(value).strip()
     if name == SIMULATED:
         return StudySdtm(simulated=True, declared=True)
-    if not name or name.startswith(".") or "/" in name or "\\" in name or "\x00" in name or name.startswith("_"):
+    if not name or name.startswith((".", "_")) or "/" in name or "\\" in name or "\x00" in name:
         raise UsageError(
             f"spec {spec}: study.sdtm must be {SIMULATED!r} or the plain name of a folder of "
             f"sdtm_sample/ shipped with the package, not {value!r}"
@@ -122,6 +123,8 @@ class RunContext:
     encoding : text encoding of XPT/CSV input (``--encoding``); ``None`` is UTF-8.
     study_sdtm : where the study's SDTM comes from (its spec's ``study.sdtm``): simulated, or a
         folder shipped with the package (also the folder the QC spec's files are resolved in).
+    policy : ``--policy``, ``"submission"`` (default) or ``"dev"``: the one strictness policy of the
+        spec check, the SDTM input check, finalisation and validation (:mod:`adamforge.options`).
     """
 
     out: Path
@@ -131,6 +134,7 @@ class RunContext:
     quiet: bool = False
     encoding: str | None = None
     study_sdtm: StudySdtm = dataclasses.field(default_factory=StudySdtm)
+    policy: str = DEFAULT_POLICY
 
     @property
     def spec_dir(self) -> Path:

@@ -160,8 +160,8 @@ def match_last(left: Sequence[pd.Series], right: Sequence[pd.Series]) -> np.ndar
     """
     n = len(right[0]) if len(right) else 0
     cols = [
-        pd.concat([pd.Series(r).reset_index(drop=True), pd.Series(l).reset_index(drop=True)], ignore_index=True)
-        for l, r in zip(left, right)
+        pd.concat([pd.Series(r).reset_index(drop=True), pd.Series(lft).reset_index(drop=True)], ignore_index=True)
+        for lft, r in zip(left, right)
     ]
     codes, uniq = pd.factorize(row_codes(cols))
     last = np.full(len(uniq), -1, dtype=np.int64)

@@ -33,7 +33,7 @@ class Progress:
     def __enter__(self) -> Progress:
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         if self.enabled:
             self.stream.write("\r" + " " * 72 + "\r")
             self.stream.flush()

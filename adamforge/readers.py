@@ -78,7 +78,12 @@ ENCODING_HINT = "--encoding cp1252"
 
 @dataclasses.dataclass(frozen=True)
 class VariableMeta:
-    """A variable's attributes as the file carries them (``None``: the format does not carry it)."""
+    """A variable's attributes as the file carries them (``None``: the format does not carry it).
+
+    The read side of :class:`adamforge.export.metadata.ColumnMeta` (which the writers take from
+    the spec's :class:`adamforge.adam.spec.VariableSpec`): only what a file can hold, so that a
+    file read back can be checked against the spec.
+    """
 
     name: str
     label: str | None = None
@@ -357,9 +362,8 @@ def _read_xpt(p: Path, encoding: str | None, dates: bool) -> DatasetFile:
     import pyreadstat
 
     members = check_xpt_structure(p)
-    kw = {"encoding": encoding} if encoding else {}
     try:
-        df, meta = pyreadstat.read_xport(os.fspath(p), **kw)
+        df, meta = pyreadstat.read_xport(os.fspath(p), encoding=encoding)
     except UnicodeDecodeError as exc:
         raise DataError(
             f"{p}: text is not UTF-8 ({exc.reason} at byte 0x{exc.object[exc.start]:02x}); "

@@ -21,6 +21,7 @@ untouched, or plainly marked incomplete; the next command cleans the leftovers.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import json
 import os
@@ -30,6 +31,7 @@ from pathlib import Path
 
 from .errors import EXIT_USAGE, UsageError
 from .io import remove_stale, sha256_file, write_text_atomic
+from .runlog import RunLog
 
 __all__ = ["LOCK_NAME", "MARK_INCOMPLETE", "MARK_COMPLETE", "OutputLock", "acquire_lock", "leftovers", "TreeState"]
 
@@ -54,7 +56,7 @@ class OutputLock:
 
     def __init__(self, path: Path, fd: int):
         self.path = path
-        self._fd = fd
+        self._fd: int | None = fd
 
     def release(self) -> None:
         """Release the lock (the kernel does it anyway when the process ends)."""
@@ -62,10 +64,8 @@ class OutputLock:
 
         if self._fd is None:
             return
-        try:  # unlink while still holding it: a waiting acquirer sees the inode change and retries
+        with contextlib.suppress(OSError):  # unlink while still holding it: a waiting acquirer sees the inode change
             os.unlink(self.path)
-        except OSError:
-            pass
         try:
             fcntl.flock(self._fd, fcntl.LOCK_UN)
         finally:
@@ -184,7 +184,7 @@ def manifest(out: Path) -> list[dict]:
 class TreeState:
     """The marker files of one command on ``out`` (see the module docstring)."""
 
-    def __init__(self, out: Path, *, command: str, steps: list[str], log):
+    def __init__(self, out: Path, *, command: str, steps: list[str], log: RunLog):
         self.out = Path(out)
         self.command = command
         self.steps = steps

@@ -33,6 +33,7 @@ MAX_YAML_BYTES = 10 * 1024 * 1024
 #: largest document, counted in nodes (scalars, sequences, mappings) with every alias expanded
 MAX_YAML_NODES = 2_000_000
 
+_Loader: type[yaml.SafeLoader] | type[yaml.CSafeLoader]
 try:  # the C loader when PyYAML was built with libyaml: same rules, faster
     _Loader = yaml.CSafeLoader
 except AttributeError:  # pragma: no cover - depends on the PyYAML build

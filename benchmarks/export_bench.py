@@ -69,14 +69,14 @@ def main() -> None:
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 40_000
     df, meta = frame(n)
     print(f"rows {n:,}, variables {len(df.columns)}")
-    kw = dict(
-        dataset=meta.name,
-        dataset_label=meta.label,
-        labels=meta.labels,
-        lengths=meta.lengths,
-        formats=meta.formats,
-        keys=list(meta.keys),
-    )
+    kw = {
+        "dataset": meta.name,
+        "dataset_label": meta.label,
+        "labels": meta.labels,
+        "lengths": meta.lengths,
+        "formats": meta.formats,
+        "keys": list(meta.keys),
+    }
     with tempfile.TemporaryDirectory() as d:
         p = os.path.join(d, "adeff.xpt")
         timed("check_xpt (all rules)", lambda: check_xpt(df, **kw))

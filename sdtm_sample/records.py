@@ -355,7 +355,6 @@ def _qol(prof, ids, t, rng, visit_dates) -> pd.DataFrame:
         ),
         (5, w, visit_dates[5], w8_done, np.where(w8_na, rng.integers(2, 4, n), (rng.random(n) < 0.05).astype(int))),
     ):
-        one = n_missing == 1
         keys = rng.random((n, 10))
         rank = np.argsort(np.argsort(keys, axis=1), axis=1)
         missing_item = rank < n_missing[:, None]
@@ -563,7 +562,6 @@ def make_sv(rs: pd.DataFrame, t, ids, day1) -> pd.DataFrame:
 
 
 def make_ex(prof, ids, t, day1):
-    n = len(prof)
     arm8 = prof["ARM8"].to_numpy()
     arm2 = t["ARM2"].to_numpy()
     disc = t["DISCDY"].to_numpy() > 0

@@ -45,7 +45,6 @@ __all__ = [
 ]
 
 ARD_COLUMNS = ["output_id", "population", "group", "parameter", "label", "statistic", "value", "value_char"]
-RESPONDER_VISIT = "Week 8"  # the default of the TLF spec's analysis_visit
 
 
 def _names(spec: TlfSpec) -> tuple[str, str]:
@@ -54,7 +53,7 @@ def _names(spec: TlfSpec) -> tuple[str, str]:
 
 
 def _visit(spec: TlfSpec) -> str:
-    return getattr(spec, "visit", "") or RESPONDER_VISIT
+    return spec.visit
 
 
 def _eq(s: pd.Series, value: Any) -> pd.Series:
@@ -158,9 +157,7 @@ def check_inputs(adsl: pd.DataFrame, adeff: pd.DataFrame, spec: TlfSpec) -> None
         raise DataError(f"TLF input: {len(problems)} problem(s)", problems)
 
 
-def response_frame(
-    adsl_pop: pd.DataFrame, adeff: pd.DataFrame, endpoint: Endpoint, visit: str = RESPONDER_VISIT
-) -> pd.DataFrame:
+def response_frame(adsl_pop: pd.DataFrame, adeff: pd.DataFrame, endpoint: Endpoint, visit: str) -> pd.DataFrame:
     """One record per subject of ``adsl_pop`` with ``AVAL`` of ``endpoint`` at ``visit`` (plus ``DTYPE``).
 
     ``denominator: evaluable`` keeps subjects with a non-missing AVAL; ``all`` keeps every
@@ -187,16 +184,16 @@ class _Rows:
             if not math.isfinite(value):
                 value = None
         self.rows.append(
-            dict(
-                output_id=output_id,
-                population=population,
-                group=group,
-                parameter=parameter,
-                label=label,
-                statistic=statistic,
-                value=value,
-                value_char=value_char,
-            )
+            {
+                "output_id": output_id,
+                "population": population,
+                "group": group,
+                "parameter": parameter,
+                "label": label,
+                "statistic": statistic,
+                "value": value,
+                "value_char": value_char,
+            }
         )
 
 

@@ -210,7 +210,7 @@ def compute_table(out: _Rows, o: Output, data: TlfData, spec: TlfSpec) -> None:
                 out.add(o.id, pid, "", lay.id, lay.label, "note", None, lprob or f"{lname} lacks {gv}")
                 continue
             ldf = ldf[_arm_mask(ldf, gv, None, spec)]
-        need = [v for v in lay.vars] + ([lay.distinct] if lay.type == "counts" else [])
+        need = list(lay.vars) + ([lay.distinct] if lay.type == "counts" else [])
         if lay.type == "model":
             a = lay.arg_dict
             need += [a[k] for k in ("response", "dose", "time", "censor", "strata") if isinstance(a.get(k), str)]
@@ -442,9 +442,9 @@ def table_display(o: Output, ix: ArdIndex, spec: TlfSpec) -> DisplayTable:
                 for _v, lab in cols:
                     text, keys = render_format(
                         r.format,
-                        lambda s, lab=lab: ix.num(o.id, lab, lay.id, s),
+                        lambda s, lab=lab, lid=lay.id: ix.num(o.id, lab, lid, s),
                         prec,
-                        lambda s, lab=lab: (o.id, lab, lay.id, s),
+                        lambda s, lab=lab, lid=lay.id: (o.id, lab, lid, s),
                     )
                     cells.append(text)
                     src.append(keys)
@@ -495,7 +495,7 @@ def _count_params(o: Output, lay: Layer, ix: ArdIndex, first_group: str) -> list
     """(parameter, label, depth) of a counts layer's rows, in ARD (display) order."""
     out = []
     prefix = f"{lay.id}|"
-    for oid, group, param, stat in ix.keys():
+    for oid, group, param, stat in ix.keys():  # noqa: SIM118 - an ArdIndex, not a dict: its keys in ARD order
         if oid == o.id and group == first_group and stat == "n" and param.startswith(prefix):
             parts = param[len(prefix) :].split("|")
             if parts == ["ANY"]:

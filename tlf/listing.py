@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .ard import RESPONDER_VISIT, _eq, select_population
+from .ard import _eq, select_population
 from .spec import Output, TlfSpec
 from .tables import DisplayRow, DisplayTable
 
@@ -35,7 +35,7 @@ def create_listing_frame(adsl: pd.DataFrame, adeff: pd.DataFrame, o: Output, spe
     observed AVAL of a parameter at the analysis visit: column ``<PARAMCD>@VISIT``), then one
     status column per component PARAMCD (see :func:`status_text`).
     """
-    visit = getattr(spec, "visit", "") or RESPONDER_VISIT
+    visit = spec.visit
     pop = select_population(adsl, spec.populations[o.population].where)
     subj_vars = [v.var for v in o.values if v.var and v.var in pop.columns]
     df = pop[["USUBJID", spec.arm_var] + list(dict.fromkeys(subj_vars))].copy()

@@ -146,14 +146,14 @@ def ancova(
         c = L[a] - L[b]
         d, se = float(c @ beta), math.sqrt(float(c @ cov @ c))
         t = d / se if se > 0 else math.nan
-        diffs[(a, b)] = dict(
-            diff=d,
-            se=se,
-            lcl=d - tq * se,
-            ucl=d + tq * se,
-            t=t,
-            p_value=float(2.0 * _st.t.sf(abs(t), df_resid)) if math.isfinite(t) else math.nan,
-        )
+        diffs[(a, b)] = {
+            "diff": d,
+            "se": se,
+            "lcl": d - tq * se,
+            "ucl": d + tq * se,
+            "t": t,
+            "p_value": float(2.0 * _st.t.sf(abs(t), df_resid)) if math.isfinite(t) else math.nan,
+        }
     return AncovaResult(lsm, diffs, df_resid, len(y))
 
 
@@ -189,16 +189,16 @@ def dose_response(
     b, se = float(beta[1]), math.sqrt(float(cov[1, 1]))
     t = b / se
     tq = float(_st.t.ppf(0.5 + ci_level / 2.0, df_resid))
-    return dict(
-        slope=b,
-        se=se,
-        lcl=b - tq * se,
-        ucl=b + tq * se,
-        t=t,
-        p_value=float(2.0 * _st.t.sf(abs(t), df_resid)),
-        df=df_resid,
-        nobs=len(y),
-    )
+    return {
+        "slope": b,
+        "se": se,
+        "lcl": b - tq * se,
+        "ucl": b + tq * se,
+        "t": t,
+        "p_value": float(2.0 * _st.t.sf(abs(t), df_resid)),
+        "df": df_resid,
+        "nobs": len(y),
+    }
 
 
 @dataclasses.dataclass(frozen=True)
@@ -298,7 +298,7 @@ def logrank(time: np.ndarray, event: np.ndarray, group: np.ndarray) -> dict:
     if len(gs) < 2:
         raise ModelError("the log-rank test needs at least two groups with subjects")
     k = len(gs)
-    O, E = np.zeros(k), np.zeros(k)
+    obs, E = np.zeros(k), np.zeros(k)
     V = np.zeros((k, k))
     for t in np.unique(time[event == 1]):
         risk = time >= t
@@ -306,23 +306,23 @@ def logrank(time: np.ndarray, event: np.ndarray, group: np.ndarray) -> dict:
         d = ((time == t) & (event == 1)).sum()
         nk = np.array([(risk & (group == g)).sum() for g in gs], dtype=float)
         dk = np.array([((time == t) & (event == 1) & (group == g)).sum() for g in gs], dtype=float)
-        O += dk
+        obs += dk
         E += d * nk / n
         if n > 1:
             f = d * (n - d) / (n - 1) / n
             V += f * (np.diag(nk) - np.outer(nk, nk) / n)
-    if O.sum() == 0:
+    if obs.sum() == 0:
         raise ModelError("no event in any group: the log-rank test is not defined")
-    diff = (O - E)[:-1]
+    diff = (obs - E)[:-1]
     Vr = V[:-1, :-1]
     try:
         chisq = float(diff @ np.linalg.solve(Vr, diff))
     except np.linalg.LinAlgError:
         raise ModelError("the log-rank variance matrix is singular (a group without subjects at risk)") from None
-    return dict(
-        chisq=chisq,
-        df=k - 1,
-        p_value=float(_st.chi2.sf(chisq, k - 1)),
-        observed=dict(zip(gs, O.tolist())),
-        expected=dict(zip(gs, E.tolist())),
-    )
+    return {
+        "chisq": chisq,
+        "df": k - 1,
+        "p_value": float(_st.chi2.sf(chisq, k - 1)),
+        "observed": dict(zip(gs, obs.tolist())),
+        "expected": dict(zip(gs, E.tolist())),
+    }

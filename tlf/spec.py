@@ -211,8 +211,9 @@ class TlfSpec:
     #: (the dataset of class ADSL; the one BDS dataset)
     subject_dataset: str = ""
     analysis_dataset: str = ""
-    #: ``analysis_visit``: the AVISIT of the endpoint records
-    visit: str = "Week 8"
+    #: ``analysis_visit``: the AVISIT of the endpoint records (required by response outputs,
+    #: listings and figures)
+    visit: str = ""
 
     @property
     def reference(self):
@@ -394,8 +395,15 @@ def parse_tlf_spec(raw: dict, *, source: str = "tlf.yaml") -> TlfSpec:
         max_footnote_chars=int(layout.get("max_footnote_chars", 400)),
         subject_dataset=str(dsets.get("subject") or "").upper(),
         analysis_dataset=str(dsets.get("analysis") or "").upper(),
-        visit=str(raw.get("analysis_visit") or "Week 8"),
+        visit=str(raw.get("analysis_visit") or ""),
     )
+    for out in outputs:
+        if out.kind in ("response", "listing", "figure") and not spec.visit:
+            problems.append(
+                f"{source}: output {out.id!r} ({out.kind}) reads the endpoints' records at the analysis visit: "
+                f"give analysis_visit (the AVISIT of those records)"
+            )
+            break
     problems.extend(check_texts(spec))
     if problems:
         raise DataError(f"TLF spec {source}: {len(problems)} problem(s)", problems)

@@ -23,32 +23,6 @@ COMBINED_NAME = "tlf_all.docx"
 COMBINED_RTF = "tlf_all.rtf"
 
 
-def add_arguments(parser) -> None:
-    """Options of the tlf step (prefixed ``--tlf-`` so that they never clash in ``adamforge run``)."""
-    g = parser.add_argument_group("tlf options")
-    g.add_argument(
-        "--tlf-spec", default=None, metavar="FILE", help="TLF spec YAML (default: tlf.yaml of the spec folder)"
-    )
-    g.add_argument(
-        "--tlf-template",
-        default=None,
-        metavar="DOCX",
-        help="Word template (docxtpl) to render with (default: the packaged tlf.docx)",
-    )
-    g.add_argument(
-        "--tlf-adam",
-        default=None,
-        metavar="DIR",
-        help="folder with the ADaM Parquet files the TLF spec reads (default: <out>/adam)",
-    )
-    g.add_argument(
-        "--tlf-data-cut",
-        default=None,
-        metavar="TEXT",
-        help="data cut text for the footers (default: the spec's data_cut)",
-    )
-
-
 @dataclasses.dataclass
 class TlfResult:
     """Files of one tlf run (name -> bytes), the ARD, and seconds spent per phase."""

@@ -112,19 +112,19 @@ def build_template(dest: str | Path) -> Path:
     toc1 = _style(doc, "toc 1", size=10, space_after=3)
     ids = {
         k: s.style_id
-        for k, s in dict(
-            sub=sub,
-            hdr=hdr,
-            lab=lab,
-            lab2=lab2,
-            cell=cell,
-            foot=foot,
-            fig=fig,
-            ftr=ftr,
-            tochead=tochead,
-            toc1=toc1,
-            h1=h1,
-        ).items()
+        for k, s in {
+            "sub": sub,
+            "hdr": hdr,
+            "lab": lab,
+            "lab2": lab2,
+            "cell": cell,
+            "foot": foot,
+            "fig": fig,
+            "ftr": ftr,
+            "tochead": tochead,
+            "toc1": toc1,
+            "h1": h1,
+        }.items()
     }
 
     sec = doc.sections[0]
@@ -191,21 +191,14 @@ def build_template(dest: str | Path) -> Path:
         + _tc(_p("{%tc endfor %}"), width=ncol_w)
         + "</w:tr>"
     )
+    borders = _RULE.format(side="top") + _RULE.format(side="bottom")
+    grid = f'<w:gridCol w:w="{ncol_w}"/>' * 3
+    rows = header_row + ctl_row("{%tr for r in o.table.rows %}") + body_row + ctl_row("{%tr endfor %}")
     tbl = (
-        '<w:tbl><w:tblPr><w:tblW w:w="%d" w:type="dxa"/><w:jc w:val="center"/>'
-        '<w:tblBorders>%s%s</w:tblBorders><w:tblLayout w:type="fixed"/>'
+        f'<w:tbl><w:tblPr><w:tblW w:w="{USABLE_WIDTH_TWIPS:d}" w:type="dxa"/><w:jc w:val="center"/>'
+        f'<w:tblBorders>{borders}</w:tblBorders><w:tblLayout w:type="fixed"/>'
         '<w:tblCellMar><w:left w:w="60" w:type="dxa"/><w:right w:w="60" w:type="dxa"/></w:tblCellMar>'
-        '<w:tblLook w:val="0000"/></w:tblPr><w:tblGrid><w:gridCol w:w="3000"/>%s</w:tblGrid>%s%s%s%s</w:tbl>'
-        % (
-            USABLE_WIDTH_TWIPS,
-            _RULE.format(side="top"),
-            _RULE.format(side="bottom"),
-            f'<w:gridCol w:w="{ncol_w}"/>' * 3,
-            header_row,
-            ctl_row("{%tr for r in o.table.rows %}"),
-            body_row,
-            ctl_row("{%tr endfor %}"),
-        )
+        f'<w:tblLook w:val="0000"/></w:tblPr><w:tblGrid><w:gridCol w:w="3000"/>{grid}</w:tblGrid>{rows}</w:tbl>'
     )
 
     body = "".join(

@@ -28,6 +28,7 @@ SAS, where a missing character value is blank).
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -294,10 +295,8 @@ def _retype_csv(
             if (num.notna() | blank).all():
                 cols[v.name] = num.astype("float64")
         elif v.kind == "datetime":
-            try:
+            with contextlib.suppress(ValueError, TypeError):
                 cols[v.name] = pd.to_datetime(raw.where(~blank), format="ISO8601").astype("datetime64[s]")
-            except (ValueError, TypeError):
-                pass
     if not cols:
         return df, info
     df = df.assign(**cols)

@@ -44,7 +44,18 @@ from adamforge.findings import Finding
 from adamforge.keys import row_codes
 
 from .expectations import adam_record_keys
-from .rules import MAX_PER_RULE, Rule, RuleRun, dataset_finding, findings_from_rows, register, run_rules
+from .rules import (
+    MAX_PER_RULE,
+    Rule,
+    RuleRun,
+    blank,
+    count_findings,
+    dataset_finding,
+    findings_from_rows,
+    register,
+    run_rules,
+    subjects_not_in,
+)
 
 RULES: dict[str, Rule] = {}
 
@@ -133,16 +144,9 @@ def _memo(adam, key: tuple, compute):
 # -- helpers -----------------------------------------------------------------------------
 
 
-def _blank(s: pd.Series) -> pd.Series:
-    miss = s.isna()
-    if s.dtype == object or pd.api.types.is_string_dtype(s):
-        miss = miss | (s.astype("str").str.strip() == "")
-    return miss
-
-
 def _txt(s: pd.Series) -> pd.Series:
     """Text with missing values as empty strings."""
-    return s.astype("str").where(~_blank(s), "")
+    return s.astype("str").where(~blank(s), "")
 
 
 def _num(df: pd.DataFrame, col: str) -> pd.Series:
@@ -230,14 +234,12 @@ def _adsl_one_per_subject(adam, opt: ConformanceOptions) -> list[Finding]:
     dup = adsl.duplicated("USUBJID", keep=False)
     if not dup.any():
         return []
-    counted = adsl.loc[dup].groupby("USUBJID", sort=True).size().reset_index(name="_n")
-    return findings_from_rows(
-        counted,
+    return count_findings(
+        adsl.loc[dup],
+        ["USUBJID"],
         rule=RULES["ADAM-ADSL-001"],
         dataset=sl,
         variable="USUBJID",
-        key_cols=["USUBJID"],
-        value_col="_n",
         max_findings=opt.max_findings,
         message=f"{sl} has {{value}} records for this subject; it must have one.",
     )
@@ -248,29 +250,13 @@ def _subjects_in_adsl(adam, opt: ConformanceOptions) -> list[Finding]:
     sl, adsl = _subject_level(adam, opt)
     if adsl is None or "USUBJID" not in adsl.columns:
         return []
-    known = pd.Index(adsl["USUBJID"].dropna().unique())
-    out = []
-    for name, df in adam.items():
-        if name == sl or "USUBJID" not in df.columns:
-            continue
-        subjects = pd.Index(df["USUBJID"].unique())  # distinct subjects first: fast on millions
-        if subjects.isin(known).all():
-            continue
-        miss = df.loc[df["USUBJID"].isin(subjects[~subjects.isin(known)]), ["USUBJID"]]
-        if miss.empty:
-            continue
-        counted = miss.groupby("USUBJID", sort=True).size().reset_index(name="_n")
-        out += findings_from_rows(
-            counted,
-            rule=RULES["ADAM-SUBJ-001"],
-            dataset=name,
-            variable="USUBJID",
-            key_cols=["USUBJID"],
-            value_col="USUBJID",
-            max_findings=opt.max_findings,
-            message=f"Subject {{value}} has {{_n}} {name} record(s) but no {sl} record.",
-        )
-    return out
+    return subjects_not_in(
+        ((name, df) for name, df in adam.items() if name != sl and "USUBJID" in df.columns),
+        adsl,
+        rule=RULES["ADAM-SUBJ-001"],
+        parent_name=sl,
+        max_findings=opt.max_findings,
+    )
 
 
 def _baseline_mask(df: pd.DataFrame, adam=None, name: str = "") -> pd.Series:
@@ -324,16 +310,13 @@ def _compute_up_to_baseline(df: pd.DataFrame, adam=None, name: str = "") -> pd.S
 def _one_baseline(adam, opt: ConformanceOptions) -> list[Finding]:
     out = []
     for name, df in _bds(adam, opt):
-        bl = df.loc[_baseline_mask(df, adam, name), ["USUBJID", "PARAMCD"]]
-        counted = bl.groupby(["USUBJID", "PARAMCD"], sort=True).size().reset_index(name="_n")
-        counted = counted.loc[counted["_n"] > 1]
-        out += findings_from_rows(
-            counted,
+        out += count_findings(
+            df.loc[_baseline_mask(df, adam, name)],
+            ["USUBJID", "PARAMCD"],
             rule=RULES["ADAM-BASE-001"],
             dataset=name,
             variable="ABLFL",
-            key_cols=["USUBJID", "PARAMCD"],
-            value_col="_n",
+            more_than=1,
             max_findings=opt.max_findings,
             message="{value} records have ABLFL = Y for this subject and parameter; one is allowed.",
         )
@@ -572,7 +555,7 @@ def _trt01p(adam, opt: ConformanceOptions) -> list[Finding]:
         rand, why = adsl["RANDDT"].notna(), "RANDDT present"
     else:
         rand, why = pd.Series(True, index=adsl.index), f"{sl} holds randomized subjects"
-    bad = rand & _blank(adsl["TRT01P"])
+    bad = rand & blank(adsl["TRT01P"])
     return findings_from_rows(
         adsl.loc[bad],
         rule=RULES["ADAM-TRT-001"],

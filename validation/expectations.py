@@ -363,7 +363,7 @@ def run_expectations(
             if rule_id == "ADAM-NULL-001":
                 frame = _blank_to_na(frame, {c.columns[0] for _, c in items})
             idx_cols = adam_record_keys(frame, keys.get(name, ()))
-            new = lambda: _GxRun(gx, ctx, source, f"{name}-{rule_id}-{next(serial)}")  # noqa: E731
+            new = lambda name=name, rule_id=rule_id: _GxRun(gx, ctx, source, f"{name}-{rule_id}-{next(serial)}")  # noqa: E731
             if all(c.kind == "exists" for _, c in items):
                 # column existence reads the column names only: an empty frame with the same columns
                 res = new().validate(
@@ -484,7 +484,7 @@ def _run_distinct(new, gxe, frame, items, cc: _Codes, idx_cols, max_findings, *,
         pos_by_col: dict[str, list[np.ndarray]] = {}
         start = 0
         every = np.arange(n, dtype=np.int64)
-        for i, c in value_items:
+        for _i, c in value_items:
             col = c.columns[0]
             cols = ["PARAMCD", col] if c.paramcds else [col]
             ids = _combine([cc.get(x, frame[x] if nulls and x == col else None) for x in cols])

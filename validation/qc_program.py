@@ -26,6 +26,9 @@ day-range filters; item totals are a pivot of the items.
 
 from __future__ import annotations
 
+import math as _math
+import statistics as _statistics
+from fractions import Fraction as _Fraction
 from pathlib import Path
 from typing import Any
 
@@ -412,10 +415,6 @@ def qc_response_ard(adsl: pd.DataFrame, responders: pd.DataFrame, tlf: dict) -> 
 # the Cochran-Mantel-Haenszel test and Mantel-Haenszel odds ratio from their textbook formulas,
 # Fisher's exact test by summing hypergeometric probabilities in exact integer arithmetic.
 
-import math as _math
-import statistics as _statistics
-from fractions import Fraction as _Fraction
-
 
 def _norm_quantile(q: float) -> float:
     return _statistics.NormalDist().inv_cdf(q)
@@ -641,7 +640,7 @@ def qc_baseline(sdtm: dict[str, pd.DataFrame], adsl: pd.DataFrame, qc: dict) -> 
             v = dmi[d["dm"]].reindex(subj.to_numpy()) if d["dm"] in dmi.columns else pd.Series(np.nan, index=subj)
             if "map" in d:
                 mp = {str(k): v2 for k, v2 in d["map"].items()}
-                v = v.map(lambda x: mp.get(str(x), d.get("other", x)) if x == x and x is not None else x)
+                v = v.map(lambda x, mp=mp, d=d: mp.get(str(x), d.get("other", x)) if x == x and x is not None else x)
             out[var] = v.to_numpy()
         elif "baseline_of" in d:
             name = d["baseline_of"]

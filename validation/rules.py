@@ -14,6 +14,7 @@ readable report: the cap adds one summary finding with the number of records lef
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as _dt
 import math
@@ -127,10 +128,8 @@ def plain(v: Any) -> Any:
     if v is None:
         return None
     if hasattr(v, "item") and not isinstance(v, (str, bytes)):
-        try:
+        with contextlib.suppress(ValueError, AttributeError):
             v = v.item()
-        except (ValueError, AttributeError):
-            pass
     if isinstance(v, float):
         if math.isnan(v):
             return None
@@ -238,3 +237,80 @@ def dataset_finding(
 ) -> Finding:
     """A finding about a whole dataset or variable (no record keys)."""
     return Finding(rule.rule_id, rule.severity, dataset, variable, message, dict(keys or {}), value)
+
+
+def blank(s: pd.Series) -> pd.Series:
+    """True where a value is missing: NaN/None or an empty / blank string."""
+    miss = s.isna()
+    if s.dtype == object or pd.api.types.is_string_dtype(s):
+        miss = miss | (s.astype("str").str.strip() == "")
+    return miss
+
+
+def count_findings(
+    rows: pd.DataFrame,
+    cols: Sequence[str],
+    *,
+    rule: Rule,
+    dataset: str,
+    variable: str,
+    message: str,
+    value_col: str = "_n",
+    more_than: int = 0,
+    dropna: bool = True,
+    max_findings: int = MAX_PER_RULE,
+) -> list[Finding]:
+    """One finding per distinct ``cols`` key of ``rows`` (sorted), with the key's record count ``{_n}``.
+
+    Keys counted ``more_than`` times or fewer are left out (``1``: only repeated keys);
+    ``dropna=False`` keeps keys with a missing part.
+    """
+    counted = rows[list(cols)].groupby(list(cols), dropna=dropna, sort=True).size().reset_index(name="_n")
+    if more_than:
+        counted = counted.loc[counted["_n"] > more_than]
+    return findings_from_rows(
+        counted,
+        rule=rule,
+        dataset=dataset,
+        variable=variable,
+        key_cols=list(cols),
+        value_col=value_col,
+        message=message,
+        max_findings=max_findings,
+    )
+
+
+def subjects_not_in(
+    frames: Iterable[tuple[str, pd.DataFrame]],
+    parent: pd.DataFrame,
+    *,
+    rule: Rule,
+    parent_name: str,
+    skip_blank: bool = False,
+    max_findings: int = MAX_PER_RULE,
+) -> list[Finding]:
+    """A finding per subject of each ``(name, frame)`` that ``parent`` (DM, ADSL) does not have.
+
+    Distinct subjects are compared first (fast on millions of records); ``skip_blank`` leaves out
+    blank USUBJIDs (another rule reports them).
+    """
+    known = pd.Index(parent["USUBJID"].dropna().unique())
+    out: list[Finding] = []
+    for name, df in frames:
+        subjects = pd.Index(df["USUBJID"].unique())
+        unknown = subjects[~subjects.isin(known)]
+        if skip_blank and len(unknown):
+            unknown = unknown[~blank(pd.Series(unknown, dtype="str")).to_numpy()]
+        if not len(unknown):
+            continue
+        out += count_findings(
+            df.loc[df["USUBJID"].isin(unknown)],
+            ["USUBJID"],
+            rule=rule,
+            dataset=name,
+            variable="USUBJID",
+            value_col="USUBJID",
+            message=f"Subject {{value}} has {{_n}} {name} record(s) but no {parent_name} record.",
+            max_findings=max_findings,
+        )
+    return out

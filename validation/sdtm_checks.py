@@ -49,7 +49,19 @@ from adamforge.adam.input_rules import InputRules, KeyRule, StudyRule
 from adamforge.findings import Finding
 from adamforge.keys import duplicated_rows, row_codes
 
-from .rules import MAX_PER_RULE, Rule, RuleRun, dataset_finding, findings_from_rows, record_keys, register, run_rules
+from .rules import (
+    MAX_PER_RULE,
+    Rule,
+    RuleRun,
+    blank,
+    count_findings,
+    dataset_finding,
+    findings_from_rows,
+    record_keys,
+    register,
+    run_rules,
+    subjects_not_in,
+)
 
 RULES: dict[str, Rule] = {}
 
@@ -156,14 +168,6 @@ def error_lines(findings) -> list[str]:
 # -- helpers -----------------------------------------------------------------------------
 
 
-def _blank(s: pd.Series) -> pd.Series:
-    """True where a value is missing: NaN/None or an empty / blank string."""
-    miss = s.isna()
-    if s.dtype == object or pd.api.types.is_string_dtype(s):
-        miss = miss | (s.astype("str").str.strip() == "")
-    return miss
-
-
 def _duplicated(df: pd.DataFrame, cols: list[str]) -> np.ndarray:
     """``df.duplicated(cols, keep=False)`` as a boolean array, on integer codes of the key columns.
 
@@ -175,6 +179,20 @@ def _duplicated(df: pd.DataFrame, cols: list[str]) -> np.ndarray:
 
 def _keys(df: pd.DataFrame, domain: str, ctx: _Ctx | None = None) -> list[str]:
     return record_keys(df, domain, extra=_domain_keys(ctx, domain) if ctx is not None else ())
+
+
+def _rows(rule: Rule, rows: pd.DataFrame, domain: str, variable: str, ctx: _Ctx, message: str) -> list[Finding]:
+    """Findings on failing records of a domain: its record keys, the variable's value as ``{value}``."""
+    return findings_from_rows(
+        rows,
+        rule=rule,
+        dataset=domain,
+        variable=variable,
+        key_cols=_keys(rows, domain, ctx),
+        value_col=variable,
+        message=message,
+        max_findings=ctx.max_findings,
+    )
 
 
 def _subject_domains(sdtm: Mapping[str, pd.DataFrame]):
@@ -196,7 +214,7 @@ def iso8601_valid(values: pd.Series) -> pd.Series:
     ``...Thh:mm:ss(.f)``; the calendar date must exist (``2021-02-30`` is invalid). Missing
     values count as valid (a required date is a different rule). Checked once per distinct value.
     """
-    miss = _blank(values)
+    miss = blank(values)
     uniq = pd.Series(values[~miss].astype("str").unique(), dtype="str")
     ok = uniq.str.fullmatch(_ISO.pattern).fillna(False).astype(bool)
     full = ok & (uniq.str.len() >= 10)
@@ -213,7 +231,7 @@ def impute_partial_date(values: pd.Series) -> pd.Series:
     Values that are not valid ISO 8601 dates give ``NaT``.
     """
     s = values.astype("str").str.slice(0, 10)
-    s = s.where(iso8601_valid(values) & ~_blank(values))
+    s = s.where(iso8601_valid(values) & ~blank(values))
     s = s.mask(s.str.len() == 4, s + "-01-01").mask(s.str.len() == 7, s + "-01")
     return pd.to_datetime(s, format="%Y-%m-%d", errors="coerce")
 
@@ -340,17 +358,14 @@ def _natural_keys(sdtm, ctx: _Ctx) -> list[Finding]:
         dup = _duplicated(sub, cols)
         if not dup.any():
             continue
-        groups = sub.loc[dup, cols].copy()
-        groups["_n"] = 1
-        counted = groups.groupby(cols, dropna=False, sort=True)["_n"].size().reset_index()
-        out += findings_from_rows(
-            counted,
+        out += count_findings(
+            sub.loc[dup],
+            cols,
             rule=rule if kr.severity == rule.severity else dataclasses.replace(rule, severity=kr.severity),
             dataset=domain,
             variable=", ".join(cols),
-            key_cols=cols,
-            value_col="_n",
             message=f"{{value}} records share the key ({', '.join(cols)}){_in_where(kr.where)}; {domain} allows one.",
+            dropna=False,
             max_findings=ctx.max_findings,
         )
     return out
@@ -364,7 +379,7 @@ def _keys_not_null(sdtm, ctx: _Ctx) -> list[Finding]:
         for var in ("STUDYID", "USUBJID", f"{domain[:2]}SEQ"):
             if var not in df.columns:
                 continue
-            miss = _blank(df[var])
+            miss = blank(df[var])
             if not miss.any():
                 continue
             keys = [k for k in _keys(df, domain, ctx) if k != var]
@@ -389,17 +404,15 @@ def _seq_unique(sdtm, ctx: _Ctx) -> list[Finding]:
         seq = f"{domain[:2]}SEQ"
         if seq not in df.columns:
             continue
-        dup = _duplicated(df, ["USUBJID", seq]) & ~_blank(df[seq]).to_numpy()
+        dup = _duplicated(df, ["USUBJID", seq]) & ~blank(df[seq]).to_numpy()
         if not dup.any():
             continue
-        counted = df.loc[dup, ["USUBJID", seq]].groupby(["USUBJID", seq], sort=True).size().reset_index(name="_n")
-        out += findings_from_rows(
-            counted,
+        out += count_findings(
+            df.loc[dup],
+            ["USUBJID", seq],
             rule=rule,
             dataset=domain,
             variable=seq,
-            key_cols=["USUBJID", seq],
-            value_col="_n",
             message=f"{{value}} records of this subject have {seq} = {{{seq}}}; --SEQ must be unique within USUBJID.",
             max_findings=ctx.max_findings,
         )
@@ -419,15 +432,13 @@ def _iso_dates(sdtm, ctx: _Ctx) -> list[Finding]:
             ok = iso8601_valid(df[var])
             if ok.all():
                 continue
-            out += findings_from_rows(
+            out += _rows(
+                rule,
                 df.loc[~ok],
-                rule=rule,
-                dataset=domain,
-                variable=var,
-                key_cols=_keys(df, domain, ctx),
-                value_col=var,
-                message=f"{var} '{{value}}' is not an ISO 8601 date (YYYY, YYYY-MM, YYYY-MM-DD or a date-time).",
-                max_findings=ctx.max_findings,
+                domain,
+                var,
+                ctx,
+                f"{var} '{{value}}' is not an ISO 8601 date (YYYY, YYYY-MM, YYYY-MM-DD or a date-time).",
             )
     return out
 
@@ -447,26 +458,24 @@ def _complete_dates(sdtm, ctx: _Ctx) -> list[Finding]:
                 out += _skipped(ctx, domain, f"Complete-date check of {var}", [var])
                 continue
             col = df[var]
-            valid = iso8601_valid(col) & ~_blank(col)  # invalid ones are SDTM-DTC-001's
+            valid = iso8601_valid(col) & ~blank(col)  # invalid ones are SDTM-DTC-001's
             bad = valid & (col.astype("str").str.len() < 10)
             if not bad.any():
                 continue
-            out += findings_from_rows(
+            out += _rows(
+                rule,
                 df.loc[bad],
-                rule=rule,
-                dataset=domain,
-                variable=var,
-                key_cols=_keys(df, domain, ctx),
-                value_col=var,
-                message=f"{var} '{{value}}' is a partial date; the study needs a complete date (YYYY-MM-DD) here.",
-                max_findings=ctx.max_findings,
+                domain,
+                var,
+                ctx,
+                f"{var} '{{value}}' is a partial date; the study needs a complete date (YYYY-MM-DD) here.",
             )
     return out
 
 
 def _outside(values: pd.Series, lo: str, hi: str) -> pd.Series:
     """True where a valid ISO 8601 value's date lies outside ``[lo, hi]`` (a partial one: its prefix)."""
-    miss = _blank(values)
+    miss = blank(values)
     ok = iso8601_valid(values) & ~miss
     txt = values.astype("str")
     uniq = pd.unique(txt[ok])
@@ -491,15 +500,13 @@ def _date_window(sdtm, ctx: _Ctx) -> list[Finding]:
             bad = _outside(df[var], lo, hi)
             if not bad.any():
                 continue
-            out += findings_from_rows(
+            out += _rows(
+                rule,
                 df.loc[bad],
-                rule=rule,
-                dataset=domain,
-                variable=var,
-                key_cols=_keys(df, domain, ctx),
-                value_col=var,
-                message=f"{var} '{{value}}' is outside the plausible date window {lo} to {hi} (spec inputs: date_window).",
-                max_findings=ctx.max_findings,
+                domain,
+                var,
+                ctx,
+                f"{var} '{{value}}' is outside the plausible date window {lo} to {hi} (spec inputs: date_window).",
             )
     return out
 
@@ -516,15 +523,13 @@ def _finite(sdtm, ctx: _Ctx) -> list[Finding]:
             bad = np.isinf(col.to_numpy(dtype="float64", na_value=np.nan))
             if not bad.any():
                 continue
-            out += findings_from_rows(
+            out += _rows(
+                rule,
                 df.loc[bad],
-                rule=rule,
-                dataset=domain,
-                variable=var,
-                key_cols=_keys(df, domain, ctx),
-                value_col=var,
-                message=f"{var} is {{value}}: not a finite number.",
-                max_findings=ctx.max_findings,
+                domain,
+                var,
+                ctx,
+                f"{var} is {{value}}: not a finite number.",
             )
     return out
 
@@ -557,16 +562,14 @@ def _ranges(sdtm, ctx: _Ctx) -> list[Finding]:
             if not bad.any():
                 continue
             rule = base if rr.severity == base.severity else dataclasses.replace(base, severity=rr.severity)
-            out += findings_from_rows(
+            out += _rows(
+                rule,
                 df.loc[bad],
-                rule=rule,
-                dataset=domain,
-                variable=rr.variable,
-                key_cols=_keys(df, domain, ctx),
-                value_col=rr.variable,
-                message=f"{rr.variable} = {{value}} is outside the {rr.label} range {_range_text(rr.min, rr.max)}"
+                domain,
+                rr.variable,
+                ctx,
+                f"{rr.variable} = {{value}} is outside the {rr.label} range {_range_text(rr.min, rr.max)}"
                 f"{_in_where(rr.where)}.",
-                max_findings=ctx.max_findings,
             )
     return out
 
@@ -607,18 +610,16 @@ def _codelists(sdtm, ctx: _Ctx) -> list[Finding]:
                 nums = pd.to_numeric(pd.Series(allowed, dtype=object), errors="coerce").dropna().astype(float)
                 bad = v.notna() & ~v.isin(nums)
             else:
-                bad = ~_blank(col) & ~col.astype("str").isin({str(a) for a in allowed})
+                bad = ~blank(col) & ~col.astype("str").isin({str(a) for a in allowed})
             bad = bad.to_numpy() & _where(df, c.where)
             if bad.any():
-                out += findings_from_rows(
+                out += _rows(
+                    rule,
                     df.loc[bad],
-                    rule=rule,
-                    dataset=domain,
-                    variable=c.variable,
-                    key_cols=_keys(df, domain, ctx),
-                    value_col=c.variable,
-                    message=f"{c.variable} '{{value}}' is not in codelist {c.codelist}{_in_where(c.where)}.",
-                    max_findings=ctx.max_findings,
+                    domain,
+                    c.variable,
+                    ctx,
+                    f"{c.variable} '{{value}}' is not in codelist {c.codelist}{_in_where(c.where)}.",
                 )
         a = d.arm_codes
         if a is None:
@@ -639,53 +640,35 @@ def _codelists(sdtm, ctx: _Ctx) -> list[Finding]:
             good_arr = np.asarray(good + [True], dtype=bool)  # -1 (missing): no arm, not an error
             bad = ~good_arr[codes]
             if bad.any():
-                out += findings_from_rows(
+                out += _rows(
+                    rule,
                     df.loc[bad],
-                    rule=rule,
-                    dataset=domain,
-                    variable=var,
-                    key_cols=_keys(df, domain, ctx),
-                    value_col=var,
-                    message=(
+                    domain,
+                    var,
+                    ctx,
+                    (
                         f"{var} '{{value}}' is not an arm code of parameter '{a.values}' "
                         f"({', '.join(sorted(arms))}"
                         + (f"; up to {a.max_parts} joined by '{a.split}'" if a.split and a.max_parts > 1 else "")
                         + ") nor an SDTM code for no arm or no treatment."
                     ),
-                    max_findings=ctx.max_findings,
                 )
     return out
 
 
 @register(RULES, "SDTM-SUBJ-001", "ERROR", "Subjects of every subject-level domain are in DM")
 def _subjects_in_dm(sdtm, ctx: _Ctx) -> list[Finding]:
-    rule = RULES["SDTM-SUBJ-001"]
     dm = sdtm.get("DM")
     if dm is None or "USUBJID" not in dm.columns:
         return []  # SDTM-REQ-001 reports it
-    known = pd.Index(dm["USUBJID"].dropna().unique())
-    out = []
-    for domain, df in _subject_domains(sdtm):
-        if domain == "DM":
-            continue
-        subjects = pd.Index(df["USUBJID"].unique())
-        unknown = subjects.difference(known)
-        unknown = unknown[~_blank(pd.Series(unknown, dtype="str")).to_numpy()] if len(unknown) else unknown
-        if not len(unknown):
-            continue
-        missing = df.loc[df["USUBJID"].isin(unknown), ["USUBJID"]]
-        counted = missing.groupby("USUBJID", sort=True).size().reset_index(name="_n")
-        out += findings_from_rows(
-            counted,
-            rule=rule,
-            dataset=domain,
-            variable="USUBJID",
-            key_cols=["USUBJID"],
-            value_col="USUBJID",
-            message=f"Subject {{value}} has {{_n}} {domain} record(s) but no DM record.",
-            max_findings=ctx.max_findings,
-        )
-    return out
+    return subjects_not_in(
+        ((domain, df) for domain, df in _subject_domains(sdtm) if domain != "DM"),
+        dm,
+        rule=RULES["SDTM-SUBJ-001"],
+        parent_name="DM",
+        skip_blank=True,
+        max_findings=ctx.max_findings,
+    )
 
 
 @register(RULES, "SDTM-SPEC-001", "WARNING", "An input rule of the spec could not run (a variable it reads is absent)")

@@ -13,7 +13,6 @@ exit code the policy gives.
 
 from __future__ import annotations
 
-import argparse
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -21,29 +20,9 @@ import pandas as pd
 
 from adamforge.errors import EXIT_FAILED, EXIT_OK, UsageError
 from adamforge.findings import Finding, count_by_severity
+from adamforge.options import DEFAULT_POLICY, POLICIES
 
 HELP = "check SDTM input and ADaM output against the spec; findings report"
-POLICIES = ("submission", "dev")
-SCOPES = ("all", "sdtm", "adam")
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """``--policy`` (shared with other steps if they define it) and ``--validate-scope``."""
-    g = parser.add_argument_group("validate options")
-    if "--policy" not in parser._option_string_actions:  # another step may define the shared policy
-        g.add_argument(
-            "--policy",
-            choices=POLICIES,
-            default="submission",
-            help="submission (default): any ERROR-level finding fails the step; "
-            "dev: errors are reported but do not fail",
-        )
-    g.add_argument(
-        "--validate-scope",
-        choices=SCOPES,
-        default="all",
-        help="what to validate: all (default: SDTM, and the ADaM when out/adam/*.parquet exist), sdtm, adam",
-    )
 
 
 # -- reading -----------------------------------------------------------------------------
@@ -214,7 +193,7 @@ def _validate(ctx, *, scope: str, policy: str) -> int:
 
 def run(args, ctx) -> int:
     """Run the step: validate, write the report, return 1 on ERROR findings under the submission policy."""
-    return _validate(ctx, scope=getattr(args, "validate_scope", "all"), policy=getattr(args, "policy", "submission"))
+    return _validate(ctx, scope=getattr(args, "validate_scope", "all"), policy=getattr(ctx, "policy", DEFAULT_POLICY))
 
 
 def validate_sdtm_gate(ctx, *, policy: str = "submission") -> int:

@@ -128,7 +128,7 @@ def arm_displays(
     covariates = [str(c) for c in model.get("covariates", ["STUDYID"]) or []]
     ci = float(model.get("ci_level", 0.95))
     strata = model.get("cmh_strata")
-    visit = str(tlf.get("analysis_visit") or "Week 8")
+    visit = str(tlf.get("analysis_visit") or "")
     pops = {str(k): (v or {}) for k, v in (tlf.get("populations") or {}).items()}
     outputs = [o for o in tlf.get("outputs") or [] if isinstance(o, Mapping) and o.get("id")]
     by_id = {str(o["id"]): o for o in outputs}

@@ -160,16 +160,99 @@ def dumps_dataset_json(obj: dict[str, Any]) -> str:
 
 
 def write_dataset_json(df: pd.DataFrame, path: str | os.PathLike, meta: DatasetMeta, **kwargs) -> dict[str, Any]:
-    """Write ``df`` as Dataset-JSON v1.1 to ``path`` (atomically); returns the object written.
+    """Write ``df`` as Dataset-JSON v1.1 to ``path`` (atomically); returns the object written
+    without its ``rows`` (the file holds them).
 
     Keyword arguments are those of :func:`to_dataset_json`. On a data/spec mismatch nothing is
-    written (:class:`~adamforge.errors.DataError` lists every problem).
+    written (:class:`~adamforge.errors.DataError` lists every problem). The rows are made and
+    written in record batches, byte for byte as :func:`dumps_dataset_json` serialises
+    :func:`to_dataset_json`'s object, so memory holds one batch whatever the size.
     """
-    obj = to_dataset_json(df, meta, **kwargs)
-    text = dumps_dataset_json(obj)
-    with atomic_path(path) as tmp:
-        tmp.write_bytes(text.encode("utf-8"))
+    problems = check_frame_against_meta(df, meta)
+    if problems:
+        raise DataError(
+            f"{meta.name}: the data do not match the spec; no Dataset-JSON written", [p.line() for p in problems]
+        )
+    return _write_checked(df, path, meta, **kwargs)
+
+
+def _write_checked(
+    df: pd.DataFrame,
+    path: str | os.PathLike,
+    meta: DatasetMeta,
+    *,
+    study_oid: str,
+    metadata_version_oid: str,
+    file_oid: str | None = None,
+    originator: str = "adamforge",
+    metadata_ref: str = "define.xml",
+    is_reference_data: bool = False,
+    chunk: int = 100_000,
+    conformed: bool = False,
+) -> dict[str, Any]:
+    """:func:`write_dataset_json` for data already checked against ``meta`` (and, with
+    ``conformed``, already in the spec's order and types, text possibly in Arrow)."""
+    obj = to_dataset_json(
+        df.iloc[:0],
+        meta,
+        study_oid=study_oid,
+        metadata_version_oid=metadata_version_oid,
+        file_oid=file_oid,
+        originator=originator,
+        metadata_ref=metadata_ref,
+        is_reference_data=is_reference_data,
+    )
+    obj["records"] = len(df)
+    del obj["rows"]
+    head = dumps_dataset_json({**obj, "rows": []})
+    head = head[: head.rindex('  "rows": [')] + '  "rows": [\n'
+    with atomic_path(path) as tmp, open(tmp, "wb") as fh:
+        fh.write(head.encode("utf-8"))
+        n = len(df)
+        for start in range(0, n, chunk):
+            part = df.iloc[start : start + chunk]
+            if not conformed:
+                part = conform_frame(part, meta)
+            fh.write(_rows_text(part, meta).encode("utf-8"))
+            fh.write(b",\n" if start + chunk < n else b"\n")
+        fh.write(b"  ]\n}\n")
     return obj
+
+
+def _tokens(s: pd.Series, typ: str) -> np.ndarray:
+    """Each value of a (conformed) column as its JSON text, as ``json.dumps`` writes it inside a
+    row: distinct values are serialised once, then spread by their codes."""
+    if typ in ("integer", "float"):
+        arr = pd.to_numeric(s).astype("float64").to_numpy(na_value=np.nan)
+        missing = np.isnan(arr)
+        # by bit pattern: -0.0 and 0.0 are one value to a hash table but two to repr()
+        codes, uniques = pd.factorize(np.where(missing, 0, arr.view(np.int64)))
+        codes[missing] = -1
+        u = pd.Series(uniques.view(np.float64) if len(uniques) else np.zeros(0))
+    else:
+        codes, uniques = pd.factorize(s, use_na_sentinel=True)
+        u = pd.Series(uniques, dtype=s.dtype) if len(uniques) else s.iloc[:0]
+    vals = _values(u, typ)
+    toks = [json.dumps(v, ensure_ascii=False, allow_nan=False) for v in vals] + ["null"]
+    return np.array(toks, dtype=object)[codes]  # code -1 (missing) takes the last entry, "null"
+
+
+def _rows_text(part: pd.DataFrame, meta: DatasetMeta) -> str:
+    """The rows of ``part`` as ``dumps_dataset_json`` writes them: 4 blanks and the JSON array
+    per row, rows separated by a comma and a new line (none after the last)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if not len(part):
+        return ""
+    if not meta.columns:
+        return ",\n".join(["    []"] * len(part))
+    cols = [pa.array(_tokens(part[c.name], c.type), type=pa.large_string()) for c in meta.columns]
+    t = pa.large_string()
+    joined = pc.binary_join_element_wise(*cols, pa.scalar(", ", t))
+    lines = pc.binary_join_element_wise(pa.scalar("    [", t), joined, pa.scalar("]", t), pa.scalar("", t))
+    listed = pa.LargeListArray.from_arrays(pa.array([0, len(lines)], type=pa.int64()), lines)
+    return pc.binary_join(listed, pa.scalar(",\n", t))[0].as_py()
 
 
 def read_dataset_json(path: str | os.PathLike) -> tuple[pd.DataFrame, dict[str, Any]]:

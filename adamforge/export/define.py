@@ -126,41 +126,73 @@ def build_define(
         unknown (every problem listed).
     """
     names = list(datasets) if datasets is not None else list(spec.datasets)
-    problems: list[str] = []
-    metas = dict(metas or {})
-    for n in names:
-        if n not in metas:
-            if n not in spec.datasets:
-                problems.append(f"dataset {n} is not in the spec")
-                continue
-            metas[n] = dataset_meta_from_spec(spec.datasets[n])
+    metas, problems = _dataset_metas(spec, names, metas)
     sel = [metas[n] for n in names if n in metas]
-    files = dict(files or {})
+    vlm = [v for v in spec.value_level if v.dataset in names]
+    used_cl, used_mt = _referenced(sel, vlm)
+    problems += _reference_problems(spec, metas, vlm, used_cl, used_mt)
+    displays = _arm_displays(results, names, metas, problems) if results else []
+    if problems:
+        raise DataError("define.xml not written: the spec is inconsistent", problems)
+
     study_oid = study_oid or study_oid_from_spec(spec)
     mdv_oid = metadata_version_oid or f"MDV.{study_oid}.{standard[0]}.{standard[1]}"
     std_oid = f"STD.{standard[0]}.{standard[1]}"
+    value_lists = _group_value_level(vlm)
 
-    vlm = [v for v in spec.value_level if v.dataset in names]
-    used_cl: list[str] = []
-    used_mt: list[str] = []
+    root = _odm_root(study_oid, standard, context, originator, arm=bool(displays))
+    mdv = _metadata_version(root, spec, study_oid, mdv_oid, standard, std_oid, notice)
+    _value_list_defs(mdv, value_lists)
+    _where_clause_defs(mdv, value_lists, displays)
+    _item_group_defs(mdv, sel, files or {}, std_oid)
+    _item_defs(mdv, sel, value_lists)
+    _value_item_defs(mdv, value_lists)
+    _codelist_defs(mdv, spec, used_cl)
+    _method_defs(mdv, spec, used_mt)
+    _comment_defs(mdv, _comments(sel, notice))
+    if displays:
+        _arm_block(mdv, displays)
+    return b'<?xml version="1.0" encoding="UTF-8"?>\n' + etree.tostring(root, encoding="UTF-8", pretty_print=True)
 
-    def use(lst: list[str], key: str) -> None:
-        if key and key not in lst:
-            lst.append(key)
 
-    for m in sel:
-        for c in m.columns:
-            use(used_cl, c.codelist)
-            use(used_mt, c.method)
-    for v in vlm:
-        use(used_cl, v.codelist)
-        use(used_mt, v.method)
-    for cl in used_cl:
-        if cl not in spec.codelists:
-            problems.append(f"codelist {cl} is referenced but not defined in the spec")
-    for mt in used_mt:
-        if mt not in spec.methods:
-            problems.append(f"method {mt} is referenced but not defined in the spec")
+# -- consistency: what the document references, and whether the spec defines it -----------------
+
+
+def _dataset_metas(
+    spec, names: Sequence[str], metas: Mapping[str, DatasetMeta] | None
+) -> tuple[dict[str, DatasetMeta], list[str]]:
+    """The metadata of every named dataset (given, else built from the spec); unknown names as problems."""
+    out = dict(metas or {})
+    problems: list[str] = []
+    for n in names:
+        if n not in out:
+            if n not in spec.datasets:
+                problems.append(f"dataset {n} is not in the spec")
+                continue
+            out[n] = dataset_meta_from_spec(spec.datasets[n])
+    return out, problems
+
+
+def _referenced(sel: Sequence[DatasetMeta], vlm: Sequence) -> tuple[list[str], list[str]]:
+    """The codelists and methods the variables and value-level entries reference, in first-use order."""
+    used_cl: dict[str, None] = {}
+    used_mt: dict[str, None] = {}
+    for owner in [c for m in sel for c in m.columns] + list(vlm):
+        if owner.codelist:
+            used_cl.setdefault(owner.codelist)
+        if owner.method:
+            used_mt.setdefault(owner.method)
+    return list(used_cl), list(used_mt)
+
+
+def _reference_problems(
+    spec, metas: Mapping[str, DatasetMeta], vlm: Sequence, used_cl: Sequence[str], used_mt: Sequence[str]
+) -> list[str]:
+    """Codelists and methods referenced but not defined; value-level entries on absent variables."""
+    problems = [
+        f"codelist {cl} is referenced but not defined in the spec" for cl in used_cl if cl not in spec.codelists
+    ]
+    problems += [f"method {mt} is referenced but not defined in the spec" for mt in used_mt if mt not in spec.methods]
     for v in vlm:
         m = metas.get(v.dataset)
         if m is not None and (v.variable not in m.names or "PARAMCD" not in m.names):
@@ -168,13 +200,32 @@ def build_define(
                 f"value-level entry {v.dataset}.{v.variable} where PARAMCD EQ {v.paramcd}: "
                 f"{v.dataset} has no {v.variable if v.variable not in m.names else 'PARAMCD'} variable"
             )
-    displays = _arm_displays(results, names, metas, problems) if results else []
-    if problems:
-        raise DataError("define.xml not written: the spec is inconsistent", problems)
+    return problems
 
-    # -- root -------------------------------------------------------------------------------
+
+def _group_value_level(vlm: Sequence) -> dict[tuple[str, str], list]:
+    """Value-level entries by (dataset, variable), in spec order: one ``def:ValueListDef`` each."""
+    by_var: dict[tuple[str, str], list] = {}
+    for v in vlm:
+        by_var.setdefault((v.dataset, v.variable), []).append(v)
+    return by_var
+
+
+def _comments(sel: Sequence[DatasetMeta], notice: str) -> list[tuple[str, str]]:
+    """``(OID, text)`` of every ``def:CommentDef``: the notice, then dataset, then variable comments."""
+    comments = [(COMMENT_SYNTHETIC, notice)] if notice else []
+    comments += [(f"COM.{m.name}", m.comment) for m in sel if m.comment]
+    comments += [(f"COM.{m.name}.{c.name}", c.comment) for m in sel for c in m.columns if c.comment]
+    return comments
+
+
+# -- the document, section by section ---------------------------------------------------------------
+
+
+def _odm_root(study_oid: str, standard: tuple[str, str], context: str, originator: str, *, arm: bool):
+    """The ``ODM`` element with its file attributes (the ARM namespace only when results are described)."""
     nsmap = {None: ODM, "def": DEF, "xlink": XLINK}
-    if displays:
+    if arm:
         nsmap["arm"] = ARM
     root = etree.Element(f"{{{ODM}}}ODM", nsmap=nsmap)
     root.set("ODMVersion", "1.3.2")
@@ -185,7 +236,13 @@ def build_define(
     root.set("SourceSystem", "adamforge")
     root.set("SourceSystemVersion", __version__)
     root.set(f"{{{DEF}}}Context", context)
+    return root
 
+
+def _metadata_version(
+    root, spec, study_oid: str, mdv_oid: str, standard: tuple[str, str], std_oid: str, notice: str
+) -> etree._Element:
+    """``Study`` with its ``GlobalVariables``, and the ``MetaDataVersion`` with ``def:Standards``."""
     study_el = etree.SubElement(root, f"{{{ODM}}}Study", OID=study_oid)
     gv = etree.SubElement(study_el, f"{{{ODM}}}GlobalVariables")
     sname = str((spec.study or {}).get("name") or study_oid)
@@ -205,57 +262,50 @@ def build_define(
     etree.SubElement(
         stds, f"{{{DEF}}}Standard", OID=std_oid, Name=standard[0], Type="IG", Version=standard[1], Status="Final"
     )
+    return mdv
 
-    # -- value-level metadata ------------------------------------------------------------------
-    by_var: dict[tuple[str, str], list] = {}
-    for v in vlm:
-        by_var.setdefault((v.dataset, v.variable), []).append(v)
-    wc_defs = []
-    for (ds, var), entries in by_var.items():
+
+def _value_list_defs(mdv: etree._Element, value_lists: Mapping[tuple[str, str], list]) -> None:
+    """One ``def:ValueListDef`` per dataset variable with value-level entries: an ItemRef per PARAMCD."""
+    for (ds, var), entries in value_lists.items():
         vl = etree.SubElement(mdv, f"{{{DEF}}}ValueListDef", OID=f"VL.{ds}.{var}")
         for i, v in enumerate(entries, start=1):
-            ref = etree.SubElement(
-                vl,
-                f"{{{ODM}}}ItemRef",
-                {
-                    k: x
-                    for k, x in {
-                        "ItemOID": f"IT.{ds}.{var}.{v.paramcd}",
-                        "OrderNumber": str(i),
-                        "Mandatory": "No",
-                        "MethodOID": v.method or None,
-                    }.items()
-                    if x is not None
-                },
-            )
-            etree.SubElement(ref, f"{{{DEF}}}WhereClauseRef", WhereClauseOID=f"WC.{ds}.{var}.{v.paramcd}")
-            wc_defs.append((ds, var, v))
-    for ds, var, v in wc_defs:
-        wc = etree.SubElement(mdv, f"{{{DEF}}}WhereClauseDef", OID=f"WC.{ds}.{var}.{v.paramcd}")
-        rc = etree.SubElement(
-            wc,
-            f"{{{ODM}}}RangeCheck",
-            {"Comparator": "EQ", "SoftHard": "Soft", f"{{{DEF}}}ItemOID": f"IT.{ds}.PARAMCD"},
-        )
-        _text(rc, "CheckValue", v.paramcd)
+            ref = {"ItemOID": f"IT.{ds}.{var}.{v.paramcd}", "OrderNumber": str(i), "Mandatory": "No"}
+            if v.method:
+                ref["MethodOID"] = v.method
+            ref_el = etree.SubElement(vl, f"{{{ODM}}}ItemRef", ref)
+            etree.SubElement(ref_el, f"{{{DEF}}}WhereClauseRef", WhereClauseOID=f"WC.{ds}.{var}.{v.paramcd}")
+
+
+def _where_clause_defs(mdv: etree._Element, value_lists: Mapping[tuple[str, str], list], displays: list) -> None:
+    """``def:WhereClauseDef`` of the value-level entries (``PARAMCD EQ``), then of the results' selections."""
+    for (ds, var), entries in value_lists.items():
+        for v in entries:
+            _where_clause(mdv, f"WC.{ds}.{var}.{v.paramcd}", [(ds, "PARAMCD", v.paramcd)])
     arm_wheres = {}
     for d in displays:
         for r in d.results:
-            for ds in r.datasets:
-                if ds.where is not None:
-                    arm_wheres.setdefault(ds.where.oid, ds.where)
+            for a in r.datasets:
+                if a.where is not None:
+                    arm_wheres.setdefault(a.where.oid, a.where)
     for w in arm_wheres.values():
-        wc = etree.SubElement(mdv, f"{{{DEF}}}WhereClauseDef", OID=w.oid)
-        for ds, var, val in w.conditions:
-            rc = etree.SubElement(
-                wc,
-                f"{{{ODM}}}RangeCheck",
-                {"Comparator": "EQ", "SoftHard": "Soft", f"{{{DEF}}}ItemOID": f"IT.{ds}.{var}"},
-            )
-            _text(rc, "CheckValue", val)
+        _where_clause(mdv, w.oid, w.conditions)
 
-    # -- datasets ------------------------------------------------------------------------------
-    comments: list[tuple[str, str]] = [(COMMENT_SYNTHETIC, notice)] if notice else []
+
+def _where_clause(mdv: etree._Element, oid: str, conditions) -> None:
+    """A ``def:WhereClauseDef``: one ``RangeCheck`` (``EQ``) per ``(dataset, variable, value)``."""
+    wc = etree.SubElement(mdv, f"{{{DEF}}}WhereClauseDef", OID=oid)
+    for ds, var, val in conditions:
+        rc = etree.SubElement(
+            wc,
+            f"{{{ODM}}}RangeCheck",
+            {"Comparator": "EQ", "SoftHard": "Soft", f"{{{DEF}}}ItemOID": f"IT.{ds}.{var}"},
+        )
+        _text(rc, "CheckValue", val)
+
+
+def _item_group_defs(mdv: etree._Element, sel: Sequence[DatasetMeta], files: Mapping[str, str], std_oid: str) -> None:
+    """One ``ItemGroupDef`` per dataset: ItemRefs in order, ``def:Class`` and the ``def:leaf`` to its file."""
     for m in sel:
         attrs = {
             "OID": m.item_group_oid,
@@ -270,7 +320,6 @@ def build_define(
         }
         if m.comment:
             attrs[f"{{{DEF}}}CommentOID"] = f"COM.{m.name}"
-            comments.append((f"COM.{m.name}", m.comment))
         ig = etree.SubElement(mdv, f"{{{ODM}}}ItemGroupDef", attrs)
         _description(ig, m.label)
         for i, c in enumerate(m.columns, start=1):
@@ -282,12 +331,13 @@ def build_define(
             etree.SubElement(ig, f"{{{ODM}}}ItemRef", ref)
         if m.class_:
             etree.SubElement(ig, f"{{{DEF}}}Class", Name=m.class_)
-        leaf = etree.SubElement(
-            ig, f"{{{DEF}}}leaf", {"ID": _leaf_id(m), f"{{{XLINK}}}href": files.get(m.name, f"{m.name.lower()}.xpt")}
-        )
-        _text(leaf, "title", files.get(m.name, f"{m.name.lower()}.xpt"), ns=DEF)
+        href = files.get(m.name, f"{m.name.lower()}.xpt")
+        leaf = etree.SubElement(ig, f"{{{DEF}}}leaf", {"ID": _leaf_id(m), f"{{{XLINK}}}href": href})
+        _text(leaf, "title", href, ns=DEF)
 
-    # -- variables -------------------------------------------------------------------------------
+
+def _item_defs(mdv: etree._Element, sel: Sequence[DatasetMeta], value_lists: Mapping[tuple[str, str], list]) -> None:
+    """One ``ItemDef`` per dataset variable: type, length, format, label, codelist, origin, value list."""
     for m in sel:
         for c in m.columns:
             attrs = {
@@ -305,34 +355,40 @@ def build_define(
                 attrs[f"{{{DEF}}}DisplayFormat"] = c.display_format
             if c.comment:
                 attrs[f"{{{DEF}}}CommentOID"] = f"COM.{m.name}.{c.name}"
-                comments.append((f"COM.{m.name}.{c.name}", c.comment))
             it = etree.SubElement(mdv, f"{{{ODM}}}ItemDef", attrs)
             _description(it, c.label)
             if c.codelist:
                 etree.SubElement(it, f"{{{ODM}}}CodeListRef", CodeListOID=f"CL.{c.codelist}")
             _origin(it, c.origin, c.predecessor)
-            if (m.name, c.name) in by_var:
+            if (m.name, c.name) in value_lists:
                 etree.SubElement(it, f"{{{DEF}}}ValueListRef", ValueListOID=f"VL.{m.name}.{c.name}")
-    for ds, var, v in wc_defs:
-        attrs = {
-            "OID": f"IT.{ds}.{var}.{v.paramcd}",
-            "Name": var,
-            "SASFieldName": var,
-            "DataType": _DATATYPE.get(v.type, "float"),
-        }
-        if v.type != "text":
-            attrs["Length"] = "8"
-        elif v.length:
-            attrs["Length"] = str(v.length)
-        if v.display_format:
-            attrs[f"{{{DEF}}}DisplayFormat"] = v.display_format
-        it = etree.SubElement(mdv, f"{{{ODM}}}ItemDef", attrs)
-        _description(it, v.param)
-        if v.codelist:
-            etree.SubElement(it, f"{{{ODM}}}CodeListRef", CodeListOID=f"CL.{v.codelist}")
-        _origin(it, v.origin, "")
 
-    # -- codelists, methods, comments ---------------------------------------------------------------
+
+def _value_item_defs(mdv: etree._Element, value_lists: Mapping[tuple[str, str], list]) -> None:
+    """One value-level ``ItemDef`` per (dataset, variable, PARAMCD), labelled with the parameter."""
+    for (ds, var), entries in value_lists.items():
+        for v in entries:
+            attrs = {
+                "OID": f"IT.{ds}.{var}.{v.paramcd}",
+                "Name": var,
+                "SASFieldName": var,
+                "DataType": _DATATYPE.get(v.type, "float"),
+            }
+            if v.type != "text":
+                attrs["Length"] = "8"
+            elif v.length:
+                attrs["Length"] = str(v.length)
+            if v.display_format:
+                attrs[f"{{{DEF}}}DisplayFormat"] = v.display_format
+            it = etree.SubElement(mdv, f"{{{ODM}}}ItemDef", attrs)
+            _description(it, v.param)
+            if v.codelist:
+                etree.SubElement(it, f"{{{ODM}}}CodeListRef", CodeListOID=f"CL.{v.codelist}")
+            _origin(it, v.origin, "")
+
+
+def _codelist_defs(mdv: etree._Element, spec, used_cl: Sequence[str]) -> None:
+    """The referenced ``CodeList``s: ``CodeListItem`` with decodes, ``EnumeratedItem`` without."""
     for cid in used_cl:
         cl = spec.codelists[cid]
         el = etree.SubElement(
@@ -346,17 +402,21 @@ def build_define(
                 _description(item, t.decode or coded, tag="Decode")
             else:
                 etree.SubElement(el, f"{{{ODM}}}EnumeratedItem", CodedValue=coded)
+
+
+def _method_defs(mdv: etree._Element, spec, used_mt: Sequence[str]) -> None:
+    """The referenced ``MethodDef``s with the derivation text."""
     for mid in used_mt:
         mt = spec.methods[mid]
         el = etree.SubElement(mdv, f"{{{ODM}}}MethodDef", OID=mid, Name=mt.name or mid, Type="Computation")
         _description(el, mt.description)
+
+
+def _comment_defs(mdv: etree._Element, comments: Sequence[tuple[str, str]]) -> None:
+    """One ``def:CommentDef`` per ``(OID, text)``."""
     for oid, text in comments:
         el = etree.SubElement(mdv, f"{{{DEF}}}CommentDef", OID=oid)
         _description(el, text)
-    if displays:
-        _arm_block(mdv, displays)
-
-    return b'<?xml version="1.0" encoding="UTF-8"?>\n' + etree.tostring(root, encoding="UTF-8", pretty_print=True)
 
 
 def _arm_displays(

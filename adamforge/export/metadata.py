@@ -37,7 +37,14 @@ TYPES = ("text", "integer", "float", "date", "datetime")
 @dataclasses.dataclass(frozen=True)
 class ColumnMeta:
     """One variable: name, label, type (:data:`TYPES`), length, display format, key sequence,
-    and the define.xml attributes (origin, predecessor, method and codelist ids, comment)."""
+    and the define.xml attributes (origin, predecessor, method and codelist ids, comment).
+
+    The export view of a variable. Its source is the spec's
+    :class:`adamforge.adam.spec.VariableSpec` (:meth:`from_variable`, the one place the two
+    meet); a dataset without a spec gets it from its data (:func:`dataset_meta_from_frame`).
+    What a file carries back when read is :class:`adamforge.readers.VariableMeta` (label,
+    length, format: the attributes checked against this one).
+    """
 
     name: str
     label: str
@@ -51,6 +58,26 @@ class ColumnMeta:
     codelist: str = ""
     mandatory: bool = False
     comment: str = ""
+
+    @classmethod
+    def from_variable(cls, v, *, key_sequence: int | None = None) -> ColumnMeta:
+        """The export view of a spec variable (:class:`adamforge.adam.spec.VariableSpec`).
+
+        Numeric variables are 8 bytes long; a date without a display format gets ``DATE9.``.
+        """
+        return cls(
+            name=v.name,
+            label=v.label,
+            type=v.type,
+            length=v.length if v.type == "text" else 8,
+            display_format=v.display_format or ("DATE9." if v.type == "date" else ""),
+            key_sequence=key_sequence,
+            origin=v.origin,
+            predecessor=getattr(v, "predecessor", ""),
+            method=v.method,
+            codelist=v.codelist,
+            mandatory=bool(getattr(v, "mandatory", False)),
+        )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -117,23 +144,7 @@ def dataset_meta_from_spec(ds) -> DatasetMeta:
     Key sequence comes from the dataset's ``keys``; variable order from the spec.
     """
     keyseq = {k: i for i, k in enumerate(ds.keys, start=1)}
-    cols = []
-    for v in ds.variables.values():
-        cols.append(
-            ColumnMeta(
-                name=v.name,
-                label=v.label,
-                type=v.type,
-                length=v.length if v.type == "text" else 8,
-                display_format=v.display_format or ("DATE9." if v.type == "date" else ""),
-                key_sequence=keyseq.get(v.name),
-                origin=v.origin,
-                predecessor=getattr(v, "predecessor", ""),
-                method=v.method,
-                codelist=v.codelist,
-                mandatory=bool(getattr(v, "mandatory", False)),
-            )
-        )
+    cols = [ColumnMeta.from_variable(v, key_sequence=keyseq.get(v.name)) for v in ds.variables.values()]
     return DatasetMeta(
         name=ds.name,
         label=ds.label,

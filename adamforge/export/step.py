@@ -17,7 +17,6 @@ The run log gets record counts and SHA-256 checksums.
 
 from __future__ import annotations
 
-import argparse
 import os
 import shutil
 import tempfile
@@ -25,30 +24,13 @@ import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from ..errors import EXIT_OK, DataError, UsageError
 from ..io import check_sas_name, remove_stale, safe_child, sha256_file
 
 HELP = "write submission files: XPT v5, define.xml 2.1, Dataset-JSON"
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Options of the export step (prefixed: they are also options of ``adamforge run``)."""
-    g = parser.add_argument_group("export options")
-    g.add_argument(
-        "--export-datasets",
-        default=None,
-        metavar="NAMES",
-        help="comma-separated datasets to export (default: every spec dataset with a <out>/adam/<name>.parquet file)",
-    )
-    g.add_argument("--export-no-json", action="store_true", help="do not write Dataset-JSON files")
-    g.add_argument(
-        "--export-standard",
-        default="ADaMIG:1.3",
-        metavar="NAME:VERSION",
-        help="the define.xml standard of the datasets (default ADaMIG:1.3)",
-    )
 
 
 def run(args, ctx) -> int:
@@ -170,10 +152,11 @@ def export_datasets(
     adamforge.errors.DataError
         listing every problem of every dataset; nothing is written.
     """
-    from .datasetjson import write_dataset_json
+    from .datasetjson import _write_checked as write_dataset_json
     from .define import build_define, define_variables, study_oid_from_spec
-    from .metadata import check_frame_against_meta, conform_frame, dataset_meta_from_spec
-    from .xpt import check_xpt, read_xpt, write_xpt
+    from .metadata import check_frame_against_meta, dataset_meta_from_spec
+    from .xpt import _write_checked as write_xpt
+    from .xpt import check_xpt
 
     dest = Path(dest)
     problems = []
@@ -193,7 +176,7 @@ def export_datasets(
         if found:
             problems.extend(f.line() for f in found)
             continue
-        data[name] = conform_frame(df, meta)
+        data[name] = _conform_compact(df, meta)
         found = check_xpt(
             data[name],
             dataset=name,
@@ -208,7 +191,7 @@ def export_datasets(
         raise DataError(f"export: {len(problems)} problem(s); no submission file written", problems)
 
     study_oid = study_oid_from_spec(spec)
-    standard = tuple(standard)
+    std_pair = (standard[0], standard[1])
     mdv_oid = f"MDV.{study_oid}.{standard[0]}.{standard[1]}"
     dest.mkdir(parents=True, exist_ok=True)
     stage = Path(tempfile.mkdtemp(dir=dest, prefix=".export-staging-"))
@@ -235,6 +218,7 @@ def export_datasets(
                     meta,
                     study_oid=study_oid,
                     metadata_version_oid=mdv_oid,
+                    conformed=True,
                 )
             if log is not None:
                 log.dataset("ADAM", name, len(df), len(df.columns))
@@ -245,7 +229,7 @@ def export_datasets(
             files=files,
             study_oid=study_oid,
             metadata_version_oid=mdv_oid,
-            standard=standard,
+            standard=std_pair,
             notice=notice,
             results=results,
         )
@@ -255,12 +239,9 @@ def export_datasets(
         problems = []
         listed = define_variables(define)
         for name, df in data.items():
-            back, meta_x = read_xpt(stage / files[name])
-            problems.extend(_round_trip_problems(name, df, back, meta_x, metas[name]))
-            if listed.get(name) != list(back.columns):
-                problems.append(
-                    f"{name}: define.xml lists {listed.get(name)} but the XPT file holds {list(back.columns)}"
-                )
+            held = _xpt_round_trip(stage / files[name], name, df, metas[name], problems)
+            if listed.get(name) != held:
+                problems.append(f"{name}: define.xml lists {listed.get(name)} but the XPT file holds {held}")
         extra = sorted(set(listed) - set(data))
         if extra:
             problems.append(f"define.xml lists datasets without an XPT file: {', '.join(extra)}")
@@ -274,6 +255,172 @@ def export_datasets(
         return out
     finally:
         shutil.rmtree(stage, ignore_errors=True)
+
+
+def _conform_compact(df: pd.DataFrame, meta) -> pd.DataFrame:
+    """:func:`~adamforge.export.metadata.conform_frame`, with text kept in Arrow (pandas ``str``
+    dtype, missing as NA) instead of one Python object per value: the same values, a fraction
+    of the memory. Call after ``check_frame_against_meta`` found nothing."""
+    from .metadata import conform_frame
+
+    out = {}
+    for c in meta.columns:
+        s = df[c.name]
+        if c.type == "text":
+            if isinstance(s.dtype, pd.StringDtype) and s.dtype.storage == "pyarrow":
+                out[c.name] = s
+            else:
+                out[c.name] = pd.Series(s.astype(object).where(s.notna(), None), index=df.index, dtype="str")
+        else:
+            out[c.name] = conform_frame(df[[c.name]], _OneColumn(meta, c))[c.name]
+    return pd.DataFrame(out, index=df.index)
+
+
+class _OneColumn:
+    """A view of a dataset's metadata holding one of its columns (for ``conform_frame``)."""
+
+    def __init__(self, meta, column):
+        self.columns = [column]
+        self.name = meta.name
+
+
+def _xpt_round_trip(path: Path, name: str, df: pd.DataFrame, meta, problems: list[str], *, chunk: int = 250_000):
+    """Read the written XPT file back and compare it with the data; returns the variables it holds.
+
+    The headers are read by pyreadstat (member name, dataset label, variable names, labels,
+    lengths, formats); the records are read from the file's bytes in batches, at the positions
+    and lengths its NAMESTR records declare, numbers decoded from IBM floats and text with
+    trailing blanks removed, and compared value for value with the data, so memory holds one
+    batch whatever the size. The record structure is checked first, as any XPT read is."""
+    import pyreadstat
+
+    from ..readers import check_xpt_structure
+
+    members = check_xpt_structure(path)
+    _, meta_x = pyreadstat.read_xport(os.fspath(path), metadataonly=True)
+    names = list(meta_x.column_names)
+    if meta_x.table_name != name:
+        problems.append(f"{name}: XPT member name is {meta_x.table_name!r}")
+    if meta_x.file_label != meta.label:
+        problems.append(f"{name}: XPT dataset label is {meta_x.file_label!r}, spec says {meta.label!r}")
+    if len(members) != 1 or members[0].observations != len(df):
+        got = [m.observations for m in members]
+        problems.append(f"{name}: the XPT file holds {got} observation(s) in {len(members)} member(s), not {len(df)}")
+        return names
+    if names != list(df.columns):
+        problems.append(f"{name}: XPT variables {names} differ from {list(df.columns)}")
+        return names
+    labels = dict(zip(meta_x.column_names, meta_x.column_labels))
+    for c in meta.columns:
+        if labels.get(c.name) != c.label:
+            problems.append(f"{name}.{c.name}: XPT label {labels.get(c.name)!r} differs from the spec")
+        if c.type == "text" and c.length and meta_x.variable_storage_width.get(c.name) != c.length:
+            problems.append(
+                f"{name}.{c.name}: XPT length {meta_x.variable_storage_width.get(c.name)} differs from spec length {c.length}"
+            )
+    layout, start, reclen = _xpt_layout(path)
+    if [x[0] for x in layout] != names:
+        problems.append(f"{name}: XPT NAMESTR records name {[x[0] for x in layout]}, the header {names}")
+        return names
+    fmts = meta_x.original_variable_types or {}
+    differ: set[str] = set()
+    # plain reads, not a memory map: the pages of a map would count as the process's memory
+    fh = open(path, "rb")  # noqa: SIM115 - closed below
+    fh.seek(start)
+    for lo in range(0, len(df), chunk):
+        part = df.iloc[lo : lo + chunk]
+        block = np.frombuffer(fh.read(len(part) * reclen), dtype=np.uint8)
+        if block.size != len(part) * reclen:
+            problems.append(f"{name}: the XPT file ends before record {lo + block.size // reclen + 1}")
+            break
+        block = block.reshape(len(part), reclen)
+        for (col, is_num, pos, width), c in zip(layout, meta.columns):
+            if col in differ:
+                continue
+            field = np.ascontiguousarray(block[:, pos : pos + width])
+            a = part[col]
+            if c.type == "text" or not is_num:
+                if is_num or c.type != "text":
+                    differ.add(col)
+                    continue
+                got = np.strings.rstrip(field.view(f"S{width}").ravel(), b" ")
+                exp = _text_bytes(a)
+                same = bool(np.array_equal(got, exp))
+            else:
+                got = _ibm_to_ieee(field.view(">u8").ravel())
+                exp = _sas_numbers(a, c.type, fmts.get(col) or "")
+                same = bool(((got == exp) | (np.isnan(got) & np.isnan(exp))).all())
+            if not same:
+                differ.add(col)
+    for c in meta.columns:
+        if c.name in differ:
+            problems.append(f"{name}.{c.name}: values read back from the XPT file differ from the data")
+    fh.close()
+    return names
+
+
+def _xpt_layout(path: Path):
+    """(name, numeric?, position, length) of each variable from the NAMESTR records of a one-member
+    XPT v5 file, the byte offset of its first record and the record length."""
+    with open(path, "rb") as fh:
+        head = fh.read(1 << 20)
+    ns = head.find(b"HEADER RECORD*******NAMESTR HEADER RECORD!!!!!!!")
+    if ns < 0 or ns % 80:
+        raise DataError(f"{path}: no NAMESTR header record")
+    nvars = int(head[ns + 54 : ns + 58])
+    if ns + 80 + 140 * nvars > len(head):
+        raise DataError(f"{path}: too many variables to read back")
+    layout = []
+    for i in range(nvars):
+        r = head[ns + 80 + 140 * i : ns + 80 + 140 * (i + 1)]
+        ntype, length = int.from_bytes(r[0:2], "big"), int.from_bytes(r[4:6], "big")
+        layout.append((r[8:16].decode("ascii").rstrip(), ntype == 1, int.from_bytes(r[84:88], "big"), length))
+    obs = ns + 80 + 140 * nvars
+    obs += (-obs) % 80
+    if not head[obs:].startswith(b"HEADER RECORD*******OBS     HEADER RECORD"):
+        raise DataError(f"{path}: no OBS header record after the NAMESTR records")
+    return layout, obs + 80, sum(x[3] for x in layout)
+
+
+def _ibm_to_ieee(u: np.ndarray) -> np.ndarray:
+    """8-byte IBM System/360 floats (as unsigned integers) to IEEE doubles; SAS missing values
+    (a first byte of ``.``, ``_`` or ``A``-``Z`` and zeros after it) to NaN."""
+    u = u.astype(np.uint64)
+    first = (u >> np.uint64(56)).astype(np.int64)
+    frac = u & np.uint64((1 << 56) - 1)
+    exp = (first & 0x7F) - 64
+    val = np.ldexp(frac.astype(np.float64), (4 * exp - 56).astype(np.int64))
+    val = np.where(first & 0x80, -val, val)
+    missing = (frac == 0) & ((first == 0x2E) | (first == 0x5F) | ((first >= 0x41) & (first <= 0x5A)))
+    return np.where(missing, np.nan, val)
+
+
+def _text_bytes(s: pd.Series) -> np.ndarray:
+    """Text as the reader gives it back: missing as empty, trailing whitespace removed, UTF-8."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from .xpt import _arrow_text
+
+    arr = pc.fill_null(pc.utf8_rtrim_whitespace(_arrow_text(s)), "")
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    return arr.cast(pa.large_binary()).to_numpy(zero_copy_only=False).astype("S")
+
+
+def _sas_numbers(a: pd.Series, typ: str, fmt: str) -> np.ndarray:
+    """The data as SAS stores them: numbers as doubles, dates as days and date-times as seconds
+    since 1960-01-01 (by the file's format, as a reader converts them back)."""
+    from .xpt import DATE_FORMATS, DATETIME_FORMATS, _format_name, _to_sas_datetime, to_sas_date
+
+    if typ in ("integer", "float"):
+        return pd.to_numeric(a).astype("float64").to_numpy(na_value=np.nan)
+    fname = _format_name(fmt + ("" if fmt.endswith(".") else "."))
+    if fname in DATETIME_FORMATS:
+        return _to_sas_datetime(a).to_numpy(dtype=np.float64, na_value=np.nan)
+    if fname in DATE_FORMATS:
+        return to_sas_date(a).to_numpy(dtype=np.float64, na_value=np.nan)
+    return np.full(len(a), np.inf)  # a date variable without a date format: never equal
 
 
 def _round_trip_problems(name, df, back, meta_x, meta) -> list[str]:

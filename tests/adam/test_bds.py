@@ -323,7 +323,7 @@ def test_computed_bmi_with_constant_height():
 def test_computed_missing_parameter_no_record_unless_keep_nas():
     df = _vs()
     # without constant height, A week 4 lacks HEIGHT; B's ratio has a 0 divisor
-    kw = dict(by_vars=["USUBJID", "AVISITN"], parameters=["WEIGHT", "HEIGHT"], set_values_to={"PARAMCD": "R"})
+    kw = {"by_vars": ["USUBJID", "AVISITN"], "parameters": ["WEIGHT", "HEIGHT"], "set_values_to": {"PARAMCD": "R"}}
     out = derive_param_computed(df, op="ratio", **kw)
     assert out.iloc[len(df) :][["USUBJID", "AVISITN", "AVAL"]].values.tolist() == [["A", 0, 81.0 / 180.0]]
     out = derive_param_computed(df, op="ratio", keep_nas=True, **kw)

@@ -37,7 +37,7 @@ def test_days_without_add_one():
 
 def test_weeks_months_years_as_admiral():
     # 2020-01-01 -> 2021-01-01 without add_one: 366 days; weeks 366/7; months 366/30.4375; years 366/365.25
-    kw = dict(start_date="ASTDT", end_date="AENDT", add_one=False)
+    kw = {"start_date": "ASTDT", "end_date": "AENDT", "add_one": False}
     df = _df().iloc[[4]]
     assert derive_vars_duration(df, new_var="W", out_unit="weeks", **kw)["W"].iloc[0] == pytest.approx(366 / 7)
     assert derive_vars_duration(df, new_var="M", out_unit="months", **kw)["M"].iloc[0] == pytest.approx(366 / 30.4375)

@@ -20,10 +20,9 @@ ARMS = [1, 2, 3]  # Vehicle, RUX 0.75%, RUX 1.5%
 
 
 @pytest.fixture(scope="module")
-def adam(tmp_path_factory):
-    out = tmp_path_factory.mktemp("out")
-    assert cli.main(["simulate", "--out", str(out), "--quiet"]) == EXIT_OK
-    assert cli.main(["derive", "--out", str(out), "--quiet"]) == EXIT_OK
+def adam(reference_run_dir):
+    """The session's one ``adamforge run`` of the reference study (read only) and its ADSL, ADEFF."""
+    out = reference_run_dir
     adsl = pd.read_parquet(out / "adam" / "adsl.parquet")
     adeff = pd.read_parquet(out / "adam" / "adeff.parquet")
     return out, adsl, adeff
@@ -142,8 +141,8 @@ def test_adeff_shape_and_one_responder_record_per_subject(adam):
     assert list(adsl.columns)[:3] == ["STUDYID", "USUBJID", "SUBJID"]
 
 
-def test_rerun_is_byte_identical(adam, tmp_path):
-    out, _, _ = adam
+def test_rerun_is_byte_identical(adam, reference_run_copy):
+    out = reference_run_copy  # derive again in a copy of the run: the session tree stays as it is
     first = {f: (out / "adam" / f).read_bytes() for f in ("adsl.parquet", "adeff.parquet")}
     assert cli.main(["derive", "--out", str(out), "--quiet"]) == EXIT_OK
     for f, data in first.items():

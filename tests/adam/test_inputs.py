@@ -20,62 +20,8 @@ from adamforge.errors import DataError
 SPEC = load_spec(default_spec_dir())
 
 
-def _sdtm():
-    dm = pd.DataFrame(
-        {
-            "STUDYID": "S",
-            "USUBJID": ["S-101-1", "S-101-2"],
-            "SUBJID": ["1", "2"],
-            "SITEID": "101",
-            "COUNTRY": "USA",
-            "AGE": [30.0, 15.0],
-            "AGEU": "YEARS",
-            "SEX": ["F", "M"],
-            "RACE": "WHITE",
-            "ARMCD": ["VEH-RUX075", "RUX15"],
-            "ARM": "x",
-            "ACTARMCD": ["VEH-RUX075", "RUX15"],
-            "ACTARM": "x",
-            "RFXSTDTC": ["2020-01-10", "2020-02-01"],
-            "RFXENDTC": ["2020-12-01", "2020-12-01"],
-        }
-    )
-    ds = pd.DataFrame(
-        {
-            "USUBJID": ["S-101-1", "S-101-2"],
-            "DSCAT": "PROTOCOL MILESTONE",
-            "EPOCH": "SCREENING",
-            "DSDECOD": "RANDOMIZED",
-            "DSSTDTC": ["2020-01-09", "2020-01-30"],
-        }
-    )
-    mh = pd.DataFrame({"USUBJID": ["S-101-1", "S-101-2"], "MHCAT": "PRIMARY DIAGNOSIS", "MHSTDTC": ["2001", "2010-05"]})
-    sc = pd.DataFrame({"USUBJID": ["S-101-1"], "SCTESTCD": ["FACEINV"], "SCSTRESC": ["Y"], "SCSTRESN": [np.nan]})
-    rs = pd.DataFrame(
-        {
-            "USUBJID": ["S-101-1", "S-101-1"],
-            "RSSEQ": [1.0, 2.0],
-            "RSTESTCD": "IGA",
-            "RSSTRESN": [3.0, 1.0],
-            "RSDTC": ["2020-01-10", "2020-03-06"],
-        }
-    )
-    qs = pd.DataFrame(
-        {
-            "USUBJID": ["S-101-1"],
-            "QSSEQ": [1.0],
-            "QSCAT": ["ITCH NRS"],
-            "QSTESTCD": ["ITCHNRS"],
-            "QSSTRESN": [5.0],
-            "VISITNUM": [np.nan],
-            "QSDTC": ["2020-01-05"],
-        }
-    )
-    return {"DM": dm, "DS": ds, "MH": mh, "SC": sc, "RS": rs, "QS": qs}
-
-
-def test_clean_tiny_input_has_no_problems():
-    assert check_sdtm(_sdtm(), SPEC) == []
+def test_clean_tiny_input_has_no_problems(tiny_sdtm):
+    assert check_sdtm(tiny_sdtm, SPEC) == []
 
 
 def _rules(lines):
@@ -84,8 +30,8 @@ def _rules(lines):
     )
 
 
-def test_every_problem_reported_at_once():
-    sdtm = _sdtm()
+def test_every_problem_reported_at_once(tiny_sdtm):
+    sdtm = tiny_sdtm
     sdtm["DM"].loc[1, "SEX"] = "U"
     sdtm["DM"].loc[0, "ARMCD"] = "PLACEBO"
     sdtm["RS"].loc[1, "RSDTC"] = "2020-03"  # partial date where a full one is needed
@@ -109,16 +55,16 @@ def test_every_problem_reported_at_once():
     assert any("read by adam_programs.yaml: program ADSLCORE step 20 (MT.NFLARE)" in p for p in ei.value.problems)
 
 
-def test_missing_domain_is_named_with_the_programs_that_read_it():
-    sdtm = _sdtm()
+def test_missing_domain_is_named_with_the_programs_that_read_it(tiny_sdtm):
+    sdtm = tiny_sdtm
     del sdtm["QS"]
     [line] = check_sdtm(sdtm, SPEC)
     assert line.startswith("ERROR: [SDTM-REQ-001] QS: Domain QS is missing from the SDTM input; read by ")
     assert "program ITCHDAY population" in line and "program QOLITEM population" in line
 
 
-def test_iga_outside_codelist_and_item_out_of_range():
-    sdtm = _sdtm()
+def test_iga_outside_codelist_and_item_out_of_range(tiny_sdtm):
+    sdtm = tiny_sdtm
     sdtm["RS"].loc[1, "RSSTRESN"] = 5.0
     sdtm["QS"].loc[0, "QSSTRESN"] = 11.0
     assert _rules(check_sdtm(sdtm, SPEC)) == sorted(
@@ -130,8 +76,8 @@ def test_iga_outside_codelist_and_item_out_of_range():
     )
 
 
-def test_tiny_input_derives_both_datasets():
-    res = derive_adam(_sdtm(), SPEC)
+def test_tiny_input_derives_both_datasets(tiny_sdtm):
+    res = derive_adam(tiny_sdtm, SPEC)
     adsl = res.datasets["ADSL"].set_index("USUBJID")
     assert adsl.loc["S-101-1", "TRT01P"] == "Vehicle" and adsl.loc["S-101-1", "TRT02P"] == "RUX 0.75%"
     assert adsl.loc["S-101-2", "TRT02PN"] == 3 and adsl.loc["S-101-2", "QOLINST"] == "CDLQI"
@@ -143,9 +89,9 @@ def test_tiny_input_derives_both_datasets():
     assert igats["AVAL"].tolist() == [1.0] and igats["CRIT1FL"].tolist() == ["Y"]
 
 
-def test_result_without_date_is_an_error_not_a_silent_nri():
+def test_result_without_date_is_an_error_not_a_silent_nri(tiny_sdtm):
     """A Week 8 IGA with a blank RSDTC falls in no window: it must be reported, not imputed as failure."""
-    sdtm = _sdtm()
+    sdtm = tiny_sdtm
     sdtm["RS"].loc[1, "RSDTC"] = ""
     assert check_sdtm(sdtm, SPEC) == [
         "ERROR: [SDTM-STUDY-004] RS.RSDTC [USUBJID=S-101-1, RSSEQ=2]: IGA result 1 has no RSDTC: it falls in no "
@@ -153,8 +99,8 @@ def test_result_without_date_is_an_error_not_a_silent_nri():
     ]
 
 
-def test_qol_records_must_be_items_not_totals():
-    sdtm = _sdtm()
+def test_qol_records_must_be_items_not_totals(tiny_sdtm):
+    sdtm = tiny_sdtm
     sdtm["QS"] = pd.concat(
         [
             sdtm["QS"],
@@ -175,8 +121,8 @@ def test_qol_records_must_be_items_not_totals():
     assert _rules(check_sdtm(sdtm, SPEC)) == ["SDTM-STUDY-006 QS.QSTESTCD [USUBJID=S-101-1, QSSEQ=3]"]
 
 
-def test_screen_failures_and_untreated_subjects_are_not_errors_in_any_case():
-    sdtm = _sdtm()
+def test_screen_failures_and_untreated_subjects_are_not_errors_in_any_case(tiny_sdtm):
+    sdtm = tiny_sdtm
     extra = (
         sdtm["DM"]
         .iloc[[0, 0, 0]]
@@ -192,16 +138,16 @@ def test_screen_failures_and_untreated_subjects_are_not_errors_in_any_case():
     assert check_sdtm(sdtm, SPEC) == []
 
 
-def test_treated_subject_without_first_dose_is_an_error():
-    sdtm = _sdtm()
+def test_treated_subject_without_first_dose_is_an_error(tiny_sdtm):
+    sdtm = tiny_sdtm
     sdtm["DM"].loc[1, "RFXSTDTC"] = ""
     assert _rules(check_sdtm(sdtm, SPEC)) == ["SDTM-STUDY-003 DM.RFXSTDTC [USUBJID=S-101-2]"]
 
 
 @pytest.mark.parametrize("value", ["9999-12-31", "0000-01-01"])
-def test_implausible_first_dose_stops_derive_naming_the_record(value):
+def test_implausible_first_dose_stops_derive_naming_the_record(value, tiny_sdtm):
     """Hardening: 9999-12-31 gave TRTDURD -2,914,419 and 0000-01-01 crashed export, with no culprit."""
-    sdtm = _sdtm()
+    sdtm = tiny_sdtm
     sdtm["DM"].loc[1, "RFXSTDTC"] = value
     with pytest.raises(DataError) as ei:
         derive_adam(sdtm, SPEC)
@@ -209,23 +155,23 @@ def test_implausible_first_dose_stops_derive_naming_the_record(value):
     assert "1900-01-01 to 2100-12-31" in ei.value.problems[0]
 
 
-def test_infinite_age_stops_derive_naming_the_record():
-    sdtm = _sdtm()
+def test_infinite_age_stops_derive_naming_the_record(tiny_sdtm):
+    sdtm = tiny_sdtm
     sdtm["DM"].loc[0, "AGE"] = np.inf
     with pytest.raises(DataError) as ei:
         derive_adam(sdtm, SPEC)
     assert _rules(ei.value.problems) == ["SDTM-NUM-001 DM.AGE [USUBJID=S-101-1]"]
 
 
-def test_warnings_do_not_stop_derive_but_are_findings():
-    sdtm = _sdtm()
+def test_warnings_do_not_stop_derive_but_are_findings(tiny_sdtm):
+    sdtm = tiny_sdtm
     sdtm["DM"].loc[1, "AGE"] = 11.0
     assert check_sdtm(sdtm, SPEC) == []
     assert [f.rule_id for f in input_findings(sdtm, SPEC)] == ["SDTM-STUDY-002"]
 
 
-def test_slim_sdtm_keeps_what_the_programs_read():
-    sdtm = _sdtm()
+def test_slim_sdtm_keeps_what_the_programs_read(tiny_sdtm):
+    sdtm = tiny_sdtm
     sdtm["DM"] = sdtm["DM"].assign(EXTRA=1)
     sdtm["XX"] = pd.DataFrame({"USUBJID": ["S-101-1"]})
     slim = slim_sdtm(sdtm, SPEC)

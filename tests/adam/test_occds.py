@@ -73,7 +73,7 @@ def _occ():
 
 def test_occurrence_flags_subject_soc_pt():
     df = _occ()
-    kw = dict(order=["ASTDT", "AESEQ"], filter={"TRTEMFL": "Y"})
+    kw = {"order": ["ASTDT", "AESEQ"], "filter": {"TRTEMFL": "Y"}}
     out = derive_var_occurrence_flags(df, by_vars=["USUBJID"], new_var="AOCCFL", **kw)
     # A, emergent rows 0 (day 5), 1 (day 3, seq 2), 2 (day 3, seq 3) -> row 1; B -> row 4
     assert out["AOCCFL"].tolist() == ["", "Y", "", "", "Y"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 import warnings
 
@@ -46,7 +47,7 @@ def test_reference_spec_loads_clean_under_submission_policy():
 
 def test_spec_model_is_frozen():
     spec = load_spec(default_spec_dir())
-    with pytest.raises(Exception):
+    with pytest.raises(dataclasses.FrozenInstanceError):
         spec.datasets["ADSL"].label = "x"  # type: ignore[misc]
     with pytest.raises(TypeError):
         spec.datasets["NEW"] = None  # type: ignore[index]

@@ -2,16 +2,10 @@
 
 from __future__ import annotations
 
-import importlib.util
-
 import pandas as pd
 
 from adamforge import cli
 from adamforge.errors import EXIT_FAILED, EXIT_OK
-
-_spec = importlib.util.spec_from_file_location("_tiny", __file__.replace("test_step.py", "test_inputs.py"))
-_tiny = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(_tiny)
 
 
 def _fake_reader(monkeypatch, sdtm, folder):
@@ -23,8 +17,8 @@ def _fake_reader(monkeypatch, sdtm, folder):
     )
 
 
-def test_failed_run_removes_stale_outputs_and_names_every_problem(tmp_path, monkeypatch):
-    sdtm = _tiny._sdtm()
+def test_failed_run_removes_stale_outputs_and_names_every_problem(tmp_path, monkeypatch, tiny_sdtm):
+    sdtm = tiny_sdtm
     sdtm["DM"].loc[1, "SEX"] = "U"
     sdtm["QS"].loc[0, "USUBJID"] = "S-999-9"
     out = tmp_path / "out"
@@ -39,8 +33,8 @@ def test_failed_run_removes_stale_outputs_and_names_every_problem(tmp_path, monk
     assert "Removed stale" in log
 
 
-def test_missing_domain_is_reported_with_the_other_problems(tmp_path, monkeypatch):
-    sdtm = _tiny._sdtm()
+def test_missing_domain_is_reported_with_the_other_problems(tmp_path, monkeypatch, tiny_sdtm):
+    sdtm = tiny_sdtm
     del sdtm["MH"]
     sdtm["DM"].loc[1, "SEX"] = "U"
     out = tmp_path / "out"
@@ -50,9 +44,9 @@ def test_missing_domain_is_reported_with_the_other_problems(tmp_path, monkeypatc
     assert "[SDTM-REQ-001] MH: Domain MH is missing" in log and "[SDTM-CT-001] DM.SEX" in log
 
 
-def test_successful_run_writes_both_datasets(tmp_path, monkeypatch):
+def test_successful_run_writes_both_datasets(tmp_path, monkeypatch, tiny_sdtm):
     out = tmp_path / "out"
-    _fake_reader(monkeypatch, _tiny._sdtm(), out / "sdtm")
+    _fake_reader(monkeypatch, tiny_sdtm, out / "sdtm")
     assert cli.main(["derive", "--out", str(out), "--quiet"]) == EXIT_OK
     adsl = pd.read_parquet(out / "adam" / "adsl.parquet")
     assert adsl["USUBJID"].tolist() == ["S-101-1", "S-101-2"]

@@ -55,9 +55,9 @@ def test_min_max():
 def test_first_last_by_order_keep_missing_values():
     # S1 by EXDY: day1 10, day2 20, day3 20 -> first 10, last 20
     # S2 by EXDY: day1 5, day2 missing -> first 5, last missing (first/last do not skip missing)
-    f, l = _summ("first", order=["EXDY"]), _summ("last", order=["EXDY"])
-    assert f.iloc[:2].tolist() == [10.0, 5.0]
-    assert l.iloc[0] == 20.0 and pd.isna(l.iloc[1])
+    first, last = _summ("first", order=["EXDY"]), _summ("last", order=["EXDY"])
+    assert first.iloc[:2].tolist() == [10.0, 5.0]
+    assert last.iloc[0] == 20.0 and pd.isna(last.iloc[1])
     # descending EXDY: S2 first is the day-2 record (missing)
     assert pd.isna(_summ("first", order=["-EXDY"]).iloc[1])
 

@@ -52,12 +52,12 @@ CENSOR = {
 
 
 def _tte(**kw):
-    args = dict(
-        start_date="TRTSDT",
-        event_conditions=[EVENT],
-        censor_conditions=[CENSOR],
-        set_values_to={"PARAMCD": "TTDE", "PARAM": "Time to First Dermatologic Event"},
-    )
+    args = {
+        "start_date": "TRTSDT",
+        "event_conditions": [EVENT],
+        "censor_conditions": [CENSOR],
+        "set_values_to": {"PARAMCD": "TTDE", "PARAM": "Time to First Dermatologic Event"},
+    }
     args.update(kw)
     return derive_param_tte(_adsl(), _adae(), **args)
 

@@ -43,13 +43,13 @@ def tiny() -> pd.DataFrame:
 
 
 def write(df, path, **kw):
-    opts = dict(
-        dataset="ADSL",
-        dataset_label="Subject-Level Analysis Dataset",
-        labels=LABELS,
-        lengths={"USUBJID": 20, "SEX": 1},
-        keys=["USUBJID"],
-    )
+    opts = {
+        "dataset": "ADSL",
+        "dataset_label": "Subject-Level Analysis Dataset",
+        "labels": LABELS,
+        "lengths": {"USUBJID": 20, "SEX": 1},
+        "keys": ["USUBJID"],
+    }
     opts.update(kw)
     write_xpt(df, path, **opts)
 

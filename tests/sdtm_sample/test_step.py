@@ -8,6 +8,7 @@ import subprocess
 import sys
 
 import pandas as pd
+import pytest
 
 from adamforge.io import sha256_file
 from adamforge.sdtm_io import read_sdtm
@@ -33,7 +34,7 @@ def test_simulate_writes_xpt_parquet_manifest(reference_study_dir):
 
 
 def test_xpt_and_parquet_read_the_same(reference_study_dir, tmp_path):
-    """An XPT replaced by hand is honoured: the Parquet copy is used only for the same XPT bytes."""
+    """The Parquet copy holds the XPT's data: read through the copy or from the XPT alone, the same."""
     import shutil
 
     src = reference_study_dir / "sdtm"
@@ -45,6 +46,33 @@ def test_xpt_and_parquet_read_the_same(reference_study_dir, tmp_path):
     via_xpt = read_sdtm(only_xpt)
     for d in ("DM", "RS"):
         pd.testing.assert_frame_equal(via_parquet[d], via_xpt[d])
+
+
+def test_xpt_replaced_by_hand_is_honoured_never_its_stale_parquet_copy(reference_study_dir, tmp_path):
+    """An XPT replaced by hand: with the simulator's manifest the read fails naming the file; once
+    the manifest is removed (as the message says) the new XPT's values are read, not the old copy's."""
+    import shutil
+
+    import pyreadstat
+
+    from adamforge.errors import DataError
+
+    src, folder = reference_study_dir / "sdtm", tmp_path / "sdtm"
+    shutil.copytree(src, folder)
+    dm, meta = pyreadstat.read_xport(str(src / "dm.xpt"))
+    subject = dm["USUBJID"].iloc[0]
+    assert dm["AGE"].iloc[0] != 99
+    dm.loc[0, "AGE"] = 99.0
+    pyreadstat.write_xport(
+        dm, str(folder / "dm.xpt"), table_name="DM", column_labels=meta.column_labels, file_format_version=5
+    )
+    with pytest.raises(DataError, match=r"dm\.xpt does not match manifest\.json"):
+        read_sdtm(folder, ["DM"])
+    (folder / "manifest.json").unlink()
+    got = read_sdtm(folder, ["DM"])["DM"]
+    assert got.loc[got["USUBJID"] == subject, "AGE"].tolist() == [99.0]
+    stale = pd.read_parquet(folder / "dm.parquet")
+    assert stale.loc[stale["USUBJID"] == subject, "AGE"].tolist() != [99.0]  # the copy is still the old data
 
 
 def test_same_seed_gives_byte_identical_files(tmp_path):

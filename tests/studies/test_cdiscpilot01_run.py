@@ -200,3 +200,16 @@ def test_packaged_data_declared_for_a_non_editable_install():
     import fnmatch
 
     assert shipped and all(any(fnmatch.fnmatch(f, pat) for pat in patterns) for f in shipped)
+
+
+@pytest.mark.parametrize("name", ["evidence.txt", *(f"{d}/report.txt" for d in DATASETS)])
+def test_qc_evidence_and_compare_reports_golden(pilot_run, golden, name):
+    """The pilot's QC evidence pack and compare reports, as a reviewer reads them (tests/golden/;
+    run folder, shipped data folder, spec folder, time stamp, commit and versions normalised)."""
+    import adamforge.sdtm_sample
+    from adamforge.context import studies_dir
+
+    _, out = pilot_run
+    paths = {"<RUN>": out, "<DATA>": Path(adamforge.sdtm_sample.__file__).parent, "<SPECS>": studies_dir()}
+    text = (out / "qc" / name).read_text(encoding="utf-8")
+    golden.check(f"cdiscpilot01/qc_{name.replace('/', '_')}", text, paths=paths)

@@ -75,6 +75,7 @@ TINY_SPEC = {
     "program": "test",
     "data_cut": "cut 1",
     "datasets": {"subject": "ADSL", "analysis": "ADEFF"},
+    "analysis_visit": "Week 8",
     "arms": {
         "variable": "TRT01PN",
         "levels": [

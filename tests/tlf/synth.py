@@ -18,24 +18,24 @@ def random_adam(n_per_arm=(250, 500, 499), seed=1):
             i += 1
             study = "INCB18424-303" if rng.random() < 0.5 else "INCB18424-304"
             rows.append(
-                dict(
-                    STUDYID=study,
-                    USUBJID=f"{study}-{100 + i % 50:03d}-{i:04d}",
-                    TRT01PN=arm,
-                    TRT01P=ARMS[arm],
-                    AGE=int(rng.integers(12, 86)),
-                    SEX="F" if rng.random() < 0.6 else "M",
-                    RACEGR1=rng.choice(["White", "Black", "Asian", "Other"], p=[0.68, 0.24, 0.04, 0.04]),
-                    REGION1="North America" if rng.random() < 0.7 else "Europe",
-                    BLBSA=float(np.round(rng.uniform(3, 20), 1)),
-                    BLEASI=float(np.round(rng.uniform(1, 20), 1)),
-                    BLIGA=int(rng.choice([2, 3], p=[0.26, 0.74])),
-                    BLITCH=float(np.round(rng.uniform(0, 10), 2)),
-                    DISDURY=float(np.round(rng.uniform(0.1, 70), 2)),
-                    FACEFL="Y" if rng.random() < 0.4 else "N",
-                    NFLARE=int(rng.poisson(5)),
-                    EFFFL="Y" if rng.random() < 0.97 else "N",
-                )
+                {
+                    "STUDYID": study,
+                    "USUBJID": f"{study}-{100 + i % 50:03d}-{i:04d}",
+                    "TRT01PN": arm,
+                    "TRT01P": ARMS[arm],
+                    "AGE": int(rng.integers(12, 86)),
+                    "SEX": "F" if rng.random() < 0.6 else "M",
+                    "RACEGR1": rng.choice(["White", "Black", "Asian", "Other"], p=[0.68, 0.24, 0.04, 0.04]),
+                    "REGION1": "North America" if rng.random() < 0.7 else "Europe",
+                    "BLBSA": float(np.round(rng.uniform(3, 20), 1)),
+                    "BLEASI": float(np.round(rng.uniform(1, 20), 1)),
+                    "BLIGA": int(rng.choice([2, 3], p=[0.26, 0.74])),
+                    "BLITCH": float(np.round(rng.uniform(0, 10), 2)),
+                    "DISDURY": float(np.round(rng.uniform(0.1, 70), 2)),
+                    "FACEFL": "Y" if rng.random() < 0.4 else "N",
+                    "NFLARE": int(rng.poisson(5)),
+                    "EFFFL": "Y" if rng.random() < 0.97 else "N",
+                }
             )
     adsl = pd.DataFrame(rows)
     p_ts = adsl["TRT01PN"].map({1: 0.12, 2: 0.45, 3: 0.52})

@@ -5,12 +5,10 @@ print n/N (%)). The tables are read back from the .docx with python-docx.
 """
 
 import io
+import textwrap
 
 import pytest
 from docx import Document
-
-from adamforge import cli
-from adamforge.errors import EXIT_OK
 
 pytestmark = pytest.mark.e2e
 
@@ -72,11 +70,9 @@ MARKS = {
 
 
 @pytest.fixture(scope="module")
-def tlf_dir(tmp_path_factory):
-    out = tmp_path_factory.mktemp("e2e") / "out"
-    for step in ("simulate", "derive", "tlf"):
-        assert cli.main([step, "--out", str(out), "--quiet"]) == EXIT_OK, step
-    return out / "tlf"
+def tlf_dir(reference_run_dir):
+    """The tlf/ folder of the session's one ``adamforge run`` of the reference study."""
+    return reference_run_dir / "tlf"
 
 
 def _rows(path):
@@ -125,3 +121,58 @@ def test_combined_document_and_figures_exist(tlf_dir):
     doc = Document(io.BytesIO((tlf_dir / "tlf_all.docx").read_bytes()))
     assert len(doc.tables) == 4 and len(doc.inline_shapes) == 6
     assert all((tlf_dir / f"figure_{i}.png").stat().st_size > 10_000 for i in range(2, 8))
+
+
+def _drawn(o, ix, spec, label, monkeypatch):
+    """Draw figure ``o`` as the tlf step does; return its PNG and what is on its axes (the
+    figure is kept from ``plt.close``): bar heights, texts, tick labels, title."""
+    import matplotlib.pyplot as plt
+
+    from adamforge.tlf.figures import figure_png
+
+    kept = []
+    real_close = plt.close
+    monkeypatch.setattr(plt, "close", lambda fig=None: kept.append(fig) or real_close(fig))
+    png = figure_png(o, ix, spec, label=label)
+    [ax] = kept[0].axes
+    return png, {
+        "heights": [round(p.get_height(), 9) for p in ax.patches],
+        "texts": [t.get_text() for t in ax.texts],
+        "ticks": [t.get_text() for t in ax.get_xticklabels()],
+        "title": ax.get_title(),
+    }
+
+
+def test_figures_show_the_ard_bar_for_bar(tlf_dir, monkeypatch):
+    """Each figure's bars are the ARD's percentages, its labels the ARD's n/N, percentages and
+    significance marks, and the PNG drawn from them is the run's file, byte for byte."""
+    from adamforge.context import default_spec_dir
+    from adamforge.tlf import fmt
+    from adamforge.tlf.spec import load_tlf_spec
+    from adamforge.tlf.tables import ArdIndex
+    from adamforge.validation.compare_ard import read_ard
+
+    spec = load_tlf_spec(default_spec_dir() / "tlf.yaml")
+    ard = read_ard(tlf_dir / "ard.json")
+    ix = ArdIndex(ard)
+    arms = [lab for _v, lab in spec.arms]
+    figures = [o for o in spec.outputs if o.kind == "figure"]
+    assert len(figures) == 6
+    for o in figures:
+        src = spec.output(o.source)
+        label = next(e.label for e in src.endpoints if e.paramcd == o.paramcd)
+        png, drawn = _drawn(o, ix, spec, label, monkeypatch)
+        assert png == (tlf_dir / f"{o.file_stem}.png").read_bytes(), o.id
+        # the figure's numbers are its source table's numbers
+        for a in arms:
+            for stat in ("n", "N", "pct"):
+                assert ix.num(o.id, a, o.paramcd, stat) == ix.num(src.id, a, o.paramcd, stat), (o.id, a, stat)
+        pct = [ix.num(o.id, a, o.paramcd, "pct") for a in arms]
+        assert drawn["heights"] == [round(p, 9) for p in pct], o.id
+        assert all(0 < p < 100 for p in pct), o.id
+        n_over_n = [f"{int(ix.num(o.id, a, o.paramcd, 'n'))}/{int(ix.num(o.id, a, o.paramcd, 'N'))}" for a in arms]
+        marks = [ix.text(o.id, a, o.paramcd, "sig_mark") for a in arms[1:]]
+        for i, a in enumerate(arms):
+            assert n_over_n[i] in drawn["texts"] and f"{fmt.fmt_num(pct[i], 1)}%" in drawn["texts"], (o.id, a)
+        assert [t for t in drawn["texts"] if t.startswith("*")] == [m for m in marks if m], o.id
+        assert drawn["ticks"] == arms and drawn["title"] == textwrap.fill(label, 80), o.id

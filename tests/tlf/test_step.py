@@ -112,3 +112,20 @@ def test_datasets_default_to_the_adam_spec_classes(tiny_spec_raw):
     assert "2 BDS datasets (ADRESP, ADLB): name one" in str(exc.value.problems)
     named = parse_tlf_spec({**raw, "datasets": {"subject": "adsubj", "analysis": "ADLB"}})
     assert resolve_datasets(named, None).analysis_dataset == "ADLB"
+
+
+def test_response_outputs_need_the_analysis_visit(tmp_path):
+    """No study's visit is assumed: a response output without analysis_visit is a TLF spec problem."""
+    import pytest
+    import yaml
+
+    from adamforge.context import default_spec_dir
+    from adamforge.errors import DataError
+    from adamforge.tlf.spec import load_tlf_spec
+
+    raw = yaml.safe_load((default_spec_dir() / "tlf.yaml").read_text(encoding="utf-8"))
+    del raw["analysis_visit"]
+    (tmp_path / "tlf.yaml").write_text(yaml.safe_dump(raw), encoding="utf-8")
+    with pytest.raises(DataError) as ei:
+        load_tlf_spec(tmp_path / "tlf.yaml")
+    assert any("give analysis_visit" in p for p in ei.value.problems)

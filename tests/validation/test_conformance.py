@@ -237,8 +237,35 @@ def test_missing_dataset_reported_only_when_required():
 
 
 def test_responders_default_to_spec_endpoints_else_none():
+    import dataclasses
+
+    from adamforge.adam.spec import Endpoint
+
     assert ConformanceOptions().responder_codes() == ()  # the engine knows no study's responders
     assert ConformanceOptions(responders=("X",)).responder_codes() == ("X",)
+    spec = dataclasses.replace(tiny_spec(), endpoints=(Endpoint("EASI", "EASI responder", 1, "Week 8", ""),))
+    assert ConformanceOptions(spec=spec).responder_codes() == ("EASI",)
+    assert ConformanceOptions(spec=spec, responders=("X",)).responder_codes() == ("X",)  # given wins
+
+
+def test_responder_rule_checks_the_spec_endpoints_not_the_y_n_parameters():
+    """With a spec naming its endpoints, exactly those parameters are responders (EASI here, whose
+    values are not 0/1); without, the parameters whose AVALC is only Y/N (IGATS)."""
+    import dataclasses
+
+    from adamforge.adam.spec import Endpoint
+
+    adam = tiny_adam()
+    adam["ADEFF"].loc[_where(adam["ADEFF"], S1, "IGATS", "Week 8"), "AVALC"] = "N"  # AVAL 1 with N
+    spec = dataclasses.replace(tiny_spec(), endpoints=(Endpoint("EASI", "EASI responder", 1, "Week 8", ""),))
+    got = _fired(adam, options=ConformanceOptions(spec=spec), select=["ADAM-RESP-001"])
+    assert [(r[3]["USUBJID"], r[3]["PARAMCD"], r[3]["AVISIT"], r[4]) for r in got] == [
+        (S1, "EASI", "Baseline", "8"),
+        (S1, "EASI", "Week 8", "2"),
+        (S2, "EASI", "Baseline", "0"),  # 0 wants AVALC N, it is blank
+        (S2, "EASI", "Week 8", "1.5"),
+    ]  # S2 EASI Week 4: AVAL and AVALC both missing, consistent
+    assert [(r[3]["PARAMCD"], r[4]) for r in _fired(adam, select=["ADAM-RESP-001"])] == [("IGATS", "1")]
 
 
 def test_rules_apply_by_class_not_name():

@@ -192,10 +192,20 @@ def test_no_progress_bar_and_no_deprecation_warning(capsys):
 
 
 def test_same_input_same_findings_order():
+    """Findings come by dataset, rule, the spec's variable order, record order; a rerun gives the same list."""
     adam = tiny_adam()
-    adam["ADEFF"].loc[4, "AVAL"] = 7.0
+    adam["ADEFF"].loc[4, "AVAL"] = 7.0  # S2 IGA Week 8
+    adam["ADEFF"].loc[0, "AVAL"] = -1.0  # S1 IGA Baseline: an earlier record of the same rule
     adam["ADSL"].loc[2, "SEX"] = "U"
-    assert _run(adam) == _run(adam)
+    adam["ADSL"].loc[0, "EFFFL"] = "X"
+    first = _run(adam)
+    assert first == [
+        ("ADAM-RANGE-001", "ADEFF", "AVAL", {"USUBJID": S1, "PARAMCD": "IGA", "AVISIT": "Baseline"}, "-1"),
+        ("ADAM-RANGE-001", "ADEFF", "AVAL", {"USUBJID": S2, "PARAMCD": "IGA", "AVISIT": "Week 8"}, "7"),
+        ("ADAM-CT-001", "ADSL", "SEX", {"USUBJID": S3}, "U"),  # SEX before EFFFL: the spec's order
+        ("ADAM-CT-001", "ADSL", "EFFFL", {"USUBJID": S1}, "X"),
+    ]
+    assert _run(adam) == first
 
 
 def test_distinct_value_path_reports_failing_records_in_record_order_with_their_count():

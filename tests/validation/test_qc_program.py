@@ -144,10 +144,9 @@ def test_qc_program_does_not_import_the_production_engine():
 
 
 @pytest.fixture(scope="module")
-def study():
-    from adamforge.sdtm_sample.simulate import simulate_study
-
-    return simulate_study()
+def study(reference_sdtm):
+    """The reference study's SDTM as the session simulated it once (read back from its files)."""
+    return reference_sdtm
 
 
 @pytest.mark.e2e
