@@ -236,14 +236,15 @@ def derive_vars_analysis_window(
 
     n = len(out)
 
-    def put(var: str, per_window: np.ndarray | None, text: bool, per_record: np.ndarray | None = None) -> None:
+    def put(var: str, values: np.ndarray, text: bool, per_record: bool = False) -> None:
+        # values: one per window (indexed by the record's window), or one per record
         if text:
             base = out[var].to_numpy(dtype=object, copy=True) if var in out.columns else np.full(n, "", dtype=object)
             base[rows] = ""
         else:
             base = _to_float(out[var]).copy() if var in out.columns else np.full(n, np.nan)
             base[rows] = np.nan
-        base[inwin] = per_window[pc[inwin]] if per_record is None else per_record[inwin]
+        base[inwin] = values[inwin] if per_record else values[pc[inwin]]
         out[var] = base
 
     target = t["TARGET"].to_numpy(dtype="float64")
@@ -262,7 +263,7 @@ def derive_vars_analysis_window(
         elif v == "AWU":
             put(v, np.full(len(t), "DAYS", dtype=object), True)
         else:  # AWTDIFF
-            put(v, None, False, per_record=np.abs(day - target[pc]))
+            put(v, np.abs(day - target[pc]), False, per_record=True)
     return out
 
 

@@ -191,7 +191,7 @@ def derive_var_cat_by_map(
     cat = ucat[codes] if len(u) else np.zeros(0, dtype=object)
     out = dataset.copy(deep=False)  # copy-on-write: the input is never modified
     out[new_var] = cat
-    if new_var_n:
+    if new_var_n and values_n is not None:  # values_n is a mapping when new_var_n is set (checked above)
         num = pd.Series(cat, dtype=object).map(dict(values_n)).to_numpy(dtype="float64", na_value=np.nan)
         out[new_var_n] = pd.Series(_codes(num).array, index=out.index)
     return out

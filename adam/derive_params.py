@@ -78,8 +78,8 @@ def derive_param_window_mean(
     ref_u[codes] = ref_dates
     subjects = np.asarray(categories, dtype=object)[subj_idx]
     tarr = np.asarray(targets)[t_idx]
-    t_off = np.where(tarr >= 1, tarr - 1, tarr)
-    adt = ref_u[subj_idx] + (t_off - 1).astype("timedelta64[D]")
+    t_offs = np.where(tarr >= 1, tarr - 1, tarr)
+    adt = ref_u[subj_idx] + (t_offs - 1).astype("timedelta64[D]")
     return pd.DataFrame(
         {
             by_var: subjects,

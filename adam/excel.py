@@ -15,12 +15,17 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from adamforge.errors import DataError
 
 from ._frozen import thaw
 from .spec import Spec, build_spec
+
+if TYPE_CHECKING:
+    from openpyxl import Workbook
+
+    from .program import InputSpec
 
 __all__ = ["write_spec_xlsx", "read_spec_xlsx", "SHEETS"]
 
@@ -108,7 +113,7 @@ def write_spec_xlsx(spec: Spec, path: str | Path) -> Path:
     from adamforge.io import atomic_path
 
     wb = Workbook()
-    wb.remove(wb.active)
+    wb.remove(wb.worksheets[0])  # the default sheet (wb.active is typed Optional)
     rows: dict[str, list[list[Any]]] = {k: [] for k in SHEETS}
     for ds in spec.datasets.values():
         rows["Datasets"].append([ds.name, ds.label, ds.class_, ds.structure, ", ".join(ds.keys)])
@@ -202,7 +207,7 @@ def write_spec_xlsx(spec: Spec, path: str | Path) -> Path:
     return path
 
 
-def _input_raw(inp) -> dict:
+def _input_raw(inp: InputSpec) -> dict:
     raw: dict[str, Any] = {"from": list(inp.sources) if len(inp.sources) > 1 else inp.sources[0]}
     if inp.where:
         raw["where"] = thaw(inp.where)
@@ -265,7 +270,7 @@ def _programs_raw(recs: list[dict], problems: list[str]) -> dict[str, dict]:
     return out
 
 
-def _records(wb, sheet: str, problems: list[str]) -> list[dict]:
+def _records(wb: Workbook, sheet: str, problems: list[str]) -> list[dict]:
     if sheet not in wb.sheetnames:
         if sheet not in OPTIONAL_SHEETS:
             problems.append(f"sheet {sheet!r} is missing")

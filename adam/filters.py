@@ -133,9 +133,9 @@ def _op(df: pd.DataFrame, var: str, op: str, value: Any) -> np.ndarray:
         res = col.isin(vals).to_numpy(dtype=bool)
         return present & (res if op == "in" else ~res)
     if op in ("eq_ci", "in_ci", "not_in_ci"):
-        vals = {str(v).strip().upper() for v in _as_list(value)}
+        keys = {str(v).strip().upper() for v in _as_list(value)}
         up = _text(col).str.strip().str.upper()
-        res = up.isin(list(vals)).fillna(False).to_numpy(dtype=bool)
+        res = up.isin(list(keys)).fillna(False).to_numpy(dtype=bool)
         return present & (~res if op == "not_in_ci" else res)
     if op in ("starts_with", "contains"):
         txt = _text(col)

@@ -80,14 +80,16 @@ def derive_var_trtemfl(
     fn = "derive_var_trtemfl"
     if end_window is not None and (isinstance(end_window, bool) or not float(end_window) >= 0):
         raise ValueError(f"{fn}: end_window must be a number of days >= 0 or null, got {end_window!r}")
-    need = {"start_date": [start_date], "trt_start": [trt_start]}
-    if end_window is not None:
-        if not trt_end:
-            raise ValueError(f"{fn}: end_window needs trt_end")
-        need["trt_end"] = [trt_end]
-    if end_date and missing_start_emergent:
-        need["end_date"] = [end_date]
-    require(dataset, fn, **need)
+    if end_window is not None and not trt_end:
+        raise ValueError(f"{fn}: end_window needs trt_end")
+    require(  # an argument given None is not checked
+        dataset,
+        fn,
+        start_date=start_date,
+        trt_start=trt_start,
+        trt_end=trt_end if end_window is not None else None,
+        end_date=end_date if end_date and missing_start_emergent else None,
+    )
     st, ts = _days(dataset[start_date]), _days(dataset[trt_start])
     has_trt = ~np.isnan(ts)
     with np.errstate(invalid="ignore"):

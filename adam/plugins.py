@@ -35,6 +35,7 @@ import re
 import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 __all__ = ["derivation", "LoadedPlugin", "load_plugins", "ENTRY_POINT_GROUP"]
@@ -45,7 +46,7 @@ _MARK = "__adamforge_derivation__"
 _MAX_PLUGIN_BYTES = 1_000_000
 
 
-def derivation(fn: Callable | None = None, *, name: str | None = None):
+def derivation(fn: Callable | None = None, *, name: str | None = None) -> Callable:
     """Mark a function of a plugin module as a derivation a spec may name.
 
     ``@derivation`` registers it under its own name, ``@derivation(name="...")`` under another.
@@ -70,8 +71,8 @@ class LoadedPlugin:
     functions: Mapping[str, Callable]
 
 
-def _functions(module) -> dict[str, Callable]:
-    out = {}
+def _functions(module: ModuleType) -> dict[str, Callable]:
+    out: dict[str, Callable] = {}
     for obj in vars(module).values():
         nm = getattr(obj, _MARK, None)
         if callable(obj) and isinstance(nm, str):
@@ -136,7 +137,9 @@ def load_plugins(raw: Any, *, base: str | Path | None) -> tuple[list[LoadedPlugi
         return [], []
     if not isinstance(raw, (list, tuple)):
         return [], [f"plugins: must be a list of module files or {{entry_point: NAME}}, got {raw!r}"]
-    loaded, problems, names = [], [], {}
+    loaded: list[LoadedPlugin] = []
+    problems: list[str] = []
+    names: dict[str, str] = {}  # derivation name: source of the plugin defining it
     for item in raw:
         try:
             if isinstance(item, str):

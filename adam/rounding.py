@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
@@ -14,7 +16,7 @@ __all__ = ["compute_round_sas", "derive_var_round"]
 _FUZZ = 1e-12
 
 
-def compute_round_sas(x, digits: int = 0):
+def compute_round_sas(x: Any, digits: int = 0) -> pd.Series | np.ndarray:
     """Round ``x`` to ``digits`` decimals as SAS ``ROUND(x, 10**-digits)`` does.
 
     Halves go away from zero (R's ``round`` and numpy round halves to even), and a value within
@@ -32,8 +34,7 @@ def compute_round_sas(x, digits: int = 0):
     """
     digits = int(digits)
     is_series = isinstance(x, pd.Series)
-    v = pd.to_numeric(x, errors="coerce").astype("float64") if is_series else np.asarray(x, dtype="float64")
-    a = v.to_numpy() if is_series else v
+    a = pd.to_numeric(x, errors="coerce").astype("float64").to_numpy() if is_series else np.asarray(x, dtype="float64")
     scale = 10.0**digits
     s = a * scale
     mag = np.abs(s)

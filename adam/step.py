@@ -90,10 +90,8 @@ def _read_slim(folder, log, spec: Spec, encoding: str | None = None) -> dict[str
     kw = {"encoding": encoding} if encoding else {}
     for dom, variables in required_inputs(spec).items():
         if dom in present:
-            df = read_sdtm(folder, [dom], log=log, **kw)[dom]
-            if variables is not None:
-                df = df[[c for c in variables if c in df.columns]]
-            out[dom] = df
+            # only the variables the programs read (a Parquet copy is read with only them)
+            out[dom] = read_sdtm(folder, [dom], log=log, columns=variables, **kw)[dom]
     return out
 
 

@@ -25,7 +25,8 @@ name are refused the same way.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, MutableMapping
+from typing import Any
 
 import jinja2
 from jinja2 import meta, nodes
@@ -80,13 +81,20 @@ class TemplateRefused(AdamforgeError):
 class _Sandbox(ImmutableSandboxedEnvironment):
     intercepted_binops = frozenset({"*", "**"})
 
-    def __init__(self, *, source_name: str, allowed: frozenset[str] | None, part_name=None, **kw):
+    def __init__(
+        self,
+        *,
+        source_name: str,
+        allowed: frozenset[str] | None,
+        part_name: Callable[[], str | None] | None = None,
+        **kw: Any,
+    ) -> None:
         super().__init__(**kw)
         self.source_name = source_name
         self.allowed = allowed
         self.part_name = part_name  # a callable giving the part being rendered (docx), or None
 
-    def call_binop(self, context, operator, left, right):
+    def call_binop(self, context: jinja2.runtime.Context, operator: str, left: Any, right: Any) -> Any:
         if operator == "*":
             for seq, n in ((left, right), (right, left)):
                 if isinstance(seq, (str, bytes, list, tuple)) and isinstance(n, int) and len(seq) * n > MAX_REPEAT:
@@ -97,16 +105,21 @@ class _Sandbox(ImmutableSandboxedEnvironment):
             raise jinja2.exceptions.SecurityError(f"'**' with exponent {right} (limit {MAX_POWER})")
         return super().call_binop(context, operator, left, right)
 
-    def from_string(self, source, globals=None, template_class=None):  # noqa: A002 - Jinja's signature
+    def from_string(  # noqa: A002 - Jinja's signature
+        self,
+        source: str | nodes.Template,
+        globals: MutableMapping[str, Any] | None = None,
+        template_class: type[jinja2.Template] | None = None,
+    ) -> jinja2.Template:
         if self.allowed is not None and isinstance(source, str):
-            self._check(source)
+            self._check(source, self.allowed)
         return super().from_string(source, globals, template_class)
 
     def _where(self) -> str:
         part = self.part_name() if self.part_name else None
         return f"{self.source_name!r}" + (f", part {part}" if part else "")
 
-    def _check(self, source: str) -> None:
+    def _check(self, source: str, allowed: frozenset[str]) -> None:
         try:
             ast = self.parse(source)
         except jinja2.TemplateSyntaxError as exc:
@@ -120,18 +133,23 @@ class _Sandbox(ImmutableSandboxedEnvironment):
                     f"template {self._where()}: {_expression(source, node.name)} uses the {kind} {node.name!r}, "
                     f"not one a template may use (allowed: {', '.join(sorted(self.filters if kind == 'filter' else self.tests))})"
                 )
-        unknown = sorted(meta.find_undeclared_variables(ast) - self.allowed)
+        unknown = sorted(meta.find_undeclared_variables(ast) - allowed)
         if unknown:
             raise TemplateRefused(
                 f"template {self._where()}: {_expression(source, unknown[0])} uses {', '.join(map(repr, unknown))}, "
-                f"not a variable a template is handed (allowed: {', '.join(sorted(self.allowed))})"
+                f"not a variable a template is handed (allowed: {', '.join(sorted(allowed))})"
             )
-        for node in ast.find_all((nodes.Getattr, nodes.Getitem)):
-            name = (
-                node.attr
-                if isinstance(node, nodes.Getattr)
-                else (node.arg.value if isinstance(node.arg, nodes.Const) and isinstance(node.arg.value, str) else "")
-            )
+        for access in ast.find_all((nodes.Getattr, nodes.Getitem)):
+            if isinstance(access, nodes.Getattr):
+                name = access.attr
+            elif (
+                isinstance(access, nodes.Getitem)
+                and isinstance(access.arg, nodes.Const)
+                and isinstance(access.arg.value, str)
+            ):
+                name = access.arg.value
+            else:
+                name = ""
             if name.startswith("_"):
                 raise TemplateRefused(
                     f"template {self._where()}: {_expression(source, name)} reaches for the "
@@ -154,9 +172,9 @@ def sandboxed_environment(
     *,
     source_name: str,
     allowed: Iterable[str] | None = None,
-    part_name=None,
+    part_name: Callable[[], str | None] | None = None,
     filters: Iterable[str] = SAFE_FILTERS,
-    **options,
+    **options: Any,
 ) -> jinja2.Environment:
     """A sandboxed, autoescaping, strict Jinja environment without globals.
 

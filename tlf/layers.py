@@ -25,9 +25,10 @@ model that cannot be fitted give an ARD record ``statistic = note`` (the message
 
 from __future__ import annotations
 
+import functools
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -67,12 +68,17 @@ def data_precision(values: pd.Series, cap: int = MAX_PRECISION) -> int:
     x = pd.to_numeric(values, errors="coerce").dropna()
     best = 0
     for v in np.unique(x.to_numpy(dtype=float))[:5000]:
-        d = fmt._to_decimal(float(v)).normalize()
-        exp = -d.as_tuple().exponent if isinstance(d.as_tuple().exponent, int) else 0
+        e = fmt._to_decimal(float(v)).normalize().as_tuple().exponent  # "n", "N" or "F" when not finite
+        exp = -e if isinstance(e, int) else 0
         best = max(best, exp)
         if best >= cap:
             return cap
     return best
+
+
+def _ard_key(output_id: str, group: str, parameter: str, statistic: str) -> tuple[str, str, str, str]:
+    """The ARD keys of one number, ``(output_id, group, parameter, statistic)``."""
+    return (output_id, group, parameter, statistic)
 
 
 def render_format(
@@ -86,7 +92,7 @@ def render_format(
     """
     used = []
 
-    def one(m):
+    def one(m: re.Match[str]) -> str:
         name, spec = m.group(1), m.group(2) or ""
         used.append(key(name))
         v = get(name)
@@ -141,7 +147,7 @@ def _columns(o: Output, spec: TlfSpec) -> list[tuple[Any, str]]:
     return cols
 
 
-def _arm_mask(df: pd.DataFrame, var: str, value, spec: TlfSpec) -> pd.Series:
+def _arm_mask(df: pd.DataFrame, var: str, value: Any, spec: TlfSpec) -> pd.Series:
     if value is None:
         m = pd.Series(False, index=df.index)
         for v, _lab in spec.arms:
@@ -176,7 +182,7 @@ def compute_table(out: _Rows, o: Output, data: TlfData, spec: TlfSpec) -> None:
     bpid = o.big_n or o.population
     bdf, bname, bproblem = (df, dname, problem) if bpid == o.population else _population(data, spec, bpid)
     bvar = o.big_n_var or (gv if bpid == o.population else spec.arm_var)
-    bign = {}
+    bign: dict[str, int] = {}
     for v, lab in cols:
         n = 0
         if bdf is not None and bvar in bdf.columns:
@@ -187,14 +193,15 @@ def compute_table(out: _Rows, o: Output, data: TlfData, spec: TlfSpec) -> None:
     table_problem = problem or bproblem
     if not table_problem and bdf is not None and bvar not in bdf.columns:
         table_problem = f"{bname} lacks the arm variable {bvar}"
-    if not table_problem and gv not in df.columns:
+    # below, df is None only with a problem (_population), so `df is None` tests are for mypy
+    if not table_problem and df is not None and gv not in df.columns:
         table_problem = f"{dname} lacks the arm variable {gv} (columns.variable)"
     if not table_problem and not _arm_mask(df, gv, None, spec).any():
         table_problem = (
             f"population {o.population} ({spec.populations[o.population].label}) has no record "
             f"in {dname} for the arms of the table"
         )
-    if table_problem:
+    if table_problem or df is None:
         out.add(o.id, o.population, "", "TABLE", o.title, "note", None, table_problem)
         return
     df = df[_arm_mask(df, gv, None, spec)]
@@ -202,11 +209,11 @@ def compute_table(out: _Rows, o: Output, data: TlfData, spec: TlfSpec) -> None:
         if lay.problem:
             out.add(o.id, o.population, "", lay.id, lay.label, "note", None, lay.problem)
             continue
-        ldf, pid = df, o.population
+        ldf, pid, lname = df, o.population, dname
         if lay.population and lay.population != o.population:
             ldf, lname, lprob = _population(data, spec, lay.population)
             pid = lay.population
-            if lprob or gv not in ldf.columns:
+            if lprob or ldf is None or gv not in ldf.columns:  # ldf is None only with lprob
                 out.add(o.id, pid, "", lay.id, lay.label, "note", None, lprob or f"{lname} lacks {gv}")
                 continue
             ldf = ldf[_arm_mask(ldf, gv, None, spec)]
@@ -225,13 +232,23 @@ def compute_table(out: _Rows, o: Output, data: TlfData, spec: TlfSpec) -> None:
                 lay.label,
                 "note",
                 None,
-                f"{', '.join(missing)} not in {dname}: the layer cannot be computed",
+                f"{', '.join(missing)} not in {lname}: the layer cannot be computed",
             )
             continue
         {"counts": _counts, "desc": _desc, "model": _model}[lay.type](out, o, lay, ldf, pid, gv, cols, bign, spec)
 
 
-def _counts(out, o, lay: Layer, df, pid, gv, cols, bign, spec) -> None:
+def _counts(
+    out: _Rows,
+    o: Output,
+    lay: Layer,
+    df: pd.DataFrame,
+    pid: str,
+    gv: str,
+    cols: list[tuple[Any, str]],
+    bign: dict[str, int],
+    spec: TlfSpec,
+) -> None:
     lv = [_text_levels(df[v]) for v in lay.vars]
     key = df[lay.distinct]
     paths = _count_paths(lay, lv, key)
@@ -263,7 +280,7 @@ def _count_paths(lay: Layer, lv: list[pd.Series], key: pd.Series) -> list[tuple[
             return g + sorted(x for x in levels if x not in g)
         return sorted(levels)
 
-    paths = []
+    paths: list[tuple[str, ...]] = []
     first = lv[0]
     c1 = {k: key[first == k].nunique() for k in first.unique()}
     for l1 in order(list(c1), c1, lay.levels):
@@ -277,7 +294,17 @@ def _count_paths(lay: Layer, lv: list[pd.Series], key: pd.Series) -> list[tuple[
     return paths
 
 
-def _desc(out, o, lay: Layer, df, pid, gv, cols, bign, spec) -> None:
+def _desc(
+    out: _Rows,
+    o: Output,
+    lay: Layer,
+    df: pd.DataFrame,
+    pid: str,
+    gv: str,
+    cols: list[tuple[Any, str]],
+    bign: dict[str, int],
+    spec: TlfSpec,
+) -> None:
     from .registry import STATISTICS
 
     x_all = df[lay.var]
@@ -313,7 +340,17 @@ def _comparisons(lay: Layer, spec: TlfSpec) -> list[tuple]:
     return comps
 
 
-def _model(out, o, lay: Layer, df, pid, gv, cols, bign, spec) -> None:
+def _model(
+    out: _Rows,
+    o: Output,
+    lay: Layer,
+    df: pd.DataFrame,
+    pid: str,
+    gv: str,
+    cols: list[tuple[Any, str]],
+    bign: dict[str, int],
+    spec: TlfSpec,
+) -> None:
     from .models import ModelError
     from .registry import METHODS
 
@@ -347,7 +384,7 @@ def _model(out, o, lay: Layer, df, pid, gv, cols, bign, spec) -> None:
     prec = lay.precision if lay.precision is not None else (data_precision(d[resp]) if resp in d.columns else 0)
     out.add(o.id, pid, "", lay.id, lay.label, "precision", prec)
 
-    def put(group, param, stats):
+    def put(group: str, param: str, stats: Mapping[str, Any]) -> None:
         for k, v in stats.items():
             if isinstance(v, str):
                 out.add(o.id, pid, group, param, lay.label, k, None, v)
@@ -376,7 +413,7 @@ def _model(out, o, lay: Layer, df, pid, gv, cols, bign, spec) -> None:
         out.add(o.id, pid, "", lay.id, lay.label, "footnote", None, f"{lay.label or lay.method}: {n}")
 
 
-def _cmp_param(lay: Layer, a, b, labels) -> str:
+def _cmp_param(lay: Layer, a: Any, b: Any, labels: Mapping[Any, str]) -> str:
     return f"{lay.id}|{labels[a]} vs {labels[b]}"
 
 
@@ -385,7 +422,7 @@ def _cmp_param(lay: Layer, a, b, labels) -> str:
 # ---------------------------------------------------------------------------------------------
 
 
-def table_view(o: Output, ix: ArdIndex, spec: TlfSpec, data, files) -> OutputView:
+def table_view(o: Output, ix: ArdIndex, spec: TlfSpec, data: TlfData, files: dict[str, bytes]) -> OutputView:
     dt = table_display(o, ix, spec)
     return OutputView(o, table=dt, footnotes=o.footnotes + dt.extra_footnotes)
 
@@ -404,7 +441,7 @@ def table_display(o: Output, ix: ArdIndex, spec: TlfSpec) -> DisplayTable:
     blank = tuple("" for _ in cols)
     nosrc = tuple(() for _ in cols)
 
-    def add(label, cells, indent, src):
+    def add(label: str, cells: Sequence[str], indent: int, src: Sequence[tuple]) -> None:
         rows.append(DisplayRow(label, tuple(cells), indent))
         sources.append(tuple(src))
 
@@ -429,9 +466,9 @@ def table_display(o: Output, ix: ArdIndex, spec: TlfSpec) -> DisplayTable:
                 for _v, lab in cols:
                     text, keys = render_format(
                         lay.format,
-                        lambda s, lab=lab, p=param: ix.num(o.id, lab, p, s),
+                        functools.partial(ix.num, o.id, lab, param),
                         1,
-                        lambda s, lab=lab, p=param: (o.id, lab, p, s),
+                        functools.partial(_ard_key, o.id, lab, param),
                     )
                     cells.append(text)
                     src.append(keys)
@@ -442,9 +479,9 @@ def table_display(o: Output, ix: ArdIndex, spec: TlfSpec) -> DisplayTable:
                 for _v, lab in cols:
                     text, keys = render_format(
                         r.format,
-                        lambda s, lab=lab, lid=lay.id: ix.num(o.id, lab, lid, s),
+                        functools.partial(ix.num, o.id, lab, lay.id),
                         prec,
-                        lambda s, lab=lab, lid=lay.id: (o.id, lab, lid, s),
+                        functools.partial(_ard_key, o.id, lab, lay.id),
                     )
                     cells.append(text)
                     src.append(keys)
@@ -480,7 +517,7 @@ def table_display(o: Output, ix: ArdIndex, spec: TlfSpec) -> DisplayTable:
     return DisplayTable("", header, tuple(rows), o.widths, tuple(notes), tuple(sources))
 
 
-def _cell(text, ix, oid, group, param, prec):
+def _cell(text: str, ix: ArdIndex, oid: str, group: str, param: str, prec: int) -> tuple[str, tuple]:
     return render_format(
         text,
         lambda s: (
@@ -518,15 +555,16 @@ def compute_km_plot(out: _Rows, o: Output, data: TlfData, spec: TlfSpec) -> None
 
     gv = o.group_var or spec.arm_var
     df, dname, problem = _population(data, spec, o.population)
-    if not problem:
+    # below, df is None only with a problem (_population), so `df is None` tests are for mypy
+    if not problem and df is not None:
         miss = [v for v in (gv, o.time, o.censor) if v not in df.columns]
         if miss:
             problem = f"{', '.join(miss)} not in {dname}"
-    if not problem:
+    if not problem and df is not None:
         df = df[_arm_mask(df, gv, None, spec)].dropna(subset=[o.time, o.censor])
         if df.empty:
             problem = f"population {o.population} has no record with {o.time} and {o.censor} in the arms"
-    if problem:
+    if problem or df is None:
         out.add(o.id, o.population, "", "TABLE", o.title, "note", None, problem)
         return
     ci = o.ci_level or spec.ci_level
@@ -557,7 +595,7 @@ def compute_km_plot(out: _Rows, o: Output, data: TlfData, spec: TlfSpec) -> None
         out.add(o.id, o.population, "", "LOGRANK", "Log-rank test", "note", None, f"log-rank test: {exc}")
 
 
-def km_plot_view(o: Output, ix: ArdIndex, spec: TlfSpec, data, files) -> OutputView:
+def km_plot_view(o: Output, ix: ArdIndex, spec: TlfSpec, data: TlfData, files: dict[str, bytes]) -> OutputView:
     from .figures import km_png
 
     note = ix.text(o.id, "", "TABLE", "note")

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
@@ -87,9 +88,9 @@ def ancova(
     response: str,
     group: str,
     levels: list,
-    covariates: list[str] = (),
-    factors: list[str] = (),
-    comparisons: list[tuple] = (),
+    covariates: Sequence[str] = (),
+    factors: Sequence[str] = (),
+    comparisons: Sequence[tuple] = (),
     ci_level: float = 0.95,
 ) -> AncovaResult:
     """ANCOVA ``response ~ group + factors + covariates`` with LS means and their differences.
@@ -162,8 +163,8 @@ def dose_response(
     *,
     response: str,
     dose: str,
-    covariates: list[str] = (),
-    factors: list[str] = (),
+    covariates: Sequence[str] = (),
+    factors: Sequence[str] = (),
     ci_level: float = 0.95,
 ) -> dict:
     """Test for dose response: the ANCOVA with ``dose`` (numeric) in place of the arm.

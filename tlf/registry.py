@@ -34,13 +34,16 @@ import dataclasses
 import importlib
 import inspect
 import math
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from . import fmt
+
+if TYPE_CHECKING:
+    from .spec import Row
 
 __all__ = [
     "STATISTICS",
@@ -72,12 +75,14 @@ class Statistic:
 
 
 STATISTICS: dict[str, Statistic] = {}
+#: a descriptive statistic: the non-missing values (floats) -> the value (None: not defined)
+StatisticFn = Callable[[np.ndarray], float | None]
 
 
-def statistic(name: str, *, integer: bool = False):
+def statistic(name: str, *, integer: bool = False) -> Callable[[StatisticFn], StatisticFn]:
     """Register ``fn(x) -> float`` as the descriptive statistic ``name`` (x: non-missing floats)."""
 
-    def deco(fn):
+    def deco(fn: StatisticFn) -> StatisticFn:
         STATISTICS[name] = Statistic(name, fn, integer, (fn.__doc__ or "").strip())
         return fn
 
@@ -101,55 +106,55 @@ def _quantile_sas5(x: np.ndarray, p: float) -> float | None:
 
 
 @statistic("n", integer=True)
-def _n(x):
+def _n(x: np.ndarray) -> float:
     """Number of non-missing values."""
     return float(len(x))
 
 
 @statistic("mean")
-def _mean(x):
+def _mean(x: np.ndarray) -> float | None:
     """Arithmetic mean."""
     return float(np.mean(x)) if len(x) else None
 
 
 @statistic("sd")
-def _sd(x):
+def _sd(x: np.ndarray) -> float | None:
     """Standard deviation (n - 1 denominator, as SAS and R)."""
     return float(np.std(x, ddof=1)) if len(x) > 1 else None
 
 
 @statistic("se")
-def _se(x):
+def _se(x: np.ndarray) -> float | None:
     """Standard error of the mean."""
     return float(np.std(x, ddof=1) / math.sqrt(len(x))) if len(x) > 1 else None
 
 
 @statistic("median")
-def _median(x):
+def _median(x: np.ndarray) -> float | None:
     """Median."""
     return float(np.median(x)) if len(x) else None
 
 
 @statistic("min")
-def _min(x):
+def _min(x: np.ndarray) -> float | None:
     """Minimum."""
     return float(np.min(x)) if len(x) else None
 
 
 @statistic("max")
-def _max(x):
+def _max(x: np.ndarray) -> float | None:
     """Maximum."""
     return float(np.max(x)) if len(x) else None
 
 
 @statistic("q1")
-def _q1(x):
+def _q1(x: np.ndarray) -> float | None:
     """First quartile, SAS default definition (QNTLDEF=5; R ``quantile(type = 2)``)."""
     return _quantile_sas5(x, 0.25)
 
 
 @statistic("q3")
-def _q3(x):
+def _q3(x: np.ndarray) -> float | None:
     """Third quartile, SAS default definition (QNTLDEF=5; R ``quantile(type = 2)``)."""
     return _quantile_sas5(x, 0.75)
 
@@ -194,13 +199,21 @@ class Method:
 
 
 METHODS: dict[str, Method] = {}
+#: a model method: ``fn(df, *, group, levels, comparisons, ci_level, **args) -> MethodResult``
+MethodFn = Callable[..., MethodResult]
 _STANDARD = {"df", "group", "levels", "comparisons", "ci_level"}
 
 
-def method(name: str, *, group_stats=(), comparison_stats=(), overall_stats=()):
+def method(
+    name: str,
+    *,
+    group_stats: Iterable[str] = (),
+    comparison_stats: Iterable[str] = (),
+    overall_stats: Iterable[str] = (),
+) -> Callable[[MethodFn], MethodFn]:
     """Register a model method ``fn(df, *, group, levels, comparisons, ci_level, **args) -> MethodResult``."""
 
-    def deco(fn):
+    def deco(fn: MethodFn) -> MethodFn:
         METHODS[name] = Method(
             name,
             fn,
@@ -234,7 +247,7 @@ def check_method_args(name: str, args: dict) -> list[str]:
     return probs
 
 
-def _two_arm_frame(df, group, active, other, response):
+def _two_arm_frame(df: pd.DataFrame, group: str, active: Any, other: Any, response: str) -> pd.DataFrame:
     two = df[df[group].isin([active, other])].copy()
     two["_ARM"] = np.where(two[group] == active, 1, 0)
     return two
@@ -244,7 +257,16 @@ def _two_arm_frame(df, group, active, other, response):
     "logistic",
     comparison_stats=("or", "or_lcl", "or_ucl", "p_value", "method", "separation", "fallback_reason", "fisher_p"),
 )
-def logistic(df, *, group, levels, comparisons, ci_level, response: str, covariates: list = ()):
+def logistic(
+    df: pd.DataFrame,
+    *,
+    group: str,
+    levels: Sequence[Any],
+    comparisons: Sequence[tuple[Any, Any]],
+    ci_level: float,
+    response: str,
+    covariates: Sequence[str] = (),
+) -> MethodResult:
     """Logistic regression per comparison (odds ratio, Wald CI, p-value; Firth under separation)."""
     from . import stats
 
@@ -281,7 +303,16 @@ def logistic(df, *, group, levels, comparisons, ci_level, response: str, covaria
 
 
 @method("cmh", comparison_stats=("cmh_stat", "cmh_p", "mh_or"))
-def cmh(df, *, group, levels, comparisons, ci_level, response: str, strata: str):
+def cmh(
+    df: pd.DataFrame,
+    *,
+    group: str,
+    levels: Sequence[Any],
+    comparisons: Sequence[tuple[Any, Any]],
+    ci_level: float,
+    response: str,
+    strata: str,
+) -> MethodResult:
     """Cochran-Mantel-Haenszel test per comparison, stratified (no continuity correction)."""
     from . import stats
 
@@ -300,8 +331,16 @@ def cmh(df, *, group, levels, comparisons, ci_level, response: str, strata: str)
     overall_stats=("df_resid",),
 )
 def ancova_method(
-    df, *, group, levels, comparisons, ci_level, response: str, covariates: list = (), factors: list = ()
-):
+    df: pd.DataFrame,
+    *,
+    group: str,
+    levels: Sequence[Any],
+    comparisons: Sequence[tuple[Any, Any]],
+    ci_level: float,
+    response: str,
+    covariates: Sequence[str] = (),
+    factors: Sequence[str] = (),
+) -> MethodResult:
     """ANCOVA: LS means per arm, differences of LS means with SE, CI and p-value."""
     from .models import ancova
 
@@ -336,8 +375,17 @@ def ancova_method(
 
 @method("dose_response", overall_stats=("slope", "slope_se", "slope_lcl", "slope_ucl", "p_value", "nobs"))
 def dose_response_method(
-    df, *, group, levels, comparisons, ci_level, response: str, dose: str, covariates: list = (), factors: list = ()
-):
+    df: pd.DataFrame,
+    *,
+    group: str,
+    levels: Sequence[Any],
+    comparisons: Sequence[tuple[Any, Any]],
+    ci_level: float,
+    response: str,
+    dose: str,
+    covariates: Sequence[str] = (),
+    factors: Sequence[str] = (),
+) -> MethodResult:
     """Test for dose response: the ANCOVA with the dose as a continuous variable."""
     from .models import dose_response
 
@@ -363,8 +411,16 @@ def dose_response_method(
 
 @method("kaplan_meier", group_stats=("n", "events", "censored", "median", "median_lcl", "median_ucl"))
 def kaplan_meier_method(
-    df, *, group, levels, comparisons, ci_level, time: str = "AVAL", censor: str = "CNSR", conf_type: str = "loglog"
-):
+    df: pd.DataFrame,
+    *,
+    group: str,
+    levels: Sequence[Any],
+    comparisons: Sequence[tuple[Any, Any]],
+    ci_level: float,
+    time: str = "AVAL",
+    censor: str = "CNSR",
+    conf_type: str = "loglog",
+) -> MethodResult:
     """Kaplan-Meier median time to event with its CI (Brookmeyer-Crowley), events and censored."""
     from .models import kaplan_meier
 
@@ -389,7 +445,16 @@ def kaplan_meier_method(
 
 
 @method("logrank", overall_stats=("chisq", "df", "p_value"))
-def logrank_method(df, *, group, levels, comparisons, ci_level, time: str = "AVAL", censor: str = "CNSR"):
+def logrank_method(
+    df: pd.DataFrame,
+    *,
+    group: str,
+    levels: Sequence[Any],
+    comparisons: Sequence[tuple[Any, Any]],
+    ci_level: float,
+    time: str = "AVAL",
+    censor: str = "CNSR",
+) -> MethodResult:
     """Log-rank test across the arms (chi-square, K-1 df)."""
     from .models import logrank
 
@@ -410,26 +475,26 @@ def _eq(s: pd.Series, value: Any) -> pd.Series:
     return s.astype("string").fillna("\x00") == str(value)
 
 
-def _num(s):
+def _num(s: pd.Series) -> pd.Series:
     return pd.to_numeric(s, errors="coerce").dropna().astype(float)
 
 
-def _rows_n_pct(s, r, n_col):
+def _rows_n_pct(s: pd.Series, r: Row, n_col: int) -> list[tuple[str, Any]]:
     n = int(_eq(s, r.level).fillna(False).sum())
     return [("n", n), ("N", n_col), ("pct", float(fmt.percent(n, n_col)) if n_col else None)]
 
 
-def _rows_n_pct_ge(s, r, n_col):
+def _rows_n_pct_ge(s: pd.Series, r: Row, n_col: int) -> list[tuple[str, Any]]:
     n = int((pd.to_numeric(s, errors="coerce") >= r.threshold).sum())
     return [("n", n), ("N", n_col), ("pct", float(fmt.percent(n, n_col)) if n_col else None)]
 
 
-def _rows_mean_sd(s, r, n_col):
+def _rows_mean_sd(s: pd.Series, r: Row, n_col: int) -> list[tuple[str, Any]]:
     x = _num(s)
     return [("nobs", len(x)), ("mean", x.mean() if len(x) else None), ("sd", x.std(ddof=1) if len(x) > 1 else None)]
 
 
-def _rows_median_range(s, r, n_col):
+def _rows_median_range(s: pd.Series, r: Row, n_col: int) -> list[tuple[str, Any]]:
     x = _num(s)
     return [
         ("nobs", len(x)),
@@ -439,20 +504,20 @@ def _rows_median_range(s, r, n_col):
     ]
 
 
-def _int(x) -> int:
+def _int(x: float | None) -> int:
     return 0 if x is None else int(round(x))
 
 
-def _cell_n_pct(get, r):
+def _cell_n_pct(get: Callable[[str], float | None], r: Row) -> str:
     n, den = _int(get("n")), _int(get("N"))
     return fmt.fmt_n_pct(n, den, 1) if den else "0"
 
 
-def _cell_mean_sd(get, r):
+def _cell_mean_sd(get: Callable[[str], float | None], r: Row) -> str:
     return fmt.fmt_mean_sd(get("mean"), get("sd"), r.digits)
 
 
-def _cell_median_range(get, r):
+def _cell_median_range(get: Callable[[str], float | None], r: Row) -> str:
     return fmt.fmt_median_range(get("median"), get("min"), get("max"), r.digits, r.range_digits, trim_range=True)
 
 

@@ -21,6 +21,8 @@ from __future__ import annotations
 import dataclasses
 import math
 import warnings
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -208,9 +210,9 @@ def compare_logistic(
     *,
     response: str,
     arm_var: str,
-    reference,
-    active,
-    covariates: list[str] = (),
+    reference: Any,
+    active: Any,
+    covariates: Sequence[str] = (),
     ci_level: float = 0.95,
 ) -> ComparisonResult:
     """Logistic regression of ``response`` (0/1) on ``active`` vs ``reference`` arm + covariates.
@@ -252,7 +254,9 @@ def compare_logistic(
     return ComparisonResult(math.exp(b), math.exp(b - z * se), math.exp(b + z * se), p, "firth", True, reason, len(y))
 
 
-def compare_cmh(df: pd.DataFrame, *, response: str, arm_var: str, reference, active, strata: str) -> CmhResult:
+def compare_cmh(
+    df: pd.DataFrame, *, response: str, arm_var: str, reference: Any, active: Any, strata: str
+) -> CmhResult:
     """Cochran-Mantel-Haenszel test of ``active`` vs ``reference`` stratified by ``strata``.
 
     Strata in which either arm has no subject carry no information and are left out. Returns
@@ -289,7 +293,7 @@ def compare_cmh(df: pd.DataFrame, *, response: str, arm_var: str, reference, act
     return CmhResult(float(test.statistic), float(chi2.sf(test.statistic, 1)), or_, len(tables))
 
 
-def compare_fisher(df: pd.DataFrame, *, response: str, arm_var: str, reference, active) -> float:
+def compare_fisher(df: pd.DataFrame, *, response: str, arm_var: str, reference: Any, active: Any) -> float:
     """Two-sided Fisher exact p-value of the pooled 2x2 table (active vs reference)."""
     act = df[df[arm_var] == active][response]
     ref = df[df[arm_var] == reference][response]

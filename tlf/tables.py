@@ -8,6 +8,7 @@ call for (a Firth fallback after separation).
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 
 import pandas as pd
@@ -53,11 +54,11 @@ class ArdIndex:
             self._num[key] = None if v is None or (isinstance(v, float) and math.isnan(v)) else float(v)
             self._chr[key] = r.value_char
 
-    def num(self, output_id, group, parameter, statistic) -> float | None:
+    def num(self, output_id: str, group: str, parameter: str, statistic: str) -> float | None:
         """Numeric value; KeyError when the ARD has no such record."""
         return self._num[(output_id, group, parameter, statistic)]
 
-    def text(self, output_id, group, parameter, statistic, default: str = "") -> str:
+    def text(self, output_id: str, group: str, parameter: str, statistic: str, default: str = "") -> str:
         """Text value (``default`` when absent)."""
         return self._chr.get((output_id, group, parameter, statistic), default)
 
@@ -65,7 +66,7 @@ class ArdIndex:
         """Every key, in ARD order."""
         return self._keys
 
-    def has(self, output_id, group, parameter, statistic) -> bool:
+    def has(self, output_id: str, group: str, parameter: str, statistic: str) -> bool:
         return (output_id, group, parameter, statistic) in self._num
 
 
@@ -87,8 +88,7 @@ def baseline_table(o: Output, ix: ArdIndex) -> DisplayTable:
             continue
         cells = []
         for c in o.columns:
-            g = (o.id, c.id, r.id)
-            cells.append(cell(lambda stat, g=g: ix.num(*g, stat), r))
+            cells.append(cell(functools.partial(ix.num, o.id, c.id, r.id), r))
         rows.append(DisplayRow(r.label, tuple(cells), r.indent))
     return DisplayTable("Characteristic", header, tuple(rows), o.widths)
 

@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lxml import etree
 
@@ -40,6 +40,10 @@ from ..clock import run_timestamp_iso
 from ..errors import DataError
 from ..io import atomic_path
 from .metadata import DatasetMeta, dataset_meta_from_spec
+
+if TYPE_CHECKING:
+    from ..adam.spec import Spec
+    from .arm import ArmWhere
 
 __all__ = ["build_define", "write_define", "define_variables", "study_oid_from_spec", "NS"]
 
@@ -55,11 +59,11 @@ _CL_DATATYPE = {"text": "text", "integer": "integer", "float": "float"}
 COMMENT_SYNTHETIC = "COM.SYNTHETIC"
 
 
-def _o(tag: str, **attrs) -> etree._Element:
+def _o(tag: str, **attrs: str | None) -> etree._Element:
     return etree.Element(f"{{{ODM}}}{tag}", {k: v for k, v in attrs.items() if v is not None})
 
 
-def _d(tag: str, **attrs) -> etree._Element:
+def _d(tag: str, **attrs: str | None) -> etree._Element:
     return etree.Element(f"{{{DEF}}}{tag}", {k: v for k, v in attrs.items() if v is not None})
 
 
@@ -75,7 +79,7 @@ def _description(parent: etree._Element, text: str, tag: str = "Description") ->
     t.text = text
 
 
-def study_oid_from_spec(spec) -> str:
+def study_oid_from_spec(spec: Spec) -> str:
     """The study OID: ``study.oid`` of the spec, else its STUDYID(s) joined with ``+``."""
     study = spec.study or {}
     if study.get("oid"):
@@ -89,7 +93,7 @@ def _leaf_id(meta: DatasetMeta) -> str:
 
 
 def build_define(
-    spec,
+    spec: Spec,
     *,
     datasets: Sequence[str] | None = None,
     metas: Mapping[str, DatasetMeta] | None = None,
@@ -159,7 +163,7 @@ def build_define(
 
 
 def _dataset_metas(
-    spec, names: Sequence[str], metas: Mapping[str, DatasetMeta] | None
+    spec: Spec, names: Sequence[str], metas: Mapping[str, DatasetMeta] | None
 ) -> tuple[dict[str, DatasetMeta], list[str]]:
     """The metadata of every named dataset (given, else built from the spec); unknown names as problems."""
     out = dict(metas or {})
@@ -186,7 +190,7 @@ def _referenced(sel: Sequence[DatasetMeta], vlm: Sequence) -> tuple[list[str], l
 
 
 def _reference_problems(
-    spec, metas: Mapping[str, DatasetMeta], vlm: Sequence, used_cl: Sequence[str], used_mt: Sequence[str]
+    spec: Spec, metas: Mapping[str, DatasetMeta], vlm: Sequence, used_cl: Sequence[str], used_mt: Sequence[str]
 ) -> list[str]:
     """Codelists and methods referenced but not defined; value-level entries on absent variables."""
     problems = [
@@ -222,12 +226,13 @@ def _comments(sel: Sequence[DatasetMeta], notice: str) -> list[tuple[str, str]]:
 # -- the document, section by section ---------------------------------------------------------------
 
 
-def _odm_root(study_oid: str, standard: tuple[str, str], context: str, originator: str, *, arm: bool):
+def _odm_root(study_oid: str, standard: tuple[str, str], context: str, originator: str, *, arm: bool) -> etree._Element:
     """The ``ODM`` element with its file attributes (the ARM namespace only when results are described)."""
     nsmap = {None: ODM, "def": DEF, "xlink": XLINK}
     if arm:
         nsmap["arm"] = ARM
-    root = etree.Element(f"{{{ODM}}}ODM", nsmap=nsmap)
+    # lxml takes None as the default namespace's prefix; lxml-stubs type nsmap as Mapping[str, str]
+    root = etree.Element(f"{{{ODM}}}ODM", nsmap=nsmap)  # type: ignore[arg-type]
     root.set("ODMVersion", "1.3.2")
     root.set("FileType", "Snapshot")
     root.set("FileOID", f"DEFINE.{study_oid}.{standard[0]}")
@@ -240,7 +245,7 @@ def _odm_root(study_oid: str, standard: tuple[str, str], context: str, originato
 
 
 def _metadata_version(
-    root, spec, study_oid: str, mdv_oid: str, standard: tuple[str, str], std_oid: str, notice: str
+    root: etree._Element, spec: Spec, study_oid: str, mdv_oid: str, standard: tuple[str, str], std_oid: str, notice: str
 ) -> etree._Element:
     """``Study`` with its ``GlobalVariables``, and the ``MetaDataVersion`` with ``def:Standards``."""
     study_el = etree.SubElement(root, f"{{{ODM}}}Study", OID=study_oid)
@@ -282,7 +287,7 @@ def _where_clause_defs(mdv: etree._Element, value_lists: Mapping[tuple[str, str]
     for (ds, var), entries in value_lists.items():
         for v in entries:
             _where_clause(mdv, f"WC.{ds}.{var}.{v.paramcd}", [(ds, "PARAMCD", v.paramcd)])
-    arm_wheres = {}
+    arm_wheres: dict[str, ArmWhere] = {}
     for d in displays:
         for r in d.results:
             for a in r.datasets:
@@ -292,7 +297,7 @@ def _where_clause_defs(mdv: etree._Element, value_lists: Mapping[tuple[str, str]
         _where_clause(mdv, w.oid, w.conditions)
 
 
-def _where_clause(mdv: etree._Element, oid: str, conditions) -> None:
+def _where_clause(mdv: etree._Element, oid: str, conditions: Sequence[tuple[str, str, str]]) -> None:
     """A ``def:WhereClauseDef``: one ``RangeCheck`` (``EQ``) per ``(dataset, variable, value)``."""
     wc = etree.SubElement(mdv, f"{{{DEF}}}WhereClauseDef", OID=oid)
     for ds, var, val in conditions:
@@ -387,7 +392,7 @@ def _value_item_defs(mdv: etree._Element, value_lists: Mapping[tuple[str, str], 
             _origin(it, v.origin, "")
 
 
-def _codelist_defs(mdv: etree._Element, spec, used_cl: Sequence[str]) -> None:
+def _codelist_defs(mdv: etree._Element, spec: Spec, used_cl: Sequence[str]) -> None:
     """The referenced ``CodeList``s: ``CodeListItem`` with decodes, ``EnumeratedItem`` without."""
     for cid in used_cl:
         cl = spec.codelists[cid]
@@ -404,7 +409,7 @@ def _codelist_defs(mdv: etree._Element, spec, used_cl: Sequence[str]) -> None:
                 etree.SubElement(el, f"{{{ODM}}}EnumeratedItem", CodedValue=coded)
 
 
-def _method_defs(mdv: etree._Element, spec, used_mt: Sequence[str]) -> None:
+def _method_defs(mdv: etree._Element, spec: Spec, used_mt: Sequence[str]) -> None:
     """The referenced ``MethodDef``s with the derivation text."""
     for mid in used_mt:
         mt = spec.methods[mid]
@@ -513,7 +518,7 @@ def _origin(parent: etree._Element, origin: str, predecessor: str) -> None:
         _description(o, predecessor)
 
 
-def write_define(path: str | os.PathLike, spec, **kwargs) -> bytes:
+def write_define(path: str | os.PathLike, spec: Spec, **kwargs: Any) -> bytes:
     """Write :func:`build_define` to ``path`` atomically; returns the bytes written."""
     data = build_define(spec, **kwargs)
     with atomic_path(path) as tmp:
@@ -528,9 +533,10 @@ def define_variables(source: str | os.PathLike | bytes) -> dict[str, list[str]]:
     variable in the XPT files appears in define.xml and vice versa.
     """
     doc = etree.fromstring(source) if isinstance(source, bytes) else etree.parse(os.fspath(source)).getroot()
-    items = {el.get("OID"): el.get("Name") for el in doc.iter(f"{{{ODM}}}ItemDef")}
+    # a definition without a Name (not valid define.xml) is listed as ?OID, like an unknown OID
+    items = {el.get("OID"): el.get("Name", f"?{el.get('OID')}") for el in doc.iter(f"{{{ODM}}}ItemDef")}
     out: dict[str, list[str]] = {}
     for ig in doc.iter(f"{{{ODM}}}ItemGroupDef"):
         refs = sorted(ig.findall(f"{{{ODM}}}ItemRef"), key=lambda r: int(r.get("OrderNumber", "0")))
-        out[ig.get("Name")] = [items.get(r.get("ItemOID"), f"?{r.get('ItemOID')}") for r in refs]
+        out[ig.get("Name", f"?{ig.get('OID')}")] = [items.get(r.get("ItemOID"), f"?{r.get('ItemOID')}") for r in refs]
     return out
