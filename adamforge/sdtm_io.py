@@ -30,13 +30,15 @@ def _normalise(df: pd.DataFrame) -> pd.DataFrame:
         s = df[c]
         if pd.api.types.is_numeric_dtype(s.dtype) and not pd.api.types.is_bool_dtype(s.dtype):
             out[c] = s.astype("float64")
+        elif s.dtype == "str":  # already Arrow text: missing values to "" without a Python object per value
+            out[c] = s.fillna("") if s.hasnans else s
         else:
             out[c] = s.astype(object).where(s.notna(), "").astype(str)
     return pd.DataFrame(out, index=df.index)
 
 
 def write_sdtm(
-    domains: Mapping[str, pd.DataFrame],
+    domains: Mapping[str, pd.DataFrame] | Iterable[tuple[str, pd.DataFrame]],
     folder: str | os.PathLike,
     *,
     labels: Mapping[str, Mapping[str, str]],
@@ -48,14 +50,17 @@ def write_sdtm(
 
     Returns the manifest written to ``manifest.json``: per domain the file names, their SHA-256,
     observations and variables. Raises :class:`~adamforge.errors.DataError` if a domain breaks an
-    XPT v5 rule (every problem listed).
+    XPT v5 rule (every problem listed). ``domains`` may also be an iterable of ``(name, frame)``
+    pairs (e.g. :func:`adamforge.sdtm_sample.simulate.iter_study`): each frame is written and
+    released before the next is taken, so one domain is held at a time.
     """
     from .export.xpt import write_xpt
 
     folder = Path(folder)
     manifest: dict[str, dict] = {}
     problems: list[str] = []
-    for name, df in domains.items():
+    items = domains.items() if isinstance(domains, Mapping) else domains
+    for name, df in items:
         xpt = folder / f"{name.lower()}.xpt"
         try:
             write_xpt(
@@ -75,6 +80,7 @@ def write_sdtm(
             _normalise(df).to_parquet(pq, index=False)
             entry.update(parquet=pq.name, parquet_sha256=sha256_file(pq))
         manifest[name] = entry
+        del df  # not held while the next domain is made
     if problems:
         raise DataError("SDTM could not be written as XPT v5", problems)
     write_text_atomic(folder / MANIFEST, json.dumps(manifest, indent=2, sort_keys=True) + "\n")
@@ -129,7 +135,12 @@ def check_against_manifest(
 
 
 def read_sdtm(
-    folder: str | os.PathLike, domains: Iterable[str] | None = None, *, log=None, encoding: str | None = None
+    folder: str | os.PathLike,
+    domains: Iterable[str] | None = None,
+    *,
+    log=None,
+    encoding: str | None = None,
+    columns: Iterable[str] | None = None,
 ) -> dict[str, pd.DataFrame]:
     """Read the SDTM domains of ``folder`` into DataFrames keyed by upper-case domain name.
 
@@ -143,6 +154,8 @@ def read_sdtm(
         domain that is absent raises :class:`~adamforge.errors.DataError` naming it.
     log : an optional :class:`~adamforge.runlog.RunLog`; each input is logged with its SHA-256.
     encoding : text encoding of XPT and CSV files (default UTF-8; e.g. ``"cp1252"``).
+    columns : keep only these variables (those present, in this order); a Parquet copy is then
+        read with only them (less memory on big domains).
 
     When ``manifest.json`` is present (the simulator writes one), every file it lists is checked
     against it: SHA-256 and record count; a mismatch is an error naming the file. An XPT file
@@ -189,12 +202,24 @@ def read_sdtm(
             and pq.is_file()
             and sha256_file(pq) == entry.get("parquet_sha256")
         ):
-            out[d] = pd.read_parquet(pq)  # the verified copy of this very XPT file
+            if columns is None:
+                out[d] = pd.read_parquet(pq)  # the verified copy of this very XPT file
+                nvars = out[d].shape[1]
+            else:
+                import pyarrow.parquet as pq_
+
+                names = pq_.read_schema(pq).names
+                nvars = len(names)
+                sel = [c for c in columns if c in set(names)]
+                out[d] = pd.read_parquet(pq, columns=sel) if sel else pd.read_parquet(pq)[[]]
         else:
             out[d] = _normalise(read_dataset_file(path, encoding=encoding, what=f"SDTM {d} file").data)
+            nvars = out[d].shape[1]
+            if columns is not None:
+                out[d] = out[d][[c for c in columns if c in out[d].columns]]
         check_against_manifest(path, d, entry, observations=len(out[d]), digest=digest)
         if log is not None:
-            log.dataset("SDTM", d, len(out[d]), out[d].shape[1])
+            log.dataset("SDTM", d, len(out[d]), nvars)  # the file's variables, all read or not
     return out
 
 

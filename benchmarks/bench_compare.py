@@ -28,8 +28,9 @@ DCVENV = Path(os.environ.get("DCVENV", "/tmp/dcvenv"))
 
 
 def make_pair(n: int, seed: int = 2026) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Two 20-column frames keyed by USUBJID: 12 numeric, 7 character; about 0.1% values changed,
-    noise of 1e-12 everywhere in one column, 100 observations only in each side."""
+    """Two 20-column frames keyed by USUBJID: 12 numeric, 7 character; 1,500 values changed per
+    million rows (400 in each of three numeric columns, 300 in one character column), noise of
+    1e-12 everywhere in one column, 100 observations only in each side."""
     rng = np.random.default_rng(seed)
     ids = np.array([f"STUDY-{i:08d}" for i in range(n)], dtype=object)
     base = {"USUBJID": ids}
@@ -41,9 +42,9 @@ def make_pair(n: int, seed: int = 2026) -> tuple[pd.DataFrame, pd.DataFrame]:
     b = pd.DataFrame(base)
     c = b.copy()
     for j in (0, 3, 7):
-        idx = rng.choice(n, n // 1000, replace=False)
+        idx = rng.choice(n, n * 4 // 10_000, replace=False)
         c.loc[idx, f"NUM{j:02d}"] += 1.0
-    idx = rng.choice(n, n // 1000, replace=False)
+    idx = rng.choice(n, n * 3 // 10_000, replace=False)
     c.loc[idx, "CHR02"] = "ZETA"
     c["NUM11"] = c["NUM11"] + 1e-12
     b = b.iloc[100:].reset_index(drop=True)  # 100 only in compare

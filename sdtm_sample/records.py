@@ -79,6 +79,23 @@ def iso(d: np.ndarray) -> np.ndarray:
     return np.datetime_as_string(d.astype("datetime64[D]"), unit="D")
 
 
+def iso_objects(d: np.ndarray) -> np.ndarray:
+    """:func:`iso` as an object array: each distinct date's text made once and shared (a
+    fixed-width text array of ten million dates would take 400 MB)."""
+    d = np.asarray(d).astype("datetime64[D]")
+    u, inv = np.unique(d.ravel(), return_inverse=True)
+    return iso(u).astype(object)[inv].reshape(d.shape)
+
+
+def _texts(v: np.ndarray, missing: np.ndarray) -> np.ndarray:
+    """``np.where(missing, "", v.astype(str))`` as an object array: each distinct value's text
+    made once and shared."""
+    u, inv = np.unique(v, return_inverse=True)
+    txt = u.astype(str).astype(object)
+    txt = np.append(txt, "")
+    return txt[np.where(missing, len(u), inv.ravel())]
+
+
 def fill_sums(rng, sums: np.ndarray, present: np.ndarray, hi: int) -> np.ndarray:
     """Integers in ``0..hi`` on the ``present`` cells of each row, adding up to ``sums``.
 
@@ -228,8 +245,8 @@ def _long(ids, cols: dict[str, np.ndarray], mask: np.ndarray | None = None) -> p
     out = {"USUBJID": ids["USUBJID"].to_numpy()[rows]}
     for k, v in cols.items():
         v = np.asarray(v)
-        if v.ndim == 0:
-            out[k] = np.repeat(v, len(rows))
+        if v.ndim == 0:  # a constant: one shared object per row, not a fixed-width copy of its text
+            out[k] = np.full(len(rows), v.item(), dtype=object) if v.dtype.kind == "U" else np.repeat(v, len(rows))
         elif v.ndim == 1 and v.shape[0] == n:
             out[k] = v[rows]
         elif v.ndim == 1 and v.shape[0] == m:
@@ -307,7 +324,7 @@ def make_qs(prof, ids, t, rng, day1, instrument_dates) -> pd.DataFrame:
             "QSTESTCD": np.array("ITCHNRS"),
             "QSTEST": np.array("Worst Itch NRS in Past 24 Hours"),
             "_V": sval,
-            "QSDTC": iso(dates),
+            "QSDTC": iso_objects(dates),
         },
         keep,
     )
@@ -317,10 +334,10 @@ def make_qs(prof, ids, t, rng, day1, instrument_dates) -> pd.DataFrame:
     qs = pd.concat([diary, qol], ignore_index=True)
     v = qs.pop("_V").to_numpy()
     done = v >= 0
-    qs["QSORRES"] = np.where(done, v.astype(str), "")
+    qs["QSORRES"] = _texts(v, ~done)
     qs["QSSTRESC"] = qs["QSORRES"]
     qs["QSSTRESN"] = np.where(done, v, np.nan).astype(float)
-    qs["QSSTAT"] = np.where(done, "", "NOT DONE")
+    qs["QSSTAT"] = np.array(["NOT DONE", ""], dtype=object)[done.astype(np.intp)]
     return qs
 
 

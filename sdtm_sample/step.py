@@ -39,8 +39,8 @@ def run(args, ctx) -> int:
     from .. import SYNTHETIC_DATA_NOTICE
     from ..io import staged_dir
     from ..sdtm_io import write_sdtm
-    from .metadata import DATASET_LABELS, KEYS, LABELS
-    from .simulate import simulate_study
+    from .metadata import DATASET_LABELS, DOMAIN_ORDER, KEYS, LABELS
+    from .simulate import iter_study
 
     if getattr(args, "command", "") == "simulate" and args.sdtm:
         raise UsageError("simulate writes to <out>/sdtm; --sdtm names an input folder and is not used here")
@@ -48,13 +48,18 @@ def run(args, ctx) -> int:
     ctx.log.note(SYNTHETIC_DATA_NOTICE)
     ctx.log.note(f"Simulating the reference study: seed={args.seed}, scale={args.scale}.")
     with ctx.progress("simulate", 2) as p:
-        domains = simulate_study(seed=args.seed, scale=args.scale)
-        p.advance("domains simulated")
         with staged_dir(dest) as stage:
+            # one domain at a time: made, written, released (the diary alone is 10 M records at scale 100)
             manifest = write_sdtm(
-                domains, stage, labels={d: dict(v) for d, v in LABELS.items()}, dataset_labels=DATASET_LABELS, keys=KEYS
+                iter_study(seed=args.seed, scale=args.scale),
+                stage,
+                labels={d: dict(v) for d, v in LABELS.items()},
+                dataset_labels=DATASET_LABELS,
+                keys=KEYS,
             )
+            p.advance("domains simulated")
         p.advance("files written")
+    manifest = {d: manifest[d] for d in DOMAIN_ORDER if d in manifest}
     for name, entry in manifest.items():
         ctx.log.dataset("SDTM", name, entry["observations"], entry["variables"])
         ctx.log.lines.append(f"NOTE: Output {dest / entry['xpt']}  sha256={entry['xpt_sha256']}")

@@ -85,15 +85,23 @@ def build_outputs(
         key = f"views: {o.kind}"
         t[key] = t.get(key, 0.0) + time.perf_counter() - t0
     t0 = time.perf_counter()
+    row_cache: dict = {}  # the big tables' rendered rows, rendered once for both documents they are in
     for v in views:
         files[f"{v.output.file_stem}.docx"] = render_docx(
-            [v], meta, header_right=v.output.id, template=template, created=created
+            [v], meta, header_right=v.output.id, template=template, created=created, row_cache=row_cache
         )
     t["word, one per output"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     files[COMBINED_NAME] = render_docx(
-        views, meta, toc=True, header_right="Tables, figures and listings", template=template, created=created
+        views,
+        meta,
+        toc=True,
+        header_right="Tables, figures and listings",
+        template=template,
+        created=created,
+        row_cache=row_cache,
     )
+    del row_cache
     t["word, combined"] = time.perf_counter() - t0
     if rtf:
         t0 = time.perf_counter()

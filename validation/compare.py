@@ -185,20 +185,19 @@ def info_from_frame(
         attributes not given are unknown (``None``) and are not compared.
     """
     attributes = attributes or {}
-    vars_ = []
-    for col in df.columns:
-        a = attributes.get(col, {})
-        vars_.append(
-            VariableInfo(
-                str(col),
-                _kind(df[col]),
-                _opt_int(a.get("length")),
-                _opt_str(a.get("label")),
-                _norm_format(a.get("format")),
-                _norm_format(a.get("informat")),
-            )
-        )
-    return DatasetInfo(role, source, file_format, name, label, len(df), tuple(vars_))
+    vars_ = tuple(_variable_info(col, _kind(df[col]), attributes.get(col, {})) for col in df.columns)
+    return DatasetInfo(role, source, file_format, name, label, len(df), vars_)
+
+
+def _variable_info(col, kind: str, a: Mapping[str, object]) -> VariableInfo:
+    return VariableInfo(
+        str(col),
+        kind,
+        _opt_int(a.get("length")),
+        _opt_str(a.get("label")),
+        _norm_format(a.get("format")),
+        _norm_format(a.get("informat")),
+    )
 
 
 def _opt_int(v) -> int | None:
@@ -255,18 +254,108 @@ def _read_side(path, *, role: str, encoding: str | None):
     from adamforge.readers import read_dataset_file
 
     f = read_dataset_file(path, encoding=encoding, dates=True, what=f"{role} file")
-    df = f.data
-    for c in df.columns:  # SAS has one numeric type: compare integers as numbers
-        if isinstance(df[c].dtype, pd.Int64Dtype) or str(df[c].dtype) == "Int64":
-            df[c] = df[c].astype("float64")
+    df = _as_read(f.data)
     attrs = f.attributes()
     if f.file_format == "XPT":
         attrs = {c: {**a, "label": a["label"] or ""} for c, a in attrs.items()}
-    df = _normalise_frame(df)
     info = info_from_frame(
         df, role=role, source=str(f.path), name=f.name, label=f.label, file_format=f.file_format, attributes=attrs
     )
     return df, info, f.text
+
+
+def _as_read(df: pd.DataFrame) -> pd.DataFrame:
+    """A frame from the reader as compared: integers as numbers (SAS has one numeric type), object
+    columns of dates as datetime64. Column by column, so a part of a table converts as the whole."""
+    for c in df.columns:
+        if isinstance(df[c].dtype, pd.Int64Dtype) or str(df[c].dtype) == "Int64":
+            df[c] = df[c].astype("float64")
+    return _normalise_frame(df)
+
+
+def _open_side(path, *, role: str, encoding: str | None, ids: Sequence[str] = ()):
+    """(side, info, CSV text or None): a Parquet file straight into Arrow, any other through the reader."""
+    got = _parquet_side(path, role=role, encoding=encoding, ids=ids)
+    if got is not None:
+        return got[0], got[1], None
+    df, info, text = _read_side(path, role=role, encoding=encoding)
+    return _FrameSide(df), info, text
+
+
+def _fast_kind(t) -> str | None:
+    """The kind of an Arrow type compared straight from Arrow; None: converted as the reader does."""
+    import pyarrow as pa
+
+    if pa.types.is_integer(t) or pa.types.is_float32(t) or pa.types.is_float64(t):
+        return "numeric"
+    if pa.types.is_string(t) or pa.types.is_large_string(t):
+        return "character"
+    return None
+
+
+def _parquet_side(path, *, role: str, encoding: str | None, ids: Sequence[str] = ()):
+    """(side, info) of a Parquet file read into Arrow, or None to read it with the common reader.
+
+    The same data and metadata as :func:`adamforge.readers.read_dataset_file` gives (field metadata
+    ``label``, ``length``, ``format``, ``informat``; schema keys ``name``, ``label``), without making
+    a pandas frame of the whole table: numbers and text are compared from Arrow; only ID variables
+    and columns of other types (dates, booleans, categories) are converted, column by column as
+    the reader converts them. Text columns other than the ``ids`` are read as Arrow dictionaries
+    (as most Parquet writers store them): less to decode, and values compare by their codes. Files
+    the reader must read (not found, another format, duplicated or non-text column names) return None.
+    """
+    import pyarrow.parquet as pq
+
+    from adamforge.readers import check_encoding, file_format
+
+    p = Path(path)
+    if file_format(p) != "Parquet" or not p.is_file():
+        return None
+    check_encoding(encoding)
+    try:
+        schema = pq.read_schema(p)
+        text = [f.name for f in schema if _fast_kind(f.type) == "character" and f.name not in ids]
+        table = pq.read_table(p, read_dictionary=text)
+    except Exception as exc:  # noqa: BLE001 - ArrowInvalid and friends, as the reader says it
+        raise DataError(f"{p}: truncated or malformed Parquet file: {exc}") from None
+    if text and any(table.column(c).num_chunks > 1 for c in text):
+        table = table.unify_dictionaries()  # one dictionary per column, whatever the row groups
+    pmd = schema.pandas_metadata or {}
+    index_cols = {c for c in pmd.get("index_columns", []) if isinstance(c, str)}
+    if len(set(schema.names)) != len(schema.names) or any(
+        c.get("name") != c.get("field_name") for c in pmd.get("columns", []) if c.get("field_name") not in index_cols
+    ):
+        return None
+    names = [n for n in schema.names if n not in index_cols]  # a stored index is not data (pandas' index)
+    fast = {n: k for n in names if (k := _fast_kind(schema.field(n).type)) is not None}  # the file's types
+    slow = [n for n in names if n not in fast]
+    try:
+        other = _as_read(table.select(slow).to_pandas()).reset_index(drop=True) if slow else None
+    except Exception as exc:  # noqa: BLE001 - as read_dataset_file names a conversion failure
+        raise DataError(f"{role} file {str(p)!r} could not be read as Parquet: {type(exc).__name__}: {exc}") from exc
+    attrs = {}
+    for field in schema:
+        md = {k.decode(): v.decode() for k, v in (field.metadata or {}).items()}
+        length = md.get("length")
+        attrs[field.name] = {
+            "label": md.get("label"),
+            "length": int(length) if length and str(length).isdigit() else None,
+            "format": md.get("format"),
+            "informat": md.get("informat"),
+        }
+    smd = {k.decode(): v.decode() for k, v in (schema.metadata or {}).items() if k != b"pandas"}
+    label = smd.get("label", smd.get("dataset_label"))
+    kinds = {n: fast[n] if n in fast else _kind(other[n]) for n in names}  # type: ignore[index]
+    info = DatasetInfo(
+        role,
+        str(p),
+        "Parquet",
+        smd.get("name", p.stem.upper()),
+        label,
+        table.num_rows,
+        tuple(_variable_info(n, kinds[n], attrs[n]) for n in names),
+    )
+    return _TableSide(table.select(names), other), info
 
 
 def _retype_csv(
@@ -521,32 +610,139 @@ def _text_norm(a):
 # --------------------------------------------------------------------------------------------
 # Comparison
 # --------------------------------------------------------------------------------------------
-def _key_codes(
-    base: pd.DataFrame, compare: pd.DataFrame, ids: Sequence[str], kinds: Mapping[str, str]
-) -> tuple[np.ndarray, np.ndarray, int]:
-    """Integer codes of the ID values, shared by both sides and increasing in ID sort order."""
+class _FrameSide:
+    """One side held as a pandas frame (:func:`compare_frames`; files the common reader reads)."""
+
+    def __init__(self, df: pd.DataFrame) -> None:
+        self.df = df
+        self.nrows = len(df)
+        self.columns = [str(c) for c in df.columns]
+
+    def floats(self, col: str) -> np.ndarray:
+        return _as_float(self.df[col])
+
+    def ns(self, col: str) -> np.ndarray:
+        return _as_ns(self.df[col])
+
+    def text(self, col: str):
+        return _arrow_text(self.df[col])
+
+    def frame(self, cols: Sequence[str]) -> pd.DataFrame:
+        """The columns as a frame (index 0..n-1), as the reader gave them."""
+        return self.df[list(cols)].reset_index(drop=True)
+
+
+class _TableSide:
+    """One Parquet side held as an Arrow table (see :func:`_parquet_side`): numbers and text are
+    read from Arrow; ``other`` holds the columns of other types converted as the reader converts them."""
+
+    def __init__(self, table, other: pd.DataFrame | None) -> None:
+        self.table = table
+        self.other = other if other is not None else pd.DataFrame(index=pd.RangeIndex(table.num_rows))
+        self.nrows = table.num_rows
+        self.columns = list(table.column_names)
+
+    def floats(self, col: str) -> np.ndarray:
+        if col in self.other.columns:
+            return _as_float(self.other[col])
+        col_ = self.table.column(col)
+        if not self.nrows:
+            return np.empty(0, dtype="float64")
+        return np.asarray(col_.to_numpy(), dtype="float64")  # nulls as NaN, as pandas converts them
+
+    def ns(self, col: str) -> np.ndarray:
+        return _as_ns(self.other[col])
+
+    def text(self, col: str):
+        import pyarrow as pa
+
+        if col in self.other.columns:
+            return _arrow_text(self.other[col])
+        a = self.table.column(col).combine_chunks()
+        if pa.types.is_dictionary(a.type):  # read as a dictionary (see _parquet_side): kept
+            return a
+        return a if pa.types.is_large_string(a.type) else a.cast(pa.large_string())
+
+    def frame(self, cols: Sequence[str]) -> pd.DataFrame:
+        """The columns as a pandas frame (index 0..n-1), converted as the reader converts the whole table."""
+        arrow = [c for c in cols if c not in self.other.columns]
+        conv = _as_read(self.table.select(arrow).to_pandas()).reset_index(drop=True) if arrow else None
+        out = pd.DataFrame(index=pd.RangeIndex(self.nrows))
+        for c in cols:
+            out[c] = conv[c] if conv is not None and c in conv.columns else self.other[c]
+        return out
+
+
+def _text_equal(xa, ya) -> np.ndarray:
+    """Element-wise equality of two text arrays, SAS semantics (see :func:`_text_norm`). Two
+    dictionary arrays compare by codes: their dictionaries' normalised values are coded once."""
+    import pyarrow as pa
+    import pyarrow.compute as pac
+
+    if pa.types.is_dictionary(xa.type) and pa.types.is_dictionary(ya.type):
+        nx = _text_norm(xa.dictionary.cast(pa.large_string()))
+        ny = _text_norm(ya.dictionary.cast(pa.large_string()))
+        enc = pa.concat_arrays([nx, ny, pa.array([""], pa.large_string())]).dictionary_encode().indices.to_numpy()
+        blank = enc[-1]
+        return _dict_codes(xa, enc[: len(nx)], blank) == _dict_codes(ya, enc[len(nx) : -1], blank)
+    return np.asarray(pac.equal(_text_norm(_plain_text(xa)), _text_norm(_plain_text(ya))), dtype=bool)
+
+
+def _dict_codes(a, mapping: np.ndarray, blank) -> np.ndarray:
+    """A dictionary array's values as the codes ``mapping`` gives its dictionary; missing is ``blank``."""
+    import pyarrow.compute as pac
+
+    if a.indices.null_count == 0:
+        return mapping[a.indices.to_numpy()]
+    if not len(mapping):
+        return np.full(len(a), blank)
+    i = pac.fill_null(a.indices, -1).to_numpy()
+    return np.where(i >= 0, mapping[np.maximum(i, 0)], blank)
+
+
+def _plain_text(a):
+    """A text array as large_string (a dictionary array decoded)."""
     import pyarrow as pa
 
-    nb = len(base)
+    if pa.types.is_dictionary(a.type):
+        return a.dictionary_decode().cast(pa.large_string())
+    return a
+
+
+def _text_codes(a, b) -> tuple[np.ndarray, int]:
+    """Integer codes of the text of two Arrow arrays (one after the other), increasing in sort order:
+    what ``pd.factorize(..., sort=True)`` gives, by a hash in Arrow and a sort of the distinct values."""
+    import pyarrow as pa
+    import pyarrow.compute as pac
+
+    both = pa.chunked_array([_text_norm(a), _text_norm(b)], type=pa.large_string()).combine_chunks().dictionary_encode()
+    uniq = both.dictionary
+    rank = np.empty(len(uniq), dtype="int64")
+    rank[pac.sort_indices(uniq).to_numpy()] = np.arange(len(uniq), dtype="int64")
+    return rank[both.indices.to_numpy()], len(uniq)
+
+
+def _key_codes(bs, cs, ids: Sequence[str], kinds: Mapping[str, str]) -> tuple[np.ndarray, np.ndarray, int]:
+    """Integer codes of the ID values, shared by both sides and increasing in ID sort order."""
+    nb = bs.nrows
     code = None
+    k = 0
     for v in ids:
         if kinds[v] == "character":
-            both = pd.Series(
-                pd.arrays.ArrowExtensionArray(
-                    pa.chunked_array([_text_norm(_arrow_text(base[v])), _text_norm(_arrow_text(compare[v]))])
-                )
-            )
-        elif kinds[v] == "datetime":
-            both = np.concatenate([_as_ns(base[v]), _as_ns(compare[v])])
+            c, n = _text_codes(bs.text(v), cs.text(v))
         else:
-            both = np.concatenate([_as_float(base[v]), _as_float(compare[v])])
-        c, u = pd.factorize(both, sort=True, use_na_sentinel=False)
-        c = c.astype("int64")
+            if kinds[v] == "datetime":
+                both = np.concatenate([bs.ns(v), cs.ns(v)])
+            else:
+                both = np.concatenate([bs.floats(v), cs.floats(v)])
+            c, u = pd.factorize(both, sort=True, use_na_sentinel=False)
+            c, n = c.astype("int64"), len(u)
         if code is None:
-            code, k = c, len(u)
+            code, k = c, n
         else:
-            code, uniq = pd.factorize(code * len(u) + c, sort=True)
+            code, uniq = pd.factorize(code * n + c, sort=True)
             code, k = code.astype("int64"), len(uniq)
+    assert code is not None
     return code[:nb], code[nb:], k
 
 
@@ -648,16 +844,40 @@ def compare_frames(
     DataError : ID variables missing, of conflicting types, or duplicated (every duplicated ID
         value of both sides is named).
     """
-    import pyarrow.compute as pac
-
-    method, criterion = _resolve_method(method, criterion)
     base = _normalise_frame(base)
     compare = _normalise_frame(compare)
     bi = base_info or info_from_frame(base, role="BASE")
     ci = compare_info or info_from_frame(compare, role="COMPARE")
+    return _compare(
+        _FrameSide(base),
+        _FrameSide(compare),
+        bi,
+        ci,
+        id_vars=id_vars,
+        method=method,
+        criterion=criterion,
+        delta=delta,
+        variables=variables,
+    )
+
+
+def _compare(
+    bs: _FrameSide | _TableSide,
+    cs: _FrameSide | _TableSide,
+    bi: DatasetInfo,
+    ci: DatasetInfo,
+    *,
+    id_vars: Sequence[str] | None,
+    method: str | None,
+    criterion: float | None,
+    delta: float,
+    variables: Sequence[str] | None,
+) -> CompareResult:
+    """:func:`compare_frames` on two sides (pandas frames or Arrow tables)."""
+    method, criterion = _resolve_method(method, criterion)
     ids = tuple(id_vars or ())
-    bcols = [str(c) for c in base.columns]
-    ccols = [str(c) for c in compare.columns]
+    bcols = bs.columns
+    ccols = cs.columns
 
     # -- ID checks: every problem at once --------------------------------------------------
     problems = []
@@ -719,8 +939,9 @@ def compare_frames(
 
     # -- observation matching ------------------------------------------------------------
     if ids:
-        cb, cc, k = _key_codes(base, compare, ids, kinds)
-        dups = _duplicate_problems(base, cb, k, ids, "BASE") + _duplicate_problems(compare, cc, k, ids, "COMPARE")
+        bids, cids = bs.frame(ids), cs.frame(ids)
+        cb, cc, k = _key_codes(bs, cs, ids, kinds)
+        dups = _duplicate_problems(bids, cb, k, ids, "BASE") + _duplicate_problems(cids, cc, k, ids, "COMPARE")
         if dups:
             raise DataError(
                 f"duplicate ID values for ID variables {', '.join(ids)}: PROC COMPARE requires unique IDs", dups
@@ -734,15 +955,20 @@ def compare_frames(
         pc = pos_c[has_b & has_c]
         b_only_pos = pos_b[has_b & ~has_c]
         c_only_pos = pos_c[has_c & ~has_b]
-        base_only_obs = base.iloc[b_only_pos][list(ids)].reset_index(drop=True)
-        compare_only_obs = compare.iloc[c_only_pos][list(ids)].reset_index(drop=True)
-        key_out = base.iloc[pb][list(ids)].reset_index(drop=True)
+        base_only_obs = bids.iloc[b_only_pos].reset_index(drop=True)
+        compare_only_obs = cids.iloc[c_only_pos].reset_index(drop=True)
     else:
-        n = min(len(base), len(compare))
+        n = min(bs.nrows, cs.nrows)
         pb = pc = np.arange(n)
-        base_only_obs = pd.DataFrame({"OBS": np.arange(n, len(base)) + 1})
-        compare_only_obs = pd.DataFrame({"OBS": np.arange(n, len(compare)) + 1})
-        key_out = pd.DataFrame({"OBS": pb + 1})
+        base_only_obs = pd.DataFrame({"OBS": np.arange(n, bs.nrows) + 1})
+        compare_only_obs = pd.DataFrame({"OBS": np.arange(n, cs.nrows) + 1})
+
+    def key_rows(sel: np.ndarray) -> pd.DataFrame:
+        """The ID values (or OBS) of the matched observations ``sel`` (positions in ``pb``)."""
+        if ids:
+            return bids.iloc[pb[sel]].reset_index(drop=True)
+        return pd.DataFrame({"OBS": pb[sel] + 1})
+
     if len(base_only_obs):
         rc |= _BIT["BASEOBS"]
     if len(compare_only_obs):
@@ -757,18 +983,17 @@ def compare_frames(
         if v in ids or v in type_conflicts:
             continue
         kind = bi.var(v).kind
-        bs, cs = base[v], compare[v]
         diff = pct = None
         if kind == "numeric":
-            x, y = _as_float(bs)[pb], _as_float(cs)[pc]
+            x, y = bs.floats(v)[pb], cs.floats(v)[pc]
             eq = values_equal(x, y, method=method, criterion=criterion, delta=delta)
         elif kind == "datetime":
-            x, y = _as_ns(bs)[pb], _as_ns(cs)[pc]
+            x, y = bs.ns(v)[pb], cs.ns(v)[pc]
             eq = x == y  # NaT == NaT here (same int64 sentinel): both missing is equal
         else:
-            xa = _arrow_text(bs).take(pb)
-            ya = _arrow_text(cs).take(pc)
-            eq = np.asarray(pac.equal(_text_norm(xa), _text_norm(ya)), dtype=bool)
+            xa = bs.text(v).take(pb)
+            ya = cs.text(v).take(pc)
+            eq = _text_equal(xa, ya)
         uneq = ~eq
         n_uneq = int(uneq.sum())
         maxdiff = None
@@ -793,7 +1018,7 @@ def compare_frames(
                 diff = pct = np.full(len(idx), np.nan)
             if kind != "character" and np.isfinite(diff).any():
                 maxdiff = float(np.nanmax(np.abs(diff)))
-            piece = key_out.iloc[idx].reset_index(drop=True)
+            piece = key_rows(idx)
             piece["VARIABLE"] = v
             piece["BASE"] = _fmt_values(xs, kind)
             piece["COMPARE"] = _fmt_values(ys, kind)
@@ -803,11 +1028,11 @@ def compare_frames(
         values.append(VariableValues(v, kind, len(pb), n_uneq, maxdiff))
     if any(v.n_unequal for v in values):
         rc |= _BIT["VALUE"]
-    key_cols = list(key_out.columns)
     if pieces:
         differences = pd.concat(pieces, ignore_index=True)
     else:
-        differences = pd.DataFrame({c: key_out[c].iloc[:0] for c in key_cols})
+        none = key_rows(np.arange(0))
+        differences = pd.DataFrame({c: none[c] for c in none.columns})
         for c in DIFF_COLUMNS:
             differences[c] = pd.Series([], dtype="float64" if c in ("DIFF", "PCTDIFF") else object)
     differences["VARIABLE"] = differences["VARIABLE"].astype(object)
@@ -819,7 +1044,7 @@ def compare_frames(
         criterion=criterion,
         variables=VariablesSummary(common, base_only, compare_only, tuple(diffs), tuple(sorted(not_compared))),
         observations=ObservationsSummary(
-            len(base), len(compare), len(pb), int(any_uneq.sum()), base_only_obs, compare_only_obs
+            bs.nrows, cs.nrows, len(pb), int(any_uneq.sum()), base_only_obs, compare_only_obs
         ),
         values=tuple(values),
         differences=differences,
@@ -850,21 +1075,27 @@ def compare_datasets(
     >>> res.return_code, res.equal                                                        # doctest: +SKIP
     (0, True)
     """
-    bdf, bi, btext = _read_side(base_path, role="BASE", encoding=base_encoding or encoding)
-    cdf, ci, ctext = _read_side(compare_path, role="COMPARE", encoding=compare_encoding or encoding)
+    ids = tuple(id_vars or ())
+    bs, bi, btext = _open_side(base_path, role="BASE", encoding=base_encoding or encoding, ids=ids)
+    cs, ci, ctext = _open_side(compare_path, role="COMPARE", encoding=compare_encoding or encoding, ids=ids)
     if btext is not None and ctext is None:
-        bdf, bi = _retype_csv(bdf, bi, btext, ci)
+        bdf, bi = _retype_csv(bs.df, bi, btext, ci)  # type: ignore[union-attr]
+        bs = _FrameSide(bdf)
     elif ctext is not None and btext is None:
-        cdf, ci = _retype_csv(cdf, ci, ctext, bi)
-    return compare_frames(
-        bdf,
-        cdf,
+        cdf, ci = _retype_csv(cs.df, ci, ctext, bi)  # type: ignore[union-attr]
+        cs = _FrameSide(cdf)
+    for side in (bs, cs):  # as compare_frames takes a frame
+        if isinstance(side, _FrameSide):
+            side.df = _normalise_frame(side.df)
+    return _compare(
+        bs,
+        cs,
+        bi,
+        ci,
         id_vars=id_vars,
         method=method,
         criterion=criterion,
         delta=delta,
-        base_info=bi,
-        compare_info=ci,
         variables=variables,
     )
 

@@ -74,6 +74,7 @@ def run(args, ctx) -> int:
             log=ctx.log,
             notice=ctx.data_notice,
             results=results,
+            release=True,
         )
     except Exception:
         for n in names:
@@ -128,6 +129,7 @@ def export_datasets(
     log=None,
     notice: str = "",
     results: dict | None = None,
+    release: bool = False,
 ) -> list[Path]:
     """Check, write and verify the submission files of ``frames`` into ``dest``.
 
@@ -141,6 +143,8 @@ def export_datasets(
     log : a :class:`adamforge.runlog.RunLog` for counts (optional).
     results : the TLF spec as plain data: define.xml then carries its analysis results
         metadata (ARM 1.0).
+    release : remove each frame from ``frames`` once its conformed copy is made (the caller's
+        dict is emptied), so the data are not held twice while the files are written.
 
     Returns
     -------
@@ -161,7 +165,8 @@ def export_datasets(
     dest = Path(dest)
     problems = []
     metas, data = {}, {}
-    for name, df in frames.items():
+    for name in list(frames):
+        df = frames[name]
         try:
             check_sas_name(name, what="dataset name")
         except DataError as exc:
@@ -177,6 +182,9 @@ def export_datasets(
             problems.extend(f.line() for f in found)
             continue
         data[name] = _conform_compact(df, meta)
+        if release:
+            frames[name] = None  # type: ignore[assignment]
+            del df
         found = check_xpt(
             data[name],
             dataset=name,

@@ -575,14 +575,32 @@ def _write_checked(
         if not len(df):
             head = _blank_record(head, lengths)
         pyreadstat.write_xport(head, os.fspath(tmp), **kw)
-        parts = (
-            _prepare(df.iloc[i : i + chunk], lengths=lengths, formats=formats, kinds=kinds, widths=widths)[0]
-            for i in range(0, len(df), chunk)
-        )
+        # batches of at most ~32 MB of records; text stays as it is held (Arrow text is padded
+        # by Arrow straight into the record block, no Python object per value)
+        reclen = sum(widths.get(c, 8) for c in df.columns) or 1
+        chunk = max(1000, min(chunk, (32 << 20) // reclen))
+        parts = (_record_part(df.iloc[i : i + chunk], kinds) for i in range(0, len(df), chunk))
         _write_record_parts(
             tmp, list(df.columns), {c: ("text", widths[c]) if c in widths else ("num", 8) for c in df.columns}, parts
         )
         _patch_stamps(tmp, stamp)
+
+
+def _record_part(df: pd.DataFrame, kinds: Mapping[str, str]) -> dict[str, pd.Series]:
+    """One batch of records as :func:`_write_record_parts` encodes them: dates and date-times
+    as SAS numbers, numbers as floats, text as it is (padded when encoded)."""
+    out: dict[str, pd.Series] = {}
+    for col in df.columns:
+        s, kind = df[col], kinds[col]
+        if kind == "date":
+            out[col] = to_sas_date(s)
+        elif kind == "datetime":
+            out[col] = _to_sas_datetime(s)
+        elif kind == "num":
+            out[col] = pd.to_numeric(s).astype("float64")
+        else:
+            out[col] = s
+    return out
 
 
 def _blank_record(out: pd.DataFrame, lengths: Mapping[str, int]) -> pd.DataFrame:
@@ -697,8 +715,9 @@ def _write_record_parts(path: Path, columns: list, layout: Mapping[str, tuple[st
     with open(path, "r+b") as fh:
         fh.seek(pos + 80)
         for part in parts:
-            rec = np.zeros(len(part), dtype=dtype)
-            block = rec.view(np.uint8).reshape(len(part), dtype.itemsize)
+            n = len(part) if isinstance(part, pd.DataFrame) else len(next(iter(part.values()), ()))
+            rec = np.zeros(n, dtype=dtype)
+            block = rec.view(np.uint8).reshape(n, dtype.itemsize)
             for col in columns:
                 s = part[col]
                 if layout[col][0] == "text":  # ASCII only (checked before)
@@ -708,7 +727,7 @@ def _write_record_parts(path: Path, columns: list, layout: Mapping[str, tuple[st
                     field[field == 0] = 0x20  # SAS pads with blanks (NumPy would with NULs)
                 else:
                     rec[col] = ibm_float(s.to_numpy(dtype=np.float64)).view("S8")
-            fh.write(block.tobytes())
+            fh.write(memoryview(block).cast("B"))
             written += block.size
         fh.write(b" " * ((-written) % 80))
         fh.truncate()

@@ -284,3 +284,63 @@ def test_tlf_command_with_exploit_template_exits_1_and_writes_nothing(tiny_input
     assert "evil.docx" in r.stderr and "cycler" in r.stderr and "Traceback" not in r.stderr
     assert not (tmp_path / "x").exists()
     assert not (tmp_path / "o" / "tlf").exists()
+
+
+# -- big tables: rendered by row chunks and spliced, with the bytes of one rendering (issue 14) ----
+
+
+def _big_views(spec):
+    from adamforge.tlf.render import OutputView
+    from adamforge.tlf.tables import DisplayRow, DisplayTable
+
+    o = spec.output("Listing 1")
+    rows = tuple(
+        DisplayRow(
+            f"S{i:02d} <&> \"q\" 'a'" + ("\nsecond line" if i % 3 == 0 else ""),
+            (f"c{i}\ttab", "\u00dc\u20ac \U0001f600", "", "x & y > z", "N (NRI)"),
+            indent=i % 2,
+        )
+        for i in range(11)
+    )
+    big = DisplayTable("Subject", ("A\n(N=1)", "B", "C", "D", "E"), rows, o.widths)
+    small = DisplayTable("Subject", ("A", "B", "C", "D", "E"), rows[:2], ())
+    return [OutputView(o, table=big, footnotes=("f & g",)), OutputView(o, table=small)]
+
+
+def _template_with(tmp_path, old: bytes, new: bytes):
+    from adamforge.tlf.render import default_template
+
+    src = zipfile.ZipFile(default_template())
+    path = tmp_path / "variant.docx"
+    with zipfile.ZipFile(path, "w") as dst:
+        for item in src.infolist():
+            data = src.read(item.filename)
+            if item.filename == "word/document.xml":
+                assert old in data
+                data = data.replace(old, new)
+            dst.writestr(item, data)
+    return path
+
+
+@pytest.mark.parametrize("variant", ["default", "loop"])
+def test_big_tables_spliced_give_the_bytes_of_one_rendering(tiny_inputs, tmp_path, monkeypatch, variant):
+    from adamforge.tlf import render
+
+    _adsl, _adeff, spec = tiny_inputs
+    views = _big_views(spec)
+    template = None
+    if variant == "loop":  # a row depending on its position: rendered in one piece
+        template = _template_with(tmp_path, b"{{ r.label }}", b"{{ loop.index }} {{ r.label }}")
+    calls = []
+    real = render._render_rows
+    monkeypatch.setattr(render, "_render_rows", lambda *a: calls.append(len(a[3].rows)) or real(*a))
+    monkeypatch.setattr(render, "SPLICE_MIN_ROWS", 5)
+    monkeypatch.setattr(render, "SPLICE_CHUNK", 4)
+    cache: dict = {}
+    for kw in ({}, {"toc": True, "header_right": "All"}):
+        whole = render.render_docx(views, META, template=template, created=CREATED, splice=False, **kw)
+        spliced = render.render_docx(views, META, template=template, created=CREATED, row_cache=cache, **kw)
+        assert spliced == whole
+    assert calls == ([11] if variant == "default" else [])  # rendered once, reused by the second document
+    rows = _cells(Document(io.BytesIO(spliced)).tables[0])
+    assert len(rows) == 12 and rows[1][0].endswith("S00 <&> \"q\" 'a'\nsecond line") and rows[2][1] == "c1\ttab"
