@@ -155,6 +155,31 @@ def sort_by_keys(df: pd.DataFrame, ds: DatasetSpec) -> pd.DataFrame:
     return df.sort_values(keys, kind="stable", na_position="first").reset_index(drop=True)
 
 
+def _key_order(df: pd.DataFrame, ds: DatasetSpec) -> np.ndarray | None:
+    """The row positions of :func:`sort_by_keys`' order (None: already in that order)."""
+    keys = [k for k in ds.keys if k in df.columns]
+    if not keys or len(df) < 2:
+        return None
+    # the same stable sort as sort_by_keys, on the key variables alone
+    order = df[keys].reset_index(drop=True).sort_values(keys, kind="stable", na_position="first").index.to_numpy()
+    return None if bool((order == np.arange(len(order))).all()) else order
+
+
+def take_rows_releasing(df: pd.DataFrame, positions: np.ndarray) -> pd.DataFrame:
+    """The records of ``df`` at ``positions`` (a fresh 0..n-1 index), built one variable at a time.
+
+    Each variable is removed from ``df`` once taken, so a frame nobody else holds is never held
+    twice at once (its copy grows as it shrinks): ``df`` is left empty. Values and types are
+    those of ``df.take(positions)``. A frame with duplicate variable names is copied whole."""
+    if not df.columns.is_unique:
+        return df.take(positions).reset_index(drop=True)
+    cols: dict = {}
+    for c in list(df.columns):
+        cols[c] = df[c].array.take(positions)
+        del df[c]
+    return pd.DataFrame(cols, index=pd.RangeIndex(len(positions)), copy=False)
+
+
 #: the classes whose records are numbered per subject (``ASEQ``) when the program did not number them
 SEQUENCED_CLASSES = ("BDS", "OCCDS", "BASIC DATA STRUCTURE", "OCCURRENCE DATA STRUCTURE")
 
@@ -200,11 +225,14 @@ def finalize_dataset(df: pd.DataFrame, spec: Spec, name: str, *, policy: str = "
     df = apply_sequence(df, ds, prog.class_ if prog is not None else "")
     problems = check_variables(df, ds)
     out = apply_keep_order(df, ds)
+    del df  # ``out`` is a frame of our own from here (the caller's frame is never modified)
     out = apply_types(out, ds)
     problems += check_lengths(out, ds)
     problems += check_codelists(out, ds, spec)
     problems += check_keys(out, ds)
-    out = sort_by_keys(out, ds)
+    # sort_by_keys, variable by variable: the records are not held twice while sorted
+    order = _key_order(out, ds)
+    out = out.reset_index(drop=True) if order is None else take_rows_releasing(out, order)
     if problems and policy == "submission":
         raise DataError(f"{name}: finalisation found {len(problems)} problem(s) (policy=submission)", problems)
     return out, problems

@@ -51,6 +51,7 @@ from collections.abc import Callable, Mapping
 from types import MappingProxyType
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from adamforge.errors import DataError
@@ -551,7 +552,14 @@ def _run_verb(df: pd.DataFrame, step: Step, env, spec, prog: Program, where: str
         bad = filters.check(v, df.columns)
         if bad:
             raise DataError(f"{where}: filter reads variables {prog.dataset} lacks", [f"{where}: {m}" for m in bad])
-        return df.loc[filters.evaluate(df, v)].reset_index(drop=True)
+        keep = filters.evaluate(df, v)
+        if keep.all():
+            return df.reset_index(drop=True)
+        from .finalize import take_rows_releasing
+
+        # the program's working frame is its own (every step makes a new one): emptied as the
+        # kept records are taken, so they are not held twice
+        return take_rows_releasing(df, np.flatnonzero(keep))
     if step.verb in ("keep", "drop"):
         missing = [c for c in v if c not in df.columns]
         if missing and step.verb == "keep":

@@ -48,6 +48,9 @@ class StepDef:
     options: str | None = None
     #: the step takes ``--policy`` (its checks stop or warn by the policy)
     policy: bool = False
+    #: the step uses the study (its spec's ``study.sdtm``, the SDTM folder); ``compare`` does not,
+    #: so it starts without reading the spec
+    study: bool = True
 
 
 STEPS: tuple[StepDef, ...] = (
@@ -89,7 +92,13 @@ STEPS: tuple[StepDef, ...] = (
         outputs=("tlf",),
         options="adamforge.options:add_tlf_arguments",
     ),
-    StepDef("compare", "compare two datasets, PROC COMPARE style", "adamforge.validation.compare_step", in_run=False),
+    StepDef(
+        "compare",
+        "compare two datasets, PROC COMPARE style",
+        "adamforge.validation.compare_step",
+        in_run=False,
+        study=False,
+    ),
     StepDef(
         "qc",
         "run the study's double-programming QC and write the evidence pack",
@@ -177,16 +186,21 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _context(args):
-    from .context import RunContext, study_sdtm
+    from .context import RunContext, StudySdtm, study_sdtm
     from .io import ensure_writable_dir
-    from .readers import check_encoding
     from .runlog import RunLog
 
     spec = _spec_path(getattr(args, "spec", None), getattr(args, "study", None))
-    encoding = check_encoding(getattr(args, "encoding", None))
+    encoding = getattr(args, "encoding", None)
+    if encoding is not None:  # the reader (and pandas) is imported only when there is something to check
+        from .readers import check_encoding
+
+        encoding = check_encoding(encoding)
     if args.sdtm and not Path(args.sdtm).is_dir():  # checked before --out is made: a usage error creates nothing
         raise UsageError(f"SDTM folder {args.sdtm!r} does not exist")
-    source = study_sdtm(spec)  # the study's own word on its SDTM: simulated, or shipped with the package
+    step = next((s for s in STEPS if s.name == getattr(args, "command", None)), None)
+    # the study's own word on its SDTM: simulated, or shipped with the package (not read by a step without a study)
+    source = study_sdtm(spec) if step is None or step.study else StudySdtm()
     if getattr(args, "command", None) == "simulate" and not source.simulated:
         raise UsageError(
             f"the study's SDTM is not simulated: it is shipped with the package ({source.folder}); "

@@ -208,14 +208,30 @@ class XptMember:
     declared_observations: int | None  # v8 OBS header count (None in v5)
 
 
+#: bytes of a memory-mapped file searched at a time (their pages are then released)
+_SCAN_WINDOW = 64 << 20
+
+
 def _find_aligned(buf, needle: bytes, start: int) -> int:
-    """Offset of ``needle`` at an 80-byte boundary from ``start`` (relative to the file), or -1."""
-    pos = start
-    while True:
-        i = buf.find(needle, pos)
-        if i < 0 or (i - start) % 80 == 0:
+    """Offset of ``needle`` at an 80-byte boundary from ``start`` (relative to the file), or -1.
+
+    A memory-mapped file is searched window by window, each window's pages released once
+    searched: a scan of a big file's data does not make the whole file resident in the process."""
+    size = len(buf)
+    window = _SCAN_WINDOW if isinstance(buf, mmap.mmap) else max(size, 1)
+    lo = start
+    while lo < size:
+        hi = min(size, lo + window + len(needle) - 1)  # a match starting in the window is whole
+        i = buf.find(needle, lo, hi)
+        while i >= 0 and (i - start) % 80:
+            i = buf.find(needle, i + 1, hi)
+        if isinstance(buf, mmap.mmap) and hasattr(mmap, "MADV_DONTNEED"):
+            page = lo - lo % mmap.PAGESIZE
+            buf.madvise(mmap.MADV_DONTNEED, page, hi - page)  # file pages: read again if needed
+        if i >= 0:
             return i
-        pos = i + 1
+        lo += window
+    return -1
 
 
 def check_xpt_structure(path: str | os.PathLike) -> list[XptMember]:

@@ -315,7 +315,9 @@ def _parquet_side(path, *, role: str, encoding: str | None, ids: Sequence[str] =
     try:
         schema = pq.read_schema(p)
         text = [f.name for f in schema if _fast_kind(f.type) == "character" and f.name not in ids]
-        table = pq.read_table(p, read_dictionary=text)
+        # the file's own reader: what pq.read_table reads, without starting the datasets machinery
+        with pq.ParquetFile(p, read_dictionary=text) as pf:
+            table = pf.read()
     except Exception as exc:  # noqa: BLE001 - ArrowInvalid and friends, as the reader says it
         raise DataError(f"{p}: truncated or malformed Parquet file: {exc}") from None
     if text and any(table.column(c).num_chunks > 1 for c in text):
@@ -560,20 +562,25 @@ def values_equal(
     """
     x = np.asarray(base, dtype="float64")
     y = np.asarray(compare, dtype="float64")
-    nx, ny = np.isnan(x), np.isnan(y)
     g = _gamma(criterion)
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
         if method == "exact":
             eq = x == y
         elif method == "absolute":
-            eq = np.abs(y - x) <= g
+            d = y - x
+            eq = np.abs(d, out=d) <= g
         elif method == "relative":
             eq = (np.abs(y - x) <= g * ((np.abs(x) + np.abs(y)) / 2 + delta)) | ((x == 0) & (y == 0))
         elif method == "percent":
             eq = np.where(x == 0, y == 0, 100 * np.abs(y - x) <= g * np.abs(x))
         else:
             raise UsageError(f"method must be one of {', '.join(METHODS)}, not {method!r}")
-    return (eq & ~nx & ~ny) | (nx & ny)
+    # every rule above is False when x or y is missing; of the values found unequal, those
+    # missing on both sides are equal
+    bad = np.flatnonzero(~eq)
+    if len(bad):
+        eq[bad] = np.isnan(x[bad]) & np.isnan(y[bad])
+    return eq
 
 
 def _as_float(s: pd.Series) -> np.ndarray:
@@ -643,11 +650,15 @@ class _TableSide:
         self.columns = list(table.column_names)
 
     def floats(self, col: str) -> np.ndarray:
+        import pyarrow as pa
+
         if col in self.other.columns:
             return _as_float(self.other[col])
         col_ = self.table.column(col)
         if not self.nrows:
             return np.empty(0, dtype="float64")
+        if col_.num_chunks == 1 and col_.null_count == 0 and pa.types.is_float64(col_.type):
+            return col_.chunk(0).to_numpy(zero_copy_only=True)  # read-only, not copied
         return np.asarray(col_.to_numpy(), dtype="float64")  # nulls as NaN, as pandas converts them
 
     def ns(self, col: str) -> np.ndarray:
@@ -658,7 +669,8 @@ class _TableSide:
 
         if col in self.other.columns:
             return _arrow_text(self.other[col])
-        a = self.table.column(col).combine_chunks()
+        c = self.table.column(col)
+        a = c.chunk(0) if c.num_chunks == 1 else c.combine_chunks()
         if pa.types.is_dictionary(a.type):  # read as a dictionary (see _parquet_side): kept
             return a
         return a if pa.types.is_large_string(a.type) else a.cast(pa.large_string())
@@ -673,6 +685,14 @@ class _TableSide:
         return out
 
 
+def _pick(a, sel: slice | np.ndarray):
+    """The elements ``sel`` (a slice or positions) of an Arrow array."""
+    if isinstance(sel, slice):
+        start, stop, _ = sel.indices(len(a))
+        return a if (start, stop) == (0, len(a)) else a.slice(start, stop - start)
+    return a.take(sel)
+
+
 def _text_equal(xa, ya) -> np.ndarray:
     """Element-wise equality of two text arrays, SAS semantics (see :func:`_text_norm`). Two
     dictionary arrays compare by codes: their dictionaries' normalised values are coded once."""
@@ -685,7 +705,7 @@ def _text_equal(xa, ya) -> np.ndarray:
         enc = pa.concat_arrays([nx, ny, pa.array([""], pa.large_string())]).dictionary_encode().indices.to_numpy()
         blank = enc[-1]
         return _dict_codes(xa, enc[: len(nx)], blank) == _dict_codes(ya, enc[len(nx) : -1], blank)
-    return np.asarray(pac.equal(_text_norm(_plain_text(xa)), _text_norm(_plain_text(ya))), dtype=bool)
+    return np.array(pac.equal(_text_norm(_plain_text(xa)), _text_norm(_plain_text(ya))), dtype=bool)
 
 
 def _dict_codes(a, mapping: np.ndarray, blank) -> np.ndarray:
@@ -715,11 +735,18 @@ def _text_codes(a, b) -> tuple[np.ndarray, int]:
     import pyarrow as pa
     import pyarrow.compute as pac
 
-    both = pa.chunked_array([_text_norm(a), _text_norm(b)], type=pa.large_string()).combine_chunks().dictionary_encode()
-    uniq = both.dictionary
+    parts = [_text_norm(x) if x.null_count or pac.any(pac.ends_with(x, " ")).as_py() else x for x in (a, b)]
+    chunks = [c for x in parts for c in (x.chunks if isinstance(x, pa.ChunkedArray) else [x])]
+    enc = pa.chunked_array(chunks, type=pa.large_string()).dictionary_encode()  # one dictionary for all chunks
+    if not enc.num_chunks:
+        return np.empty(0, dtype="int64"), 0
+    uniq = enc.chunks[-1].dictionary
+    if any(len(c.dictionary) != len(uniq) for c in enc.chunks):  # not expected: code them as one array
+        enc = pa.chunked_array([pa.chunked_array(chunks, type=pa.large_string()).combine_chunks().dictionary_encode()])
+        uniq = enc.chunks[0].dictionary
     rank = np.empty(len(uniq), dtype="int64")
     rank[pac.sort_indices(uniq).to_numpy()] = np.arange(len(uniq), dtype="int64")
-    return rank[both.indices.to_numpy()], len(uniq)
+    return np.concatenate([rank[c.indices.to_numpy()] for c in enc.chunks]), len(uniq)
 
 
 def _key_codes(bs, cs, ids: Sequence[str], kinds: Mapping[str, str]) -> tuple[np.ndarray, np.ndarray, int]:
@@ -946,28 +973,46 @@ def _compare(
             raise DataError(
                 f"duplicate ID values for ID variables {', '.join(ids)}: PROC COMPARE requires unique IDs", dups
             )
-        pos_b = np.full(k, -1, dtype="int64")
-        pos_b[cb] = np.arange(len(cb))
+        # values are compared in BASE order (BASE rows not gathered when all match); what is
+        # listed is put in ID order by the codes, which increase with the ID values
         pos_c = np.full(k, -1, dtype="int64")
         pos_c[cc] = np.arange(len(cc))
-        has_b, has_c = pos_b >= 0, pos_c >= 0
-        pb = pos_b[has_b & has_c]  # in ID order: codes increase with the ID values
-        pc = pos_c[has_b & has_c]
-        b_only_pos = pos_b[has_b & ~has_c]
-        c_only_pos = pos_c[has_c & ~has_b]
+        in_b = np.zeros(k, dtype=bool)
+        in_b[cb] = True
+        cmap = pos_c[cb]  # each BASE observation's COMPARE observation, -1 for none
+        matched = cmap >= 0
+        n_common = int(matched.sum())
+        b_only_pos = np.flatnonzero(~matched)
+        xsel: slice | np.ndarray
+        ysel: slice | np.ndarray
+        if n_common:  # every BASE observation, those without a match set equal (no BASE gather)
+            xsel, ysel = slice(0, bs.nrows), np.where(matched, cmap, cmap[np.argmax(matched)])
+            unmatched = b_only_pos
+        else:
+            xsel = ysel = unmatched = np.arange(0, dtype="int64")
+        order: np.ndarray | None = cb
+        c_only_pos = np.flatnonzero(~in_b[cc])
+        b_only_pos = b_only_pos[np.argsort(cb[b_only_pos], kind="stable")]
+        c_only_pos = c_only_pos[np.argsort(cc[c_only_pos], kind="stable")]
         base_only_obs = bids.iloc[b_only_pos].reset_index(drop=True)
         compare_only_obs = cids.iloc[c_only_pos].reset_index(drop=True)
     else:
-        n = min(bs.nrows, cs.nrows)
-        pb = pc = np.arange(n)
-        base_only_obs = pd.DataFrame({"OBS": np.arange(n, bs.nrows) + 1})
-        compare_only_obs = pd.DataFrame({"OBS": np.arange(n, cs.nrows) + 1})
+        n_common = min(bs.nrows, cs.nrows)
+        xsel = ysel = slice(0, n_common)
+        unmatched = np.arange(0, dtype="int64")
+        order = None
+        base_only_obs = pd.DataFrame({"OBS": np.arange(n_common, bs.nrows) + 1})
+        compare_only_obs = pd.DataFrame({"OBS": np.arange(n_common, cs.nrows) + 1})
 
-    def key_rows(sel: np.ndarray) -> pd.DataFrame:
-        """The ID values (or OBS) of the matched observations ``sel`` (positions in ``pb``)."""
+    def base_rows(idx: np.ndarray) -> np.ndarray:
+        """BASE observations of the matched observations ``idx`` (positions in ``xsel``)."""
+        return idx + xsel.start if isinstance(xsel, slice) else xsel[idx]
+
+    def key_rows(rows: np.ndarray) -> pd.DataFrame:
+        """The ID values (or OBS) of BASE observations ``rows``."""
         if ids:
-            return bids.iloc[pb[sel]].reset_index(drop=True)
-        return pd.DataFrame({"OBS": pb[sel] + 1})
+            return bids.iloc[rows].reset_index(drop=True)
+        return pd.DataFrame({"OBS": rows + 1})
 
     if len(base_only_obs):
         rc |= _BIT["BASEOBS"]
@@ -977,7 +1022,7 @@ def _compare(
     # -- values ------------------------------------------------------------------------------
     values: list[VariableValues] = []
     pieces: list[pd.DataFrame] = []
-    any_uneq = np.zeros(len(pb), dtype=bool)
+    any_uneq = np.zeros(xsel.stop - xsel.start if isinstance(xsel, slice) else len(xsel), dtype=bool)
     type_conflicts = {d.variable for d in diffs if d.attribute == "type"}
     for v in common:
         if v in ids or v in type_conflicts:
@@ -985,21 +1030,26 @@ def _compare(
         kind = bi.var(v).kind
         diff = pct = None
         if kind == "numeric":
-            x, y = bs.floats(v)[pb], cs.floats(v)[pc]
+            x, y = bs.floats(v)[xsel], cs.floats(v)[ysel]
             eq = values_equal(x, y, method=method, criterion=criterion, delta=delta)
         elif kind == "datetime":
-            x, y = bs.ns(v)[pb], cs.ns(v)[pc]
+            x, y = bs.ns(v)[xsel], cs.ns(v)[ysel]
             eq = x == y  # NaT == NaT here (same int64 sentinel): both missing is equal
         else:
-            xa = bs.text(v).take(pb)
-            ya = cs.text(v).take(pc)
+            xa = _pick(bs.text(v), xsel)
+            ya = _pick(cs.text(v), ysel)
             eq = _text_equal(xa, ya)
+        eq[unmatched] = True  # not compared
         uneq = ~eq
         n_uneq = int(uneq.sum())
         maxdiff = None
         if n_uneq:
             any_uneq |= uneq
             idx = np.flatnonzero(uneq)
+            rows = base_rows(idx)
+            if order is not None:  # ID order
+                o = np.argsort(order[rows], kind="stable")
+                idx, rows = idx[o], rows[o]
             if kind == "character":
                 xs = np.array(xa.take(idx).to_pylist(), dtype=object)
                 ys = np.array(ya.take(idx).to_pylist(), dtype=object)
@@ -1018,20 +1068,20 @@ def _compare(
                 diff = pct = np.full(len(idx), np.nan)
             if kind != "character" and np.isfinite(diff).any():
                 maxdiff = float(np.nanmax(np.abs(diff)))
-            piece = key_rows(idx)
+            piece = key_rows(rows)
             piece["VARIABLE"] = v
             piece["BASE"] = _fmt_values(xs, kind)
             piece["COMPARE"] = _fmt_values(ys, kind)
             piece["DIFF"] = diff.astype("float64")
             piece["PCTDIFF"] = pct.astype("float64")
             pieces.append(piece)
-        values.append(VariableValues(v, kind, len(pb), n_uneq, maxdiff))
+        values.append(VariableValues(v, kind, n_common, n_uneq, maxdiff))
     if any(v.n_unequal for v in values):
         rc |= _BIT["VALUE"]
     if pieces:
         differences = pd.concat(pieces, ignore_index=True)
     else:
-        none = key_rows(np.arange(0))
+        none = key_rows(np.arange(0, dtype="int64"))
         differences = pd.DataFrame({c: none[c] for c in none.columns})
         for c in DIFF_COLUMNS:
             differences[c] = pd.Series([], dtype="float64" if c in ("DIFF", "PCTDIFF") else object)
@@ -1044,7 +1094,7 @@ def _compare(
         criterion=criterion,
         variables=VariablesSummary(common, base_only, compare_only, tuple(diffs), tuple(sorted(not_compared))),
         observations=ObservationsSummary(
-            bs.nrows, cs.nrows, len(pb), int(any_uneq.sum()), base_only_obs, compare_only_obs
+            bs.nrows, cs.nrows, n_common, int(any_uneq.sum()), base_only_obs, compare_only_obs
         ),
         values=tuple(values),
         differences=differences,

@@ -303,13 +303,22 @@ def write_docx(
 # Everything into a folder
 # --------------------------------------------------------------------------------------------
 def write_outputs(
-    res: CompareResult, folder: str | Path, *, html: bool = False, docx: bool = False, parquet: bool = True
+    res: CompareResult,
+    folder: str | Path,
+    *,
+    html: bool = False,
+    docx: bool = False,
+    parquet: bool = True,
+    text: str | None = None,
 ) -> list[Path]:
     """Write ``report.txt``, ``summary.json``, ``differences.csv`` (+ ``.parquet``) and, on request,
-    ``report.html`` / ``report.docx`` into ``folder`` (each file atomically). Returns the paths."""
+    ``report.html`` / ``report.docx`` into ``folder`` (each file atomically). Returns the paths.
+
+    ``text`` is ``render_text(res)`` when the caller has it already (default caps); else it is rendered.
+    """
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    written = [write_text_atomic(folder / "report.txt", render_text(res))]
+    written = [write_text_atomic(folder / "report.txt", render_text(res) if text is None else text)]
     summary = res.summary()
     summary["base_only_observations"] = _records(res.observations.base_only)
     summary["compare_only_observations"] = _records(res.observations.compare_only)

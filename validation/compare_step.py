@@ -103,9 +103,13 @@ def run(args, ctx) -> int:
     )
     ctx.log.input_file(args.base, role="Base")
     ctx.log.input_file(args.compare, role="Compare")
+    report = rep.render_text(res)  # report.txt: the listing capped as by default
     with staged_dir(dest) as stage:
-        rep.write_outputs(res, stage, html=args.html, docx=args.docx)
-    text = rep.render_text(res, max_per_variable=args.max_print)
+        rep.write_outputs(res, stage, html=args.html, docx=args.docx, text=report)
+    if args.max_print == rep.MAX_PRINT_PER_VARIABLE:
+        text = report
+    else:
+        text = rep.render_text(res, max_per_variable=args.max_print)
     if not ctx.quiet:
         sys.stdout.write(text)
     ctx.log.note(

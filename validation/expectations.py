@@ -357,6 +357,7 @@ def run_expectations(
         cache: dict[str, dict[str, pd.Series]] = {}
         codes: dict[str, _Codes] = {}
         serial = itertools.count()
+        last_group = {name: (name, rule_id) for name, rule_id in groups}  # a dataset's codes go after its last group
         for (name, rule_id), items in groups.items():
             t0, c0 = time.perf_counter(), time.process_time()
             frame = data[name]
@@ -380,6 +381,9 @@ def run_expectations(
                 findings.extend(
                     _run_whole(new, gxe, frame, items, idx_cols, max_findings, cache.setdefault(name, {}), rule_id)
                 )
+            if last_group[name] == (name, rule_id):
+                codes.pop(name, None)
+                cache.pop(name, None)
             seconds[f"{rule_id} {name}"] = time.perf_counter() - t0
             cpu[f"{rule_id} {name}"] = time.process_time() - c0
     findings.sort(key=lambda f: (f.dataset, f.rule_id))  # stable: within a rule, GX's record order
@@ -434,7 +438,9 @@ class _Codes:
         """``(codes, number of codes)`` of ``col`` (of ``series`` when given: a variant of the column, cached apart)."""
         key = (col, series is not None)
         if key not in self._codes:
-            self._codes[key] = factorize_column(self.frame[col] if series is None else series)
+            codes, size = factorize_column(self.frame[col] if series is None else series)
+            # int32 when the codes fit: half the memory of one code per record and column
+            self._codes[key] = (codes.astype(np.int32) if size < 2**31 else codes, size)
         return self._codes[key]
 
 

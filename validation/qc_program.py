@@ -37,6 +37,7 @@ import pandas as pd
 
 __all__ = [
     "load_qc_spec",
+    "qc_reads",
     "responder_params",
     "study_day",
     "qc_adsl",
@@ -67,6 +68,42 @@ def load_qc_spec(path: str | Path) -> dict[str, Any]:
     return doc
 
 
+def qc_reads(qc: dict) -> dict[str, set[str] | None]:
+    """The SDTM domains the QC program reads and, per domain, the variables it reads (None: all).
+
+    From the QC spec: DM (all: the kept and baseline variables), the randomization domain, EX,
+    each score's domain (USUBJID, --TESTCD, --CAT, --DTC, --SEQ, --STRESN) and the domains of
+    the results' baseline variables. A reader may keep only these (the diary domain of a big
+    study is read as 6 of its variables).
+
+    >>> sorted(qc_reads({"subjects": {"randomized": {"domain": "ds", "where": {"DSDECOD": "R"}}}})["DS"])
+    ['DSDECOD', 'USUBJID']
+    """
+    out: dict[str, set[str] | None] = {"DM": None}
+
+    def add(dom: str, *names: str) -> None:
+        dom = dom.upper()
+        if dom == "DM" or out.get(dom, set()) is None:
+            return
+        out.setdefault(dom, set()).update({"USUBJID", *names})  # type: ignore[union-attr]
+
+    rnd = (qc.get("subjects") or {}).get("randomized") or {}
+    if rnd.get("domain"):
+        add(str(rnd["domain"]), *map(str, rnd.get("where") or {}))
+    add("EX", "EXSTDTC")
+    for sc in (qc.get("scores") or {}).values():
+        pre = str(sc["domain"]).upper()[:2]
+        add(str(sc["domain"]), f"{pre}TESTCD", f"{pre}CAT", f"{pre}DTC", f"{pre}SEQ", f"{pre}STRESN")
+    for d in ((qc.get("results") or {}).get("baseline") or {}).values():
+        if "years_since" in d:
+            ys = d["years_since"]
+            add(str(ys["domain"]), *map(str, ys.get("where") or {}), str(ys["dtc"]))
+        elif "finding" in d:
+            f = d["finding"]
+            add(str(f["domain"]), f"{str(f['domain']).upper()[:2]}TESTCD", str(f["value"]))
+    return out
+
+
 def responder_params(qc: dict) -> tuple[str, ...]:
     """The responder PARAMCDs of the QC spec, in its order."""
     return tuple(str(r["paramcd"]) for r in qc["responders"]["list"])
@@ -92,9 +129,45 @@ def study_day(dtc: pd.Series, first_dose: pd.Series) -> pd.Series:
     return pd.Series(np.where(diff >= 0, diff + 1, diff), index=dtc.index)
 
 
+def _dates(dtc: pd.Series, *, complete: bool) -> pd.Series:
+    """``YYYY-MM-DD`` prefixes as dates (NaT when not a date; ``complete``: shorter values too),
+    parsed once per distinct value: a diary of millions of records has a few thousand dates."""
+    codes, uniq = pd.factorize(dtc, use_na_sentinel=True)
+    u = pd.Series(uniq)
+    if complete:
+        u = u.where(u.astype(str).str.len() >= 10)
+    parsed = pd.to_datetime(u.astype(str).str[:10], errors="coerce", format="%Y-%m-%d")
+    nat = pd.Series([pd.NaT], dtype=parsed.dtype)
+    table = pd.concat([parsed, nat], ignore_index=True)  # code -1 (missing) reads the NaT at the end
+    return pd.Series(table.to_numpy()[codes], index=dtc.index)
+
+
 def _with_day(df: pd.DataFrame, dtc: str, dm: pd.DataFrame) -> pd.DataFrame:
-    out = df.merge(dm[["USUBJID", "RFXSTDTC"]], on="USUBJID", how="inner")
-    out["DAY"] = study_day(out[dtc], out["RFXSTDTC"]).to_numpy()
+    """The records of subjects in DM with their study day ``DAY`` (records without one left out).
+
+    DM holds one record per subject: each record's first dose is DM.RFXSTDTC looked up by
+    USUBJID (integer codes; the dates parsed once per distinct value). With repeated DM subjects
+    the records are merged with DM, as an inner join repeats them.
+    """
+    ids = dm["USUBJID"]
+    if not ids.is_unique:
+        out = df.merge(dm[["USUBJID", "RFXSTDTC"]], on="USUBJID", how="inner")
+        out["DAY"] = study_day(out[dtc], out["RFXSTDTC"]).to_numpy()
+        return out[out["DAY"].notna()]
+    m = len(ids)
+    codes, uniq = pd.factorize(
+        pd.concat([ids.reset_index(drop=True), df["USUBJID"].reset_index(drop=True)], ignore_index=True),
+        use_na_sentinel=False,  # a missing USUBJID matches a missing one, as in a merge
+    )
+    where = np.full(len(uniq), -1, dtype=np.int64)
+    where[codes[:m]] = np.arange(m)
+    pos = where[codes[m:]]
+    keep = pos >= 0
+    out = df[keep].copy()
+    first = _dates(dm["RFXSTDTC"], complete=False).to_numpy()[pos[keep]]
+    d = _dates(out[dtc], complete=True).to_numpy()
+    diff = pd.Series(d - first).dt.days.astype("float64").to_numpy()
+    out["DAY"] = np.where(diff >= 0, diff + 1, diff)
     return out[out["DAY"].notna()]
 
 
@@ -125,9 +198,11 @@ def _result(sdtm: dict, dm: pd.DataFrame, sc: dict) -> pd.DataFrame:
     dom = str(sc["domain"]).upper()
     pre = dom[:2]
     df = sdtm[dom]
-    df = df[df[f"{pre}TESTCD"] == sc["testcd"]]
+    sel = df[f"{pre}TESTCD"] == sc["testcd"]
     if sc.get("category"):
-        df = df[df[f"{pre}CAT"] == sc["category"]]
+        sel &= df[f"{pre}CAT"] == sc["category"]
+    # the test's records, and only the variables used: never a copy of the whole domain
+    df = df.loc[sel, ["USUBJID", f"{pre}DTC", f"{pre}SEQ", f"{pre}STRESN"]]
     df = _with_day(df, f"{pre}DTC", dm)
     return pd.DataFrame(
         {
@@ -144,7 +219,7 @@ def _daily_mean(sdtm: dict, dm: pd.DataFrame, sc: dict, subjects: pd.Series) -> 
     dom = str(sc["domain"]).upper()
     pre = dom[:2]
     df = sdtm[dom]
-    df = df[(df[f"{pre}CAT"] == sc["category"]) & (df[f"{pre}TESTCD"] == sc["testcd"])]
+    df = df.loc[(df[f"{pre}CAT"] == sc["category"]) & (df[f"{pre}TESTCD"] == sc["testcd"]), ["USUBJID", f"{pre}DTC", f"{pre}STRESN"]]
     df = _with_day(df, f"{pre}DTC", dm)
     df = df.assign(VAL=pd.to_numeric(df[f"{pre}STRESN"], errors="coerce")).dropna(subset=["VAL"])
     out = []
@@ -161,7 +236,7 @@ def _item_total(sdtm: dict, dm: pd.DataFrame, sc: dict) -> pd.DataFrame:
     dom = str(sc["domain"]).upper()
     pre = dom[:2]
     df = sdtm[dom]
-    df = df[df[f"{pre}CAT"] == sc["category"]]
+    df = df.loc[df[f"{pre}CAT"] == sc["category"], ["USUBJID", f"{pre}TESTCD", f"{pre}DTC", f"{pre}STRESN"]]
     df = _with_day(df, f"{pre}DTC", dm)
     df = df.assign(VAL=pd.to_numeric(df[f"{pre}STRESN"], errors="coerce"))
     items = [f"{sc['item_prefix']}{i:02d}" for i in range(1, int(sc["items"]) + 1)]
@@ -839,12 +914,14 @@ QC_OUTPUT_KINDS = ("baseline", "response", "figure")
 
 
 def qc_compare_results(
-    sdtm: dict[str, pd.DataFrame],
+    sdtm: dict[str, pd.DataFrame] | None,
     adsl: pd.DataFrame,
     responders: pd.DataFrame,
     tlf: dict,
     qc: dict,
     production: pd.DataFrame,
+    *,
+    baseline: pd.DataFrame | None = None,
 ):
     """Recompute the results (:func:`qc_baseline`, :func:`qc_results_ard`) and compare them with
     production's ARD under the QC spec's ``results.tolerances`` (defaults in code) and
@@ -856,12 +933,20 @@ def qc_compare_results(
     listed, with their number and the reason, in the returned scope. Any other statistic
     production has and QC lacks is a difference (return code 64).
 
+    ``baseline``: :func:`qc_baseline` computed by the caller (then ``sdtm`` is not read: a caller
+    may release the SDTM before reading production).
+
     Returns (ArdComparison, QC ARD, scope) with scope ``{"description", "not_compared"}``.
     """
     from . import compare_ard as ca
 
     res_spec = qc.get("results") or {}
-    baseline = qc_baseline(sdtm, adsl, qc) if res_spec.get("baseline") else None
+    if not res_spec.get("baseline"):
+        baseline = None
+    elif baseline is None:
+        if sdtm is None:
+            raise ValueError("qc_compare_results: give the SDTM or the baseline computed from it")
+        baseline = qc_baseline(sdtm, adsl, qc)
     qc_ard = qc_results_ard(adsl, responders, baseline, tlf)
     kinds = {str(o["id"]): str(o.get("kind")) for o in tlf.get("outputs") or []}
     done = {o for o, k in kinds.items() if k in QC_OUTPUT_KINDS and (k != "baseline" or baseline is not None)}

@@ -123,6 +123,23 @@ def run_rules(
     return RuleRun(findings, seconds, cpu)
 
 
+def release_memory() -> None:
+    """Hand freed memory back to the system: Arrow's pool and the C heap keep what a big dataset
+    used after its frames are gone, so the next one would otherwise stack on top of it."""
+    try:
+        import pyarrow as pa
+
+        pa.default_memory_pool().release_unused()
+    except (ImportError, AttributeError):  # pragma: no cover - pyarrow is a dependency
+        pass
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc: nothing to trim
+        pass
+
+
 def plain(v: Any) -> Any:
     """A JSON-friendly scalar: numpy scalars unwrapped, whole floats as int, NaN as ``None``."""
     if v is None:

@@ -38,7 +38,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -59,6 +59,7 @@ from .rules import (
     findings_from_rows,
     record_keys,
     register,
+    release_memory,
     run_rules,
     subjects_not_in,
 )
@@ -99,6 +100,8 @@ class _Ctx:
     spec: Any
     max_findings: int
     scope: str
+    #: integer codes of key columns (``factorize_column``), by (domain, variable); filled by the rules
+    codes: dict | None = None
 
 
 def check_sdtm(
@@ -144,6 +147,104 @@ def check_sdtm(
     return run_rules(registry(spec), sdtm, ctx, select=select)
 
 
+#: rules that read one domain at a time (with the spec's rules for that domain): run per domain by
+#: :func:`check_sdtm_by_domain`; SDTM-REQ-001 reads the column names only, SDTM-SUBJ-001 reads DM too
+_PER_DOMAIN = (
+    "SDTM-KEY-001",
+    "SDTM-KEY-002",
+    "SDTM-SEQ-001",
+    "SDTM-DTC-001",
+    "SDTM-DTC-002",
+    "SDTM-DTC-003",
+    "SDTM-NUM-001",
+    "SDTM-RANGE-001",
+    "SDTM-CT-001",
+    "SDTM-SPEC-001",
+)
+
+
+def check_sdtm_by_domain(
+    read: Callable[[str], pd.DataFrame],
+    names: Sequence[str],
+    spec=None,
+    *,
+    options: SdtmCheckOptions | None = None,
+) -> tuple[RuleRun, list[tuple[str, int, int]]]:
+    """:func:`check_sdtm` (every rule) reading one domain at a time: bounded memory on a big study.
+
+    ``read(name)`` returns a domain's DataFrame (``names``: the domains of the folder). Each domain
+    is read, checked by every rule that reads it and released before the next is read; only DM is
+    kept (SDTM-SUBJ-001 and the study rules that merge DM read it). SDTM-REQ-001 runs on the
+    column names. The findings are those of :func:`check_sdtm` on all the domains at once, in the
+    same order per rule (rules in registry order; a rule's findings per domain).
+
+    Returns the :class:`~.rules.RuleRun` and ``(name, records, variables)`` of every domain read.
+    """
+    import time
+
+    opt = options or SdtmCheckOptions()
+    if opt.scope not in SCOPES:
+        raise ValueError(f"scope must be one of {SCOPES}, not {opt.scope!r}")
+    inputs = getattr(spec, "inputs", None) or InputRules()
+    readers = {}
+    if spec is not None and getattr(spec, "programs", None):
+        from adamforge.adam.program import input_readers
+
+        readers = input_readers(spec)
+    base = _Ctx(inputs, readers, spec, opt.max_findings, opt.scope)
+    reg = registry(spec)
+    study = {r.id: r for r in inputs.rules if r.id in reg and r.id not in RULES}
+    buckets: dict[str, list[Finding]] = {rid: [] for rid in reg}
+    seconds: dict[str, float] = dict.fromkeys(reg, 0.0)
+    cpu: dict[str, float] = dict.fromkeys(reg, 0.0)
+
+    def run(rid: str, data: Mapping[str, pd.DataFrame], ctx: _Ctx) -> None:
+        t0, c0 = time.perf_counter(), time.process_time()
+        buckets[rid].extend(reg[rid].check(data, ctx))
+        seconds[rid] += time.perf_counter() - t0
+        cpu[rid] += time.process_time() - c0
+
+    upper = {n.upper(): n for n in names}
+    order = sorted(upper)
+    if "DM" in upper:  # read first and kept: the other domains' subjects are looked up in it
+        order.remove("DM")
+        order.insert(0, "DM")
+    schema: dict[str, pd.DataFrame] = {}
+    shapes: list[tuple[str, int, int]] = []
+    dm: pd.DataFrame | None = None
+    done_study: set[str] = set()
+    for name in order:
+        df = read(upper[name])
+        release_memory()  # the reader's buffers: only the frame stays
+        shapes.append((name, len(df), df.shape[1]))
+        schema[name] = df.iloc[:0]
+        if name == "DM":
+            dm = df
+        ctx = dataclasses.replace(base, codes={})  # integer codes of this domain's columns, shared by its rules
+        one = {name: df}
+        for rid in _PER_DOMAIN:
+            run(rid, one, ctx)
+        run("SDTM-SUBJ-001", one if dm is None or name == "DM" else {name: df, "DM": dm}, ctx)
+        for rid, r in study.items():
+            if r.domain != name:
+                continue
+            view = dict(one)
+            src = (r.merge or {}).get("from")
+            if src and src not in view and src in upper:
+                view[src] = dm if src == "DM" and dm is not None else read(upper[src])
+            run(rid, view, ctx)
+            done_study.add(rid)
+        del df, one, ctx
+        release_memory()
+    for rid, r in study.items():  # a study rule on a domain the folder does not have
+        if rid not in done_study:
+            src = (r.merge or {}).get("from")
+            run(rid, {src: dm} if src == "DM" and dm is not None else {}, base)
+    run("SDTM-REQ-001", schema, base)
+    findings = [f for rid in reg for f in buckets[rid]]
+    return RuleRun(findings, seconds, cpu), sorted(shapes)
+
+
 def registry(spec=None) -> dict[str, Rule]:
     """:data:`RULES` plus one rule per study rule of the spec's ``inputs`` section (by its id)."""
     out = dict(RULES)
@@ -175,6 +276,26 @@ def _duplicated(df: pd.DataFrame, cols: list[str]) -> np.ndarray:
     hashing the text of every key on the 10-million-record QS.
     """
     return duplicated_rows(row_codes([df[c] for c in cols]))
+
+
+def _key_duplicated(df: pd.DataFrame, domain: str, cols: list[str], rows: np.ndarray | None, ctx: _Ctx) -> np.ndarray:
+    """:func:`_duplicated` of the records ``rows`` (all: None) on the key columns ``cols``.
+
+    Each column is factorized once per domain (``ctx.codes``) and its codes are shared by the
+    domain's key rules; a subset takes the codes of its records (equal values, equal codes, as a
+    factorize of the subset gives), never a copy of the records.
+    """
+    from adamforge.keys import combine_codes, factorize_column
+
+    cache = ctx.codes if ctx.codes is not None else {}
+    parts = []
+    for c in cols:
+        if (domain, c) not in cache:
+            codes, size = factorize_column(df[c])
+            cache[(domain, c)] = (codes.astype(np.int32) if size < 2**31 else codes, size)  # half the memory
+        codes, size = cache[(domain, c)]
+        parts.append((codes if rows is None else codes[rows], size))
+    return duplicated_rows(combine_codes(parts))
 
 
 def _keys(df: pd.DataFrame, domain: str, ctx: _Ctx | None = None) -> list[str]:
@@ -354,12 +475,12 @@ def _natural_keys(sdtm, ctx: _Ctx) -> list[Finding]:
             out += _skipped(ctx, domain, f"Unique key ({', '.join(cols)}){_in_where(kr.where)}", absent)
             continue
         rows = np.flatnonzero(_where(df, kr.where)) if kr.where else None
-        sub = df if rows is None else df.iloc[rows]
-        dup = _duplicated(sub, cols)
+        dup = _key_duplicated(df, domain, cols, rows, ctx)
         if not dup.any():
             continue
+        hit = np.flatnonzero(dup) if rows is None else rows[dup]
         out += count_findings(
-            sub.loc[dup],
+            df[cols].iloc[hit],
             cols,
             rule=rule if kr.severity == rule.severity else dataclasses.replace(rule, severity=kr.severity),
             dataset=domain,
@@ -404,7 +525,7 @@ def _seq_unique(sdtm, ctx: _Ctx) -> list[Finding]:
         seq = f"{domain[:2]}SEQ"
         if seq not in df.columns:
             continue
-        dup = _duplicated(df, ["USUBJID", seq]) & ~blank(df[seq]).to_numpy()
+        dup = _key_duplicated(df, domain, ["USUBJID", seq], None, ctx) & ~blank(df[seq]).to_numpy()
         if not dup.any():
             continue
         out += count_findings(

@@ -94,10 +94,11 @@ def validate_adam_run(adam: Mapping[str, pd.DataFrame], spec, *, labels=None):
     """Expectations and conformance as one :class:`~.rules.RuleRun` (findings, wall and CPU seconds)."""
     from .conformance import ConformanceOptions, check_conformance
     from .expectations import build_checks, run_expectations
-    from .rules import RuleRun
+    from .rules import RuleRun, release_memory
 
     checks = build_checks(spec, datasets=list(adam))
     gx_run = run_expectations(adam, checks, keys={n: d.keys for n, d in spec.datasets.items()})
+    release_memory()  # the expectations' integer codes: conformance starts from the data alone
     conf = check_conformance(adam, options=ConformanceOptions(spec=spec, labels=labels, require_all_datasets=True))
     return RuleRun(gx_run.findings + conf.findings, {**gx_run.seconds, **conf.seconds}, {**gx_run.cpu, **conf.cpu})
 
@@ -150,6 +151,7 @@ def _validate(ctx, *, scope: str, policy: str) -> int:
     from adamforge.sdtm_io import read_sdtm
 
     from .report import write_report
+    from .rules import release_memory
 
     if policy not in POLICIES:
         raise UsageError(f"--policy must be one of {', '.join(POLICIES)}, not {policy!r}")
@@ -162,14 +164,24 @@ def _validate(ctx, *, scope: str, policy: str) -> int:
     if scope in ("all", "sdtm"):
         if not ctx.sdtm.is_dir():
             raise UsageError(f"SDTM folder {str(ctx.sdtm)!r} does not exist (run 'adamforge simulate' or pass --sdtm)")
-        sdtm = read_sdtm(ctx.sdtm, log=ctx.log, encoding=getattr(ctx, "encoding", None))
         from adamforge.adam.spec import load_spec
+        from adamforge.readers import domain_files
+
+        from .sdtm_checks import check_sdtm_by_domain
 
         spec = load_spec(ctx.spec)  # its programs and inputs section say what the input must hold
-        f, _ = validate_sdtm(sdtm, spec)
-        findings += f
-        inputs += [(f"SDTM.{n}", len(df), df.shape[1]) for n, df in sorted(sdtm.items())]
-        did.append(f"SDTM ({len(sdtm)} domains)")
+        encoding = getattr(ctx, "encoding", None)
+        read_sdtm(ctx.sdtm, [], log=ctx.log, encoding=encoding)  # the folder and its manifest, nothing read yet
+        # one domain at a time (read, checked, released): the x100 study's 10-million-record QS
+        # is never held beside the other domains
+        sdtm_run, shapes = check_sdtm_by_domain(
+            lambda d: read_sdtm(ctx.sdtm, [d], log=ctx.log, encoding=encoding)[d],
+            sorted(domain_files(ctx.sdtm)),
+            spec,
+        )
+        findings += sdtm_run.findings
+        inputs += [(f"SDTM.{n}", rows, cols) for n, rows, cols in shapes]
+        did.append(f"SDTM ({len(shapes)} domains)")
     if scope == "adam" or (scope == "all" and adam_files):
         if not adam_files:
             raise UsageError(f"no ADaM datasets (*.parquet) in {str(adam_dir)!r} (run 'adamforge derive' first)")
@@ -177,6 +189,7 @@ def _validate(ctx, *, scope: str, policy: str) -> int:
 
         spec = spec if spec is not None else load_spec(ctx.spec)
         adam, labels = read_adam(adam_dir)
+        release_memory()  # the Parquet reader's buffers
         f, _ = validate_adam(adam, spec, labels=labels)
         findings += f
         inputs += [(f"ADAM.{n}", len(df), df.shape[1]) for n, df in sorted(adam.items())]

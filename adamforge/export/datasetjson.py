@@ -237,6 +237,25 @@ def _tokens(s: pd.Series, typ: str) -> np.ndarray:
     return np.array(toks, dtype=object)[codes]  # code -1 (missing) takes the last entry, "null"
 
 
+def _token_array(s: pd.Series, typ: str):
+    """:func:`_tokens` as an Arrow text array: the distinct values' JSON texts spread by Arrow's
+    ``take`` on their codes (no Python object per record)."""
+    import pyarrow as pa
+
+    if typ in ("integer", "float"):
+        arr = pd.to_numeric(s).astype("float64").to_numpy(na_value=np.nan)
+        missing = np.isnan(arr)
+        codes, uniques = pd.factorize(np.where(missing, 0, arr.view(np.int64)))
+        codes[missing] = -1
+        u = pd.Series(uniques.view(np.float64) if len(uniques) else np.zeros(0))
+    else:
+        codes, uniques = pd.factorize(s, use_na_sentinel=True)
+        u = pd.Series(uniques, dtype=s.dtype) if len(uniques) else s.iloc[:0]
+    toks = [json.dumps(v, ensure_ascii=False, allow_nan=False) for v in _values(u, typ)] + ["null"]
+    codes = np.where(codes < 0, len(toks) - 1, codes)  # missing takes the last entry, "null"
+    return pa.array(toks, type=pa.large_string()).take(pa.array(codes, type=pa.int64()))
+
+
 def _rows_text(part: pd.DataFrame, meta: DatasetMeta) -> str:
     """The rows of ``part`` as ``dumps_dataset_json`` writes them: 4 blanks and the JSON array
     per row, rows separated by a comma and a new line (none after the last)."""
@@ -247,7 +266,7 @@ def _rows_text(part: pd.DataFrame, meta: DatasetMeta) -> str:
         return ""
     if not meta.columns:
         return ",\n".join(["    []"] * len(part))
-    cols = [pa.array(_tokens(part[c.name], c.type), type=pa.large_string()) for c in meta.columns]
+    cols = [_token_array(part[c.name], c.type) for c in meta.columns]
     t = pa.large_string()
     joined = pc.binary_join_element_wise(*cols, pa.scalar(", ", t))
     lines = pc.binary_join_element_wise(pa.scalar("    [", t), joined, pa.scalar("]", t), pa.scalar("", t))

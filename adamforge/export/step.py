@@ -279,6 +279,10 @@ def _conform_compact(df: pd.DataFrame, meta) -> pd.DataFrame:
                 out[c.name] = s
             else:
                 out[c.name] = pd.Series(s.astype(object).where(s.notna(), None), index=df.index, dtype="str")
+        elif c.type in ("date", "datetime") and pd.api.types.is_datetime64_dtype(s.dtype):
+            # conform_frame's result without a Timestamp object per value (tz-naive dates: the
+            # same instants, NaT kept)
+            out[c.name] = (s.dt.normalize() if c.type == "date" else s).astype("datetime64[s]")
         else:
             out[c.name] = conform_frame(df[[c.name]], _OneColumn(meta, c))[c.name]
     return pd.DataFrame(out, index=df.index)
@@ -345,17 +349,15 @@ def _xpt_round_trip(path: Path, name: str, df: pd.DataFrame, meta, problems: lis
         for (col, is_num, pos, width), c in zip(layout, meta.columns):
             if col in differ:
                 continue
-            field = np.ascontiguousarray(block[:, pos : pos + width])
+            field = block[:, pos : pos + width]  # a strided view: no copy
             a = part[col]
             if c.type == "text" or not is_num:
                 if is_num or c.type != "text":
                     differ.add(col)
                     continue
-                got = np.strings.rstrip(field.view(f"S{width}").ravel(), b" ")
-                exp = _text_bytes(a)
-                same = bool(np.array_equal(got, exp))
+                same = _same_text(field, a, width)
             else:
-                got = _ibm_to_ieee(field.view(">u8").ravel())
+                got = _ibm_to_ieee(np.ascontiguousarray(field).view(">u8").ravel())
                 exp = _sas_numbers(a, c.type, fmts.get(col) or "")
                 same = bool(((got == exp) | (np.isnan(got) & np.isnan(exp))).all())
             if not same:
@@ -401,6 +403,33 @@ def _ibm_to_ieee(u: np.ndarray) -> np.ndarray:
     val = np.where(first & 0x80, -val, val)
     missing = (frac == 0) & ((first == 0x2E) | (first == 0x5F) | ((first >= 0x41) & (first <= 0x5A)))
     return np.where(missing, np.nan, val)
+
+
+def _same_text(field: np.ndarray, a: pd.Series, width: int) -> bool:
+    """Whether the (n, width) text field of the records read back holds ``a`` (the test of
+    :func:`_text_bytes`: trailing blanks of the file and trailing whitespace of the data ignored).
+
+    The data, trailing whitespace removed, are padded with blanks by Arrow and compared with the
+    field byte for byte; equal bytes mean equal values. Records whose bytes differ (or a column
+    that does not pad to the width) are compared value by value as :func:`_text_bytes` reads them."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from .xpt import _arrow_text
+
+    arr = pc.fill_null(pc.utf8_rtrim_whitespace(_arrow_text(a)), "")
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks() if arr.num_chunks else pa.array([], type=pa.large_string())
+    arr = pc.utf8_rpad(arr, width=width, padding=" ").cast(pa.large_string())
+    rows = np.arange(len(a))
+    if len(arr) and pc.min(pc.binary_length(arr)).as_py() == width == pc.max(pc.binary_length(arr)).as_py():
+        offsets = np.frombuffer(arr.buffers()[1], dtype=np.int64)[arr.offset : arr.offset + len(arr) + 1]
+        exp = np.frombuffer(arr.buffers()[2], dtype=np.uint8)[offsets[0] : offsets[-1]].reshape(len(arr), width)
+        rows = np.flatnonzero((field != exp).any(axis=1))
+    if not len(rows):
+        return True
+    got = np.strings.rstrip(np.ascontiguousarray(field[rows]).view(f"S{width}").ravel(), b" ")
+    return bool(np.array_equal(got, _text_bytes(a.iloc[rows])))
 
 
 def _text_bytes(s: pd.Series) -> np.ndarray:

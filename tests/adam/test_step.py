@@ -13,7 +13,7 @@ def _fake_reader(monkeypatch, sdtm, folder):
     for d in sdtm:
         (folder / f"{d.lower()}.xpt").write_bytes(b"")
     monkeypatch.setattr(
-        "adamforge.sdtm_io.read_sdtm", lambda f, domains=None, *, log=None: {d: sdtm[d] for d in domains}
+        "adamforge.sdtm_io.read_sdtm", lambda f, domains=None, *, log=None, **kw: {d: sdtm[d] for d in domains}
     )
 
 

@@ -431,3 +431,112 @@ def test_xpt_against_csv_compares_values_where_the_text_parses(tmp_path):
     (tmp_path / "e.csv").write_text("USUBJID,AGE,SITEID,ADT\nS-1,thirty,7,2020-01-05\nS-2,41,10,\n")
     res = compare_datasets(tmp_path / "d.xpt", tmp_path / "e.csv", id_vars=["USUBJID"])
     assert [d.variable for d in res.variables.differences if d.attribute == "type"] == ["AGE"]
+
+
+# -- Parquet read into Arrow: the same result as the frames the common reader gives ----------------
+def _parquet_pair(tmp_path):
+    """Two Parquet files with every kind of column the Arrow path meets (and some it leaves to the
+    reader): text with blanks and nulls, integers with nulls, float32, booleans, categories, dates,
+    timestamps, field metadata, several row groups, a stored pandas index."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    n = 400
+    rng = np.random.default_rng(5)
+    b = pd.DataFrame(
+        {
+            "USUBJID": [f"S-{i:04d}" + (" " if i % 9 == 0 else "") for i in range(n)],
+            "AVAL": rng.normal(size=n),
+            "F32": rng.normal(size=n).astype("float32"),
+            "N": pd.array([None if i % 7 == 0 else i for i in range(n)], dtype="Int64"),
+            "I16": (np.arange(n) % 300).astype("int16"),
+            "FL": np.arange(n) % 2 == 0,
+            "TXT": pd.array([None if i % 5 == 0 else ["a", "b ", "", "é"][i % 4] for i in range(n)], dtype="str"),
+            "CAT": pd.Categorical([["X", "Y"][i % 2] for i in range(n)]),
+            "ADT": pd.to_datetime("2021-01-01") + pd.to_timedelta(np.arange(n) % 90, unit="D"),
+            "D32": [(pd.Timestamp("2020-01-01") + pd.Timedelta(days=i % 30)).date() for i in range(n)],
+            "NONE": pd.array([None] * n, dtype="str"),
+        }
+    )
+    c = b.copy()
+    c.loc[3:6, "AVAL"] += 0.5
+    c.loc[10:12, "F32"] = np.float32(3.5)
+    c.loc[20:22, "N"] = None
+    c.loc[30:31, "I16"] = 1
+    c.loc[40:41, "FL"] = ~c.loc[40:41, "FL"]
+    c.loc[50:54, "TXT"] = ["a  ", None, "x", "", "é "]
+    c.loc[60:61, "CAT"] = "Y"
+    c.loc[70:71, "ADT"] = pd.NaT
+    c.loc[80:81, "NONE"] = ["q", " "]
+    c = c.iloc[5:].sample(frac=1.0, random_state=2)  # 5 only in BASE, shuffled
+    b = b.iloc[:-3]  # 3 only in COMPARE
+    table = pa.Table.from_pandas(b, preserve_index=False)
+    fields = [f.with_metadata({"label": f"Label of {f.name}", "length": "8"}) for f in table.schema]
+    table = pa.table(table.columns, schema=pa.schema(fields, metadata=table.schema.metadata))
+    pq.write_table(table, tmp_path / "base.parquet", row_group_size=150)
+    c.to_parquet(tmp_path / "comp.parquet")  # with its (shuffled) index stored
+    return tmp_path / "base.parquet", tmp_path / "comp.parquet"
+
+
+@pytest.mark.parametrize("ids", [["USUBJID"], ["USUBJID", "I16"], ["ADT", "USUBJID"], None])
+def test_parquet_from_arrow_equals_the_frames_of_the_reader(tmp_path, ids):
+    bp, cp = _parquet_pair(tmp_path)
+    res = compare_datasets(bp, cp, id_vars=ids, method="absolute", criterion=1e-12)
+    bdf, bi = read_dataset(bp)
+    cdf, ci = read_dataset(cp, role="COMPARE")
+    ref = compare_frames(bdf, cdf, id_vars=ids, method="absolute", criterion=1e-12, base_info=bi, compare_info=ci)
+    assert res.base == ref.base and res.compare == ref.compare
+    assert res.return_code == ref.return_code and res.values == ref.values
+    assert render_text(res) == render_text(ref)
+    pd.testing.assert_frame_equal(res.differences, ref.differences)
+    pd.testing.assert_frame_equal(res.observations.base_only, ref.observations.base_only)
+    pd.testing.assert_frame_equal(res.observations.compare_only, ref.observations.compare_only)
+    assert res.n_unequal_values > 0 and res.base.var("AVAL").label == "Label of AVAL"
+    if ids == ["USUBJID"]:  # every kind of column found its differences
+        assert {v.variable for v in res.values if v.n_unequal} >= {"AVAL", "F32", "N", "I16", "FL", "TXT", "CAT"}
+        assert {v.variable for v in res.values if v.n_unequal} >= {"ADT", "NONE"}
+
+
+def test_no_observation_in_common(tmp_path):
+    b = _base()
+    c = _base().assign(USUBJID=["T-1", "T-2", "T-3"])
+    b.to_parquet(tmp_path / "b.parquet")
+    c.to_parquet(tmp_path / "c.parquet")
+    for res in (
+        compare_datasets(tmp_path / "b.parquet", tmp_path / "c.parquet", id_vars=["USUBJID"]),
+        compare_frames(b, c, id_vars=["USUBJID"]),
+    ):
+        o = res.observations
+        assert (o.n_common, o.n_base_only, o.n_compare_only, o.n_with_unequal) == (0, 3, 3, 0)
+        assert res.n_unequal_values == 0 and res.return_code == 64 | 128
+
+
+def test_values_equal_matches_the_rules_with_missing_and_infinite_values():
+    rng = np.random.default_rng(3)
+    pool = np.array([0.0, -0.0, 1.0, 1.0 + 1e-9, -2.5, 100.0, 100.1, np.nan, np.inf, -np.inf])
+    x, y = rng.choice(pool, 5000), rng.choice(pool, 5000)
+    for method in ("exact", "absolute", "relative", "percent"):
+        got = values_equal(x, y, method=method, criterion=1e-5)
+        with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+            d = np.abs(y - x)
+            rule = {
+                "exact": x == y,
+                "absolute": d <= 1e-5,
+                "relative": (d <= 1e-5 * (np.abs(x) + np.abs(y)) / 2) | ((x == 0) & (y == 0)),
+                "percent": np.where(x == 0, y == 0, 100 * d <= 1e-5 * np.abs(x)),
+            }[method]
+        nx, ny = np.isnan(x), np.isnan(y)
+        np.testing.assert_array_equal(got, (rule & ~nx & ~ny) | (nx & ny), err_msg=method)
+
+
+def test_compare_command_does_not_read_the_study(tmp_path, capsys, monkeypatch):
+    """`adamforge compare` starts without the study's spec (its study.sdtm is for the pipeline)."""
+    from adamforge import context
+
+    def boom(spec):
+        raise AssertionError("compare read the study spec")
+
+    monkeypatch.setattr(context, "study_sdtm", boom)
+    _base().to_parquet(tmp_path / "b.parquet")
+    code = cli.main(["compare", str(tmp_path / "b.parquet"), str(tmp_path / "b.parquet"), "--out", str(tmp_path / "o")])
+    assert code == EXIT_OK
