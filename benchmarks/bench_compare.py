@@ -28,18 +28,18 @@ import textwrap
 import time
 from pathlib import Path
 
-import numpy as np
-import pandas as pd
-
 DCVENV = Path(os.environ.get("DCVENV", "/tmp/dcvenv"))
 DATACOMPY = os.environ.get("DATACOMPY_VERSION", "1.1.0")
 ADAMFORGE = str(Path(sys.executable).with_name("adamforge"))
 
 
-def make_pair(n: int, seed: int = 2026) -> tuple[pd.DataFrame, pd.DataFrame]:
+def make_pair(n: int, seed: int = 2026):
     """Two 20-column frames keyed by USUBJID: 12 numeric, 7 character; 1,500 values changed per
     million rows (400 in each of three numeric columns, 300 in one character column), noise of
     1e-12 everywhere in one column, 100 observations only in each side."""
+    import numpy as np
+    import pandas as pd
+
     rng = np.random.default_rng(seed)
     ids = np.array([f"STUDY-{i:08d}" for i in range(n)], dtype=object)
     base = {"USUBJID": ids}
@@ -225,19 +225,25 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=5, help="runs of each whole process (default 5; medians shown)")
     ap.add_argument("--no-datacompy", action="store_true")
     ap.add_argument("--no-in-process", action="store_true", help="skip the in-process figures")
+    ap.add_argument("--write-pair", default=None, metavar="DIR", help=argparse.SUPPRESS)
     a = ap.parse_args()
+    if a.write_pair:  # in its own process: this one stays small, so a child's peak memory is its own
+        b, c = make_pair(a.rows)
+        b.to_parquet(Path(a.write_pair) / "base.parquet", index=False)
+        c.to_parquet(Path(a.write_pair) / "compare.parquet", index=False)
+        print(f"{len(b):,} x {b.shape[1]} (base) vs {len(c):,} x {c.shape[1]} (compare)")
+        return
     print(f"machine: {machine()}")
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        b, c = make_pair(a.rows)
         bp, cp = work / "base.parquet", work / "compare.parquet"
-        b.to_parquet(bp, index=False)
-        c.to_parquet(cp, index=False)
-        print(
-            f"compare benchmark: {len(b):,} x {b.shape[1]} (base) vs {len(c):,} x {c.shape[1]} (compare), ID USUBJID, "
-            "12 numeric and 7 character columns besides the ID"
-        )
-        del b, c
+        shape = subprocess.run(
+            [sys.executable, __file__, "--rows", str(a.rows), "--write-pair", str(work)],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
+        print(f"compare benchmark: {shape}, ID USUBJID, 12 numeric and 7 character columns besides the ID")
         py = None if a.no_datacompy else ensure_dcvenv()
         print(f"whole processes, alternated, {a.rounds} rounds:")
         o, t = whole_processes(bp, cp, work, a.rounds, py)

@@ -302,7 +302,8 @@ def _parquet_side(path, *, role: str, encoding: str | None, ids: Sequence[str] =
     and columns of other types (dates, booleans, categories) are converted, column by column as
     the reader converts them. Text columns other than the ``ids`` are read as Arrow dictionaries
     (as most Parquet writers store them): less to decode, and values compare by their codes. Files
-    the reader must read (not found, another format, duplicated or non-text column names) return None.
+    the reader must read (not found, another format, unreadable, duplicated or non-text column names)
+    return None: the reader reads them, or says why it cannot.
     """
     import pyarrow.parquet as pq
 
@@ -314,27 +315,26 @@ def _parquet_side(path, *, role: str, encoding: str | None, ids: Sequence[str] =
     check_encoding(encoding)
     try:
         schema = pq.read_schema(p)
-        text = [f.name for f in schema if _fast_kind(f.type) == "character" and f.name not in ids]
+        pmd = schema.pandas_metadata or {}
+        index_cols = {c for c in pmd.get("index_columns", []) if isinstance(c, str)}
+        if len(set(schema.names)) != len(schema.names) or any(
+            c.get("name") != c.get("field_name")
+            for c in pmd.get("columns", [])
+            if c.get("field_name") not in index_cols
+        ):
+            return None
+        names = [n for n in schema.names if n not in index_cols]  # a stored index is not data (pandas' index)
+        fast = {n: k for n in names if (k := _fast_kind(schema.field(n).type)) is not None}  # the file's types
+        slow = [n for n in names if n not in fast]
+        text = [n for n, k in fast.items() if k == "character" and n not in ids]
         # the file's own reader: what pq.read_table reads, without starting the datasets machinery
         with pq.ParquetFile(p, read_dictionary=text) as pf:
             table = pf.read()
-    except Exception as exc:  # noqa: BLE001 - ArrowInvalid and friends, as the reader says it
-        raise DataError(f"{p}: truncated or malformed Parquet file: {exc}") from None
-    if text and any(table.column(c).num_chunks > 1 for c in text):
-        table = table.unify_dictionaries()  # one dictionary per column, whatever the row groups
-    pmd = schema.pandas_metadata or {}
-    index_cols = {c for c in pmd.get("index_columns", []) if isinstance(c, str)}
-    if len(set(schema.names)) != len(schema.names) or any(
-        c.get("name") != c.get("field_name") for c in pmd.get("columns", []) if c.get("field_name") not in index_cols
-    ):
-        return None
-    names = [n for n in schema.names if n not in index_cols]  # a stored index is not data (pandas' index)
-    fast = {n: k for n in names if (k := _fast_kind(schema.field(n).type)) is not None}  # the file's types
-    slow = [n for n in names if n not in fast]
-    try:
+        if text and any(table.column(c).num_chunks > 1 for c in text):
+            table = table.unify_dictionaries()  # one dictionary per column, whatever the row groups
         other = _as_read(table.select(slow).to_pandas()).reset_index(drop=True) if slow else None
-    except Exception as exc:  # noqa: BLE001 - as read_dataset_file names a conversion failure
-        raise DataError(f"{role} file {str(p)!r} could not be read as Parquet: {type(exc).__name__}: {exc}") from exc
+    except Exception:  # noqa: BLE001 - a file pyarrow cannot read: the reader says why, in its words
+        return None
     attrs = {}
     for field in schema:
         md = {k.decode(): v.decode() for k, v in (field.metadata or {}).items()}
@@ -749,8 +749,41 @@ def _text_codes(a, b) -> tuple[np.ndarray, int]:
     return np.concatenate([rank[c.indices.to_numpy()] for c in enc.chunks]), len(uniq)
 
 
+def _sorted_text_codes(a, b) -> tuple[np.ndarray, np.ndarray, int] | None:
+    """Codes of one text ID when BASE is sorted by it without duplicates (as ADaM data sets are),
+    else None: BASE's codes are its positions, a COMPARE value found in BASE takes its position
+    (one hash of BASE), the others come after, in their sort order. Any COMPARE duplicate: None (the
+    general coding names every duplicate)."""
+    import pyarrow.compute as pac
+
+    x, y = (_text_norm(v) if v.null_count or pac.any(pac.ends_with(v, " ")).as_py() else v for v in (a, b))
+    n = len(x)
+    if n > 1 and not pac.all(pac.less(x.slice(0, n - 1), x.slice(1))).as_py():
+        return None
+    pos = pac.fill_null(pac.index_in(y, value_set=x), -1).to_numpy().astype("int64")
+    found = pos >= 0
+    if found.any() and np.bincount(pos[found], minlength=n).max() > 1:
+        return None
+    rest = np.flatnonzero(~found)
+    cc, k = pos, n
+    if len(rest):
+        only, nuniq = _text_codes(y.take(rest), y.take(rest[:0]))
+        if nuniq < len(rest):
+            return None
+        cc[rest] = n + only
+        k = n + nuniq
+    return np.arange(n, dtype="int64"), cc, k
+
+
 def _key_codes(bs, cs, ids: Sequence[str], kinds: Mapping[str, str]) -> tuple[np.ndarray, np.ndarray, int]:
-    """Integer codes of the ID values, shared by both sides and increasing in ID sort order."""
+    """Integer codes of the ID values, shared by both sides: equal IDs, equal codes. BASE's codes
+    increase in ID sort order, and so do those of COMPARE values not in BASE among themselves (all
+    that ordering needs; the general coding orders every code, :func:`_sorted_text_codes` puts the
+    COMPARE-only values after BASE's)."""
+    if len(ids) == 1 and kinds[ids[0]] == "character":
+        got = _sorted_text_codes(bs.text(ids[0]), cs.text(ids[0]))
+        if got is not None:
+            return got
     nb = bs.nrows
     code = None
     k = 0

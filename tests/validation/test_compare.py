@@ -540,3 +540,38 @@ def test_compare_command_does_not_read_the_study(tmp_path, capsys, monkeypatch):
     _base().to_parquet(tmp_path / "b.parquet")
     code = cli.main(["compare", str(tmp_path / "b.parquet"), str(tmp_path / "b.parquet"), "--out", str(tmp_path / "o")])
     assert code == EXIT_OK
+
+
+@pytest.mark.parametrize("case", ["shuffled", "dup_matched", "dup_only_compare", "blanks", "disjoint", "unsorted"])
+def test_sorted_base_id_coding_equals_the_general_coding(monkeypatch, case):
+    """A BASE sorted by its one text ID is matched by one hash of BASE; results (and the messages
+    naming duplicates) are those of the general coding."""
+    from adamforge.validation import compare as cmp
+
+    rng = np.random.default_rng(11)
+    ids = [f"S-{i:03d}" for i in range(0, 300, 2)]
+    b = pd.DataFrame({"USUBJID": ids, "AVAL": rng.normal(size=len(ids))})
+    c = pd.DataFrame({"USUBJID": ids[10:] + [f"S-{i:03d}" for i in (1, 77, 299, 5)], "AVAL": 0.0})
+    c = c.sample(frac=1.0, random_state=4).reset_index(drop=True)
+    if case == "dup_matched":
+        c.loc[3, "USUBJID"] = c.loc[4, "USUBJID"]
+    elif case == "dup_only_compare":
+        c.loc[len(c)] = ["S-077", 1.0]
+    elif case == "blanks":
+        b["USUBJID"] = b["USUBJID"] + np.where(np.arange(len(b)) % 3 == 0, "  ", "")
+        c.loc[0, "USUBJID"] = None
+    elif case == "disjoint":
+        c["USUBJID"] = "T" + c["USUBJID"]
+    elif case == "unsorted":
+        b = b.iloc[::-1].reset_index(drop=True)
+
+    def run():
+        try:
+            res = compare_frames(b, c, id_vars=["USUBJID"])
+        except DataError as exc:
+            return str(exc), tuple(getattr(exc, "problems", ()) or ())
+        return render_text(res), res.differences.to_csv(), res.observations.compare_only.to_csv()
+
+    fast = run()
+    monkeypatch.setattr(cmp, "_sorted_text_codes", lambda a, b: None)
+    assert fast == run()
