@@ -219,7 +219,10 @@ def _daily_mean(sdtm: dict, dm: pd.DataFrame, sc: dict, subjects: pd.Series) -> 
     dom = str(sc["domain"]).upper()
     pre = dom[:2]
     df = sdtm[dom]
-    df = df.loc[(df[f"{pre}CAT"] == sc["category"]) & (df[f"{pre}TESTCD"] == sc["testcd"]), ["USUBJID", f"{pre}DTC", f"{pre}STRESN"]]
+    df = df.loc[
+        (df[f"{pre}CAT"] == sc["category"]) & (df[f"{pre}TESTCD"] == sc["testcd"]),
+        ["USUBJID", f"{pre}DTC", f"{pre}STRESN"],
+    ]
     df = _with_day(df, f"{pre}DTC", dm)
     df = df.assign(VAL=pd.to_numeric(df[f"{pre}STRESN"], errors="coerce")).dropna(subset=["VAL"])
     out = []

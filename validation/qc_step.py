@@ -100,70 +100,34 @@ def _production_scope(df, entry: dict, qdf):
     return df[sel], (f" [{', '.join(parts)}]" if parts else "")
 
 
-def _read_sdtm(ctx, reads: dict, digests: dict):
+def _read_sdtm(ctx, reads: dict):
     """The SDTM the QC program reads (:func:`.qc_program.qc_reads`): its domains, each with only
     the variables the program reads, one at a time (bounded memory on a big study).
 
-    Every file is checked as :func:`adamforge.sdtm_io.read_sdtm` checks it: against
-    ``manifest.json`` (SHA-256 and records) and, when no verified Parquet copy stands for it, by
-    reading it whole. A domain the program does not read is checked the same way and released.
-    ``digests`` receives the SHA-256 of every file hashed (the evidence pack lists them).
+    Every file is checked as :func:`adamforge.sdtm_io.read_sdtm` checks it
+    (:func:`.step.read_sdtm_domain`); a domain the program does not read is checked too.
     """
-    import pandas as pd
-    import pyarrow.parquet as papq
-
-    from adamforge.io import sha256_file
-    from adamforge.readers import domain_files, manifest_entry
-    from adamforge.sdtm_io import check_against_manifest, read_manifest, read_sdtm
+    from adamforge.readers import domain_files
+    from adamforge.sdtm_io import read_manifest
 
     from .rules import release_memory
+    from .step import read_sdtm_domain
 
     folder = Path(ctx.sdtm)
     if not folder.is_dir():
         raise UsageError(f"SDTM folder {str(folder)!r} does not exist")
-    files = domain_files(folder)
-    manifest = read_manifest(folder)
-
-    def digest(p: Path) -> str:
-        if p not in digests:
-            digests[p] = sha256_file(p)
-        return digests[p]
-
+    read_manifest(folder)  # a malformed manifest is an error even when no domain is read
     out = {}
-    for d in sorted(files):
-        path, others = files[d][0], files[d][1:]
-        entry = manifest_entry(manifest, d)
-        pq = folder / str(entry.get("parquet", "-"))
-        verified = (
-            path.suffix.lower() == ".xpt"
-            and entry.get("xpt") == path.name
-            and entry.get("xpt_sha256") == digest(path)
-            and pq.is_file()
-            and digest(pq) == entry.get("parquet_sha256")
+    for d in sorted(domain_files(folder)):
+        df, _ = read_sdtm_domain(
+            folder,
+            d,
+            lambda names, numeric, d=d: reads.get(d) if d in reads else False,
+            log=ctx.log,
+            encoding=getattr(ctx, "encoding", None),
         )
-        if not verified:  # read whole, every check of the reader; keep the variables the program reads
-            df = read_sdtm(folder, [d], log=ctx.log, encoding=getattr(ctx, "encoding", None))[d]
-            if d in reads:
-                cols = reads[d]
-                out[d] = df if cols is None else df[[c for c in df.columns if c in cols]]
-            del df
-            release_memory()
-            continue
-        # the verified Parquet copy of this very XPT file (as read_sdtm reads it), only its variables
-        ctx.log.lines.append(f"NOTE: Input {path}  sha256={digest(path)}")
-        check_against_manifest(path, d, entry, digest=digest(path))
-        meta = papq.ParquetFile(pq).metadata
-        check_against_manifest(path, d, entry, observations=meta.num_rows, digest=digest(path))
-        if d not in reads:
-            continue  # checked against the manifest: its checksum ties it to the records written
-        ctx.log.lines.append(
-            f"NOTE: SDTM {d} read from {path.name}"
-            + (f" (also present, not read: {', '.join(p.name for p in others)})" if others else "")
-        )
-        names = papq.ParquetFile(pq).schema_arrow.names
-        cols = reads[d]
-        out[d] = pd.read_parquet(pq, columns=None if cols is None else [c for c in names if c in cols])
-        ctx.log.dataset("SDTM", d, len(out[d]), len(names))
+        if df is not None:
+            out[d] = df
         release_memory()
     return out
 
@@ -238,12 +202,11 @@ def run(args, ctx) -> int:
         )
     qc = {}
     subject_name = responder_name = None
-    digests: dict = {}
     ard_path = ctx.out / "tlf" / "ard.json"
     tlf_yaml = getattr(ctx, "spec_dir", ctx.spec) / "tlf.yaml"
     baseline = None
     if program_entries:
-        sdtm = _read_sdtm(ctx, qp.qc_reads(qc_spec), digests)
+        sdtm = _read_sdtm(ctx, qp.qc_reads(qc_spec))
         qc = {k.upper(): v for k, v in qp.qc_datasets(sdtm, qc_spec).items()}
         if ard_path.is_file() and tlf_yaml.is_file() and (qc_spec.get("results") or {}).get("baseline"):
             # the results' baseline variables now, so that the SDTM is released before production is read
@@ -415,7 +378,7 @@ def run(args, ctx) -> int:
     inputs = []
     for p in sorted(Path(ctx.sdtm).glob("*")):
         if p.is_file() and p.suffix.lower() in (".xpt", ".parquet", ".json", ".csv"):
-            inputs.append({"role": "SDTM", "path": str(p), "sha256": digests.get(p) or sha256_file(p)})
+            inputs.append({"role": "SDTM", "path": str(p), "sha256": sha256_file(p)})
     for name, p in prod.items():
         inputs.append({"role": f"production {name}", "path": str(p), "sha256": sha256_file(p)})
     for name, p in against_files.items():

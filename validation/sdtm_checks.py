@@ -164,7 +164,7 @@ _PER_DOMAIN = (
 
 
 def check_sdtm_by_domain(
-    read: Callable[[str], pd.DataFrame],
+    read: Callable[[str], pd.DataFrame | tuple[pd.DataFrame, list[str]]],
     names: Sequence[str],
     spec=None,
     *,
@@ -172,7 +172,9 @@ def check_sdtm_by_domain(
 ) -> tuple[RuleRun, list[tuple[str, int, int]]]:
     """:func:`check_sdtm` (every rule) reading one domain at a time: bounded memory on a big study.
 
-    ``read(name)`` returns a domain's DataFrame (``names``: the domains of the folder). Each domain
+    ``read(name)`` returns a domain's DataFrame (``names``: the domains of the folder), or the
+    DataFrame of the variables :func:`columns_read` names plus the list of all the domain's
+    variables (a column-wise reader of a big study). Each domain
     is read, checked by every rule that reads it and released before the next is read; only DM is
     kept (SDTM-SUBJ-001 and the study rules that merge DM read it). SDTM-REQ-001 runs on the
     column names. The findings are those of :func:`check_sdtm` on all the domains at once, in the
@@ -214,10 +216,13 @@ def check_sdtm_by_domain(
     dm: pd.DataFrame | None = None
     done_study: set[str] = set()
     for name in order:
-        df = read(upper[name])
+        got = read(upper[name])
+        # a reader may leave out variables no rule reads (columns_read): it then names them all
+        df, all_columns = got if isinstance(got, tuple) else (got, list(got.columns))
+        del got
         release_memory()  # the reader's buffers: only the frame stays
-        shapes.append((name, len(df), df.shape[1]))
-        schema[name] = df.iloc[:0]
+        shapes.append((name, len(df), len(all_columns)))
+        schema[name] = pd.DataFrame(columns=list(all_columns))
         if name == "DM":
             dm = df
         ctx = dataclasses.replace(base, codes={})  # integer codes of this domain's columns, shared by its rules
@@ -243,6 +248,49 @@ def check_sdtm_by_domain(
     run("SDTM-REQ-001", schema, base)
     findings = [f for rid in reg for f in buckets[rid]]
     return RuleRun(findings, seconds, cpu), sorted(shapes)
+
+
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def _names_in(obj: Any, out: set[str]) -> set[str]:
+    """Every word of every text in ``obj`` (the spec's inputs objects: dataclasses, mappings,
+    sequences, filters, messages): a superset of the variable names they read."""
+    if isinstance(obj, str):
+        out.update(_NAME.findall(obj))
+    elif dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        for f in dataclasses.fields(obj):
+            _names_in(getattr(obj, f.name), out)
+    elif isinstance(obj, Mapping):
+        for k, v in obj.items():
+            _names_in(k, out)
+            _names_in(v, out)
+    elif isinstance(obj, (list, tuple, set, frozenset)):
+        for v in obj:
+            _names_in(v, out)
+    return out
+
+
+def columns_read(spec, domain: str, columns: Sequence[str], numeric: Sequence[str]) -> set[str]:
+    """The variables of ``domain`` (its ``columns``, the ``numeric`` ones among them) that the
+    SDTM checks (scope ``all``) read: USUBJID, STUDYID, --SEQ, every --DTC and every number, and
+    every name the spec's inputs section or its programs use for the domain (its rules, the
+    study rules on it or merging from it). A reader may leave the other variables out
+    (:func:`check_sdtm_by_domain`); SDTM-REQ-001 sees every column name all the same.
+    """
+    domain = domain.upper()
+    inputs = getattr(spec, "inputs", None) or InputRules()
+    words: set[str] = {"USUBJID", "STUDYID", f"{domain[:2]}SEQ"}
+    _names_in(inputs.domains.get(domain), words)
+    for r in inputs.rules:
+        if r.domain == domain or (r.merge or {}).get("from") == domain:
+            _names_in(r, words)
+    if spec is not None and getattr(spec, "programs", None):
+        from adamforge.adam.program import input_readers
+
+        _names_in(dict(input_readers(spec).get(domain, {})), words)
+    num = set(numeric)
+    return {c for c in columns if c in words or c in num or c.endswith("DTC")}
 
 
 def registry(spec=None) -> dict[str, Rule]:

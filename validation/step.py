@@ -49,6 +49,63 @@ def read_adam(folder: Path) -> tuple[dict[str, pd.DataFrame], dict[str, dict[str
     return data, labels
 
 
+def read_sdtm_domain(folder: Path, domain: str, choose, *, log=None, encoding=None):
+    """One SDTM domain, only the variables ``choose(columns, numeric_columns)`` names (None: all;
+    False: none, the file is checked only). Returns ``(DataFrame or None, all the columns)``.
+
+    Every file is checked as :func:`adamforge.sdtm_io.read_sdtm` checks it, which it reads
+    through: against ``manifest.json`` (SHA-256 and records) and, when no verified Parquet copy
+    stands for it, by reading it whole. The verified Parquet copy of an XPT file (the
+    simulator's) is read column by column, only the variables chosen: the x100 diary domain
+    without the text no check reads.
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as papq
+
+    from adamforge.io import sha256_file
+    from adamforge.readers import domain_files, manifest_entry
+    from adamforge.sdtm_io import check_against_manifest, read_manifest, read_sdtm
+
+    folder = Path(folder)
+    files = domain_files(folder)
+    entry = manifest_entry(read_manifest(folder), domain)
+    path, others = files[domain][0], files[domain][1:]
+    pq = folder / str(entry.get("parquet", "-"))
+    if not (
+        path.suffix.lower() == ".xpt"
+        and entry.get("xpt") == path.name
+        and entry.get("xpt_sha256") == sha256_file(path)
+        and pq.is_file()
+        and sha256_file(pq) == entry.get("parquet_sha256")
+    ):
+        df = read_sdtm(folder, [domain], log=log, encoding=encoding)[domain]
+        names = list(df.columns)
+        cols = choose(names, [c for c in names if pd.api.types.is_float_dtype(df[c].dtype)])
+        if cols is False:
+            return None, names
+        return (df if cols is None else df[[c for c in names if c in cols]]), names
+    digest = sha256_file(path)
+    meta = papq.ParquetFile(pq)
+    schema = meta.schema_arrow
+    names = list(schema.names)
+    check_against_manifest(path, domain, entry, observations=meta.metadata.num_rows, digest=digest)
+    numeric = [f.name for f in schema if pa.types.is_floating(f.type) or pa.types.is_integer(f.type)]
+    cols = choose(names, numeric)
+    if log is not None:
+        log.lines.append(f"NOTE: Input {path}  sha256={digest}")
+        if cols is not False:
+            log.lines.append(
+                f"NOTE: SDTM {domain} read from {path.name}"
+                + (f" (also present, not read: {', '.join(p.name for p in others)})" if others else "")
+            )
+    if cols is False:
+        return None, names
+    df = pd.read_parquet(pq, columns=None if cols is None else [c for c in names if c in cols])
+    if log is not None:
+        log.dataset("SDTM", domain, len(df), len(names))
+    return df, names
+
+
 # -- validating --------------------------------------------------------------------------
 
 
@@ -147,6 +204,32 @@ def _policy_exit(findings: list[Finding], policy: str, ctx, rules=None) -> int:
     return EXIT_OK
 
 
+#: the SDTM checks of this process, by :func:`_sdtm_key`: the ADaM gate of ``adamforge run``
+#: reports the SDTM gate's findings again instead of reading the same files twice
+_SDTM_CHECKED: dict[tuple, tuple[list[Finding], list[tuple[str, int, int]]]] = {}
+
+
+def _sdtm_key(ctx, encoding) -> tuple | None:
+    """What the SDTM checks depend on: every file of the SDTM folder and of the spec, by path,
+    inode, size and modification time (as :func:`adamforge.io.sha256_file` keys its digests),
+    and the encoding. None when a file cannot be listed (then nothing is reused)."""
+    import os
+
+    def files(folder: Path) -> tuple:
+        folder = Path(folder)
+        paths = [folder] if folder.is_file() else sorted(p for p in folder.iterdir() if p.is_file())
+        out = []
+        for p in paths:
+            st = os.stat(p)
+            out.append((str(p.resolve()), st.st_ino, st.st_size, st.st_mtime_ns))
+        return tuple(out)
+
+    try:
+        return (files(ctx.sdtm), files(ctx.spec), encoding)
+    except OSError:
+        return None
+
+
 def _validate(ctx, *, scope: str, policy: str) -> int:
     from adamforge.sdtm_io import read_sdtm
 
@@ -167,19 +250,34 @@ def _validate(ctx, *, scope: str, policy: str) -> int:
         from adamforge.adam.spec import load_spec
         from adamforge.readers import domain_files
 
-        from .sdtm_checks import check_sdtm_by_domain
+        from .sdtm_checks import check_sdtm_by_domain, columns_read
 
         spec = load_spec(ctx.spec)  # its programs and inputs section say what the input must hold
         encoding = getattr(ctx, "encoding", None)
-        read_sdtm(ctx.sdtm, [], log=ctx.log, encoding=encoding)  # the folder and its manifest, nothing read yet
-        # one domain at a time (read, checked, released): the x100 study's 10-million-record QS
-        # is never held beside the other domains
-        sdtm_run, shapes = check_sdtm_by_domain(
-            lambda d: read_sdtm(ctx.sdtm, [d], log=ctx.log, encoding=encoding)[d],
-            sorted(domain_files(ctx.sdtm)),
-            spec,
-        )
-        findings += sdtm_run.findings
+        key = _sdtm_key(ctx, encoding)
+        if key in _SDTM_CHECKED:  # `adamforge run`: the SDTM gate checked these very files
+            sdtm_findings, shapes = _SDTM_CHECKED[key]
+            ctx.log.note("SDTM input unchanged since the SDTM gate of this run: its findings are reported again.")
+        else:
+            read_sdtm(ctx.sdtm, [], log=ctx.log, encoding=encoding)  # the folder and its manifest, nothing read yet
+            # one domain at a time (read, checked, released): the x100 study's 10-million-record QS
+            # is never held beside the other domains
+            sdtm_run, shapes = check_sdtm_by_domain(
+                lambda d: read_sdtm_domain(
+                    ctx.sdtm,
+                    d,
+                    lambda names, numeric: columns_read(spec, d, names, numeric),
+                    log=ctx.log,
+                    encoding=encoding,
+                ),
+                sorted(domain_files(ctx.sdtm)),
+                spec,
+            )
+            sdtm_findings = sdtm_run.findings
+            _SDTM_CHECKED.clear()
+            if key is not None:
+                _SDTM_CHECKED[key] = (list(sdtm_findings), shapes)
+        findings += sdtm_findings
         inputs += [(f"SDTM.{n}", rows, cols) for n, rows, cols in shapes]
         did.append(f"SDTM ({len(shapes)} domains)")
     if scope == "adam" or (scope == "all" and adam_files):

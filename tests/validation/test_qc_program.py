@@ -284,3 +284,40 @@ def test_qc_program_does_not_import_the_production_tlf():
     mods = {n.module or "" for n in ast.walk(ast.parse(src)) if isinstance(n, ast.ImportFrom)}
     mods |= {a.name for n in ast.walk(ast.parse(src)) if isinstance(n, ast.Import) for a in n.names}
     assert not any("tlf" in m.split(".") for m in mods), mods
+
+
+def test_study_day_lookup_matches_a_merge_with_dm():
+    """_with_day looks the first dose up by USUBJID (dates parsed once per value): the records
+    and days an inner merge with DM gives, in the same order; repeated DM subjects merge."""
+    dm = pd.DataFrame({"USUBJID": ["A", "B", "C", ""], "RFXSTDTC": [F, "2020-02-01T10:00", "", "2020-01"]})
+    df = pd.DataFrame(
+        {
+            "USUBJID": ["A", "B", "C", "D", "A", "", "B", "A"],
+            "QSDTC": [_day(F, 5), "2020-01-20", F, F, "2020-01", "2020-03-01", "2021-12-31T08:00", _day(F, -3)],
+            "QSSEQ": np.arange(8.0),
+        }
+    )
+
+    def merged(dm):
+        out = df.merge(dm[["USUBJID", "RFXSTDTC"]], on="USUBJID", how="inner")
+        out["DAY"] = qp.study_day(out["QSDTC"], out["RFXSTDTC"]).to_numpy()
+        return out[out["DAY"].notna()]
+
+    got, want = qp._with_day(df, "QSDTC", dm), merged(dm)
+    assert got["QSSEQ"].tolist() == want["QSSEQ"].tolist() == [0.0, 1.0, 6.0, 7.0]
+    assert got["DAY"].tolist() == want["DAY"].tolist() == [5.0, -12.0, 700.0, -3.0]
+    twice = pd.concat([dm, dm.iloc[[0]]], ignore_index=True)
+    assert qp._with_day(df, "QSDTC", twice)["QSSEQ"].tolist() == merged(twice)["QSSEQ"].tolist()
+
+
+def test_qc_reads_names_the_domains_and_variables_of_the_qc_spec():
+    reads = qp.qc_reads(QC)
+    assert reads["DM"] is None  # all of DM
+    assert reads["QS"] == {"USUBJID", "QSTESTCD", "QSCAT", "QSDTC", "QSSEQ", "QSSTRESN"}
+    assert reads["DS"] == {"USUBJID", "DSCAT", "DSDECOD"} and reads["EX"] == {"USUBJID", "EXSTDTC"}
+    assert reads["MH"] == {"USUBJID", "MHCAT", "MHSTDTC"} and reads["SC"] == {
+        "USUBJID",
+        "SCTESTCD",
+        "SCSTRESC",
+        "SCSTRESN",
+    }

@@ -568,3 +568,52 @@ def test_no_study_literals_in_the_engine():
         code = (root / rel).read_text()
         found = [w for w in words if re.search(re.escape(w), code, re.IGNORECASE)]
         assert found == [], f"{rel} names {found}"
+
+
+def test_one_domain_at_a_time_gives_the_findings_of_all_at_once():
+    """check_sdtm_by_domain (validate's bounded-memory driver) = check_sdtm on the whole input:
+    same findings in the same order, faults in several domains and rules, a domain missing."""
+    sd = tiny_sdtm()
+    sd["DM"] = pd.concat([sd["DM"], sd["DM"].iloc[[1]]], ignore_index=True)  # DM key
+    sd["SC"].loc[3, "SCSEQ"] = 1.0  # SC --SEQ
+    extra = sd["RS"].loc[SUBJ[0] == sd["RS"].USUBJID].assign(USUBJID=f"{S}-101-999")
+    sd["RS"] = pd.concat([sd["RS"], extra], ignore_index=True)  # RS subject not in DM, RS keys
+    sd["RS"].loc[0, "RSDTC"] = "2020-13-01"  # a bad date
+    del sd["MH"]  # a study rule on an absent domain, a required domain missing
+    whole = check_sdtm(sd, options=SdtmCheckOptions(max_findings=2))
+    read: list[str] = []
+
+    def reader(name):
+        read.append(name)
+        return sd[name]
+
+    run, shapes = sdtm_checks.check_sdtm_by_domain(reader, list(sd), REF, options=SdtmCheckOptions(max_findings=2))
+    assert run.findings == whole.findings
+    assert {f.rule_id for f in whole.findings} >= {"SDTM-REQ-001", "SDTM-KEY-001", "SDTM-SEQ-001", "SDTM-SUBJ-001"}
+    assert read[0] == "DM" and sorted(read) == sorted(sd)  # each domain read once, DM first
+    assert shapes == sorted((n, len(df), df.shape[1]) for n, df in sd.items())
+    assert set(run.seconds) == set(whole.seconds)
+
+
+def test_a_reader_keeping_only_the_variables_the_checks_read_gives_the_same_findings():
+    """columns_read names every variable a check reads: a reader that leaves the others out
+    (validate's column-wise read of the simulator's Parquet) changes no finding."""
+    sd = tiny_sdtm()
+    sd["RS"].loc[0, "RSDTC"] = "2020-13-01"
+    sd["SC"].loc[3, "SCSEQ"] = 1.0
+    sd["QS"]["QSORRES"] = "x"  # a text variable no check reads
+    whole = check_sdtm(sd)
+
+    def reader(name):
+        df = sd[name]
+        numeric = [c for c in df.columns if pd.api.types.is_numeric_dtype(df[c].dtype)]
+        keep = sdtm_checks.columns_read(REF, name, list(df.columns), numeric)
+        return df[[c for c in df.columns if c in keep]], list(df.columns)
+
+    run, shapes = sdtm_checks.check_sdtm_by_domain(reader, list(sd), REF)
+    assert run.findings == whole.findings and whole.findings
+    assert "QSORRES" not in sdtm_checks.columns_read(REF, "QS", list(sd["QS"].columns), [])
+    assert {"QSCAT", "QSTESTCD", "VISITNUM", "QSDTC", "QSSEQ"} <= sdtm_checks.columns_read(
+        REF, "QS", list(sd["QS"].columns), []
+    )
+    assert shapes == sorted((n, len(df), df.shape[1]) for n, df in sd.items())

@@ -175,3 +175,29 @@ def test_sdtm_gate_reports_what_derive_would_reject(tmp_path):
             f.rule_id == "SDTM-CT-001" and f.dataset == "DM" and f.variable == "ARMCD" and "PLACEBO" in f.message
             for f in fs
         )
+
+
+def test_sdtm_findings_are_reused_only_while_the_files_are_unchanged(study, tmp_path):
+    """A second validate in the same process (the ADaM gate of `adamforge run`) reports the SDTM
+    gate's findings again when every SDTM and spec file is unchanged; a changed file is read."""
+    import pyreadstat
+
+    sd = tmp_path / "sdtm"
+    sd.mkdir()
+    for f in (study / "sdtm").glob("*.xpt"):
+        (sd / f.name).write_bytes(f.read_bytes())
+    out = tmp_path / "out"
+    args = ["validate", "--out", str(out), "--sdtm", str(sd), "--quiet", "--policy", "dev"]
+    assert cli.main(args) == EXIT_OK
+    first = (out / "validation" / "findings.json").read_text()
+    assert cli.main(args) == EXIT_OK
+    assert (out / "validation" / "findings.json").read_text() == first
+    assert "SDTM input unchanged" in (out / "adamforge.log").read_text()
+    dm = read_sdtm(sd, ["DM"])["DM"]
+    (sd / "dm.xpt").unlink()
+    pyreadstat.write_xport(
+        pd.concat([dm, dm.iloc[[0]]], ignore_index=True), str(sd / "dm.xpt"), file_format_version=5, table_name="DM"
+    )
+    assert cli.main(args) == EXIT_OK
+    data = json.loads((out / "validation" / "findings.json").read_text())
+    assert ("SDTM-KEY-001", {"USUBJID": dm["USUBJID"].iloc[0]}) in [(f["rule_id"], f["keys"]) for f in data]
