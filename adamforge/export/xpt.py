@@ -268,196 +268,240 @@ def check_xpt(
     """
     lengths = dict(lengths or {})
     formats = {k: v for k, v in (formats or {}).items() if v}
-    ds = dataset
-    f: list[Finding] = []
-
-    def err(rule: str, var: str, msg: str, keys_: Mapping[str, Any] | None = None, value: Any = "") -> None:
-        f.append(Finding(rule, "ERROR", ds, var, msg, dict(keys_ or {}), "" if value is None else str(value)))
-
-    # dataset level
-    prob = _name_problem(dataset)
-    if prob:
-        err("XPT-DSNAME", "", f"dataset name {dataset!r}: {prob}")
-    if not dataset_label:
-        err("XPT-DSLABEL", "", "dataset label is missing")
-    else:
-        if len(dataset_label) > MAX_LABEL:
-            err(
-                "XPT-DSLABEL",
-                "",
-                f"dataset label is {len(dataset_label)} characters; XPT v5 allows at most {MAX_LABEL} (pyreadstat would cut it silently)",
-                value=dataset_label,
-            )
-        if not dataset_label.isascii():
-            err("XPT-ASCII", "", "dataset label contains non-ASCII characters", value=dataset_label)
-    missing_keys = [k for k in keys if k not in df.columns]
-    for missing in missing_keys:
-        err("XPT-KEY", missing, "key variable is not in the dataset")
+    out = _Findings(dataset)
+    _check_dataset_level(out, df, dataset, dataset_label, keys)
     keys = [k for k in keys if k in df.columns]
-
-    # names and labels
-    seen: dict[str, str] = {}
-    for col in df.columns:
-        name = str(col)
-        prob = _name_problem(name)
-        if prob:
-            err("XPT-VARNAME", name, f"variable name {name!r}: {prob}")
-        up = name.upper()
-        if up in seen:
-            err("XPT-VARDUP", name, f"variable name duplicates {seen[up]!r} (names are case-insensitive in SAS)")
-        seen.setdefault(up, name)
-        lab = labels.get(col)
-        if lab is None or lab == "":
-            err("XPT-LABEL", name, "variable has no label")
-        else:
-            if len(lab) > MAX_LABEL:
-                err(
-                    "XPT-LABEL",
-                    name,
-                    f"label is {len(lab)} characters; XPT v5 allows at most {MAX_LABEL} (pyreadstat would cut it silently)",
-                    value=lab,
-                )
-            if not lab.isascii():
-                err("XPT-ASCII", name, "label contains non-ASCII characters", value=lab)
-    for col in labels:
-        if col not in df.columns:
-            err("XPT-LABEL", str(col), "a label is given for a variable that is not in the dataset")
-    for col in lengths:
-        if col not in df.columns:
-            err("XPT-LENGTH", str(col), "a length is given for a variable that is not in the dataset")
-    for col in formats:
-        if col not in df.columns:
-            err("XPT-FORMAT", str(col), "a format is given for a variable that is not in the dataset")
-
+    _check_names_and_labels(out, df, labels, lengths, formats)
     kinds = xpt_column_kinds(df)
     widths: dict[str, int] = {}
     for col in df.columns:
-        name = str(col)
-        kind = kinds[col]
-        s = df[col]
-        fmt = formats.get(col)
-        fname = _format_name(fmt)
-        if fmt is not None:
-            m = _FORMAT_RE.match(fmt.upper())
-            if not m or len((m.group(1) or "") + (m.group(2) or "")) > MAX_NAME:
-                err(
-                    "XPT-FORMAT",
-                    name,
-                    f"format {fmt!r} is not a valid SAS format for XPT v5 (NAMEw.d, name at most 8 characters)",
-                    value=fmt,
-                )
-            elif m.group(1) == "$" and kind != "char":
-                err("XPT-FORMAT", name, f"character format {fmt!r} on a {kind} variable", value=fmt)
-            elif m.group(1) != "$" and kind == "char" and fname not in DATE_FORMATS | DATETIME_FORMATS and fname:
-                err("XPT-FORMAT", name, f"numeric format {fmt!r} on a character variable", value=fmt)
-        declared = lengths.get(col)
-
-        if kind == "other":
-            err(
-                "XPT-TYPE",
-                name,
-                f"column of type {s.dtype} cannot be written to XPT: convert it to text, numbers or dates first (booleans: Y/N or 1/0)",
-            )
-            continue
-
-        if fname in DATE_FORMATS | DATETIME_FORMATS and kind == "char":
-            vals = _char_values(s)
-            bad = np.flatnonzero(vals.notna().to_numpy())
-            sample = vals.iat[int(bad[0])] if bad.size else ""
-            err(
-                "XPT-DATE",
-                name,
-                f"declared with date format {fmt} but holds text (e.g. {sample!r}); convert it to a date first",
-                _record_keys(df, bad[:1], keys)[0] if bad.size else None,
-                sample,
-            )
-            continue
-        if kind == "datetime" and fname in DATE_FORMATS:
-            ts = pd.to_datetime(s)
-            bad = np.flatnonzero((ts.notna() & (ts != ts.dt.normalize())).to_numpy())
-            for k, i in zip(_record_keys(df, bad, keys), bad):
-                err(
-                    "XPT-DATE",
-                    name,
-                    f"declared with date format {fmt} but the value has a time of day that would be lost",
-                    k,
-                    ts.iat[int(i)],
-                )
-            continue
-
-        if kind == "char":
-            # Arrow kernels on the column as it is (no Python object per value); values of the
-            # records found are looked up one by one.
-            vals = s if isinstance(s.dtype, pd.StringDtype) else _char_values(s)
-            nonascii_mask = _non_ascii(vals)
-            blen = _byte_lengths(vals, nonascii_mask)
-            longest = int(blen.max()) if len(blen) else 0
-            over = np.flatnonzero((blen > MAX_CHAR_BYTES).to_numpy())
-            for k, i in zip(_record_keys(df, over, keys), over):
-                err(
-                    "XPT-LEN200",
-                    name,
-                    f"value is {int(blen.iat[int(i)])} bytes; XPT v5 allows at most {MAX_CHAR_BYTES}",
-                    k,
-                    _clip(vals.iat[int(i)]),
-                )
-            nonascii = np.flatnonzero(nonascii_mask)
-            for k, i in zip(_record_keys(df, nonascii, keys), nonascii):
-                v = vals.iat[int(i)]
-                chars = "".join(sorted({c for c in v if not c.isascii()}))
-                err(
-                    "XPT-ASCII",
-                    name,
-                    f"value contains non-ASCII character(s) {chars!r} (no silent transliteration: fix the source)",
-                    k,
-                    _clip(v),
-                )
-            if declared is not None:
-                if not isinstance(declared, (int, np.integer)) or not 1 <= int(declared) <= MAX_CHAR_BYTES:
-                    err(
-                        "XPT-LENGTH",
-                        name,
-                        f"declared length {declared!r} must be a whole number from 1 to {MAX_CHAR_BYTES}",
-                        value=declared,
-                    )
-                elif longest > int(declared):
-                    too_long = np.flatnonzero((blen > int(declared)).to_numpy())
-                    k = _record_keys(df, too_long[:1], keys)[0]
-                    err(
-                        "XPT-LENGTH",
-                        name,
-                        f"declared length {declared} is shorter than the longest value ({longest} bytes; {too_long.size} record(s) longer)",
-                        k,
-                        _clip(vals.iat[int(too_long[0])]),
-                    )
-                widths[col] = int(declared)
-            else:
-                widths[col] = max(1, min(longest, MAX_CHAR_BYTES))
-        else:
-            if declared is not None and declared != 8:
-                err(
-                    "XPT-LENGTH",
-                    name,
-                    f"numeric variables are written with length 8; declared length {declared} would disagree with the file",
-                    value=declared,
-                )
-            widths[col] = 8
-            if kind == "num":
-                arr = pd.to_numeric(s, errors="coerce").astype("float64").to_numpy()
-                inf = np.flatnonzero(np.isinf(arr))
-                for k, i in zip(_record_keys(df, inf, keys), inf):
-                    err("XPT-NUM", name, "infinite value cannot be stored in XPT", k, arr[int(i)])
-
+        width = _check_column(out, df, col, kinds[col], formats.get(col), lengths.get(col), keys)
+        if width is not None:
+            widths[col] = width
     size = estimate_xpt_size(df, widths)
     if size > max_bytes:
-        err(
+        out.err(
             "XPT-SIZE",
             "",
             f"the file would be {size / 1024**3:.2f} GB ({size} bytes), over the review limit of "
             f"{max_bytes / 1024**3:.2f} GB ({max_bytes} bytes); split the dataset (for example by parameter "
             "category) as the Study Data Technical Conformance Guide asks: nothing was written",
         )
-    return f
+    return out.findings
+
+
+class _Findings:
+    """The findings of one dataset's XPT check, in the order they are found."""
+
+    def __init__(self, dataset: str) -> None:
+        self.dataset = dataset
+        self.findings: list[Finding] = []
+
+    def err(self, rule: str, var: str, msg: str, keys_: Mapping[str, Any] | None = None, value: Any = "") -> None:
+        self.findings.append(
+            Finding(rule, "ERROR", self.dataset, var, msg, dict(keys_ or {}), "" if value is None else str(value))
+        )
+
+
+def _check_dataset_level(
+    out: _Findings, df: pd.DataFrame, dataset: str, dataset_label: str, keys: Sequence[str]
+) -> None:
+    """The member name, the dataset label and the key variables."""
+    prob = _name_problem(dataset)
+    if prob:
+        out.err("XPT-DSNAME", "", f"dataset name {dataset!r}: {prob}")
+    if not dataset_label:
+        out.err("XPT-DSLABEL", "", "dataset label is missing")
+    else:
+        if len(dataset_label) > MAX_LABEL:
+            out.err(
+                "XPT-DSLABEL",
+                "",
+                f"dataset label is {len(dataset_label)} characters; XPT v5 allows at most {MAX_LABEL} (pyreadstat would cut it silently)",
+                value=dataset_label,
+            )
+        if not dataset_label.isascii():
+            out.err("XPT-ASCII", "", "dataset label contains non-ASCII characters", value=dataset_label)
+    for missing in [k for k in keys if k not in df.columns]:
+        out.err("XPT-KEY", missing, "key variable is not in the dataset")
+
+
+def _check_names_and_labels(
+    out: _Findings, df: pd.DataFrame, labels: Mapping[str, str], lengths: Mapping[str, int], formats: Mapping[str, str]
+) -> None:
+    """Variable names (SAS names, unique without case), labels, and metadata for absent variables."""
+    seen: dict[str, str] = {}
+    for col in df.columns:
+        name = str(col)
+        prob = _name_problem(name)
+        if prob:
+            out.err("XPT-VARNAME", name, f"variable name {name!r}: {prob}")
+        up = name.upper()
+        if up in seen:
+            out.err("XPT-VARDUP", name, f"variable name duplicates {seen[up]!r} (names are case-insensitive in SAS)")
+        seen.setdefault(up, name)
+        lab = labels.get(col)
+        if lab is None or lab == "":
+            out.err("XPT-LABEL", name, "variable has no label")
+        else:
+            if len(lab) > MAX_LABEL:
+                out.err(
+                    "XPT-LABEL",
+                    name,
+                    f"label is {len(lab)} characters; XPT v5 allows at most {MAX_LABEL} (pyreadstat would cut it silently)",
+                    value=lab,
+                )
+            if not lab.isascii():
+                out.err("XPT-ASCII", name, "label contains non-ASCII characters", value=lab)
+    for col in labels:
+        if col not in df.columns:
+            out.err("XPT-LABEL", str(col), "a label is given for a variable that is not in the dataset")
+    for col in lengths:
+        if col not in df.columns:
+            out.err("XPT-LENGTH", str(col), "a length is given for a variable that is not in the dataset")
+    for col in formats:
+        if col not in df.columns:
+            out.err("XPT-FORMAT", str(col), "a format is given for a variable that is not in the dataset")
+
+
+def _check_format(out: _Findings, name: str, kind: str, fmt: str | None) -> None:
+    """A declared SAS format: valid for XPT v5 and of the variable's type."""
+    if fmt is None:
+        return
+    fname = _format_name(fmt)
+    m = _FORMAT_RE.match(fmt.upper())
+    if not m or len((m.group(1) or "") + (m.group(2) or "")) > MAX_NAME:
+        out.err(
+            "XPT-FORMAT",
+            name,
+            f"format {fmt!r} is not a valid SAS format for XPT v5 (NAMEw.d, name at most 8 characters)",
+            value=fmt,
+        )
+    elif m.group(1) == "$" and kind != "char":
+        out.err("XPT-FORMAT", name, f"character format {fmt!r} on a {kind} variable", value=fmt)
+    elif m.group(1) != "$" and kind == "char" and fname not in DATE_FORMATS | DATETIME_FORMATS and fname:
+        out.err("XPT-FORMAT", name, f"numeric format {fmt!r} on a character variable", value=fmt)
+
+
+def _check_column(
+    out: _Findings,
+    df: pd.DataFrame,
+    col: Any,
+    kind: str,
+    fmt: str | None,
+    declared: Any,
+    keys: Sequence[str],
+) -> int | None:
+    """One variable's checks; its width in the file (None: the column cannot be written)."""
+    name = str(col)
+    s = df[col]
+    fname = _format_name(fmt)
+    _check_format(out, name, kind, fmt)
+    if kind == "other":
+        out.err(
+            "XPT-TYPE",
+            name,
+            f"column of type {s.dtype} cannot be written to XPT: convert it to text, numbers or dates first (booleans: Y/N or 1/0)",
+        )
+        return None
+    if fname in DATE_FORMATS | DATETIME_FORMATS and kind == "char":
+        vals = _char_values(s)
+        bad = np.flatnonzero(vals.notna().to_numpy())
+        sample = vals.iat[int(bad[0])] if bad.size else ""
+        out.err(
+            "XPT-DATE",
+            name,
+            f"declared with date format {fmt} but holds text (e.g. {sample!r}); convert it to a date first",
+            _record_keys(df, bad[:1], keys)[0] if bad.size else None,
+            sample,
+        )
+        return None
+    if kind == "datetime" and fname in DATE_FORMATS:
+        ts = pd.to_datetime(s)
+        bad = np.flatnonzero((ts.notna() & (ts != ts.dt.normalize())).to_numpy())
+        for k, i in zip(_record_keys(df, bad, keys), bad):
+            out.err(
+                "XPT-DATE",
+                name,
+                f"declared with date format {fmt} but the value has a time of day that would be lost",
+                k,
+                ts.iat[int(i)],
+            )
+        return None
+    if kind == "char":
+        return _check_char_column(out, df, name, s, declared, keys)
+    return _check_numeric_column(out, df, name, s, kind, declared, keys)
+
+
+def _check_char_column(
+    out: _Findings, df: pd.DataFrame, name: str, s: pd.Series, declared: Any, keys: Sequence[str]
+) -> int:
+    """Text: at most 200 bytes, ASCII only, within the declared length; returns the width."""
+    # Arrow kernels on the column as it is (no Python object per value); values of the
+    # records found are looked up one by one.
+    vals = s if isinstance(s.dtype, pd.StringDtype) else _char_values(s)
+    nonascii_mask = _non_ascii(vals)
+    blen = _byte_lengths(vals, nonascii_mask)
+    longest = int(blen.max()) if len(blen) else 0
+    over = np.flatnonzero((blen > MAX_CHAR_BYTES).to_numpy())
+    for k, i in zip(_record_keys(df, over, keys), over):
+        out.err(
+            "XPT-LEN200",
+            name,
+            f"value is {int(blen.iat[int(i)])} bytes; XPT v5 allows at most {MAX_CHAR_BYTES}",
+            k,
+            _clip(vals.iat[int(i)]),
+        )
+    nonascii = np.flatnonzero(nonascii_mask)
+    for k, i in zip(_record_keys(df, nonascii, keys), nonascii):
+        v = vals.iat[int(i)]
+        chars = "".join(sorted({c for c in v if not c.isascii()}))
+        out.err(
+            "XPT-ASCII",
+            name,
+            f"value contains non-ASCII character(s) {chars!r} (no silent transliteration: fix the source)",
+            k,
+            _clip(v),
+        )
+    if declared is None:
+        return max(1, min(longest, MAX_CHAR_BYTES))
+    if not isinstance(declared, (int, np.integer)) or not 1 <= int(declared) <= MAX_CHAR_BYTES:
+        out.err(
+            "XPT-LENGTH",
+            name,
+            f"declared length {declared!r} must be a whole number from 1 to {MAX_CHAR_BYTES}",
+            value=declared,
+        )
+    elif longest > int(declared):
+        too_long = np.flatnonzero((blen > int(declared)).to_numpy())
+        k = _record_keys(df, too_long[:1], keys)[0]
+        out.err(
+            "XPT-LENGTH",
+            name,
+            f"declared length {declared} is shorter than the longest value ({longest} bytes; {too_long.size} record(s) longer)",
+            k,
+            _clip(vals.iat[int(too_long[0])]),
+        )
+    return int(declared)
+
+
+def _check_numeric_column(
+    out: _Findings, df: pd.DataFrame, name: str, s: pd.Series, kind: str, declared: Any, keys: Sequence[str]
+) -> int:
+    """Numbers and dates: length 8, no infinite value; returns the width (8)."""
+    if declared is not None and declared != 8:
+        out.err(
+            "XPT-LENGTH",
+            name,
+            f"numeric variables are written with length 8; declared length {declared} would disagree with the file",
+            value=declared,
+        )
+    if kind == "num":
+        arr = pd.to_numeric(s, errors="coerce").astype("float64").to_numpy()
+        inf = np.flatnonzero(np.isinf(arr))
+        for k, i in zip(_record_keys(df, inf, keys), inf):
+            out.err("XPT-NUM", name, "infinite value cannot be stored in XPT", k, arr[int(i)])
+    return 8
 
 
 def _clip(v: Any, n: int = 60) -> str:
