@@ -126,6 +126,11 @@ def calibrate(
     member = {g: np.zeros(n, dtype=bool) for g in gidx}
     for g, ix in gidx.items():
         member[g][ix] = True
+    # the groups of each subject, as plain Python data: the search asks it for every move
+    in_groups: list[frozenset[str]] = [frozenset()] * n
+    for g, m in member.items():
+        for i in np.flatnonzero(m).tolist():
+            in_groups[i] = in_groups[i] | {g}
     by_group: dict[str, list[Target]] = {}
     for t in targets:
         by_group.setdefault(t.group, []).append(t)
@@ -203,8 +208,9 @@ def calibrate(
             for i, new in moves:
                 idx[i] = new
                 vals[i] = float(value_of(np.array([new]), np.array([i]))[0])
-            affected = [g for g in by_group if any(member[g][i] for i, _ in moves)]
-            new_states = {g: moved_state(g, [(v, vals[i]) for i, _, v in saved if member[g][i]]) for g in affected}
+            touched = in_groups[moves[0][0]] if len(moves) == 1 else in_groups[moves[0][0]] | in_groups[moves[1][0]]
+            affected = [g for g in by_group if g in touched]  # in by_group order: the loss sums stay the same
+            new_states = {g: moved_state(g, [(v, vals[i]) for i, _, v in saved if g in in_groups[i]]) for g in affected}
             new_losses = {g: group_loss(g, new_states[g]) for g in affected}
             delta = sum(new_losses[g] - losses[g] for g in affected)
             if delta <= 0:
