@@ -475,12 +475,12 @@ def required_inputs(spec) -> dict[str, tuple[str, ...] | None]:
     return {k: (tuple(sorted(v)) if v is not None else None) for k, v in sorted(out.items())}
 
 
-def _predecessors(spec, dataset: str, source: str) -> list[str]:
-    """Variables of ``dataset`` whose predecessor is ``source.VAR`` -> the source variable names, in order."""
+def _predecessors(spec, dataset: str, source: str) -> list[tuple[str, str]]:
+    """Variables of ``dataset`` whose predecessor is ``source.VAR`` -> ``(variable, VAR)`` pairs, in order."""
     ds = spec.datasets.get(dataset)
     if ds is None:
         return []
-    out = []
+    out: list[tuple[str, str]] = []
     for v in ds.variables.values():
         pre = v.predecessor
         if pre and "." in pre:

@@ -200,8 +200,8 @@ def sandboxed_environment(
     return env
 
 
-def refusal(exc: Exception, source_name: str, part: str | None = None) -> TemplateRefused | None:
-    """A :class:`TemplateRefused` for a render-time sandbox or undefined-name error, else ``None``."""
+def refusal(exc: jinja2.TemplateError, source_name: str, part: str | None = None) -> TemplateRefused:
+    """A :class:`TemplateRefused` for a render-time template error (sandbox, undefined name, syntax, other)."""
     where = f"{source_name!r}" + (f", part {part}" if part else "")
     if isinstance(exc, jinja2.exceptions.SecurityError):
         return TemplateRefused(f"template {where}: refused by the sandbox: {exc}")
@@ -209,6 +209,4 @@ def refusal(exc: Exception, source_name: str, part: str | None = None) -> Templa
         return TemplateRefused(f"template {where}: {exc.message} (a template may only use the values it is handed)")
     if isinstance(exc, jinja2.TemplateSyntaxError):
         return TemplateRefused(f"template {where}: {exc.message}")
-    if isinstance(exc, jinja2.TemplateError):
-        return TemplateRefused(f"template {where}: {type(exc).__name__}: {exc}")
-    return None
+    return TemplateRefused(f"template {where}: {type(exc).__name__}: {exc}")

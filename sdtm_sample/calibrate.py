@@ -53,8 +53,21 @@ def _stat(values: np.ndarray, stat: str, threshold: float | None) -> float:
     if stat == "max":
         return float(values.max())
     if stat == "count_ge":
+        if threshold is None:
+            raise ValueError("count_ge needs a threshold")
         return float((values >= threshold - 1e-12).sum())
     raise ValueError(f"unknown statistic {stat!r}")
+
+
+def _count_threshold(t: Target) -> float:
+    """The threshold of a ``count_ge`` target (a ValueError when it has none)."""
+    if t.threshold is None:
+        raise ValueError(f"{t.group} count_ge needs a threshold")
+    return t.threshold
+
+
+#: running sums of one group: number of values, sum, sum of squares, counts >= each threshold
+_GroupState = tuple[int, float, float, dict[float, int]]
 
 
 def _distance(t: Target, got: float) -> float:
@@ -136,31 +149,31 @@ def calibrate(
         by_group.setdefault(t.group, []).append(t)
 
     # running sums per group, so a move costs O(1) for means, SDs and counts (medians re-sort)
-    thresholds = sorted({t.threshold for t in targets if t.stat == "count_ge"})
-    state = {}
+    thresholds = sorted({_count_threshold(t) for t in targets if t.stat == "count_ge"})
+    state: dict[str, _GroupState] = {}
     for g in by_group:
         sub = vals[gidx[g]]
-        state[g] = [
+        state[g] = (
             sub.size,
             float(sub.sum()),
             float((sub * sub).sum()),
             {th: int((sub >= th - 1e-12).sum()) for th in thresholds},
-        ]
+        )
 
-    def stat_of(g: str, t: Target, st) -> float:
+    def stat_of(g: str, t: Target, st: _GroupState) -> float:
         n_, s_, ss_, cnt = st
         if t.stat == "mean":
             return s_ / n_
         if t.stat == "sd":
             return float(np.sqrt(max(ss_ - s_ * s_ / n_, 0.0) / (n_ - 1)))
         if t.stat == "count_ge":
-            return float(cnt[t.threshold])
+            return float(cnt[_count_threshold(t)])
         return _stat(vals[gidx[g]], t.stat, t.threshold)
 
-    def group_loss(g: str, st) -> float:
+    def group_loss(g: str, st: _GroupState) -> float:
         return sum(_distance(t, stat_of(g, t, st)) for t in by_group[g])
 
-    def moved_state(g: str, changes) -> list:
+    def moved_state(g: str, changes: list[tuple[float, float]]) -> _GroupState:
         n_, s_, ss_, cnt = state[g]
         cnt = dict(cnt)
         for old, new in changes:
@@ -168,7 +181,7 @@ def calibrate(
             ss_ += new * new - old * old
             for th in thresholds:
                 cnt[th] += int(new >= th - 1e-12) - int(old >= th - 1e-12)
-        return [n_, s_, ss_, cnt]
+        return (n_, s_, ss_, cnt)
 
     losses = {g: group_loss(g, state[g]) for g in by_group}
     total = sum(losses.values())
@@ -194,7 +207,7 @@ def calibrate(
         paired = rng.random(batch) < 0.5  # half the moves shift two subjects at once (swaps across groups)
         for k in range(batch):
             it += 1
-            moves = []
+            moves: list[tuple[int, int]] = []
             for j in range(2 if paired[k] else 1):
                 i = int(picks[k, j])
                 new = propose(i, steps[k, j], jumps[k, j], jump_to[k, j])

@@ -13,6 +13,8 @@ subject gets.
 
 from __future__ import annotations
 
+from typing import Literal
+
 import numpy as np
 import pandas as pd
 
@@ -312,7 +314,8 @@ def _calibrate_duration(ev, masks, rng, age: np.ndarray, day1: np.ndarray) -> tu
     lo, hi = lo_d.copy(), hi_d.copy()
     earliest = day1 - hi_d  # onset must fall in [day1 - hi, day1 - lo]
     latest = day1 - lo_d
-    for k, unit in ((1, "M"), (2, "Y")):
+    units: tuple[tuple[int, Literal["M", "Y"]], ...] = ((1, "M"), (2, "Y"))  # NumPy's stubs want the unit literal
+    for k, unit in units:
         m = kind == k
         e = earliest[m].astype(f"datetime64[{unit}]")
         e_first = e.astype("datetime64[D]")

@@ -427,7 +427,9 @@ def make_rs(prof, ids, t, rng, day1) -> pd.DataFrame:
     plaus_iga = np.where(w8_iga >= 0, w8_iga, np.clip(b_iga - rng.integers(0, 2, n), 0, 4))
     design = t["W8DESIGN"].to_numpy()
     disc = miss == "DISC"
-    visits = []  # (visitnum, day array, attended mask, iga, easi, bsa)
+    # (visitnum, day array, attended mask, iga, easi, bsa, not-done masks by test or None)
+    visits: list[tuple[float, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict[str, np.ndarray] | None]]
+    visits = []
 
     def interp(day, b, w, noise, lo, hi, dec):
         f = np.clip((np.asarray(day) - 1) / 56.0, 0, 1.2)

@@ -85,6 +85,15 @@ def figure_png(o: Output, ix: ArdIndex, spec: TlfSpec, *, label: str = "") -> by
     return buf.getvalue()
 
 
+def _step_num(ix: ArdIndex, output_id: str, group: str, parameter: str, statistic: str) -> float:
+    """A product-limit step's ``time`` or ``surv``: always a number (the steps are computed from
+    records with a time and a censoring flag), a ValueError if the ARD says otherwise."""
+    v = ix.num(output_id, group, parameter, statistic)
+    if v is None:
+        raise ValueError(f"{output_id}: step {parameter} of {group!r} has no {statistic} in the ARD")
+    return v
+
+
 def km_png(o: Output, ix: ArdIndex, spec: TlfSpec) -> bytes:
     """Kaplan-Meier curves by arm from the ARD (steps, censoring marks), the numbers at risk under
     the axis, and the log-rank p-value; returns PNG bytes (byte-identical for the same ARD)."""
@@ -105,8 +114,8 @@ def km_png(o: Output, ix: ArdIndex, spec: TlfSpec) -> bytes:
             steps = sorted({p for (oid, g, p, s) in keys if oid == o.id and g == lab and p.startswith("KM|")})
             if not steps:
                 continue
-            t = [ix.num(o.id, lab, p, "time") for p in steps]
-            s = [ix.num(o.id, lab, p, "surv") for p in steps]
+            t = [_step_num(ix, o.id, lab, p, "time") for p in steps]
+            s = [_step_num(ix, o.id, lab, p, "surv") for p in steps]
             c = [ix.num(o.id, lab, p, "n_censor") for p in steps]
             tmax = max(tmax, max(t))
             color = _COLORS[(i + 1) % len(_COLORS)] if i else "#404040"

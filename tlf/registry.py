@@ -35,7 +35,7 @@ import importlib
 import inspect
 import math
 from collections.abc import Callable, Iterable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 import numpy as np
 import pandas as pd
@@ -562,6 +562,14 @@ OUTPUT_KINDS: dict[str, OutputKind] = {
 
 #: layer types of a ``table`` output
 LAYER_TYPES = ("counts", "desc", "model")
+
+
+@overload
+def output_kind(kind: str, what: Literal["view"]) -> Callable: ...
+
+
+@overload
+def output_kind(kind: str, what: str) -> Callable | None: ...
 
 
 def output_kind(kind: str, what: str) -> Callable | None:

@@ -22,6 +22,7 @@ import functools
 import io
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from ..io import reproducible_zip
 from .spec import Output
@@ -161,7 +162,7 @@ def render_docx(
     _check_template_file(template_path)
     tpl = _template_class()(str(template_path))
     big = [v.table for v in views if v.table is not None and len(v.table.rows) >= SPLICE_MIN_ROWS]
-    outputs = []
+    outputs: list[dict[str, Any]] = []
     for v in views:
         img = None
         if v.png is not None:

@@ -247,7 +247,7 @@ def build_template(dest: str | Path) -> Path:
     cp.comments = "Jinja tags are rendered by adamforge tlf (docxtpl); restyle freely, keep the tags."
     dest = Path(dest)
     dest.parent.mkdir(parents=True, exist_ok=True)
-    doc.save(dest)
+    doc.save(str(dest))  # python-docx types the target as str | IO[bytes]
     return dest
 
 

@@ -1116,8 +1116,8 @@ def _compare(
     else:
         none = key_rows(np.arange(0, dtype="int64"))
         differences = pd.DataFrame({c: none[c] for c in none.columns})
-        for c in DIFF_COLUMNS:
-            differences[c] = pd.Series([], dtype="float64" if c in ("DIFF", "PCTDIFF") else object)
+        for col in DIFF_COLUMNS:
+            differences[col] = pd.Series([], dtype="float64" if col in ("DIFF", "PCTDIFF") else object)
     differences["VARIABLE"] = differences["VARIABLE"].astype(object)
     return CompareResult(
         base=bi,
@@ -1162,10 +1162,10 @@ def compare_datasets(
     bs, bi, btext = _open_side(base_path, role="BASE", encoding=base_encoding or encoding, ids=ids)
     cs, ci, ctext = _open_side(compare_path, role="COMPARE", encoding=compare_encoding or encoding, ids=ids)
     if btext is not None and ctext is None:
-        bdf, bi = _retype_csv(bs.df, bi, btext, ci)  # type: ignore[union-attr]
+        bdf, bi = _retype_csv(bs.df, bi, btext, ci)
         bs = _FrameSide(bdf)
     elif ctext is not None and btext is None:
-        cdf, ci = _retype_csv(cs.df, ci, ctext, bi)  # type: ignore[union-attr]
+        cdf, ci = _retype_csv(cs.df, ci, ctext, bi)
         cs = _FrameSide(cdf)
     for side in (bs, cs):  # as compare_frames takes a frame
         if isinstance(side, _FrameSide):

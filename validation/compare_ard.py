@@ -149,7 +149,7 @@ def rules_from_spec(
         except re.error as exc:
             problems.append(f"{where} ({kind}): pattern {pattern!r} is not a regular expression ({exc})")
             continue
-        crit = []
+        crit: list[tuple[str, float]] = []  # (method, criterion), then (or.method, or.criterion)
         for m_key, c_key, m, c in (
             ("method", "criterion", e.get("method", "exact"), e.get("criterion", 0.0)),
             (
@@ -172,8 +172,9 @@ def rules_from_spec(
                     else f"{where} ({kind}): {c_key} must be a number >= 0, not {c!r}"
                 )
                 c = 0.0
-            crit += [str(m or ""), c]
-        out.append(ToleranceRule(kind, pattern, crit[0] or "exact", crit[1], crit[2], crit[3]))
+            crit.append((str(m or ""), c))
+        (method, criterion), (or_method, or_criterion) = crit
+        out.append(ToleranceRule(kind, pattern, method or "exact", criterion, or_method, or_criterion))
     if problems:
         raise DataError("results tolerances: not usable", problems)
     return tuple(out) + tuple(defaults)
@@ -420,8 +421,8 @@ def compare_ard(
     rule_idx = (
         np.array([rules.index(rule_of[s]) for s in stat_names], dtype=int) if len(bi) else np.array([], dtype=int)
     )
-    for i, rule in enumerate(rules):
-        sel = rule_idx == i
+    for rule_no, rule in enumerate(rules):
+        sel = rule_idx == rule_no
         if not sel.any():
             continue
         num = sel & numeric

@@ -250,7 +250,7 @@ def explain(res, items: Sequence[Mapping[str, Any]]) -> Explained:
         ("production_only_records", res.observations.base_only, "BASE"),
         ("against_only_records", res.observations.compare_only, "COMPARE"),
     ):
-        listed = {}
+        listed: dict[tuple[str, ...], int] = {}
         for i, it in enumerate(items):
             if it["kind"] == kind:
                 for rec in it["records"]:
@@ -258,12 +258,12 @@ def explain(res, items: Sequence[Mapping[str, Any]]) -> Explained:
         actual = _keys(frame, ids) if ids else []
         hit: dict[int, list[str]] = {}
         for key in actual:
-            i = listed.pop(key, None)
-            if i is None:
+            at = listed.pop(key, None)
+            if at is None:
                 unexplained.append(f"record only in {side}: {_fmt(key, ids) if ids else key}")
             else:
-                used[i] += 1
-                hit.setdefault(i, []).append(_fmt(key, ids))
+                used[at] += 1
+                hit.setdefault(at, []).append(_fmt(key, ids))
         if not ids and len(frame):
             unexplained.extend(f"observation {o} only in {side}" for o in frame.iloc[:, 0].tolist())
         for key, i in listed.items():  # listed but not a difference: the explanation is stale

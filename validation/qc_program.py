@@ -838,7 +838,9 @@ def qc_results_ard(
                             c["id"],
                             r["id"],
                             "sd",
-                            _math.sqrt(_math.fsum((v - m) ** 2 for v in x) / (len(x) - 1)) if len(x) > 1 else None,
+                            _math.sqrt(_math.fsum((v - m) ** 2 for v in x) / (len(x) - 1))
+                            if m is not None and len(x) > 1  # more than one value: m is their mean
+                            else None,
                         )
                     elif st == "median_range":
                         add(oid, c["population"], c["id"], r["id"], "median", _statistics.median(x) if x else None)
@@ -954,7 +956,7 @@ def qc_compare_results(
     kinds = {str(o["id"]): str(o.get("kind")) for o in tlf.get("outputs") or []}
     done = {o for o, k in kinds.items() if k in QC_OUTPUT_KINDS and (k != "baseline" or baseline is not None)}
     prod = production.reset_index(drop=True)
-    not_compared = []
+    not_compared: list[dict[str, Any]] = []
     out_ids = prod["output_id"].astype(str)
     other = ~out_ids.isin(done)
     for oid in sorted(set(out_ids[other])):

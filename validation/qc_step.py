@@ -336,6 +336,8 @@ def run(args, ctx) -> int:
     elif ard_path.is_file() and subject_name is not None:
         from adamforge.yamlsafe import load_yaml
 
+        assert responder_name is not None  # set with subject_name
+
         tlf_spec = load_yaml(tlf_yaml)
         try:
             ard_res, qc_ard, ard_scope = qp.qc_compare_results(
@@ -392,8 +394,9 @@ def run(args, ctx) -> int:
         if p.is_file() and p.suffix.lower() in (".yaml", ".yml", ".xlsx", ".json")
     ]
     programs = [
-        {"path": str(Path(m.__file__).name), "sha256": sha256_file(m.__file__)}
+        {"path": str(Path(f).name), "sha256": sha256_file(f)}
         for m in ((qp, cmp, ca) if not against_entries else (qp, cmp, ca, qa))
+        if (f := m.__file__) is not None  # modules read from files: always set
     ]
     verdicts = [c["result"] for c in comparisons]
     passed = qa.FAIL not in verdicts
@@ -431,6 +434,7 @@ def run(args, ctx) -> int:
                     + "\n",
                 )
         if ard_res is not None:
+            assert qc_ard is not None and ard_scope is not None  # set with ard_res
             (stage / "ard").mkdir()
             write_text_atomic(
                 stage / "ard" / "report.txt",

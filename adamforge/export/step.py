@@ -17,6 +17,7 @@ The run log gets record counts and SHA-256 checksums.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import shutil
 import tempfile
@@ -183,7 +184,7 @@ def export_datasets(
             continue
         data[name] = _conform_compact(df, meta)
         if release:
-            frames[name] = None  # type: ignore[assignment]
+            frames[name] = None
             del df
         found = check_xpt(
             data[name],
@@ -284,16 +285,8 @@ def _conform_compact(df: pd.DataFrame, meta) -> pd.DataFrame:
             # same instants, NaT kept)
             out[c.name] = (s.dt.normalize() if c.type == "date" else s).astype("datetime64[s]")
         else:
-            out[c.name] = conform_frame(df[[c.name]], _OneColumn(meta, c))[c.name]
+            out[c.name] = conform_frame(df[[c.name]], dataclasses.replace(meta, columns=(c,)))[c.name]
     return pd.DataFrame(out, index=df.index)
-
-
-class _OneColumn:
-    """A view of a dataset's metadata holding one of its columns (for ``conform_frame``)."""
-
-    def __init__(self, meta, column):
-        self.columns = [column]
-        self.name = meta.name
 
 
 def _xpt_round_trip(path: Path, name: str, df: pd.DataFrame, meta, problems: list[str], *, chunk: int = 250_000):
@@ -316,8 +309,8 @@ def _xpt_round_trip(path: Path, name: str, df: pd.DataFrame, meta, problems: lis
     if meta_x.file_label != meta.label:
         problems.append(f"{name}: XPT dataset label is {meta_x.file_label!r}, spec says {meta.label!r}")
     if len(members) != 1 or members[0].observations != len(df):
-        got = [m.observations for m in members]
-        problems.append(f"{name}: the XPT file holds {got} observation(s) in {len(members)} member(s), not {len(df)}")
+        obs = [m.observations for m in members]
+        problems.append(f"{name}: the XPT file holds {obs} observation(s) in {len(members)} member(s), not {len(df)}")
         return names
     if names != list(df.columns):
         problems.append(f"{name}: XPT variables {names} differ from {list(df.columns)}")

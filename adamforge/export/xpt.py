@@ -162,7 +162,7 @@ def _arrow_text(vals: pd.Series):
     import pyarrow as pa
 
     arr = getattr(vals, "array", None)
-    if isinstance(getattr(vals, "dtype", None), pd.StringDtype) and hasattr(arr, "__arrow_array__"):
+    if arr is not None and isinstance(getattr(vals, "dtype", None), pd.StringDtype) and hasattr(arr, "__arrow_array__"):
         got = arr.__arrow_array__()
         if pa.types.is_string(got.type) or pa.types.is_large_string(got.type):
             return got
@@ -678,10 +678,10 @@ def _prepare(
         fname = _format_name(fmt)
         if kind == "date":
             cols[col] = to_sas_date(s).reset_index(drop=True)
-            fmts[col] = fmt if fname in DATE_FORMATS else "DATE9."
+            fmts[col] = fmt if fmt and fname in DATE_FORMATS else "DATE9."
         elif kind == "datetime":
             cols[col] = _to_sas_datetime(s).reset_index(drop=True)
-            fmts[col] = fmt if fname in DATETIME_FORMATS else "DATETIME20."
+            fmts[col] = fmt if fmt and fname in DATETIME_FORMATS else "DATETIME20."
         elif kind == "num":
             cols[col] = pd.to_numeric(s).astype("float64").reset_index(drop=True)
             if fmt:
@@ -755,6 +755,8 @@ def _write_record_parts(path: Path, columns: list, layout: Mapping[str, tuple[st
     if pos < 0 or pos % 80:
         raise DataError(f"unexpected XPT layout in {path}: no OBS header record")
     dtype = np.dtype([(c, f"S{layout[c][1]}") for c in columns])
+    fields = dtype.fields
+    assert fields is not None  # a structured dtype: NumPy types its fields as optional
     written = 0
     with open(path, "r+b") as fh:
         fh.seek(pos + 80)
@@ -765,13 +767,13 @@ def _write_record_parts(path: Path, columns: list, layout: Mapping[str, tuple[st
             for col in columns:
                 s = part[col]
                 if layout[col][0] == "text":  # ASCII only (checked before)
-                    off, width = dtype.fields[col][1], dtype[col].itemsize
+                    off, width = fields[col][1], dtype[col].itemsize
                     field = block[:, off : off + width]
                     field[:] = _padded_bytes(s, width)
                     field[field == 0] = 0x20  # SAS pads with blanks (NumPy would with NULs)
                 else:
                     rec[col] = ibm_float(s.to_numpy(dtype=np.float64)).view("S8")
-            fh.write(memoryview(block).cast("B"))
+            fh.write(block.data.cast("B"))  # block.data: memoryview(block), as NumPy's stubs type it
             written += block.size
         fh.write(b" " * ((-written) % 80))
         fh.truncate()
