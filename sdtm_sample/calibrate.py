@@ -15,6 +15,7 @@ SDTM records, so a wrong derivation gives a wrong number.
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -68,6 +69,36 @@ def _count_threshold(t: Target) -> float:
 
 #: running sums of one group: number of values, sum, sum of squares, counts >= each threshold
 _GroupState = tuple[int, float, float, dict[float, int]]
+
+
+_MEAN, _SD, _COUNT, _OTHER = 0, 1, 2, 3
+#: (statistic kind, count threshold, target value, lo, hi, half, the target)
+_Plan = tuple[int, float, float, float, float, float, Target]
+
+
+def _plan(t: Target) -> _Plan:
+    """What :func:`_plan_distance` needs of a target, computed once with the arithmetic of :func:`_distance`."""
+    kind = {"mean": _MEAN, "sd": _SD, "count_ge": _COUNT}.get(t.stat, _OTHER)
+    threshold = _count_threshold(t) if kind == _COUNT else 0.0
+    half = 0.5 * 10.0 ** (-t.decimals)
+    margin = 0.8 * half
+    lo = t.value - margin
+    hi = t.value + margin
+    if t.value == 0:
+        lo = 0.0
+    return (kind, threshold, t.value, lo, hi, half, t)
+
+
+def _plan_distance(p: _Plan, got: float) -> float:
+    """:func:`_distance` of the planned target."""
+    if p[0] == _COUNT:
+        return abs(got - p[2])
+    lo, hi, half = p[3], p[4], p[5]
+    if got < lo:
+        return (lo - got) / half
+    if got > hi:
+        return (got - hi) / half
+    return 0.0
 
 
 def _distance(t: Target, got: float) -> float:
@@ -160,18 +191,22 @@ def calibrate(
             {th: int((sub >= th - 1e-12).sum()) for th in thresholds},
         )
 
-    def stat_of(g: str, t: Target, st: _GroupState) -> float:
+    # each target's statistic and distance bounds, computed once (the arithmetic of _distance)
+    plans = {g: [_plan(t) for t in ts] for g, ts in by_group.items()}
+
+    def stat_of(g: str, p: _Plan, st: _GroupState) -> float:
         n_, s_, ss_, cnt = st
-        if t.stat == "mean":
+        kind = p[0]
+        if kind == _MEAN:
             return s_ / n_
-        if t.stat == "sd":
-            return float(np.sqrt(max(ss_ - s_ * s_ / n_, 0.0) / (n_ - 1)))
-        if t.stat == "count_ge":
-            return float(cnt[_count_threshold(t)])
-        return _stat(vals[gidx[g]], t.stat, t.threshold)
+        if kind == _SD:
+            return math.sqrt(max(ss_ - s_ * s_ / n_, 0.0) / (n_ - 1))
+        if kind == _COUNT:
+            return float(cnt[p[1]])
+        return _stat(vals[gidx[g]], p[6].stat, p[6].threshold)
 
     def group_loss(g: str, st: _GroupState) -> float:
-        return sum(_distance(t, stat_of(g, t, st)) for t in by_group[g])
+        return sum(_plan_distance(p, stat_of(g, p, st)) for p in plans[g])
 
     def moved_state(g: str, changes: list[tuple[float, float]]) -> _GroupState:
         n_, s_, ss_, cnt = state[g]
