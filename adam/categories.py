@@ -13,6 +13,8 @@ import numpy as np
 import pandas as pd
 
 from . import filters
+from .filters import is_missing as _missing
+from .filters import is_text as _is_text
 from .merge import assert_vars
 
 __all__ = [
@@ -25,18 +27,6 @@ __all__ = [
     "derive_var_compute",
     "COMPUTE_OPS",
 ]
-
-
-def _missing(col: pd.Series) -> np.ndarray:
-    """True where ``col`` is missing: NaN, NaT, ``None``, or blank text (a SAS character missing)."""
-    miss = col.isna().to_numpy(dtype=bool)
-    if col.dtype == object or isinstance(col.dtype, pd.StringDtype):
-        miss = miss | (col.astype("str").str.strip() == "").fillna(True).to_numpy(dtype=bool)
-    return miss
-
-
-def _is_text(col: pd.Series) -> bool:
-    return col.dtype == object or isinstance(col.dtype, (pd.StringDtype, pd.CategoricalDtype))
 
 
 # ---------------------------------------------------------------------------------------

@@ -83,7 +83,8 @@ class FilterError(ValueError):
     """A filter that is not of the filter language, or reads a variable the data lack."""
 
 
-def _is_missing(col: pd.Series) -> np.ndarray:
+def is_missing(col: pd.Series) -> np.ndarray:
+    """True where ``col`` is missing: NaN, NaT, ``None``, or blank text (a SAS character missing)."""
     miss = col.isna().to_numpy(dtype=bool)
     if col.dtype == object or isinstance(col.dtype, pd.StringDtype):
         txt = col.astype("str").str.strip()
@@ -91,7 +92,8 @@ def _is_missing(col: pd.Series) -> np.ndarray:
     return miss
 
 
-def _is_texty(col: pd.Series) -> bool:
+def is_text(col: pd.Series) -> bool:
+    """A text column (object, string or categorical): compared as text."""
     return col.dtype == object or isinstance(col.dtype, (pd.StringDtype, pd.CategoricalDtype))
 
 
@@ -117,18 +119,18 @@ def _text(col: pd.Series) -> pd.Series:
 
 def _op(df: pd.DataFrame, var: str, op: str, value: Any) -> np.ndarray:
     col = df[var]
-    present = ~_is_missing(col)
+    present = ~is_missing(col)
     if op == "missing":
         return ~present if value else present
     if op in ("eq", "ne"):
         v = _coerce_value(col, value)
-        if _is_texty(col) and not isinstance(v, str) and v is not None:
+        if is_text(col) and not isinstance(v, str) and v is not None:
             v = str(v)
         res = (col == v).fillna(False).to_numpy(dtype=bool)
         return present & (res if op == "eq" else ~res)
     if op in ("in", "not_in"):
         vals = [_coerce_value(col, v) for v in _as_list(value)]
-        if _is_texty(col):
+        if is_text(col):
             vals = [v if isinstance(v, str) else str(v) for v in vals if v is not None]
         res = col.isin(vals).to_numpy(dtype=bool)
         return present & (res if op == "in" else ~res)
@@ -147,15 +149,15 @@ def _op(df: pd.DataFrame, var: str, op: str, value: Any) -> np.ndarray:
             if not isinstance(value, str) or value not in df.columns:
                 raise FilterError(f"{op} names variable {value!r}, which the data lack")
             other = df[value]
-            present = present & ~_is_missing(other)
+            present = present & ~is_missing(other)
         else:
             other = _coerce_value(col, value)
         left = col
-        if _is_texty(col) and isinstance(other, str):  # ISO 8601 text sorts in time order
+        if is_text(col) and isinstance(other, str):  # ISO 8601 text sorts in time order
             left = _text(col)
             res = {"lt": left < other, "le": left <= other, "gt": left > other, "ge": left >= other}[base]
             return present & res.fillna(False).to_numpy(dtype=bool)
-        if not pd.api.types.is_datetime64_any_dtype(col.dtype) and not (op in _VAR_OPS and _is_texty(col)):
+        if not pd.api.types.is_datetime64_any_dtype(col.dtype) and not (op in _VAR_OPS and is_text(col)):
             left = pd.to_numeric(col, errors="coerce")
             if op in _VAR_OPS:
                 other = pd.to_numeric(other, errors="coerce")

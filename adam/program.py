@@ -47,7 +47,7 @@ from __future__ import annotations
 import dataclasses
 import graphlib
 import inspect
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from types import MappingProxyType
 from typing import Any
 
@@ -450,29 +450,36 @@ def required_inputs(spec) -> dict[str, tuple[str, ...] | None]:
     count too. Names that are programs are not SDTM domains.
     """
     out: dict[str, set[str] | None] = {}
-
-    def add(inp: InputSpec, prog: Program, population: bool) -> None:
-        for src in inp.sources:
-            if src in spec.programs:
-                continue
-            if inp.keep == "all":
-                out[src] = None
-                continue
-            if inp.keep == "predecessors":
-                names = {var for _, var in _predecessors(spec, prog.dataset, src)}
-            else:
-                names = set(inp.keep or ())
-            names |= filters.variables(inp.where)
-            if out.get(src, set()) is not None:
-                out[src] = (out.get(src) or set()) | names
-
-    for prog in spec.programs.values():
-        if prog.population:
-            add(prog.population, prog, True)
-        for s in prog.steps:
-            for inp in s.inputs:
-                add(inp, prog, False)
+    for src, _, names in _sdtm_reads(spec):
+        if names is None:
+            out[src] = None
+        elif out.get(src, set()) is not None:
+            out[src] = (out.get(src) or set()) | set(names)
     return {k: (tuple(sorted(v)) if v is not None else None) for k, v in sorted(out.items())}
+
+
+def _sdtm_reads(spec) -> Iterator[tuple[str, str, list[str] | None]]:
+    """Every read of an SDTM domain by the programs: ``(domain, reader, variables)``.
+
+    ``reader`` is :meth:`Program.where` of the step (or `` population``); ``variables`` are the
+    kept ones (in order) then those of the filter, or None when every variable is read.
+    """
+    for prog in spec.programs.values():
+        reads = [(prog.population, None)] if prog.population else []
+        reads += [(inp, s) for s in prog.steps for inp in s.inputs]
+        for inp, step in reads:
+            label = prog.where(step) + ("" if step is not None else " population")
+            for src in inp.sources:
+                if src in spec.programs:
+                    continue
+                if inp.keep == "all":
+                    yield src, label, None
+                    continue
+                if inp.keep == "predecessors":
+                    names = [var for _, var in _predecessors(spec, prog.dataset, src)]
+                else:
+                    names = list(inp.keep or ())
+                yield src, label, names + sorted(filters.variables(inp.where) - set(names))
 
 
 def _predecessors(spec, dataset: str, source: str) -> list[tuple[str, str]]:
@@ -503,9 +510,7 @@ class ProgramRun:
     log: list[str]
 
 
-def _read_input(
-    inp: InputSpec, env: Mapping[str, pd.DataFrame], where: str, spec, dataset: str, population: bool = False
-) -> pd.DataFrame:
+def _read_input(inp: InputSpec, env: Mapping[str, pd.DataFrame], where: str, spec, dataset: str) -> pd.DataFrame:
     frames = []
     for src in inp.sources:
         if src not in env:
@@ -657,7 +662,7 @@ def run_programs(
     for i, name in enumerate(order):
         prog = spec.programs[name]
         if prog.population is not None:
-            df = _read_input(prog.population, env, prog.where() + " population", spec, name, population=True)
+            df = _read_input(prog.population, env, prog.where() + " population", spec, name)
             note(f"{name}: population {prog.population.describe()}: {len(df)} record(s)")
         else:
             df = pd.DataFrame()
@@ -722,30 +727,11 @@ def input_readers(spec) -> dict[str, dict[str, tuple[str, ...]]]:
     checks' messages (a missing domain or variable names the step that needs it).
     """
     out: dict[str, dict[str, list[str]]] = {}
-
-    def add(inp: InputSpec, prog: Program, step: Step | None) -> None:
-        label = prog.where(step) + ("" if step is not None else " population")
-        for src in inp.sources:
-            if src in spec.programs:
-                continue
-            entry = out.setdefault(src, {})
-            entry.setdefault("", []).append(label)
-            if inp.keep == "all":
-                continue
-            if inp.keep == "predecessors":
-                names = [var for _, var in _predecessors(spec, prog.dataset, src)]
-            else:
-                names = list(inp.keep or ())
-            names += sorted(filters.variables(inp.where) - set(names))
-            for v in names:
-                readers = entry.setdefault(str(v), [])
-                if label not in readers:
-                    readers.append(label)
-
-    for prog in spec.programs.values():
-        if prog.population:
-            add(prog.population, prog, None)
-        for s in prog.steps:
-            for inp in s.inputs:
-                add(inp, prog, s)
+    for src, label, names in _sdtm_reads(spec):
+        entry = out.setdefault(src, {})
+        entry.setdefault("", []).append(label)
+        for v in names or ():
+            readers = entry.setdefault(str(v), [])
+            if label not in readers:
+                readers.append(label)
     return {d: {v: tuple(r) for v, r in vs.items()} for d, vs in sorted(out.items())}

@@ -24,7 +24,6 @@ is ever evaluated as Python code.
 from __future__ import annotations
 
 import dataclasses
-import inspect
 import re
 import warnings
 from collections.abc import Mapping
@@ -857,8 +856,3 @@ def _check_endpoints(spec: Spec) -> list[str]:
             for el in c.eligible:
                 p += [f"{where}: eligibility {msg}" for msg in registry.check_criterion(el)]
     return p
-
-
-def describe_signature(fn) -> str:
-    """``name(dataset, *, a, b=...)`` for messages."""
-    return f"{fn.__name__}{inspect.signature(fn)}"

@@ -14,6 +14,7 @@ import pandas as pd
 
 from ._common import parse_order
 from .checks import assert_vars
+from .filters import is_missing as _missing
 from .merge import by_pairs, check_mode, filter_add_records, group_codes, select_extreme
 
 __all__ = ["SUMMARIES", "derive_var_merged_summary"]
@@ -129,10 +130,3 @@ def derive_var_merged_summary(
     out = dataset.copy(deep=False)  # copy-on-write: the input is never modified
     out[new_var] = res
     return out
-
-
-def _missing(col: pd.Series) -> np.ndarray:
-    miss = col.isna().to_numpy(dtype=bool)
-    if col.dtype == object or isinstance(col.dtype, pd.StringDtype):
-        miss = miss | (col.astype("str").str.strip() == "").fillna(True).to_numpy(dtype=bool)
-    return miss

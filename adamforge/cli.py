@@ -222,7 +222,7 @@ def _context(args):
 
 def _spec_path(spec_opt: str | None, study: str | None) -> Path:
     """The spec from ``--spec`` (a folder or an ``.xlsx`` workbook) or ``--study`` (default: reference)."""
-    from .context import DEFAULT_STUDY, studies_dir
+    from .context import DEFAULT_STUDY, shipped_folders, studies_dir
 
     if spec_opt and study:
         raise UsageError(
@@ -241,7 +241,7 @@ def _spec_path(spec_opt: str | None, study: str | None) -> Path:
     name = study or DEFAULT_STUDY
     if name in ("", ".", "..") or "/" in name or "\\" in name or "\x00" in name or name.startswith("."):
         raise UsageError(f"--study takes the plain name of a study folder (no path), not {name!r}")
-    available = sorted(p.name for p in studies_dir().iterdir() if p.is_dir() and not p.name.startswith(("_", ".")))
+    available = shipped_folders(studies_dir())
     if name not in available:
         raise UsageError(f"unknown study {name!r}; available: {', '.join(available) or '(none)'}")
     return studies_dir() / name

@@ -55,6 +55,11 @@ class StudySdtm:
         return "simulated" if self.simulated else "not declared"
 
 
+def shipped_folders(root: Path) -> list[str]:
+    """The names of the folders shipped in ``root`` (studies, SDTM data), sorted; ``_``/``.`` folders are not."""
+    return sorted(p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith(("_", ".")))
+
+
 def study_sdtm(spec: Path) -> StudySdtm:
     """Read ``study.sdtm`` of a spec folder (the ``study`` section of its ``adam*.yaml`` files).
 
@@ -98,9 +103,7 @@ def study_sdtm(spec: Path) -> StudySdtm:
         )
     folder = sample_data_dir() / name
     if not folder.is_dir():
-        shipped = sorted(
-            p.name for p in sample_data_dir().iterdir() if p.is_dir() and not p.name.startswith(("_", "."))
-        )
+        shipped = shipped_folders(sample_data_dir())
         raise UsageError(
             f"spec {spec}: study.sdtm names {name!r}, which is not an SDTM folder shipped with the "
             f"package (shipped: {', '.join(shipped) or 'none'})"

@@ -206,6 +206,10 @@ class XptMember:
     record_length: int
     observations: int  # whole observations the data section holds
     declared_observations: int | None  # v8 OBS header count (None in v5)
+    #: byte offset of the first observation
+    data_start: int = 0
+    #: (short name, numeric?, position, length) of each variable, from its NAMESTR record
+    fields: tuple[tuple[str, bool, int, int], ...] = ()
 
 
 #: bytes of a memory-mapped file searched at a time (their pages are then released)
@@ -313,15 +317,17 @@ def _xpt_members(buf, size: int, where: str) -> list[XptMember]:
                 f"but the file ends after {max(0, (size - ns_start) // nsize)}"
             )
         reclen = 0
+        fields = []
         for i in range(nvars):
             o = ns_start + i * nsize
-            nlng = struct.unpack(">h", buf[o + 4 : o + 6])[0]
+            ntype, nlng = struct.unpack(">hxxh", buf[o : o + 6])
             npos = struct.unpack(">i", buf[o + 84 : o + 88])[0]
             if nlng <= 0 or npos < 0:
                 raise DataError(
                     f"{where}: malformed XPT file: member {name}: variable {i + 1} has length {nlng} at position {npos}"
                 )
             reclen = max(reclen, npos + nlng)
+            fields.append((bytes(buf[o + 8 : o + 16]).decode("ascii", "replace").rstrip(), ntype == 1, npos, nlng))
         after = ns_start + -(-(nvars * nsize) // 80) * 80
         obs = _find_aligned(buf, _OBS[k], after)
         nxt_member = _find_aligned(buf, _MEMBER[k], after)
@@ -364,7 +370,7 @@ def _xpt_members(buf, size: int, where: str) -> list[XptMember]:
                 f"{where}: malformed XPT file: member {name}: {len(tail)} bytes of padding after "
                 f"observation {nobs} (padding is shorter than one 80-byte record)"
             )
-        members.append(XptMember(name, nvars, reclen, nobs, declared))
+        members.append(XptMember(name, nvars, reclen, nobs, declared, data_start, tuple(fields)))
         pos = data_end
     if not members:
         raise DataError(f"{where}: XPT file holds no member")
@@ -447,11 +453,24 @@ def _read_parquet(p: Path) -> DatasetFile:
     import pyarrow.parquet as pq
 
     try:
-        table = pq.read_table(p)
+        # the file's own reader gives the same Table (schema and pandas metadata included)
+        # without importing pyarrow.dataset, which pq.read_table costs each process
+        with pq.ParquetFile(p) as pf:
+            table = pf.read()
     except Exception as exc:  # noqa: BLE001 - ArrowInvalid and friends
         raise DataError(f"{p}: truncated or malformed Parquet file: {exc}") from None
     schema = table.schema
     df = table.to_pandas()
+    variables, name, label = parquet_metadata(schema, p)
+    return DatasetFile(df, p, "Parquet", name, label, variables, raw=schema)
+
+
+def parquet_metadata(schema: Any, path: Path) -> tuple[dict[str, VariableMeta], str, str | None]:
+    """The variable metadata, dataset name and label a Parquet schema carries (as adamforge writes them).
+
+    Field metadata ``label``, ``length``, ``format``, ``informat``; schema metadata ``name`` (default:
+    the file's stem in upper case) and ``label`` (or ``dataset_label``).
+    """
     variables = {}
     for field in schema:
         md = {k.decode(): v.decode() for k, v in (field.metadata or {}).items()}
@@ -464,8 +483,7 @@ def _read_parquet(p: Path) -> DatasetFile:
             md.get("informat"),
         )
     smd = {k.decode(): v.decode() for k, v in (schema.metadata or {}).items() if k != b"pandas"}
-    label = smd.get("label", smd.get("dataset_label"))
-    return DatasetFile(df, p, "Parquet", smd.get("name", p.stem.upper()), label, variables, raw=schema)
+    return variables, smd.get("name", path.stem.upper()), smd.get("label", smd.get("dataset_label"))
 
 
 # --------------------------------------------------------------------------------------------

@@ -221,10 +221,3 @@ def read_sdtm(
         if log is not None:
             log.dataset("SDTM", d, len(out[d]), nvars)  # the file's variables, all read or not
     return out
-
-
-def _read_xpt_any(path: Path, log=None, encoding: str | None = None) -> pd.DataFrame:
-    """Read one XPT file (kept for callers of the old reader; see :mod:`adamforge.readers`)."""
-    from .readers import read_dataset_file
-
-    return read_dataset_file(path, encoding=encoding).data

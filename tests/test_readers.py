@@ -273,3 +273,30 @@ def test_dataset_names_must_be_sas_names(name):
     with pytest.raises(DataError, match="is not a valid SAS name"):
         check_sas_name(name)
     assert check_sas_name("ADSL") == "ADSL" and check_sas_name("_X1") == "_X1"
+
+
+def test_xpt_member_carries_the_record_layout(tmp_path):
+    """The NAMESTR layout export's read-back uses: (name, numeric?, position, length) and the data offset."""
+    p = tmp_path / "dm.xpt"
+    _xpt(p, _dm())
+    (m,) = check_xpt_structure(p)
+    assert [f[:2] for f in m.fields] == [("USUBJID", False), ("AGE", True), ("SEX", False)]
+    assert [f[2] for f in m.fields] == [0, m.fields[0][3], m.fields[0][3] + 8]
+    assert m.record_length == sum(f[3] for f in m.fields)
+    assert p.read_bytes()[m.data_start - 80 : m.data_start].startswith(b"HEADER RECORD*******OBS     HEADER RECORD")
+
+
+def test_parquet_is_read_without_the_datasets_machinery(tmp_path):
+    """A Parquet input costs no pyarrow.dataset import (about a second per process)."""
+    import subprocess
+    import sys
+
+    p = tmp_path / "dm.parquet"
+    _dm().to_parquet(p, index=False)
+    code = (
+        "import sys; from adamforge.readers import read_dataset_file; "
+        f"f = read_dataset_file({str(p)!r}); assert f.data.shape == (3, 3), f.data.shape; "
+        "print('pyarrow.dataset' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "False"

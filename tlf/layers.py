@@ -25,7 +25,6 @@ model that cannot be fitted give an ARD record ``statistic = note`` (the message
 
 from __future__ import annotations
 
-import functools
 import math
 import re
 from collections.abc import Callable, Mapping, Sequence
@@ -76,9 +75,11 @@ def data_precision(values: pd.Series, cap: int = MAX_PRECISION) -> int:
     return best
 
 
-def _ard_key(output_id: str, group: str, parameter: str, statistic: str) -> tuple[str, str, str, str]:
-    """The ARD keys of one number, ``(output_id, group, parameter, statistic)``."""
-    return (output_id, group, parameter, statistic)
+def _integer(name: str) -> bool:
+    """Whether statistic ``name`` shows without decimals by default (a registered statistic's ``integer``)."""
+    from .registry import STATISTICS
+
+    return name in INTEGER_STATS or (name in STATISTICS and STATISTICS[name].integer)
 
 
 def render_format(
@@ -86,7 +87,7 @@ def render_format(
 ) -> tuple[str, tuple]:
     """Fill the ``{stat:spec}`` tokens of ``text`` from ``get(stat)``; returns (text, ARD keys used).
 
-    Spec: ``""`` (integers for :data:`INTEGER_STATS`, ``pct`` 1 decimal, else the data precision),
+    Spec: ``""`` (integers for :data:`INTEGER_STATS` and statistics registered ``integer=True``, ``pct`` 1 decimal, else the data precision),
     ``N`` decimals, ``+N`` data precision + N, ``p``/``pN`` p-value with 4/N decimals (``<0.0001``),
     ``d`` integer. A missing value shows as ``NE``.
     """
@@ -103,7 +104,7 @@ def render_format(
         if spec.startswith("p"):
             nd = int(spec[1:]) if len(spec) > 1 else 4
             return fmt.fmt_pvalue(float(v), nd)
-        if spec == "d" or (spec == "" and name in INTEGER_STATS):
+        if spec == "d" or (spec == "" and _integer(name)):
             return str(int(fmt.round_half_away(v, 0)))
         if spec == "":
             nd = 1 if name == "pct" else precision
@@ -126,17 +127,19 @@ def _population(data: TlfData, spec: TlfSpec, pid: str) -> tuple[pd.DataFrame | 
     if df is None:
         return None, name, f"dataset {name} of population {pid} was not read"
     try:
-        if pop.dataset:
-            missing = sorted(filters.variables(pop.where) - set(df.columns))
-            if missing:
-                return None, name, f"population {pid}: {name} lacks {', '.join(missing)} (read by its filter)"
-            return df[filters.evaluate(df, pop.where)], name, ""
-        missing = sorted(set(pop.where) - set(df.columns))
+        # with a dataset, ``where`` is a filter of adam.filters; without, equality conditions on ADSL
+        reads = filters.variables(pop.where) if pop.dataset else set(pop.where)
+        missing = sorted(reads - set(df.columns))
         if missing:
             return None, name, f"population {pid}: {name} lacks {', '.join(missing)} (read by its filter)"
-        return select_population(df, pop.where), name, ""
+        return (df[filters.evaluate(df, pop.where)] if pop.dataset else select_population(df, pop.where)), name, ""
     except (ValueError, KeyError) as exc:
         return None, name, f"population {pid}: filter cannot be applied to {name} ({exc})"
+
+
+def _note(out: _Rows, o: Output, pid: str, lay: Layer, text: str) -> None:
+    """The ARD record of a layer that cannot be computed: ``statistic = note``, the reason in ``value_char``."""
+    out.add(o.id, pid, "", lay.id, lay.label, "note", None, text)
 
 
 def _columns(o: Output, spec: TlfSpec) -> list[tuple[Any, str]]:
@@ -207,14 +210,14 @@ def compute_table(out: _Rows, o: Output, data: TlfData, spec: TlfSpec) -> None:
     df = df[_arm_mask(df, gv, None, spec)]
     for lay in o.layers:
         if lay.problem:
-            out.add(o.id, o.population, "", lay.id, lay.label, "note", None, lay.problem)
+            _note(out, o, o.population, lay, lay.problem)
             continue
         ldf, pid, lname = df, o.population, dname
         if lay.population and lay.population != o.population:
             ldf, lname, lprob = _population(data, spec, lay.population)
             pid = lay.population
             if lprob or ldf is None or gv not in ldf.columns:  # ldf is None only with lprob
-                out.add(o.id, pid, "", lay.id, lay.label, "note", None, lprob or f"{lname} lacks {gv}")
+                _note(out, o, pid, lay, lprob or f"{lname} lacks {gv}")
                 continue
             ldf = ldf[_arm_mask(ldf, gv, None, spec)]
         need = list(lay.vars) + ([lay.distinct] if lay.type == "counts" else [])
@@ -224,16 +227,7 @@ def compute_table(out: _Rows, o: Output, data: TlfData, spec: TlfSpec) -> None:
             need += [v for k in ("covariates", "factors") for v in (a.get(k) or [])]
         missing = [v for v in dict.fromkeys(need) if v not in ldf.columns]
         if missing:
-            out.add(
-                o.id,
-                pid,
-                "",
-                lay.id,
-                lay.label,
-                "note",
-                None,
-                f"{', '.join(missing)} not in {lname}: the layer cannot be computed",
-            )
+            _note(out, o, pid, lay, f"{', '.join(missing)} not in {lname}: the layer cannot be computed")
             continue
         {"counts": _counts, "desc": _desc, "model": _model}[lay.type](out, o, lay, ldf, pid, gv, cols, bign, spec)
 
@@ -311,15 +305,8 @@ def _desc(
     if not (pd.api.types.is_numeric_dtype(x_all) and not pd.api.types.is_bool_dtype(x_all)):
         conv = pd.to_numeric(x_all, errors="coerce")
         if conv.notna().sum() < x_all.notna().sum():
-            out.add(
-                o.id,
-                pid,
-                "",
-                lay.id,
-                lay.label,
-                "note",
-                None,
-                f"{lay.var} is not numeric: descriptive statistics need numbers (use a counts layer)",
+            _note(
+                out, o, pid, lay, f"{lay.var} is not numeric: descriptive statistics need numbers (use a counts layer)"
             )
             return
     prec = lay.precision if lay.precision is not None else data_precision(x_all)
@@ -359,14 +346,11 @@ def _model(
     d["_ARM"] = _arm_values(d, gv, spec)
     if d["USUBJID"].duplicated().any():
         u = d.loc[d["USUBJID"].duplicated(), "USUBJID"].iloc[0]
-        out.add(
-            o.id,
+        _note(
+            out,
+            o,
             pid,
-            "",
-            lay.id,
-            lay.label,
-            "note",
-            None,
+            lay,
             f"model {lay.method}: more than one record per subject in population {pid} (e.g. USUBJID={u}); "
             "narrow the population's filter to one record per subject",
         )
@@ -377,7 +361,7 @@ def _model(
     try:
         res = m.fn(d, group="_ARM", levels=levels, comparisons=comps, ci_level=ci, **lay.arg_dict)
     except (ModelError, np.linalg.LinAlgError, ValueError, KeyError, ZeroDivisionError) as exc:
-        out.add(o.id, pid, "", lay.id, lay.label, "note", None, f"model {lay.method} cannot be fitted: {exc}")
+        _note(out, o, pid, lay, f"model {lay.method} cannot be fitted: {exc}")
         return
     labels = dict(spec.arms)
     resp = lay.arg_dict.get("response") or lay.arg_dict.get("time")
@@ -395,16 +379,8 @@ def _model(
         if lev in res.group:
             put(labels[lev], lay.id, res.group[lev])
         elif m.group_stats:
-            out.add(
-                o.id,
-                pid,
-                labels[lev],
-                lay.id,
-                lay.label,
-                "note",
-                None,
-                f"no subject in arm {labels[lev]} for {lay.method}",
-            )
+            note = f"no subject in arm {labels[lev]} for {lay.method}"
+            out.add(o.id, pid, labels[lev], lay.id, lay.label, "note", None, note)
     for (a, b), stats in res.comparison.items():
         put(labels[a], _cmp_param(lay, a, b, labels), stats)
     if res.overall:
@@ -439,53 +415,33 @@ def table_display(o: Output, ix: ArdIndex, spec: TlfSpec) -> DisplayTable:
     sources: list[tuple] = []
     notes: list[str] = []
     blank = tuple("" for _ in cols)
-    nosrc = tuple(() for _ in cols)
+    nosrc: tuple[tuple, ...] = tuple(() for _ in cols)
 
-    def add(label: str, cells: Sequence[str], indent: int, src: Sequence[tuple]) -> None:
+    def add(label: str, cells: Sequence[str], src: Sequence[tuple], indent: int) -> None:
         rows.append(DisplayRow(label, tuple(cells), indent))
         sources.append(tuple(src))
 
     tnote = ix.text(o.id, "", "TABLE", "note")
     if tnote:
-        add("No results", [NE] * ncol, 0, [((o.id, "", "TABLE", "note"),)] * ncol)
+        add("No results", [NE] * ncol, [((o.id, "", "TABLE", "note"),)] * ncol, 0)
         return DisplayTable("", header, tuple(rows), o.widths, (f"Note: {tnote}",), tuple(sources))
     for lay in o.layers:
         base = 1 if lay.label else 0
         note = ix.text(o.id, "", lay.id, "note")
         if note:
-            add(lay.label or lay.id, [NE] * ncol, 0, [((o.id, "", lay.id, "note"),)] * ncol)
+            add(lay.label or lay.id, [NE] * ncol, [((o.id, "", lay.id, "note"),)] * ncol, 0)
             notes.append(f"Note: {lay.label or lay.id}: {note}")
             continue
         if lay.label:
-            add(lay.label, blank, 0, nosrc)
+            add(lay.label, blank, nosrc, 0)
         prec = int(ix.num(o.id, "", lay.id, "precision") or 0) if ix.has(o.id, "", lay.id, "precision") else 0
         if lay.type == "counts":
             params = _count_params(o, lay, ix, cols[0][1])
             for param, label, depth in params:
-                cells, src = [], []
-                for _v, lab in cols:
-                    text, keys = render_format(
-                        lay.format,
-                        functools.partial(ix.num, o.id, lab, param),
-                        1,
-                        functools.partial(_ard_key, o.id, lab, param),
-                    )
-                    cells.append(text)
-                    src.append(keys)
-                add(label, cells, base + depth + lay.indent, src)
+                add(label, *_row_cells(lay.format, ix, o.id, cols, param, 1), base + depth + lay.indent)
         elif lay.type == "desc":
             for r in lay.rows:
-                cells, src = [], []
-                for _v, lab in cols:
-                    text, keys = render_format(
-                        r.format,
-                        functools.partial(ix.num, o.id, lab, lay.id),
-                        prec,
-                        functools.partial(_ard_key, o.id, lab, lay.id),
-                    )
-                    cells.append(text)
-                    src.append(keys)
-                add(r.label, cells, base + lay.indent, src)
+                add(r.label, *_row_cells(r.format, ix, o.id, cols, lay.id, prec), base + lay.indent)
         else:
             m = METHODS[lay.method]
             labels = dict(spec.arms)
@@ -510,11 +466,23 @@ def table_display(o: Output, ix: ArdIndex, spec: TlfSpec) -> DisplayTable:
                     col = r.column if r.column is not None else spec.arms[-1][0]
                     i = [v for v, _l in cols].index(col) if col in [v for v, _l in cols] else ncol - 1
                     cells[i], src[i] = _cell(r.format, ix, o.id, "", lay.id, prec)
-                add(r.label, cells, base + lay.indent, src)
+                add(r.label, cells, src, base + lay.indent)
             foot = ix.text(o.id, "", lay.id, "footnote")
             if foot:
                 notes.append(foot)
     return DisplayTable("", header, tuple(rows), o.widths, tuple(notes), tuple(sources))
+
+
+def _row_cells(
+    text: str, ix: ArdIndex, oid: str, cols: list[tuple[Any, str]], param: str, prec: int
+) -> tuple[list[str], list[tuple]]:
+    """The cells of one display row, one per column, and the ARD keys each cell reads."""
+    cells, src = [], []
+    for _v, lab in cols:
+        cell, keys = _cell(text, ix, oid, lab, param, prec)
+        cells.append(cell)
+        src.append(keys)
+    return cells, src
 
 
 def _cell(text: str, ix: ArdIndex, oid: str, group: str, param: str, prec: int) -> tuple[str, tuple]:
@@ -607,13 +575,6 @@ def km_plot_view(o: Output, ix: ArdIndex, spec: TlfSpec, data: TlfData, files: d
         )
     png = km_png(o, ix, spec)
     files[f"{o.file_stem}.png"] = png
-    extra = []
-    for key in ("LOGRANK",):
-        t = ix.text(o.id, "", key, "note")
-        if t:
-            extra.append(f"Note: {t}")
-    for _v, lab in spec.arms:
-        t = ix.text(o.id, lab, "MEDIAN", "note")
-        if t:
-            extra.append(f"Note: {t}")
+    notes = [ix.text(o.id, "", "LOGRANK", "note")] + [ix.text(o.id, lab, "MEDIAN", "note") for _v, lab in spec.arms]
+    extra = [f"Note: {t}" for t in notes if t]
     return OutputView(o, png=png, footnotes=o.footnotes + tuple(extra))

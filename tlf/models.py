@@ -141,21 +141,26 @@ def ancova(
         arm = [1.0 if lev == other else 0.0 for other in levels[1:]]
         L[lev] = np.array(base + arm + tail)
     lsm = {lev: (float(L[lev] @ beta), math.sqrt(float(L[lev] @ cov @ L[lev]))) for lev in levels}
-    tq = float(_st.t.ppf(0.5 + ci_level / 2.0, df_resid))
     diffs = {}
     for a, b in comparisons:
         c = L[a] - L[b]
         d, se = float(c @ beta), math.sqrt(float(c @ cov @ c))
-        t = d / se if se > 0 else math.nan
-        diffs[(a, b)] = {
-            "diff": d,
-            "se": se,
-            "lcl": d - tq * se,
-            "ucl": d + tq * se,
-            "t": t,
-            "p_value": float(2.0 * _st.t.sf(abs(t), df_resid)) if math.isfinite(t) else math.nan,
-        }
+        diffs[(a, b)] = {"diff": d, **_t_inference(d, se, df_resid, ci_level)}
     return AncovaResult(lsm, diffs, df_resid, len(y))
+
+
+def _t_inference(est: float, se: float, df_resid: int, ci_level: float) -> dict:
+    """``se``, ``lcl``, ``ucl``, ``t`` and the two-sided ``p_value`` of an estimate (t with ``df_resid`` df);
+    ``t`` and ``p_value`` NaN when ``se`` is 0 (a perfect fit)."""
+    tq = float(_st.t.ppf(0.5 + ci_level / 2.0, df_resid))
+    t = est / se if se > 0 else math.nan
+    return {
+        "se": se,
+        "lcl": est - tq * se,
+        "ucl": est + tq * se,
+        "t": t,
+        "p_value": float(2.0 * _st.t.sf(abs(t), df_resid)) if math.isfinite(t) else math.nan,
+    }
 
 
 def dose_response(
@@ -188,18 +193,7 @@ def dose_response(
         names.append(c)
     beta, cov, df_resid = _fit(np.column_stack(blocks), y, names)
     b, se = float(beta[1]), math.sqrt(float(cov[1, 1]))
-    t = b / se
-    tq = float(_st.t.ppf(0.5 + ci_level / 2.0, df_resid))
-    return {
-        "slope": b,
-        "se": se,
-        "lcl": b - tq * se,
-        "ucl": b + tq * se,
-        "t": t,
-        "p_value": float(2.0 * _st.t.sf(abs(t), df_resid)),
-        "df": df_resid,
-        "nobs": len(y),
-    }
+    return {"slope": b, **_t_inference(b, se, df_resid, ci_level), "df": df_resid, "nobs": len(y)}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -212,10 +206,6 @@ class KmResult:
     median: float
     median_lcl: float
     median_ucl: float
-
-    def at_risk(self, t: float, times: np.ndarray) -> int:
-        """Subjects at risk at time ``t`` (time >= t) among ``times``."""
-        return int((times >= t).sum())
 
 
 def kaplan_meier(time: np.ndarray, event: np.ndarray, *, ci_level: float = 0.95, conf_type: str = "loglog") -> KmResult:

@@ -247,7 +247,7 @@ def check_method_args(name: str, args: dict) -> list[str]:
     return probs
 
 
-def _two_arm_frame(df: pd.DataFrame, group: str, active: Any, other: Any, response: str) -> pd.DataFrame:
+def _two_arm_frame(df: pd.DataFrame, group: str, active: Any, other: Any) -> pd.DataFrame:
     two = df[df[group].isin([active, other])].copy()
     two["_ARM"] = np.where(two[group] == active, 1, 0)
     return two
@@ -272,7 +272,7 @@ def logistic(
 
     res = MethodResult()
     for a, b in comparisons:
-        two = _two_arm_frame(df.dropna(subset=[response]), group, a, b, response)
+        two = _two_arm_frame(df.dropna(subset=[response]), group, a, b)
         if two["_ARM"].eq(1).sum() == 0 or two["_ARM"].eq(0).sum() == 0:
             from .models import ModelError
 
@@ -318,7 +318,7 @@ def cmh(
 
     res = MethodResult()
     for a, b in comparisons:
-        two = _two_arm_frame(df.dropna(subset=[response]), group, a, b, response)
+        two = _two_arm_frame(df.dropna(subset=[response]), group, a, b)
         r = stats.compare_cmh(two, response=response, arm_var="_ARM", reference=0, active=1, strata=strata)
         res.comparison[(a, b)] = {"cmh_stat": r.statistic, "cmh_p": r.p_value, "mh_or": r.odds_ratio}
     return res
@@ -469,17 +469,13 @@ def logrank_method(
 # ---------------------------------------------------------------------------------------------
 
 
-def _eq(s: pd.Series, value: Any) -> pd.Series:
-    if isinstance(value, (int, float)) and not isinstance(value, bool) and pd.api.types.is_numeric_dtype(s):
-        return s == value
-    return s.astype("string").fillna("\x00") == str(value)
-
-
 def _num(s: pd.Series) -> pd.Series:
     return pd.to_numeric(s, errors="coerce").dropna().astype(float)
 
 
 def _rows_n_pct(s: pd.Series, r: Row, n_col: int) -> list[tuple[str, Any]]:
+    from .ard import _eq  # 2 == "2"; imported here: spec imports this module and ard imports spec
+
     n = int(_eq(s, r.level).fillna(False).sum())
     return [("n", n), ("N", n_col), ("pct", float(fmt.percent(n, n_col)) if n_col else None)]
 

@@ -307,7 +307,7 @@ def _parquet_side(path, *, role: str, encoding: str | None, ids: Sequence[str] =
     """
     import pyarrow.parquet as pq
 
-    from adamforge.readers import check_encoding, file_format
+    from adamforge.readers import check_encoding, file_format, parquet_metadata
 
     p = Path(path)
     if file_format(p) != "Parquet" or not p.is_file():
@@ -335,24 +335,16 @@ def _parquet_side(path, *, role: str, encoding: str | None, ids: Sequence[str] =
         other = _as_read(table.select(slow).to_pandas()).reset_index(drop=True) if slow else None
     except Exception:  # noqa: BLE001 - a file pyarrow cannot read: the reader says why, in its words
         return None
-    attrs = {}
-    for field in schema:
-        md = {k.decode(): v.decode() for k, v in (field.metadata or {}).items()}
-        length = md.get("length")
-        attrs[field.name] = {
-            "label": md.get("label"),
-            "length": int(length) if length and str(length).isdigit() else None,
-            "format": md.get("format"),
-            "informat": md.get("informat"),
-        }
-    smd = {k.decode(): v.decode() for k, v in (schema.metadata or {}).items() if k != b"pandas"}
-    label = smd.get("label", smd.get("dataset_label"))
+    meta, name, label = parquet_metadata(schema, p)
+    attrs = {
+        n: {"label": m.label, "length": m.length, "format": m.format, "informat": m.informat} for n, m in meta.items()
+    }
     kinds = {n: fast[n] if n in fast else _kind(other[n]) for n in names}  # type: ignore[index]
     info = DatasetInfo(
         role,
         str(p),
         "Parquet",
-        smd.get("name", p.stem.upper()),
+        name,
         label,
         table.num_rows,
         tuple(_variable_info(n, kinds[n], attrs[n]) for n in names),

@@ -321,10 +321,3 @@ def explain(res, items: Sequence[Mapping[str, Any]]) -> Explained:
             pass  # its records are already named above as stale
     result = FAIL if unexplained else (PASS_EXPLAINED if done else PASS)
     return Explained(result=result, explained=done, unexplained=unexplained, n_unexplained=len(unexplained))
-
-
-def read_side(path: Path, role: str, encoding: str | None = None):
-    """A dataset file with its metadata for the comparison (see :func:`~adamforge.validation.compare.read_dataset`)."""
-    from . import compare as cmp
-
-    return cmp.read_dataset(path, role=role, encoding=encoding)

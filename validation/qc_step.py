@@ -146,6 +146,13 @@ def _comparison_entry(name, kind, base, compare, rc, meanings, passed, detail, r
     }
 
 
+def _fatal_entry(name, kind, base, compare, exc: Exception):
+    """The entry of a comparison that could not be done (return code 32768, SAS's fatal error)."""
+    return _comparison_entry(
+        name, kind, base, compare, 32768, ["Fatal error: comparison not done", str(exc)], False, str(exc), ""
+    )
+
+
 def run(args, ctx) -> int:
     """Run the QC, write ``<out>/qc/``; 0 when every comparison passes, 4 otherwise."""
 
@@ -242,19 +249,7 @@ def run(args, ctx) -> int:
                 pdf, qdf, id_vars=ids, base_info=pinfo, compare_info=qinfo, variables=list(qdf.columns)
             )
         except AdamforgeError as exc:
-            comparisons.append(
-                _comparison_entry(
-                    name.lower(),
-                    "dataset",
-                    desc,
-                    qinfo.source,
-                    32768,
-                    ["Fatal error: comparison not done", str(exc)],
-                    False,
-                    str(exc),
-                    "",
-                )
-            )
+            comparisons.append(_fatal_entry(name.lower(), "dataset", desc, qinfo.source, exc))
             ctx.log.error(f"QC {name}: comparison not done: {exc}")
             continue
         results[name.lower()] = res
@@ -282,19 +277,7 @@ def run(args, ctx) -> int:
         try:
             res = cmp.compare_frames(pdf, adf, id_vars=ids, base_info=pinfo, compare_info=ainfo)
         except AdamforgeError as exc:
-            comparisons.append(
-                _comparison_entry(
-                    name.lower(),
-                    "dataset",
-                    pinfo.source,
-                    desc,
-                    32768,
-                    ["Fatal error: comparison not done", str(exc)],
-                    False,
-                    str(exc),
-                    "",
-                )
-            )
+            comparisons.append(_fatal_entry(name.lower(), "dataset", pinfo.source, desc, exc))
             ctx.log.error(f"QC {name}: comparison not done: {exc}")
             continue
         results[name.lower()] = res
@@ -358,19 +341,8 @@ def run(args, ctx) -> int:
                 | {"kinds": [k.as_dict() for k in ard_res.summaries], "not_compared": ard_scope["not_compared"]}
             )
         except AdamforgeError as exc:
-            comparisons.append(
-                _comparison_entry(
-                    "ard",
-                    "results",
-                    str(ard_path),
-                    "QC results",
-                    32768,
-                    ["Fatal error: comparison not done", str(exc)],
-                    False,
-                    str(exc),
-                    "",
-                )
-            )
+            comparisons.append(_fatal_entry("ard", "results", str(ard_path), "QC results", exc))
+            ctx.log.error(f"QC ARD: comparison not done: {exc}")
     elif subject_name is None:
         ctx.log.note("QC: the QC spec has no QC program (subjects, responders); no results (ARD) comparison.")
     else:

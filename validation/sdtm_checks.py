@@ -133,18 +133,22 @@ def check_sdtm(
     >>> [(f.rule_id, f.keys) for f in run.findings]
     [('SDTM-KEY-001', {'USUBJID': 'S-1'})]
     """
+    sdtm = {k.upper(): v for k, v in sdtm.items()}
+    return run_rules(registry(spec), sdtm, _context(spec, options), select=select)
+
+
+def _context(spec, options: SdtmCheckOptions | None) -> _Ctx:
+    """The rules' context: the spec's ``inputs`` section, what its programs read, the options."""
     opt = options or SdtmCheckOptions()
     if opt.scope not in SCOPES:
         raise ValueError(f"scope must be one of {SCOPES}, not {opt.scope!r}")
-    sdtm = {k.upper(): v for k, v in sdtm.items()}
     inputs = getattr(spec, "inputs", None) or InputRules()
     readers = {}
     if spec is not None and getattr(spec, "programs", None):
         from adamforge.adam.program import input_readers
 
         readers = input_readers(spec)
-    ctx = _Ctx(inputs, readers, spec, opt.max_findings, opt.scope)
-    return run_rules(registry(spec), sdtm, ctx, select=select)
+    return _Ctx(inputs, readers, spec, opt.max_findings, opt.scope)
 
 
 #: rules that read one domain at a time (with the spec's rules for that domain): run per domain by
@@ -184,18 +188,9 @@ def check_sdtm_by_domain(
     """
     import time
 
-    opt = options or SdtmCheckOptions()
-    if opt.scope not in SCOPES:
-        raise ValueError(f"scope must be one of {SCOPES}, not {opt.scope!r}")
-    inputs = getattr(spec, "inputs", None) or InputRules()
-    readers = {}
-    if spec is not None and getattr(spec, "programs", None):
-        from adamforge.adam.program import input_readers
-
-        readers = input_readers(spec)
-    base = _Ctx(inputs, readers, spec, opt.max_findings, opt.scope)
+    base = _context(spec, options)
     reg = registry(spec)
-    study = {r.id: r for r in inputs.rules if r.id in reg and r.id not in RULES}
+    study = {r.id: r for r in base.inputs.rules if r.id in reg and r.id not in RULES}
     buckets: dict[str, list[Finding]] = {rid: [] for rid in reg}
     seconds: dict[str, float] = dict.fromkeys(reg, 0.0)
     cpu: dict[str, float] = dict.fromkeys(reg, 0.0)
@@ -309,11 +304,6 @@ def registry(spec=None) -> dict[str, Rule]:
     return out
 
 
-def error_lines(findings) -> list[str]:
-    """The ERROR-level findings as log lines (what ``derive`` raises)."""
-    return [f.line() for f in findings if f.severity == "ERROR"]
-
-
 # -- helpers -----------------------------------------------------------------------------
 
 
@@ -362,6 +352,14 @@ def _rows(rule: Rule, rows: pd.DataFrame, domain: str, variable: str, ctx: _Ctx,
         message=message,
         max_findings=ctx.max_findings,
     )
+
+
+def _spec_domains(sdtm: Mapping[str, pd.DataFrame], ctx: _Ctx):
+    """(domain, its rules in the spec's inputs section, its frame) of the spec's domains present."""
+    for domain, d in ctx.inputs.domains.items():
+        df = sdtm.get(domain)
+        if df is not None:
+            yield domain, d, df
 
 
 def _subject_domains(sdtm: Mapping[str, pd.DataFrame]):
@@ -433,6 +431,11 @@ def _skipped(ctx: _Ctx, dataset: str, what: str, absent: list[str]) -> list[Find
             f"{what} was not run: {dataset} lacks {', '.join(absent)} (spec inputs section).",
         )
     ]
+
+
+def _at(rule: Rule, severity: str) -> Rule:
+    """``rule`` at the severity the spec gives it."""
+    return rule if severity == rule.severity else dataclasses.replace(rule, severity=severity)
 
 
 def _absent(df: pd.DataFrame, names) -> list[str]:
@@ -530,7 +533,7 @@ def _natural_keys(sdtm, ctx: _Ctx) -> list[Finding]:
         out += count_findings(
             df[cols].iloc[hit],
             cols,
-            rule=rule if kr.severity == rule.severity else dataclasses.replace(rule, severity=kr.severity),
+            rule=_at(rule, kr.severity),
             dataset=domain,
             variable=", ".join(cols),
             message=f"{{value}} records share the key ({', '.join(cols)}){_in_where(kr.where)}; {domain} allows one.",
@@ -592,34 +595,42 @@ def _dtc_columns(df: pd.DataFrame) -> list[str]:
     return [c for c in df.columns if c.endswith("DTC")]
 
 
-@register(RULES, "SDTM-DTC-001", "ERROR", "--DTC values are ISO 8601 dates (complete or partial)")
-def _iso_dates(sdtm, ctx: _Ctx) -> list[Finding]:
-    rule = RULES["SDTM-DTC-001"]
+def _column_findings(
+    rule: Rule,
+    sdtm: Mapping[str, pd.DataFrame],
+    ctx: _Ctx,
+    columns: Callable[[pd.DataFrame], list[str]],
+    failing: Callable[[pd.Series], Any],
+    message: Callable[[str], str],
+) -> list[Finding]:
+    """A rule on single values: for every domain and each of its ``columns``, the records whose
+    value is ``failing`` (a boolean mask of the column), with ``message(variable)``."""
     out = []
     for domain, df in sdtm.items():
-        for var in _dtc_columns(df):
-            ok = iso8601_valid(df[var])
-            if ok.all():
-                continue
-            out += _rows(
-                rule,
-                df.loc[~ok],
-                domain,
-                var,
-                ctx,
-                f"{var} '{{value}}' is not an ISO 8601 date (YYYY, YYYY-MM, YYYY-MM-DD or a date-time).",
-            )
+        for var in columns(df):
+            bad = failing(df[var])
+            if bad.any():
+                out += _rows(rule, df.loc[bad], domain, var, ctx, message(var))
     return out
+
+
+@register(RULES, "SDTM-DTC-001", "ERROR", "--DTC values are ISO 8601 dates (complete or partial)")
+def _iso_dates(sdtm, ctx: _Ctx) -> list[Finding]:
+    return _column_findings(
+        RULES["SDTM-DTC-001"],
+        sdtm,
+        ctx,
+        _dtc_columns,
+        lambda col: ~iso8601_valid(col),
+        lambda var: f"{var} '{{value}}' is not an ISO 8601 date (YYYY, YYYY-MM, YYYY-MM-DD or a date-time).",
+    )
 
 
 @register(RULES, "SDTM-DTC-002", "ERROR", "Dates the spec declares complete are not partial")
 def _complete_dates(sdtm, ctx: _Ctx) -> list[Finding]:
     rule = RULES["SDTM-DTC-002"]
     out = []
-    for domain, d in ctx.inputs.domains.items():
-        df = sdtm.get(domain)
-        if df is None:
-            continue
+    for domain, d, df in _spec_domains(sdtm, ctx):
         for var, partial in d.dates.items():
             if partial:
                 continue
@@ -661,46 +672,27 @@ def _outside(values: pd.Series, lo: str, hi: str) -> pd.Series:
 
 @register(RULES, "SDTM-DTC-003", "ERROR", "Dates lie in the plausible date window")
 def _date_window(sdtm, ctx: _Ctx) -> list[Finding]:
-    rule = RULES["SDTM-DTC-003"]
     lo, hi = ctx.inputs.date_window
-    out = []
-    for domain, df in sdtm.items():
-        for var in _dtc_columns(df):
-            bad = _outside(df[var], lo, hi)
-            if not bad.any():
-                continue
-            out += _rows(
-                rule,
-                df.loc[bad],
-                domain,
-                var,
-                ctx,
-                f"{var} '{{value}}' is outside the plausible date window {lo} to {hi} (spec inputs: date_window).",
-            )
-    return out
+    return _column_findings(
+        RULES["SDTM-DTC-003"],
+        sdtm,
+        ctx,
+        _dtc_columns,
+        lambda col: _outside(col, lo, hi),
+        lambda var: f"{var} '{{value}}' is outside the plausible date window {lo} to {hi} (spec inputs: date_window).",
+    )
 
 
 @register(RULES, "SDTM-NUM-001", "ERROR", "Numbers are finite (no infinity)")
 def _finite(sdtm, ctx: _Ctx) -> list[Finding]:
-    rule = RULES["SDTM-NUM-001"]
-    out = []
-    for domain, df in sdtm.items():
-        for var in df.columns:
-            col = df[var]
-            if not pd.api.types.is_float_dtype(col.dtype):
-                continue
-            bad = np.isinf(col.to_numpy(dtype="float64", na_value=np.nan))
-            if not bad.any():
-                continue
-            out += _rows(
-                rule,
-                df.loc[bad],
-                domain,
-                var,
-                ctx,
-                f"{var} is {{value}}: not a finite number.",
-            )
-    return out
+    return _column_findings(
+        RULES["SDTM-NUM-001"],
+        sdtm,
+        ctx,
+        lambda df: [c for c in df.columns if pd.api.types.is_float_dtype(df[c].dtype)],
+        lambda col: np.isinf(col.to_numpy(dtype="float64", na_value=np.nan)),
+        lambda var: f"{var} is {{value}}: not a finite number.",
+    )
 
 
 def _range_text(lo, hi) -> str:
@@ -713,10 +705,7 @@ def _range_text(lo, hi) -> str:
 def _ranges(sdtm, ctx: _Ctx) -> list[Finding]:
     base = RULES["SDTM-RANGE-001"]
     out = []
-    for domain, d in ctx.inputs.domains.items():
-        df = sdtm.get(domain)
-        if df is None:
-            continue
+    for domain, d, df in _spec_domains(sdtm, ctx):
         for rr in d.ranges:
             absent = _absent(df, [rr.variable, *filters.variables(rr.where)])
             if absent:
@@ -730,7 +719,7 @@ def _ranges(sdtm, ctx: _Ctx) -> list[Finding]:
             bad = sel & ~np.isnan(val) & (low | high)
             if not bad.any():
                 continue
-            rule = base if rr.severity == base.severity else dataclasses.replace(base, severity=rr.severity)
+            rule = _at(base, rr.severity)
             out += _rows(
                 rule,
                 df.loc[bad],
@@ -761,10 +750,7 @@ def _arm_values(ctx: _Ctx, name: str) -> set[str]:
 def _codelists(sdtm, ctx: _Ctx) -> list[Finding]:
     rule = RULES["SDTM-CT-001"]
     out = []
-    for domain, d in ctx.inputs.domains.items():
-        df = sdtm.get(domain)
-        if df is None:
-            continue
+    for domain, d, df in _spec_domains(sdtm, ctx):
         for c in d.codelists:
             absent = _absent(df, [c.variable, *filters.variables(c.where)])
             if absent:

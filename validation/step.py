@@ -39,7 +39,8 @@ def read_adam(folder: Path) -> tuple[dict[str, pd.DataFrame], dict[str, dict[str
     labels: dict[str, dict[str, str]] = {}
     for path in sorted(Path(folder).glob("*.parquet")):
         name = path.stem.upper()
-        table = pq.read_table(path)
+        with pq.ParquetFile(path) as pf:  # the same Table as pq.read_table, without importing pyarrow.dataset
+            table = pf.read()
         data[name] = table.to_pandas()
         labs = {
             f.name: f.metadata[b"label"].decode("utf-8") for f in table.schema if f.metadata and b"label" in f.metadata
@@ -71,10 +72,11 @@ def read_sdtm_domain(folder: Path, domain: str, choose, *, log=None, encoding=No
     entry = manifest_entry(read_manifest(folder), domain)
     path, others = files[domain][0], files[domain][1:]
     pq = folder / str(entry.get("parquet", "-"))
+    # the XPT file is hashed once: to trust its Parquet copy and for the manifest check and the log
+    digest = sha256_file(path) if path.suffix.lower() == ".xpt" and entry.get("xpt") == path.name else None
     if not (
-        path.suffix.lower() == ".xpt"
-        and entry.get("xpt") == path.name
-        and entry.get("xpt_sha256") == sha256_file(path)
+        digest is not None
+        and entry.get("xpt_sha256") == digest
         and pq.is_file()
         and sha256_file(pq) == entry.get("parquet_sha256")
     ):
@@ -84,7 +86,6 @@ def read_sdtm_domain(folder: Path, domain: str, choose, *, log=None, encoding=No
         if cols is False:
             return None, names
         return (df if cols is None else df[[c for c in names if c in cols]]), names
-    digest = sha256_file(path)
     meta = papq.ParquetFile(pq)
     schema = meta.schema_arrow
     names = list(schema.names)

@@ -219,32 +219,16 @@ def _write_checked(
     return obj
 
 
-def _tokens(s: pd.Series, typ: str) -> np.ndarray:
-    """Each value of a (conformed) column as its JSON text, as ``json.dumps`` writes it inside a
-    row: distinct values are serialised once, then spread by their codes."""
-    if typ in ("integer", "float"):
-        arr = pd.to_numeric(s).astype("float64").to_numpy(na_value=np.nan)
-        missing = np.isnan(arr)
-        # by bit pattern: -0.0 and 0.0 are one value to a hash table but two to repr()
-        codes, uniques = pd.factorize(np.where(missing, 0, arr.view(np.int64)))
-        codes[missing] = -1
-        u = pd.Series(uniques.view(np.float64) if len(uniques) else np.zeros(0))
-    else:
-        codes, uniques = pd.factorize(s, use_na_sentinel=True)
-        u = pd.Series(uniques, dtype=s.dtype) if len(uniques) else s.iloc[:0]
-    vals = _values(u, typ)
-    toks = [json.dumps(v, ensure_ascii=False, allow_nan=False) for v in vals] + ["null"]
-    return np.array(toks, dtype=object)[codes]  # code -1 (missing) takes the last entry, "null"
-
-
 def _token_array(s: pd.Series, typ: str):
-    """:func:`_tokens` as an Arrow text array: the distinct values' JSON texts spread by Arrow's
+    """Each value of a (conformed) column as its JSON text, as ``json.dumps`` writes it inside a
+    row, as an Arrow text array: distinct values are serialised once, then spread by Arrow's
     ``take`` on their codes (no Python object per record)."""
     import pyarrow as pa
 
     if typ in ("integer", "float"):
         arr = pd.to_numeric(s).astype("float64").to_numpy(na_value=np.nan)
         missing = np.isnan(arr)
+        # by bit pattern: -0.0 and 0.0 are one value to a hash table but two to repr()
         codes, uniques = pd.factorize(np.where(missing, 0, arr.view(np.int64)))
         codes[missing] = -1
         u = pd.Series(uniques.view(np.float64) if len(uniques) else np.zeros(0))

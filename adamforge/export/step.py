@@ -37,6 +37,7 @@ HELP = "write submission files: XPT v5, define.xml 2.1, Dataset-JSON"
 def run(args, ctx) -> int:
     """Run the export step; returns an exit code (raises DataError with every problem)."""
     from ..adam.spec import load_spec
+    from ..readers import read_dataset_file
 
     adam_dir = Path(ctx.out) / "adam"
     with warnings.catch_warnings(record=True) as caught:
@@ -55,7 +56,8 @@ def run(args, ctx) -> int:
     for n in names:
         p = safe_child(adam_dir, f"{n.lower()}.parquet", what=f"dataset {n}")
         ctx.log.input_file(p)
-        frames[n] = pd.read_parquet(p)
+        # the one reader: a malformed file is an error naming it, and no pyarrow.dataset import
+        frames[n] = read_dataset_file(p, what=f"ADaM dataset {n}").data
     results = None  # the TLF spec: analysis results metadata (ARM) of its tables and figures
     tlf_yaml = Path(getattr(ctx, "spec_dir", ctx.spec)) / "tlf.yaml"
     if tlf_yaml.is_file():
@@ -218,7 +220,6 @@ def export_datasets(
                 labels=meta.labels,
                 lengths=meta.lengths,
                 formats=meta.formats,
-                keys=list(meta.keys),
             )
             if json:
                 write_dataset_json(
@@ -323,7 +324,7 @@ def _xpt_round_trip(path: Path, name: str, df: pd.DataFrame, meta, problems: lis
             problems.append(
                 f"{name}.{c.name}: XPT length {meta_x.variable_storage_width.get(c.name)} differs from spec length {c.length}"
             )
-    layout, start, reclen = _xpt_layout(path)
+    layout, start, reclen = members[0].fields, members[0].data_start, members[0].record_length
     if [x[0] for x in layout] != names:
         problems.append(f"{name}: XPT NAMESTR records name {[x[0] for x in layout]}, the header {names}")
         return names
@@ -360,29 +361,6 @@ def _xpt_round_trip(path: Path, name: str, df: pd.DataFrame, meta, problems: lis
             problems.append(f"{name}.{c.name}: values read back from the XPT file differ from the data")
     fh.close()
     return names
-
-
-def _xpt_layout(path: Path):
-    """(name, numeric?, position, length) of each variable from the NAMESTR records of a one-member
-    XPT v5 file, the byte offset of its first record and the record length."""
-    with open(path, "rb") as fh:
-        head = fh.read(1 << 20)
-    ns = head.find(b"HEADER RECORD*******NAMESTR HEADER RECORD!!!!!!!")
-    if ns < 0 or ns % 80:
-        raise DataError(f"{path}: no NAMESTR header record")
-    nvars = int(head[ns + 54 : ns + 58])
-    if ns + 80 + 140 * nvars > len(head):
-        raise DataError(f"{path}: too many variables to read back")
-    layout = []
-    for i in range(nvars):
-        r = head[ns + 80 + 140 * i : ns + 80 + 140 * (i + 1)]
-        ntype, length = int.from_bytes(r[0:2], "big"), int.from_bytes(r[4:6], "big")
-        layout.append((r[8:16].decode("ascii").rstrip(), ntype == 1, int.from_bytes(r[84:88], "big"), length))
-    obs = ns + 80 + 140 * nvars
-    obs += (-obs) % 80
-    if not head[obs:].startswith(b"HEADER RECORD*******OBS     HEADER RECORD"):
-        raise DataError(f"{path}: no OBS header record after the NAMESTR records")
-    return layout, obs + 80, sum(x[3] for x in layout)
 
 
 def _ibm_to_ieee(u: np.ndarray) -> np.ndarray:
@@ -451,35 +429,3 @@ def _sas_numbers(a: pd.Series, typ: str, fmt: str) -> np.ndarray:
     if fname in DATE_FORMATS:
         return to_sas_date(a).to_numpy(dtype=np.float64, na_value=np.nan)
     return np.full(len(a), np.inf)  # a date variable without a date format: never equal
-
-
-def _round_trip_problems(name, df, back, meta_x, meta) -> list[str]:
-    """Differences between the data and its XPT file as read back."""
-    p = []
-    if meta_x.table_name != name:
-        p.append(f"{name}: XPT member name is {meta_x.table_name!r}")
-    if meta_x.file_label != meta.label:
-        p.append(f"{name}: XPT dataset label is {meta_x.file_label!r}, spec says {meta.label!r}")
-    if list(back.columns) != list(df.columns):
-        p.append(f"{name}: XPT variables {list(back.columns)} differ from {list(df.columns)}")
-        return p
-    for c in meta.columns:
-        if meta_x.column_names_to_labels.get(c.name) != c.label:
-            p.append(f"{name}.{c.name}: XPT label {meta_x.column_names_to_labels.get(c.name)!r} differs from the spec")
-        if c.type == "text" and c.length and meta_x.variable_storage_width.get(c.name) != c.length:
-            p.append(
-                f"{name}.{c.name}: XPT length {meta_x.variable_storage_width.get(c.name)} differs from spec length {c.length}"
-            )
-        a, b = df[c.name], back[c.name]
-        if c.type == "text":
-            expected = a.astype(object).where(a.notna(), "").astype(str).str.rstrip()
-            same = expected.tolist() == b.astype(object).tolist()
-        elif c.type in ("integer", "float"):
-            av = pd.to_numeric(a).astype("float64")
-            bv = pd.to_numeric(b).astype("float64")
-            same = bool(((av == bv) | (av.isna() & bv.isna())).all())
-        else:
-            same = bool(((a == b) | (a.isna() & b.isna())).all())
-        if not same:
-            p.append(f"{name}.{c.name}: values read back from the XPT file differ from the data")
-    return p

@@ -585,7 +585,6 @@ def _write_checked(
     labels: Mapping[str, str],
     lengths: Mapping[str, int] | None = None,
     formats: Mapping[str, str] | None = None,
-    keys: Sequence[str] = (),
     chunk: int = 200_000,
 ) -> None:
     """Write ``df`` (already checked by :func:`check_xpt`, no ERROR) as an XPT v5 file.

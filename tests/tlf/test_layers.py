@@ -326,3 +326,14 @@ def test_model_with_an_empty_arm_is_a_note(adsl, adeff, tiny_spec_raw):
     adsl = adsl.assign(AGE=adsl["AGE"].where(adsl["TRT01PN"] != 3))
     res, t, notes = _build(adsl, adeff, _layered_raw(tiny_spec_raw, [layer]))
     assert any("model ancova cannot be fitted: no subject with a non-missing AGE in arm(s) 3" in n for n in notes)
+
+
+def test_a_statistic_registered_integer_shows_without_decimals():
+    from adamforge.tlf.registry import statistic
+
+    statistic("nmiss_test", integer=True)(lambda x: 3.0)
+    try:
+        text, keys = render_format("{nmiss_test} {mean}", {"nmiss_test": 3.0, "mean": 2.5}.get, 1, lambda s: s)
+    finally:
+        del STATISTICS["nmiss_test"]
+    assert text == "3 2.5" and keys == ("nmiss_test", "mean")
